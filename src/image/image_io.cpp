@@ -1,0 +1,96 @@
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+#include "ishannot/error.h"
+#include "ishannot/image.h"
+
+namespace ishannot {
+namespace {
+
+std::vector<unsigned char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw file_error(path, std::filesystem::exists(path) ? "cannot be read" : "no such image file");
+  }
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+
+bool has_suffix(const std::vector<unsigned char>& b, const std::vector<unsigned char>& tail) {
+  return b.size() >= tail.size() && std::equal(tail.begin(), tail.end(), b.end() - tail.size());
+}
+
+// OpenCV decodes a truncated JPEG (libjpeg pads it grey with a warning) and some truncated
+// PNGs without failing, so check the end markers ourselves.
+void check_not_truncated(const std::string& path, const std::vector<unsigned char>& b) {
+  static const std::vector<unsigned char> png_magic = {0x89, 'P', 'N', 'G'};
+  if (b.size() >= 4 && std::equal(png_magic.begin(), png_magic.end(), b.begin())) {
+    // IEND chunk: length 0, "IEND", CRC AE 42 60 82.
+    if (!has_suffix(b, {'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82})) {
+      throw file_error(path, "truncated PNG (no IEND chunk)");
+    }
+  } else if (b.size() >= 2 && b[0] == 0xFF && b[1] == 0xD8) {
+    size_t end = b.size();
+    while (end > 0 && (b[end - 1] == 0x00 || b[end - 1] == 0x0A)) --end;  // tolerate padding
+    if (end < 2 || b[end - 2] != 0xFF || b[end - 1] != 0xD9) {
+      throw file_error(path, "truncated JPEG (no end-of-image marker)");
+    }
+  }
+}
+
+}  // namespace
+
+cv::Mat read_image_bgr(const std::string& path) {
+  const std::vector<unsigned char> bytes = read_bytes(path);
+  if (bytes.empty()) throw file_error(path, "empty image file");
+  check_not_truncated(path, bytes);
+  cv::Mat raw = cv::imdecode(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  if (raw.empty()) throw file_error(path, "not a decodable image (corrupt or unknown format)");
+  if (raw.rows == 0 || raw.cols == 0) throw file_error(path, "image has zero size");
+  if (raw.depth() != CV_8U) {
+    cv::Mat eight;
+    const double scale = raw.depth() == CV_16U ? 1.0 / 257.0 : 1.0;
+    raw.convertTo(eight, CV_8U, scale);
+    raw = eight;
+  }
+  cv::Mat bgr;
+  switch (raw.channels()) {
+    case 1: cv::cvtColor(raw, bgr, cv::COLOR_GRAY2BGR); break;
+    case 3: bgr = raw; break;
+    case 4: cv::cvtColor(raw, bgr, cv::COLOR_BGRA2BGR); break;
+    default:
+      throw file_error(path, "has " + std::to_string(raw.channels()) +
+                                 " channels; expected 1 (grey), 3 (colour) or 4 (with alpha)");
+  }
+  return bgr;
+}
+
+void parse_input_size(const std::string& text, int* width, int* height, ResizePolicy* policy) {
+  if (text == "native") {
+    *policy = ResizePolicy::kNative;
+    *width = *height = 0;
+    return;
+  }
+  int w = 0, h = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != 'X') ||
+      w < 32 || h < 32 || w > 4096 || h > 4096) {
+    throw Error("--input-size '" + text + "': expected WIDTHxHEIGHT (32..4096) or 'native'");
+  }
+  *policy = ResizePolicy::kSquash;
+  *width = w;
+  *height = h;
+}
+
+cv::Mat resize_for_network(const cv::Mat& bgr, int width, int height, ResizePolicy policy) {
+  if (policy == ResizePolicy::kNative || (bgr.cols == width && bgr.rows == height)) return bgr;
+  cv::Mat out;
+  const bool shrinking = width * height < bgr.cols * bgr.rows;
+  cv::resize(bgr, out, cv::Size(width, height), 0, 0,
+             shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return out;
+}
+
+}  // namespace ishannot
