@@ -11,26 +11,28 @@ namespace ishannot::cli {
 
 /// Options every subcommand shares (set before the subcommand runs).
 struct GlobalOptions {
-  int threads = 0;               ///< 0 = all cores
-  uint64_t seed = 1234;          ///< drives every random choice
-  bool quiet = false;            ///< no progress, no info lines
-  std::string progress = "auto"; ///< auto | bar | plain | none
+  int threads = 0;                ///< 0 = all cores
+  uint64_t seed = 1234;           ///< drives every random choice
+  bool quiet = false;             ///< no progress, no info lines
+  std::string progress = "auto";  ///< auto | bar | plain | none
 };
 
 /// A Reporter that draws on stderr as the global options say (bar on a terminal, periodic
 /// plain lines otherwise).
 Reporter make_reporter(const GlobalOptions& options);
 
-/// Applies --threads to libtorch/OpenMP.
+/// Applies --threads to OpenMP (and, in the CNN commands, to libtorch).
 void apply_threads(const GlobalOptions& options);
 
-void add_classify_command(CLI::App& app, GlobalOptions& options);
-void add_extract_command(CLI::App& app, GlobalOptions& options);
+// Commands that need no CNN (apps/ishannot/cmd_*.cpp; built with or without libtorch).
 void add_synth_command(CLI::App& app, GlobalOptions& options);
 void add_dataset_command(CLI::App& app, GlobalOptions& options);
 void add_evaluate_command(CLI::App& app, GlobalOptions& options);
-void add_demo_command(CLI::App& app, GlobalOptions& options);
 void add_baseline_command(CLI::App& app, GlobalOptions& options);
+// CNN commands (apps/ishannot/nets/cmd_*.cpp; only with libtorch).
+void add_classify_command(CLI::App& app, GlobalOptions& options);
+void add_extract_command(CLI::App& app, GlobalOptions& options);
+void add_demo_command(CLI::App& app, GlobalOptions& options);
 void add_finetune_command(CLI::App& app, GlobalOptions& options);
 
 }  // namespace ishannot::cli

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ishannot ") + ISHANNOT_VERSION);
   GlobalOptions options;
-  app.add_option("--threads", options.threads, "CPU threads (0 = all cores)")->capture_default_str();
+  app.add_option("--threads", options.threads, "CPU threads (0 = all cores)")
+      ->capture_default_str();
   app.add_option("--seed", options.seed, "seed for every random choice")->capture_default_str();
   app.add_flag("--quiet,-q", options.quiet, "no progress, no info lines");
   app.add_option("--progress", options.progress, "progress display: auto|bar|plain|none")
@@ -23,14 +24,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.fallthrough();
 
+#ifdef ISHANNOT_WITH_TORCH
   add_classify_command(app, options);
   add_extract_command(app, options);
+#endif
   add_synth_command(app, options);
   add_dataset_command(app, options);
   add_evaluate_command(app, options);
+#ifdef ISHANNOT_WITH_TORCH
   add_demo_command(app, options);
+#endif
   add_baseline_command(app, options);
+#ifdef ISHANNOT_WITH_TORCH
   add_finetune_command(app, options);
+#endif
 
   try {
     app.parse(argc, argv);

@@ -81,4 +81,10 @@ Reporter make_reporter(const GlobalOptions& options) {
   return reporter;
 }
 
+void apply_threads(const GlobalOptions& options) {
+#ifdef _OPENMP
+  if (options.threads > 0) omp_set_num_threads(options.threads);
+#endif
+}
+
 }  // namespace ishannot::cli

@@ -32,9 +32,9 @@ struct SkipCount {
 
 /// Images with annotation, in file order.
 struct Dataset {
-  std::string source;                 ///< where it was read from (for messages and provenance)
+  std::string source;  ///< where it was read from (for messages and provenance)
   std::vector<ImageRecord> images;
-  std::vector<SkipCount> skipped;     ///< rows not taken and why (reported by the CLI)
+  std::vector<SkipCount> skipped;  ///< rows not taken and why (reported by the CLI)
 
   /// Indices of the images of one (normalised) stage range.
   std::vector<int> indices_of_stage(const std::string& stage_range) const;
@@ -42,8 +42,8 @@ struct Dataset {
   std::vector<std::string> stage_ranges() const;
 };
 
-/// Normalises a stage-range name: "13-17" -> "13-16", BDGP stage numbers "1".."6" -> "1-3".."13-16",
-/// "stage 4-6" -> "4-6". Throws Error for anything else.
+/// Normalises a stage-range name: "13-17" -> "13-16", BDGP stage numbers "1".."6" ->
+/// "1-3".."13-16", "stage 4-6" -> "4-6". Throws Error for anything else.
 std::string normalise_stage_range(const std::string& name);
 
 /// Reads our manifest CSV (header `image,gene,stage_range,terms[,view,...]`, terms ';'-joined,

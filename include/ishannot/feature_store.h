@@ -23,9 +23,9 @@ enum class FeatureDtype { kFloat32, kFloat16 };
 
 /// Description of one layer's dataset.
 struct LayerSpec {
-  std::string name;        ///< dataset name under /features (e.g. "res4f", "relu4_2", "sc_max")
-  int64_t dim = 0;         ///< D: values per image
-  std::string shape;       ///< human-readable map shape before flattening, e.g. "512x28x28"
+  std::string name;   ///< dataset name under /features (e.g. "res4f", "relu4_2", "sc_max")
+  int64_t dim = 0;    ///< D: values per image
+  std::string shape;  ///< human-readable map shape before flattening, e.g. "512x28x28"
 };
 
 /// Writes a feature store. Rows must be appended in the same order for every layer:
@@ -46,8 +46,7 @@ class FeatureStoreWriter {
 
   /// Appends rows: ids.size() rows; data[layer] holds ids.size() x dim floats, row-major.
   /// Throws Error on NaN/Inf values (naming the id and layer).
-  void append(const std::vector<std::string>& ids,
-              const std::map<std::string, const float*>& data);
+  void append(const std::vector<std::string>& ids, const std::map<std::string, const float*>& data);
 
   /// Flushes and closes. Called by the destructor too (errors there are swallowed).
   void close();

@@ -57,9 +57,15 @@ cv::Mat read_image_bgr(const std::string& path) {
   }
   cv::Mat bgr;
   switch (raw.channels()) {
-    case 1: cv::cvtColor(raw, bgr, cv::COLOR_GRAY2BGR); break;
-    case 3: bgr = raw; break;
-    case 4: cv::cvtColor(raw, bgr, cv::COLOR_BGRA2BGR); break;
+    case 1:
+      cv::cvtColor(raw, bgr, cv::COLOR_GRAY2BGR);
+      break;
+    case 3:
+      bgr = raw;
+      break;
+    case 4:
+      cv::cvtColor(raw, bgr, cv::COLOR_BGRA2BGR);
+      break;
     default:
       throw file_error(path, "has " + std::to_string(raw.channels()) +
                                  " channels; expected 1 (grey), 3 (colour) or 4 (with alpha)");

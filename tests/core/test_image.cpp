@@ -60,7 +60,9 @@ TEST(Image, BadFilesGiveOneLineErrorsNamingTheFile) {
   std::ofstream(junk) << "this is not an image";
 
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {png, "truncated PNG"}, {jpg, "truncated JPEG"}, {junk, "not a decodable image"},
+      {png, "truncated PNG"},
+      {jpg, "truncated JPEG"},
+      {junk, "not a decodable image"},
       {dir + "/missing.png", "no such"}};
   for (const auto& [path, expected] : cases) {
     const std::string message = error_of(path);

@@ -1,9 +1,9 @@
 #pragma once
 // Where tests find the real data: ../shared next to the source tree (skip when missing), and the
 // cache folder filled by scripts/setup.sh.
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
 #include <string>
 
@@ -31,9 +31,9 @@ inline std::string temp_dir(const std::string& name) {
 
 }  // namespace ishannot::test
 
-#define ISHANNOT_SKIP_WITHOUT_SHARED()                                                      \
-  do {                                                                                      \
-    if (ishannot::test::shared_data_dir().empty())                                       \
+#define ISHANNOT_SKIP_WITHOUT_SHARED()                                                     \
+  do {                                                                                     \
+    if (ishannot::test::shared_data_dir().empty())                                         \
       GTEST_SKIP() << "../shared/data/bdgp-mini not found next to the checkout: skipping " \
-                      "the real-data test";                                                 \
+                      "the real-data test";                                                \
   } while (0)

@@ -1,5 +1,5 @@
 // Placeholder until the issue that owns `ishannot demo` lands; replaced by its implementation.
-#include "commands.h"
+#include "../commands.h"
 #include "ishannot/error.h"
 
 namespace ishannot::cli {

@@ -1,0 +1,24 @@
+#pragma once
+// Splits grouped by gene: images of one gene are near duplicates, so a gene is never on both
+// sides of a split. Folds are stratified as far as groups allow (every fold gets positives of
+// every term when the data make it possible), seeded and reproducible.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ishannot {
+
+struct GroupedSplitParams {
+  int folds = 5;  ///< k of k-fold (>= 2)
+  uint64_t seed = 1234;
+  std::string check() const;
+};
+
+/// Assigns each item a fold in [0, folds): items with the same gene share a fold.
+/// labels: items x n_terms row-major 0/1 (may be empty: plain grouped k-fold).
+/// Throws Error when there are fewer genes than folds.
+std::vector<int> grouped_kfold(const std::vector<std::string>& genes,
+                               const std::vector<uint8_t>& labels, int n_terms,
+                               const GroupedSplitParams& params);
+
+}  // namespace ishannot
