@@ -7,7 +7,7 @@
 // Stage names:
 //  - vgg16: the paper's numbering, 1-based, counting every conv, ReLU and max-pool, then
 //    fc6 relu6 fc7 relu7 fc8 = 32..36; Caffe names conv1_1 relu1_1 ... pool5. Taps accept either
-//    ("21" == "relu4_2"). fc6..fc8 need a 224x224 input.
+//    ("21" == "relu4_2"). fc6..fc8 need a 224x224 input and weights that include them.
 //  - resnet50 (Keras layout): conv1 (conv+BN+ReLU), pool1, res2a..res2c, res3a..res3d,
 //    res4a..res4f, res5a..res5c (block outputs after the ReLU), avg_pool, fc1000 (softmax).
 // BatchNorm is folded into the preceding convolution at load time (inference statistics), so
