@@ -1,0 +1,86 @@
+// Plain image folders, dispatch by what a path is, and the decode check.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+
+#include "ishannot/bdgp.h"
+#include "ishannot/dataset.h"
+#include "ishannot/error.h"
+#include "ishannot/image.h"
+
+namespace ishannot {
+namespace fs = std::filesystem;
+
+bool is_image_file_name(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* e : {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
+    if (ext == e) return true;
+  return false;
+}
+
+Dataset read_image_folder(const std::string& folder) {
+  if (!fs::is_directory(folder)) throw file_error(folder, "not a folder");
+  std::vector<fs::path> paths;
+  Dataset ds;
+  ds.source = folder;
+  for (const auto& e : fs::directory_iterator(folder)) {
+    if (e.is_regular_file() && is_image_file_name(e.path().string()))
+      paths.push_back(e.path());
+    else if (e.is_regular_file())
+      ds.add_skip("file without an image extension (png, jpg, jpeg, tif, tiff, bmp)");
+    else
+      ds.add_skip("not a regular file (folders are not searched)");
+  }
+  std::sort(paths.begin(), paths.end());
+  std::map<std::string, std::string> by_id;
+  for (const auto& p : paths) {
+    ImageRecord rec;
+    rec.id = p.stem().string();
+    rec.path = p.string();
+    auto [it, fresh] = by_id.emplace(rec.id, rec.path);
+    if (!fresh)
+      throw file_error(
+          folder, "two images share the id '" + rec.id + "': " + it->second + " and " + rec.path);
+    ds.images.push_back(std::move(rec));
+  }
+  if (ds.images.empty())
+    throw file_error(folder, "no image files (png, jpg, jpeg, tif, tiff, bmp)");
+  return ds;
+}
+
+Dataset read_dataset(const std::string& path) {
+  if (!fs::exists(path)) throw file_error(path, "no such file or folder");
+  if (!fs::is_directory(path)) return read_manifest(path);
+  if (is_bdgp_table_folder(path)) {
+    BdgpReadParams params;
+    if (fs::is_directory(fs::path(path) / "images"))
+      params.image_folder = (fs::path(path) / "images").string();
+    return read_bdgp_tables(path, params);
+  }
+  if (fs::is_regular_file(fs::path(path) / "images.csv"))
+    return read_manifest((fs::path(path) / "images.csv").string());
+  return read_image_folder(path);
+}
+
+Dataset drop_unreadable_images(const Dataset& dataset, const Reporter& reporter) {
+  Dataset out = dataset;
+  out.images.clear();
+  const int64_t total = static_cast<int64_t>(dataset.images.size());
+  int64_t done = 0;
+  for (const auto& im : dataset.images) {
+    try {
+      if (im.path.empty()) throw Error(im.id + ": no image file (metadata-only dataset)");
+      (void)read_image_bgr(im.path);
+      out.images.push_back(im);
+    } catch (const Error& e) {
+      reporter.info(std::string("skipped unreadable image: ") + e.what());
+      out.add_skip("unreadable image");
+    }
+    reporter.report("checking images", ++done, total);
+  }
+  return out;
+}
+
+}  // namespace ishannot
