@@ -48,7 +48,8 @@ class FeatureStoreWriter {
   /// Throws Error on NaN/Inf values (naming the id and layer).
   void append(const std::vector<std::string>& ids, const std::map<std::string, const float*>& data);
 
-  /// Flushes and closes. Called by the destructor too (errors there are swallowed).
+  /// Flushes, closes and renames PATH.partial to PATH. The destructor does the same unless it
+  /// runs during stack unwinding (an exception): then the .partial file stays, for resume.
   void close();
 
  private:
@@ -77,6 +78,13 @@ class FeatureStoreReader {
   void read_rows(const std::string& layer, int64_t row_begin, int64_t count, float* out) const;
   /// Reads the listed rows (any order) of `layer` into out (rows.size() x D, row-major).
   void read_rows(const std::string& layer, const std::vector<int64_t>& rows, float* out) const;
+  /// Reads columns [col_begin, col_begin + col_count) of the listed rows (any order) of `layer`
+  /// into out (rows.size() x col_count, row-major): the unit of block-wise Gram matrices, which
+  /// stream over column slabs so that the file is read once.
+  void read_block(const std::string& layer, const std::vector<int64_t>& rows, int64_t col_begin,
+                  int64_t col_count, float* out) const;
+  /// Dimension D of one layer (Error when the layer does not exist, naming the file).
+  int64_t dim(const std::string& layer) const;
 
  private:
   struct Impl;

@@ -1,0 +1,196 @@
+#include "features/hdf5_util.h"
+
+#include <cstdio>
+#include <mutex>
+
+#include "ishannot/error.h"
+
+namespace ishannot::detail {
+
+Hid& Hid::operator=(Hid&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = other.id_;
+    other.id_ = -1;
+  }
+  return *this;
+}
+
+void Hid::reset() {
+  if (id_ < 0) return;
+  switch (H5Iget_type(id_)) {
+    case H5I_FILE:
+      H5Fclose(id_);
+      break;
+    case H5I_GROUP:
+      H5Gclose(id_);
+      break;
+    case H5I_DATASET:
+      H5Dclose(id_);
+      break;
+    case H5I_DATASPACE:
+      H5Sclose(id_);
+      break;
+    case H5I_DATATYPE:
+      H5Tclose(id_);
+      break;
+    case H5I_ATTR:
+      H5Aclose(id_);
+      break;
+    case H5I_GENPROP_LST:
+      H5Pclose(id_);
+      break;
+    default:
+      break;
+  }
+  id_ = -1;
+}
+
+void silence_hdf5() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+hid_t check_id(hid_t id, const std::string& path, const std::string& what) {
+  if (id < 0) throw file_error(path, what);
+  return id;
+}
+
+void check_status(herr_t status, const std::string& path, const std::string& what) {
+  if (status < 0) throw file_error(path, what);
+}
+
+Hid make_half_type() {
+  Hid t(H5Tcopy(H5T_IEEE_F32LE));
+  if (!t.valid() || H5Tset_fields(t.get(), 15, 10, 5, 0, 10) < 0 || H5Tset_size(t.get(), 2) < 0 ||
+      H5Tset_ebias(t.get(), 15) < 0)
+    throw Error("HDF5: cannot build the float16 type");
+  return t;
+}
+
+Hid make_string_type() {
+  Hid t(H5Tcopy(H5T_C_S1));
+  if (!t.valid() || H5Tset_size(t.get(), H5T_VARIABLE) < 0 ||
+      H5Tset_cset(t.get(), H5T_CSET_UTF8) < 0)
+    throw Error("HDF5: cannot build the string type");
+  return t;
+}
+
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value,
+                            const std::string& path) {
+  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  Hid type = make_string_type();
+  Hid space(H5Screate(H5S_SCALAR));
+  Hid attr(
+      check_id(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+               path, "cannot create attribute " + name));
+  const char* data = value.c_str();
+  check_status(H5Awrite(attr.get(), type.get(), &data), path, "cannot write attribute " + name);
+}
+
+void write_int_attribute(hid_t object, const std::string& name, int64_t value,
+                         const std::string& path) {
+  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  Hid space(H5Screate(H5S_SCALAR));
+  Hid attr(check_id(
+      H5Acreate2(object, name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), path,
+      "cannot create attribute " + name));
+  check_status(H5Awrite(attr.get(), H5T_NATIVE_INT64, &value), path,
+               "cannot write attribute " + name);
+}
+
+namespace {
+
+std::string read_one_attribute(hid_t attr, const std::string& path, const std::string& name) {
+  Hid type(H5Aget_type(attr));
+  Hid space(H5Aget_space(attr));
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (count != 1) return "";  // arrays are not provenance text; skip
+  if (cls == H5T_STRING) {
+    if (H5Tis_variable_str(type.get()) > 0) {
+      Hid mem = make_string_type();
+      char* data = nullptr;
+      check_status(H5Aread(attr, mem.get(), &data), path, "cannot read attribute " + name);
+      std::string value = data ? data : "";
+      H5free_memory(data);
+      return value;
+    }
+    const size_t size = H5Tget_size(type.get());
+    std::string value(size, '\0');
+    Hid mem(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem.get(), size);
+    check_status(H5Aread(attr, mem.get(), value.data()), path, "cannot read attribute " + name);
+    value.resize(value.find('\0') == std::string::npos ? size : value.find('\0'));
+    return value;
+  }
+  if (cls == H5T_INTEGER) {
+    int64_t v = 0;
+    check_status(H5Aread(attr, H5T_NATIVE_INT64, &v), path, "cannot read attribute " + name);
+    return std::to_string(v);
+  }
+  if (cls == H5T_FLOAT) {
+    double v = 0;
+    check_status(H5Aread(attr, H5T_NATIVE_DOUBLE, &v), path, "cannot read attribute " + name);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+  }
+  return "";
+}
+
+struct AttributeVisit {
+  std::map<std::string, std::string>* out;
+  const std::string* path;
+};
+
+herr_t visit_attribute(hid_t object, const char* name, const H5A_info_t*, void* data) {
+  auto* visit = static_cast<AttributeVisit*>(data);
+  Hid attr(H5Aopen(object, name, H5P_DEFAULT));
+  if (!attr.valid()) return -1;
+  (*visit->out)[name] = read_one_attribute(attr.get(), *visit->path, name);
+  return 0;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_attributes(hid_t object, const std::string& path) {
+  std::map<std::string, std::string> out;
+  AttributeVisit visit{&out, &path};
+  hsize_t index = 0;
+  check_status(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, visit_attribute, &visit),
+               path, "cannot read attributes");
+  return out;
+}
+
+std::vector<std::string> read_strings(hid_t dataset, const std::string& path) {
+  Hid type(H5Dget_type(dataset));
+  Hid space(H5Dget_space(dataset));
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    throw file_error(path, "/ids is not a string dataset");
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> out(static_cast<size_t>(n));
+  if (n == 0) return out;
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Hid mem = make_string_type();
+    std::vector<char*> data(static_cast<size_t>(n), nullptr);
+    check_status(H5Dread(dataset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), path,
+                 "cannot read /ids");
+    for (size_t i = 0; i < out.size(); ++i) out[i] = data[i] ? data[i] : "";
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, data.data());
+    return out;
+  }
+  const size_t size = H5Tget_size(type.get());
+  Hid mem(H5Tcopy(H5T_C_S1));
+  H5Tset_size(mem.get(), size);
+  std::vector<char> buffer(size * out.size());
+  check_status(H5Dread(dataset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), path,
+               "cannot read /ids");
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::string s(buffer.data() + i * size, size);
+    out[i] = s.substr(0, s.find('\0'));
+  }
+  return out;
+}
+
+}  // namespace ishannot::detail
