@@ -1,6 +1,7 @@
 #pragma once
 // Sparse coding of descriptors x (d) on a dictionary D (d x K, unit-norm columns):
-//   lasso:  a = argmin 0.5 ||x - D a||^2 + lambda ||a||_1     (Gram coordinate descent)
+//   lasso:  a = argmin 0.5 ||x - D a||^2 + lambda ||a||_1  (activation by Gram coordinate
+//           descent, exact feature-sign solves on the active set; see lasso_cd.cpp)
 //   OMP:    greedy, at most `sparsity` atoms, least-squares on the chosen support
 //           (batch OMP of Rubinstein et al. 2008 with an incremental Cholesky factor)
 // Both work from G = D^T D, computed once per dictionary, and c = D^T X, one GEMM per image, so
@@ -25,8 +26,9 @@ struct SparseCodingParams {
                               ///< usual value for SIFT; Yang et al. ScSPM use 0.15 too)
   int sparsity = 10;          ///< OMP: at most this many atoms per descriptor
   double omp_residual = 0.0;  ///< OMP: also stop when ||x - D a||^2 <= this
-  int max_sweeps = 500;       ///< lasso: coordinate-descent sweeps per descriptor at most
-  double tolerance = 1e-5;    ///< lasso: stop when no coefficient moves by more than this
+  int max_sweeps = 500;       ///< lasso: sweeps + active-set solves per descriptor at most
+  double tolerance = 1e-5;    ///< lasso, coordinate-descent fallback (singular active set):
+                              ///< stop when no coefficient moves by more than this
   std::string check() const;
 };
 
@@ -55,13 +57,14 @@ class SparseCoder {
   const Eigen::MatrixXd& gram() const { return gram_; }
 
  private:
-  void lasso(const double* c, std::vector<double>& a, std::vector<double>& r,
+  void lasso(const double* c, std::vector<double>& a, std::vector<float>& r,
              std::vector<int>& active) const;
   void omp(const double* c, double x_norm2, std::vector<int>& support,
            std::vector<double>& coef) const;
 
   Eigen::MatrixXf dictionary_;
-  Eigen::MatrixXd gram_;
+  Eigen::MatrixXd gram_;    ///< G in double: the small active-set solves
+  Eigen::MatrixXf gram_f_;  ///< G in float: the O(K) residual updates (twice the SIMD width)
   SparseCodingParams params_;
 };
 

@@ -46,6 +46,7 @@ SparseCoder::SparseCoder(const Eigen::MatrixXf& dictionary, const SparseCodingPa
   if (!dictionary.allFinite()) throw Error("sparse coding: dictionary has NaN or Inf values");
   const Eigen::MatrixXd d = dictionary.cast<double>();
   gram_ = d.transpose() * d;
+  gram_f_ = gram_.cast<float>();
 }
 
 SparseCodes SparseCoder::encode(const Eigen::MatrixXf& x) const {
@@ -58,7 +59,8 @@ SparseCodes SparseCoder::encode(const Eigen::MatrixXf& x) const {
   SparseCodes codes;
   codes.atoms = k;
   codes.start.reserve(x.cols() + 1);
-  std::vector<double> cd(k), a(k, 0.0), r(k), coef;
+  std::vector<double> cd(k), a(k, 0.0), coef;
+  std::vector<float> r(k);
   std::vector<int> active;
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     for (int i = 0; i < k; ++i) cd[i] = c(i, j);
