@@ -4,6 +4,8 @@
 
 #include "ishannot/dense_sift.h"
 #include "ishannot/error.h"
+#include "ishannot/image.h"
+#include "support/test_paths.h"
 
 using namespace ishannot;
 
@@ -101,4 +103,17 @@ TEST(DenseSift, StainChannelAndBadInput) {
   bad.patch_sizes = {18};
   EXPECT_NE(bad.check(), "");
   EXPECT_THROW(parse_sift_channel("red"), Error);
+}
+
+TEST(DenseSift, RealBdgpImageHasMostlyInformativeDescriptors) {
+  ISHANNOT_SKIP_WITHOUT_SHARED();
+  const std::string path = test::shared_data_dir() + "/bdgp-mini/images/insitu18837.png";
+  const auto s = dense_sift(read_image_bgr(path), DenseSiftParams{});
+  EXPECT_EQ(s.count(), 585);
+  // The white background around the embryo is low contrast; the embryo is not.
+  EXPECT_GT(s.above_threshold(), 400);
+  EXPECT_LT(s.above_threshold(), 585);
+  const auto stain =
+      dense_sift(read_image_bgr(path), DenseSiftParams{{16}, 8, SiftChannel::kStain});
+  EXPECT_EQ(stain.count(), 585);
 }
