@@ -1,9 +1,11 @@
 // `ishannot baseline --data D --out F.h5`: sparse-coding (SC) features (dense SIFT, learned
 // dictionary, sparse codes, spatial-pyramid pooling) into the feature store, layers sc_<pooling>.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -66,6 +68,24 @@ std::set<std::string> fold_training_genes(const Dataset& ds, const std::string& 
   }
   return train;
 }
+
+// Wall and process-CPU seconds since construction (CPU time is the fair number on a busy machine).
+struct Stopwatch {
+  std::chrono::steady_clock::time_point wall = std::chrono::steady_clock::now();
+  std::clock_t cpu = std::clock();
+  std::string text(int64_t items = 0, const char* unit = "") const {
+    const double w = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count();
+    const double c = double(std::clock() - cpu) / CLOCKS_PER_SEC;
+    char buf[160];
+    if (items > 0) {
+      std::snprintf(buf, sizeof buf, "%.1f s wall, %.1f s CPU; %.2f %s/s wall, %.2f %s/CPU-s", w, c,
+                    items / w, unit, items / c, unit);
+    } else {
+      std::snprintf(buf, sizeof buf, "%.1f s wall, %.1f s CPU", w, c);
+    }
+    return buf;
+  }
+};
 
 std::string default_dictionary_path(const std::string& out) {
   std::filesystem::path p(out);
@@ -145,8 +165,10 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
     if (train_paths.empty()) throw Error("no image of the training genes among the images to code");
     reporter.info("baseline: learning a " + std::to_string(o.atoms) + "-atom dictionary from " +
                   dictionary_scope);
+    const Stopwatch learning;
     dict = learn_sc_dictionary(train_paths, params, reporter);
     dict.provenance["dictionary_scope"] = dictionary_scope;
+    reporter.info("baseline: dictionary learned in " + learning.text());
   }
   const std::string dict_path = o.save_dictionary.empty() ? auto_dict : o.save_dictionary;
   if (o.dictionary.empty()) save_dictionary(dict_path, dict);
@@ -165,13 +187,15 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   FeatureStoreWriter writer(o.out, encoder.layers(),
                             o.float16 ? FeatureDtype::kFloat16 : FeatureDtype::kFloat32, attributes,
                             o.resume);
+  const Stopwatch coding;
   const ScRunSummary summary = write_sc_features(ds.images, encoder, writer, o.batch, reporter);
   writer.close();
+  reporter.info("baseline: coded " + std::to_string(summary.written) + " images in " +
+                coding.text(summary.written, "images"));
   reporter.info("baseline: wrote " + std::to_string(summary.written) + " images (" +
                 std::to_string(summary.resumed) + " resumed) x " +
                 std::to_string(encoder.layers().size()) + " layers of " +
-                std::to_string(encoder.dim()) + " values to " + o.out + " in " +
-                std::to_string(static_cast<int>(summary.seconds)) + " s; " +
+                std::to_string(encoder.dim()) + " values to " + o.out + "; " +
                 std::to_string(summary.blank_ids.size()) + " blank images");
 }
 
