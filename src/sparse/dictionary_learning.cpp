@@ -9,8 +9,8 @@ extern "C" {
 #include <limits>
 #include <memory>
 #include <numeric>
-#include <random>
 
+#include "detail/rng.h"
 #include "ishannot/dictionary.h"
 #include "ishannot/error.h"
 #include "ishannot/sparse_coding.h"
@@ -30,20 +30,20 @@ Eigen::MatrixXf informative_columns(const Eigen::MatrixXf& samples) {
   return out;
 }
 
-std::vector<Eigen::Index> permutation(Eigen::Index n, std::mt19937_64& rng) {
+std::vector<Eigen::Index> permutation(Eigen::Index n, detail::Rng& rng) {
   std::vector<Eigen::Index> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), Eigen::Index{0});
-  std::shuffle(order.begin(), order.end(), rng);
+  rng.shuffle(order);
   return order;
 }
 
 // Replaces (near-)zero columns by random unit samples and normalises every column.
 template <typename Matrix>
-void normalise_atoms(Matrix& atoms, const Eigen::MatrixXf& samples, std::mt19937_64& rng) {
-  std::uniform_int_distribution<Eigen::Index> pick(0, samples.cols() - 1);
+void normalise_atoms(Matrix& atoms, const Eigen::MatrixXf& samples, detail::Rng& rng) {
   for (Eigen::Index j = 0; j < atoms.cols(); ++j) {
     if (atoms.col(j).norm() < 1e-6)
-      atoms.col(j) = samples.col(pick(rng)).template cast<typename Matrix::Scalar>();
+      atoms.col(j) = samples.col(static_cast<Eigen::Index>(rng.below(samples.cols())))
+                         .template cast<typename Matrix::Scalar>();
     atoms.col(j) /= atoms.col(j).norm();
   }
 }
@@ -65,7 +65,7 @@ Eigen::MatrixXf kmeans_atoms(const Eigen::MatrixXf& samples, int atoms, int iter
     throw Error("dictionary: " + std::to_string(samples.cols()) +
                 " informative descriptors are fewer than the " + std::to_string(atoms) + " atoms");
   }
-  std::mt19937_64 rng(seed);
+  detail::Rng rng(seed);
   // k-means on at most 16 K samples (Elkan keeps n x K bounds), started from K distinct samples.
   auto order = permutation(samples.cols(), rng);
   const Eigen::Index n = std::min<Eigen::Index>(samples.cols(), Eigen::Index{16} * atoms);
@@ -74,19 +74,18 @@ Eigen::MatrixXf kmeans_atoms(const Eigen::MatrixXf& samples, int atoms, int iter
   // k-means++ seeding (Arthur & Vassilvitskii 2007) with our own seeded generator.
   Eigen::MatrixXf centers(samples.rows(), atoms);
   {
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
     Eigen::VectorXd dist2 = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::infinity());
-    Eigen::Index next = std::uniform_int_distribution<Eigen::Index>(0, n - 1)(rng);
+    Eigen::Index next = static_cast<Eigen::Index>(rng.below(n));
     for (int c = 0; c < atoms; ++c) {
       centers.col(c) = data.col(next);
       dist2 = dist2.cwiseMin(
           (data.colwise() - data.col(next)).colwise().squaredNorm().transpose().cast<double>());
       const double total = dist2.sum();
       if (!(total > 0)) {  // fewer distinct points than centres: take any
-        next = std::uniform_int_distribution<Eigen::Index>(0, n - 1)(rng);
+        next = static_cast<Eigen::Index>(rng.below(n));
         continue;
       }
-      double target = unit(rng) * total;
+      double target = rng.uniform() * total;
       next = n - 1;
       for (Eigen::Index j = 0; j < n; ++j) {
         target -= dist2[j];
@@ -121,7 +120,7 @@ Dictionary learn_dictionary(const Eigen::MatrixXf& all_samples,
                 std::to_string(all_samples.cols()) + ", " + std::to_string(k) + " atoms");
   Eigen::MatrixXd atoms =
       kmeans_atoms(samples, k, params.kmeans_iterations, params.seed).cast<double>();
-  std::mt19937_64 rng(params.seed ^ 0x9e3779b97f4a7c15ULL);
+  detail::Rng rng = detail::Rng::stream(params.seed, 1);
 
   SparseCodingParams coding;
   coding.lambda = params.lambda;
@@ -143,13 +142,14 @@ Dictionary learn_dictionary(const Eigen::MatrixXf& all_samples,
       const SparseCoder coder(atoms.cast<float>(), coding);
       // Clean step (as SPAMS does): an atom that (nearly) duplicates an earlier one, or that no
       // descriptor has used after a few batches, is re-seeded with a descriptor of this batch.
-      std::uniform_int_distribution<Eigen::Index> in_batch(0, batch.cols() - 1);
       bool reseeded = false;
       for (int j = 0; j < k; ++j) {
         bool dead = t >= 10 && a_acc(j, j) < 1e-10;
         for (int i = 0; i < j && !dead; ++i) dead = std::abs(coder.gram()(i, j)) > 0.99;
         if (!dead) continue;
-        atoms.col(j) = batch.col(in_batch(rng)).cast<double>().normalized();
+        atoms.col(j) = batch.col(static_cast<Eigen::Index>(rng.below(batch.cols())))
+                           .cast<double>()
+                           .normalized();
         a_acc.row(j).setZero();
         a_acc.col(j).setZero();
         b_acc.col(j).setZero();
@@ -186,10 +186,10 @@ Dictionary learn_dictionary(const Eigen::MatrixXf& all_samples,
     }
   }
   int unused = 0;
-  std::uniform_int_distribution<Eigen::Index> pick(0, samples.cols() - 1);
   for (int j = 0; j < k; ++j) {
     if (a_acc(j, j) < 1e-10) {
-      atoms.col(j) = samples.col(pick(rng)).cast<double>();
+      atoms.col(j) =
+          samples.col(static_cast<Eigen::Index>(rng.below(samples.cols()))).cast<double>();
       ++unused;
     }
   }
