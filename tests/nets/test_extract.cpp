@@ -118,8 +118,8 @@ TEST(Extract, RealBdgpMiniThroughTheCli) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   const std::string dir = test::temp_dir("extract-bdgp");
   const std::string manifest = test::shared_data_dir() + "/bdgp-mini/images.csv";
-  const std::string cmd = std::string(std::getenv("ISHANNOT_BINARY")) + " --quiet extract --data " +
-                          manifest + " --out " + dir +
+  const std::string cmd = test::ishannot_binary() + " --quiet extract --data " + manifest +
+                          " --out " + dir +
                           "/mini.h5 --layers res2c,res3a --pool max:2x2 --batch 16";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   FeatureStoreReader r(dir + "/mini.h5");
@@ -132,8 +132,8 @@ TEST(Extract, RealBdgpMiniThroughTheCli) {
   // A missing image in a manifest: one line naming it, exit 1, no output.
   std::ofstream(dir + "/bad.csv") << "image,gene,stage_range,terms\n"
                                   << dir << "/nope.png,g,4-6,\n";
-  const std::string bad = std::string(std::getenv("ISHANNOT_BINARY")) + " --quiet extract --data " +
-                          dir + "/bad.csv --out " + dir + "/bad.h5 2>" + dir + "/err.txt";
+  const std::string bad = test::ishannot_binary() + " --quiet extract --data " + dir +
+                          "/bad.csv --out " + dir + "/bad.h5 2>" + dir + "/err.txt";
   EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 1);
   const std::string err = read_text_file(dir + "/err.txt");
   EXPECT_NE(err.find("nope.png"), std::string::npos) << err;
