@@ -9,12 +9,12 @@
 
 namespace ishannot {
 
-Preprocessing Preprocessing::caffe() {
-  return Preprocessing{};
+PixelPreprocessing PixelPreprocessing::caffe() {
+  return PixelPreprocessing{};
 }
 
-Preprocessing Preprocessing::torchvision() {
-  Preprocessing p;
+PixelPreprocessing PixelPreprocessing::torchvision() {
+  PixelPreprocessing p;
   p.name = "torchvision";
   p.rgb = true;
   p.scale = 1.0f / 255.0f;
@@ -23,7 +23,7 @@ Preprocessing Preprocessing::torchvision() {
   return p;
 }
 
-Backbone::Backbone(std::string arch, Preprocessing preprocessing)
+Backbone::Backbone(std::string arch, PixelPreprocessing preprocessing)
     : arch_(std::move(arch)), preprocessing_(std::move(preprocessing)) {}
 
 void Backbone::add_stage(const std::string& name, int number, std::shared_ptr<Stage> stage) {
@@ -91,7 +91,7 @@ torch::Tensor Backbone::to_input(const std::vector<cv::Mat>& bgr_images) const {
   TORCH_CHECK(!bgr_images.empty());
   const int h = bgr_images[0].rows, w = bgr_images[0].cols;
   torch::Tensor batch = torch::empty({static_cast<int64_t>(bgr_images.size()), 3, h, w});
-  const Preprocessing& p = preprocessing_;
+  const PixelPreprocessing& p = preprocessing_;
   float* dst = batch.data_ptr<float>();
   const int64_t plane = static_cast<int64_t>(h) * w;
   for (size_t n = 0; n < bgr_images.size(); ++n) {

@@ -83,7 +83,7 @@ Weights from_torchvision(const RawWeights& w) {
 
 class VGG16 : public Backbone {
  public:
-  VGG16(const RawWeights& raw, const Weights& w, const Preprocessing& p) : Backbone(kArch, p) {
+  VGG16(const RawWeights& raw, const Weights& w, const PixelPreprocessing& p) : Backbone(kArch, p) {
     int number = 0;
     int previous_block = 1;
     for (size_t i = 0; i < conv_specs().size(); ++i) {
@@ -116,9 +116,9 @@ class VGG16 : public Backbone {
 std::shared_ptr<Backbone> make_vgg16(const RawWeights& weights) {
   if (weights.format == WeightFormat::kTorchStateDict) {
     return std::make_shared<VGG16>(weights, from_torchvision(weights),
-                                   Preprocessing::torchvision());
+                                   PixelPreprocessing::torchvision());
   }
-  return std::make_shared<VGG16>(weights, from_keras(weights), Preprocessing::caffe());
+  return std::make_shared<VGG16>(weights, from_keras(weights), PixelPreprocessing::caffe());
 }
 
 }  // namespace ishannot

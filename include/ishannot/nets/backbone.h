@@ -27,15 +27,15 @@
 namespace ishannot {
 
 /// How pixels become network input. Defaults: Caffe/Keras style (BGR, mean subtracted, 0..255).
-struct Preprocessing {
+struct PixelPreprocessing {
   std::string name = "caffe";  ///< "caffe" (Keras weights) or "torchvision"
   bool rgb = false;            ///< feed RGB instead of BGR
   float scale = 1.0f;          ///< pixel value (0..255) is multiplied by this first
   std::array<float, 3> mean = {103.939f, 116.779f, 123.68f};  ///< in the fed channel order
   std::array<float, 3> stdev = {1.0f, 1.0f, 1.0f};            ///< divides after the mean
 
-  static Preprocessing caffe();
-  static Preprocessing torchvision();
+  static PixelPreprocessing caffe();
+  static PixelPreprocessing torchvision();
 };
 
 /// One stage of a backbone.
@@ -55,7 +55,7 @@ class Backbone : public torch::nn::Module {
   /// "resnet50" or "vgg16".
   const std::string& arch() const { return arch_; }
   const std::vector<LayerInfo>& layers() const { return layers_; }
-  const Preprocessing& preprocessing() const { return preprocessing_; }
+  const PixelPreprocessing& preprocessing() const { return preprocessing_; }
   /// Weight file provenance.
   const std::string& weights_path() const { return weights_path_; }
   const std::string& weights_sha256() const { return weights_sha256_; }
@@ -83,14 +83,14 @@ class Backbone : public torch::nn::Module {
   std::vector<std::vector<int64_t>> layer_shapes(int width, int height, int last);
 
  protected:
-  Backbone(std::string arch, Preprocessing preprocessing);
+  Backbone(std::string arch, PixelPreprocessing preprocessing);
   void add_stage(const std::string& name, int number, std::shared_ptr<Stage> stage);
   void set_provenance(const RawWeights& weights);
-  void set_preprocessing(const Preprocessing& p) { preprocessing_ = p; }
+  void set_preprocessing(const PixelPreprocessing& p) { preprocessing_ = p; }
 
  private:
   std::string arch_;
-  Preprocessing preprocessing_;
+  PixelPreprocessing preprocessing_;
   std::string weights_path_, weights_sha256_;
   std::vector<LayerInfo> layers_;
   std::vector<std::shared_ptr<Stage>> stages_;
