@@ -55,8 +55,9 @@ double sgemm_gflops() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    std::fprintf(stderr, "usage: %s ARCH WEIGHTS LAYERS BATCH REPEAT THREADS\n", argv[0]);
+  if (argc != 7 && argc != 8) {
+    std::fprintf(stderr, "usage: %s ARCH WEIGHTS LAYERS BATCH REPEAT THREADS [nchw|nhwc]\n",
+                 argv[0]);
     return 2;
   }
   const std::string arch = argv[1], weights = argv[2], layers = argv[3];
@@ -64,6 +65,8 @@ int main(int argc, char** argv) {
   torch::set_num_threads(threads);
   auto net = load_backbone(arch, weights);
   net->eval();
+  const bool nhwc = argc == 8 && std::string(argv[7]) == "nhwc";
+  net->use_channels_last(nhwc);
   const auto taps = net->resolve_layers(layers);
   const double flops = flops_per_image(*net, taps.back());
   torch::InferenceMode guard;
@@ -77,11 +80,12 @@ int main(int argc, char** argv) {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   std::printf(
-      "{\"arch\": \"%s\", \"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"images_per_s\": "
+      "{\"arch\": \"%s\", \"layout\": \"%s\", \"layers\": \"%s\", \"batch\": %d, \"threads\": %d, "
+      "\"images_per_s\": "
       "%.3f, "
       "\"gflop_per_image\": %.3f, \"gflops\": %.1f, \"sgemm_gflops\": %.1f, \"peak_rss_mb\": "
       "%.0f}\n",
-      arch.c_str(), layers.c_str(), batch, threads, ips, flops / 1e9, ips * flops / 1e9,
-      sgemm_gflops(), usage.ru_maxrss / 1024.0);
+      arch.c_str(), nhwc ? "nhwc" : "nchw", layers.c_str(), batch, threads, ips, flops / 1e9,
+      ips * flops / 1e9, sgemm_gflops(), usage.ru_maxrss / 1024.0);
   return 0;
 }

@@ -108,6 +108,9 @@ class VGG16 : public Backbone {
     }
     TORCH_CHECK(number == (w.fcs.empty() ? 31 : 36), "VGG16 must have 31 or 36 numbered layers");
     set_provenance(raw);
+    // Measured on 2 AMD EPYC cores (docs/BENCHMARKS.md): VGG16's 3x3 convolutions run ~1.5x
+    // faster in oneDNN's NHWC layout; ResNet50 (many 1x1 convs) does not gain and stays NCHW.
+    use_channels_last(true);
   }
 };
 

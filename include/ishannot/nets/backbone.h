@@ -75,6 +75,10 @@ class Backbone : public torch::nn::Module {
   /// Runs stages [first, last] on `input` (the output of stage first-1, or the image batch).
   torch::Tensor forward_range(const torch::Tensor& input, int first, int last);
 
+  /// Runs convolutions in channels-last (NHWC) layout, oneDNN's native one: no reorder of
+  /// activations between layers. Taps keep their logical (N, C, H, W) shape either way.
+  void use_channels_last(bool on);
+
   /// BGR 8-bit images of one size -> preprocessed NCHW float batch.
   torch::Tensor to_input(const std::vector<cv::Mat>& bgr_images) const;
 
@@ -93,6 +97,7 @@ class Backbone : public torch::nn::Module {
   PixelPreprocessing preprocessing_;
   std::string weights_path_, weights_sha256_;
   std::vector<LayerInfo> layers_;
+  bool channels_last_ = false;
   std::vector<std::shared_ptr<Stage>> stages_;
 };
 
