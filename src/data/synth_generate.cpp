@@ -212,7 +212,8 @@ void write_contact_sheet(const std::string& png_path, uint64_t seed) {
   }
   write_atomically(png_path, [&](const std::string& tmp) {
     std::vector<uchar> bytes;
-    if (!cv::imencode(".png", sheet, bytes)) throw file_error(png_path, "PNG encoding failed");
+    if (!cv::imencode(".png", sheet, bytes, {cv::IMWRITE_PNG_COMPRESSION, 9}))
+      throw file_error(png_path, "PNG encoding failed");
     std::ofstream out(tmp, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()),
               static_cast<std::streamsize>(bytes.size()));

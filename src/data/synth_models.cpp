@@ -232,7 +232,7 @@ double shape_density(const Shape& s, double u, double v, double d, int x, int y,
       return s.level * depth;
     case Shape::kBlob: {
       const double du = (u - s.u0) / s.u1, dv = (v - s.v0) / s.v1;
-      return s.level * (1 - smoothstep(0.5, 1.0, du * du + dv * dv));
+      return s.level * (1 - smoothstep(0.4, 1.15, du * du + dv * dv));
     }
     case Shape::kBand:
       return s.level * depth * box(u, s.u0, s.u1, 0.02) * box(v, s.v0, s.v1, 0.08);

@@ -20,6 +20,7 @@ namespace detail {
 namespace {
 
 constexpr int kWidth = 320, kHeight = 128;
+constexpr double kSquare = 0.45;  // squircle parameter: 0 = ellipse, 1 = rectangle
 
 double smoothstep(double e0, double e1, double x) {
   double t = std::clamp((x - e0) / (e1 - e0), 0.0, 1.0);
@@ -121,6 +122,13 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
     sin_phase[k] = std::sin(phase[k]);
   }
 
+  // Texture: coarse cell-ish mottling and fine grain, shared by tissue and stain; a smooth warp
+  // that makes pattern edges wavy instead of geometric.
+  const cv::Mat coarse = smooth_noise(cv_rng, 80, 32);
+  const cv::Mat medium = smooth_noise(cv_rng, 24, 10);
+  const cv::Mat warp_u = smooth_noise(cv_rng, 14, 6), warp_v = smooth_noise(cv_rng, 14, 6);
+  const double warp = 0.4 + 0.6 * var;
+
   // Stain at half resolution.
   const int hw = kWidth / 2, hh = kHeight / 2;
   cv::Mat stain(hh, hw, CV_32F, cv::Scalar(0));
@@ -128,7 +136,8 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
   auto embryo_coords = [&](double x, double y, double* u, double* v, double* d, double* in) {
     const double dx = x - cx, dy = y - cy;
     const double ex = (cos_t * dx + sin_t * dy) / a, ey = -(-sin_t * dx + cos_t * dy) / b;
-    const double r = std::sqrt(ex * ex + ey * ey);
+    // A squircle (Fernandez-Guasti) rather than an ellipse: ends fuller, like a real embryo.
+    const double r = std::sqrt(std::max(0.0, ex * ex + ey * ey - kSquare * ex * ex * ey * ey));
     // R(phi) = 1 + sum_k amp_k cos(k phi + phase_k), with cos/sin of k phi by complex powers
     // of (ex, ey) / r (no trigonometric calls per pixel).
     const double c1 = r > 1e-9 ? ex / r : 1.0, s1 = r > 1e-9 ? ey / r : 0.0;
@@ -142,7 +151,8 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
     *in = 1 - smoothstep(R - 0.012, R + 0.006, r);
     const double xs = std::clamp(ex / R, -1.0, 1.0);
     *u = (xs + 1) / 2;
-    *v = std::clamp(ey / R / std::sqrt(std::max(1e-3, 1 - xs * xs)), -1.0, 1.0);
+    const double half_height = std::sqrt(std::max(1e-3, (1 - xs * xs) / (1 - kSquare * xs * xs)));
+    *v = std::clamp(ey / R / half_height, -1.0, 1.0);
     *d = std::clamp(1 - r / R, 0.0, 1.0);
   };
   for (int y = 0; y < kHeight; ++y) {
@@ -159,6 +169,8 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
         double u, v, d, in;
         embryo_coords(2 * x + 1.0, 2 * y + 1.0, &u, &v, &d, &in);
         if (in <= 0 && d <= 0) continue;
+        u += warp * 0.03 * (warp_u.at<float>(2 * y, 2 * x) - 0.5);
+        v += warp * 0.25 * (warp_v.at<float>(2 * y, 2 * x) - 0.5);
         double clear = 1;
         for (const auto& p : patterns) {
           double density = 0;
@@ -174,9 +186,6 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
   cv::Mat stain_full;
   cv::resize(stain, stain_full, cv::Size(kWidth, kHeight), 0, 0, cv::INTER_LINEAR);
 
-  // Texture: coarse cell-ish mottling and fine grain, shared by tissue and stain.
-  const cv::Mat coarse = smooth_noise(cv_rng, 80, 32);
-  const cv::Mat medium = smooth_noise(cv_rng, 24, 10);
   cv::Mat grain(kHeight, kWidth, CV_32F);
   cv_rng.fill(grain, cv::RNG::NORMAL, 0.0, 1.0);
   cv::GaussianBlur(grain, grain, cv::Size(0, 0), 0.8);
@@ -197,7 +206,8 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
       const double rim_shade = 0.9 + 0.1 * smoothstep(0.0, 0.1, d);
       const double s = stain.empty() ? 0.0
                                      : stain_full.at<float>(y, x) * stain_gain *
-                                           (0.75 + 0.35 * medium.at<float>(y, x));
+                                           (0.75 + 0.35 * medium.at<float>(y, x)) *
+                                           (0.85 + 0.3 * coarse.at<float>(y, x));
       cv::Vec3f px;
       for (int c = 0; c < 3; ++c) {
         const double t = tissue[c] * tex * rim_shade * std::exp(-s * absorbance[c]);
