@@ -185,3 +185,39 @@ TEST(ScBaseline, CommandLineStrictModeUsesOnlyTrainingGenes) {
   std::getline(err, line);
   EXPECT_NE(line.find("none.txt"), std::string::npos) << line;
 }
+
+TEST(ScBaseline, ResumeContinuesAnInterruptedStore) {
+  const auto dir = test::temp_dir("sc-resume");
+  const auto paths = write_images(dir, 4);
+  const ScBaselineParams p = small_params();
+  const ScEncoder encoder(learn_sc_dictionary(paths, p), p);
+  std::vector<ImageRecord> records;
+  for (int i = 0; i < 4; ++i)
+    records.push_back({"img" + std::to_string(i), paths[i], "g", "4-6", "", {}});
+  const std::string store = dir + "/sc.h5";
+  try {  // interrupted after two images: the writer keeps sc.h5.partial
+    FeatureStoreWriter writer(store, encoder.layers(), FeatureDtype::kFloat32, sc_attributes(p));
+    write_sc_features({records[0], records[1]}, encoder, writer, 1);
+    throw std::runtime_error("killed");
+  } catch (const std::runtime_error&) {
+  }
+  ASSERT_FALSE(std::filesystem::exists(store));
+  FeatureStoreWriter writer(store, encoder.layers(), FeatureDtype::kFloat32, sc_attributes(p),
+                            /*resume=*/true);
+  const ScRunSummary summary = write_sc_features(records, encoder, writer, 3);
+  writer.close();
+  EXPECT_EQ(summary.resumed, 2);
+  EXPECT_EQ(summary.written, 2);
+  FeatureStoreReader reader(store);
+  ASSERT_EQ(reader.rows(), 4);
+  std::vector<float> row(encoder.dim());
+  for (int i = 0; i < 4; ++i) {
+    reader.read_rows("sc_sqrt", i, 1, row.data());
+    EXPECT_EQ(row, encoder.encode(cv::imread(paths[i])).pooled[2]) << i;
+  }
+  // A store of other images cannot be resumed into.
+  std::swap(records[0], records[1]);
+  FeatureStoreWriter other(dir + "/o.h5", encoder.layers(), FeatureDtype::kFloat32, {});
+  write_sc_features({records[1]}, encoder, other, 1);
+  EXPECT_THROW(write_sc_features({records[0], records[1]}, encoder, other, 1), Error);
+}
