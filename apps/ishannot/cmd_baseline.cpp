@@ -1,5 +1,6 @@
 // `ishannot baseline --data D --out F.h5`: sparse-coding (SC) features (dense SIFT, learned
 // dictionary, sparse codes, spatial-pyramid pooling) into the feature store, layers sc_<pooling>.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -11,6 +12,7 @@
 
 #include "commands.h"
 #include "ishannot/dataset.h"
+#include "ishannot/ensemble.h"
 #include "ishannot/error.h"
 #include "ishannot/fs_util.h"
 #include "ishannot/sc_baseline.h"
@@ -57,9 +59,13 @@ std::set<std::string> fold_training_genes(const Dataset& ds, const std::string& 
   const StageProblem problem = select_terms(ds, stage, TermSelectionParams{});
   std::vector<std::string> genes;
   for (int row : problem.image_indices) genes.push_back(ds.images[row].gene);
+  // The split `ishannot evaluate` makes (src/eval/evaluation.cpp): seed derived from the stage
+  // range's index, default term selection.
+  const auto& names = stage_range_names();
   GroupedSplitParams split;
   split.folds = folds;
-  split.seed = seed;
+  split.seed = derive_seed(
+      seed, {static_cast<uint64_t>(std::find(names.begin(), names.end(), stage) - names.begin())});
   const auto assignment =
       grouped_kfold(genes, problem.labels, static_cast<int>(problem.terms.size()), split);
   std::set<std::string> train;
