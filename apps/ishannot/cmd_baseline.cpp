@@ -93,6 +93,19 @@ struct Stopwatch {
   }
 };
 
+// A dictionary is only meaningful for the descriptors it was learned on.
+void check_dictionary_matches(const std::string& path, const Dictionary& dict,
+                              const ScBaselineParams& params) {
+  for (const auto& [key, value] : sc_attributes(params)) {
+    if (key.rfind("sc_sift_", 0) != 0) continue;
+    const auto it = dict.provenance.find(key);
+    if (it != dict.provenance.end() && it->second != value) {
+      throw file_error(
+          path, "dictionary learned with " + key + "=" + it->second + ", this run uses " + value);
+    }
+  }
+}
+
 std::string default_dictionary_path(const std::string& out) {
   std::filesystem::path p(out);
   return (p.parent_path() / (p.stem().string() + ".dictionary.txt")).string();
@@ -162,10 +175,12 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   const std::string auto_dict = default_dictionary_path(o.out);
   if (!o.dictionary.empty()) {
     dict = load_dictionary(o.dictionary);
+    check_dictionary_matches(o.dictionary, dict, params);
     reporter.info("baseline: dictionary from " + o.dictionary);
     dictionary_scope = "loaded from " + o.dictionary;
   } else if (o.resume && std::filesystem::exists(auto_dict)) {
     dict = load_dictionary(auto_dict);
+    check_dictionary_matches(auto_dict, dict, params);
     reporter.info("baseline: resuming with the dictionary " + auto_dict);
   } else {
     if (train_paths.empty()) throw Error("no image of the training genes among the images to code");

@@ -175,6 +175,16 @@ TEST(ScBaseline, CommandLineStrictModeUsesOnlyTrainingGenes) {
   ASSERT_EQ(layers.size(), 2u);
   EXPECT_EQ(layers[0].dim, 16 * 5);
   EXPECT_NE(reader.attributes().at("sc_dictionary_scope").find("train.txt"), std::string::npos);
+  // A dictionary learned on grey descriptors is refused for stain descriptors.
+  const std::string mismatch = binary + " --quiet baseline --data " + dir + "/images.csv --out " +
+                               dir + "/y.h5 --dictionary " + dir +
+                               "/sc.dictionary.txt --channel stain 2> /dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(mismatch.c_str())), 1);
+  // --fold k/K: the dictionary sees only the genes outside test fold k.
+  const std::string fold = binary + " --quiet --threads 1 baseline --data " + dir +
+                           "/images.csv --out " + dir + "/f.h5 --atoms 16 --stages 4-6 --fold 1/3";
+  ASSERT_EQ(std::system(fold.c_str()), 0) << fold;
+  EXPECT_EQ(load_dictionary(dir + "/f.dictionary.txt").provenance.at("training_images"), "4");
   // A missing gene list is a one-line error naming the file (exit 1).
   const std::string bad = std::string(binary) + " --quiet baseline --data " + dir +
                           "/images.csv --out " + dir + "/x.h5 --train-genes " + dir +
