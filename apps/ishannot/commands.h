@@ -21,8 +21,10 @@ struct GlobalOptions {
 /// plain lines otherwise).
 Reporter make_reporter(const GlobalOptions& options);
 
-/// Applies --threads to OpenMP (and, in the CNN commands, to libtorch).
+/// Applies --threads to OpenMP.
 void apply_threads(const GlobalOptions& options);
+/// Applies --threads to OpenMP and libtorch (CNN commands only).
+void apply_torch_threads(const GlobalOptions& options);
 
 // Commands that need no CNN (apps/ishannot/cmd_*.cpp; built with or without libtorch).
 void add_synth_command(CLI::App& app, GlobalOptions& options);

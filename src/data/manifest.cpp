@@ -82,7 +82,7 @@ Dataset read_manifest(const std::string& csv_path, bool check_files) {
     // Relative to the manifest's folder; bdgp-mini style manifests name bare files that live in
     // an images/ subfolder next to the manifest, so that is tried second.
     fs::path p = fs::path(image).is_absolute() ? fs::path(image) : base / image;
-    if (check_files && !fs::path(image).is_absolute() && !fs::is_regular_file(p) &&
+    if (!fs::path(image).is_absolute() && !fs::is_regular_file(p) &&
         fs::is_regular_file(base / "images" / image))
       p = base / "images" / image;
     rec.path = p.lexically_normal().string();

