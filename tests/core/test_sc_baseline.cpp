@@ -148,6 +148,16 @@ TEST(ScBaseline, BadInputThrows) {
   EXPECT_NE(p.check(), "");
   EXPECT_THROW(sample_sc_descriptors({}, ScBaselineParams{}), Error);
   EXPECT_THROW(sample_sc_descriptors({"/nonexistent/x.png"}, ScBaselineParams{}), Error);
+  // An image smaller than the SIFT patch: the error names the file.
+  const auto dir = test::temp_dir("sc-bad");
+  const std::string tiny = dir + "/tiny.png";
+  cv::imwrite(tiny, cv::Mat(8, 8, CV_8UC3, cv::Scalar(0, 0, 0)));
+  try {
+    sample_sc_descriptors({tiny}, ScBaselineParams{});
+    ADD_FAILURE() << "no error for a tiny image";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(tiny), std::string::npos) << e.what();
+  }
 }
 
 TEST(ScBaseline, CommandLineStrictModeUsesOnlyTrainingGenes) {
