@@ -1,5 +1,6 @@
 // `ishannot baseline --data D --out F.h5`: sparse-coding (SC) features (dense SIFT, learned
 // dictionary, sparse codes, spatial-pyramid pooling) into the feature store, layers sc_<pooling>.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -11,6 +12,7 @@
 
 #include "commands.h"
 #include "ishannot/dataset.h"
+#include "ishannot/ensemble.h"
 #include "ishannot/error.h"
 #include "ishannot/fs_util.h"
 #include "ishannot/sc_baseline.h"
@@ -57,9 +59,13 @@ std::set<std::string> fold_training_genes(const Dataset& ds, const std::string& 
   const StageProblem problem = select_terms(ds, stage, TermSelectionParams{});
   std::vector<std::string> genes;
   for (int row : problem.image_indices) genes.push_back(ds.images[row].gene);
+  // The split `ishannot evaluate` makes (src/eval/evaluation.cpp): seed derived from the stage
+  // range's index, default term selection.
+  const auto& names = stage_range_names();
   GroupedSplitParams split;
   split.folds = folds;
-  split.seed = seed;
+  split.seed = derive_seed(
+      seed, {static_cast<uint64_t>(std::find(names.begin(), names.end(), stage) - names.begin())});
   const auto assignment =
       grouped_kfold(genes, problem.labels, static_cast<int>(problem.terms.size()), split);
   std::set<std::string> train;
@@ -86,6 +92,19 @@ struct Stopwatch {
     return buf;
   }
 };
+
+// A dictionary is only meaningful for the descriptors it was learned on.
+void check_dictionary_matches(const std::string& path, const Dictionary& dict,
+                              const ScBaselineParams& params) {
+  for (const auto& [key, value] : sc_attributes(params)) {
+    if (key.rfind("sc_sift_", 0) != 0) continue;
+    const auto it = dict.provenance.find(key);
+    if (it != dict.provenance.end() && it->second != value) {
+      throw file_error(
+          path, "dictionary learned with " + key + "=" + it->second + ", this run uses " + value);
+    }
+  }
+}
 
 std::string default_dictionary_path(const std::string& out) {
   std::filesystem::path p(out);
@@ -156,10 +175,12 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   const std::string auto_dict = default_dictionary_path(o.out);
   if (!o.dictionary.empty()) {
     dict = load_dictionary(o.dictionary);
+    check_dictionary_matches(o.dictionary, dict, params);
     reporter.info("baseline: dictionary from " + o.dictionary);
     dictionary_scope = "loaded from " + o.dictionary;
   } else if (o.resume && std::filesystem::exists(auto_dict)) {
     dict = load_dictionary(auto_dict);
+    check_dictionary_matches(auto_dict, dict, params);
     reporter.info("baseline: resuming with the dictionary " + auto_dict);
   } else {
     if (train_paths.empty()) throw Error("no image of the training genes among the images to code");

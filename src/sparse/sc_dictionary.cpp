@@ -72,7 +72,14 @@ Eigen::MatrixXf sample_sc_descriptors(const std::vector<std::string>& image_path
 #pragma omp parallel for schedule(dynamic)
   for (int i = 0; i < n; ++i) {
     try {
-      const auto sift = dense_sift(read_image_bgr(image_paths[order[i]]), params.sift);
+      const std::string& path = image_paths[order[i]];
+      const cv::Mat bgr = read_image_bgr(path);  // its errors name the file
+      DenseSiftDescriptors sift;
+      try {
+        sift = dense_sift(bgr, params.sift);
+      } catch (const Error& e) {
+        throw file_error(path, e.what());
+      }
       std::vector<int> informative;
       for (int j = 0; j < sift.count(); ++j) {
         if (!sift.low_contrast[j]) informative.push_back(j);

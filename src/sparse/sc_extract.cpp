@@ -37,13 +37,17 @@ ScRunSummary write_sc_features(const std::vector<ImageRecord>& images, const ScE
     for (int i = 0; i < n; ++i) {
       try {
         const auto& rec = images[begin + i];
-        const ScImageFeatures f = encoder.encode(read_image_bgr(rec.path));
+        const cv::Mat bgr = read_image_bgr(rec.path);  // its errors name the file
+        ScImageFeatures f;
+        try {
+          f = encoder.encode(bgr);
+        } catch (const Error& e) {
+          throw file_error(rec.path, e.what());
+        }
         informative[i] = f.informative;
         for (size_t l = 0; l < layers.size(); ++l) {
           std::copy(f.pooled[l].begin(), f.pooled[l].end(), data[l].begin() + size_t(i) * dim);
         }
-      } catch (const Error& e) {
-        errors[i] = std::make_exception_ptr(Error(images[begin + i].id + ": " + e.what()));
       } catch (...) {
         errors[i] = std::current_exception();
       }

@@ -148,6 +148,16 @@ TEST(ScBaseline, BadInputThrows) {
   EXPECT_NE(p.check(), "");
   EXPECT_THROW(sample_sc_descriptors({}, ScBaselineParams{}), Error);
   EXPECT_THROW(sample_sc_descriptors({"/nonexistent/x.png"}, ScBaselineParams{}), Error);
+  // An image smaller than the SIFT patch: the error names the file.
+  const auto dir = test::temp_dir("sc-bad");
+  const std::string tiny = dir + "/tiny.png";
+  cv::imwrite(tiny, cv::Mat(8, 8, CV_8UC3, cv::Scalar(0, 0, 0)));
+  try {
+    sample_sc_descriptors({tiny}, ScBaselineParams{});
+    ADD_FAILURE() << "no error for a tiny image";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(tiny), std::string::npos) << e.what();
+  }
 }
 
 TEST(ScBaseline, CommandLineStrictModeUsesOnlyTrainingGenes) {
@@ -175,6 +185,16 @@ TEST(ScBaseline, CommandLineStrictModeUsesOnlyTrainingGenes) {
   ASSERT_EQ(layers.size(), 2u);
   EXPECT_EQ(layers[0].dim, 16 * 5);
   EXPECT_NE(reader.attributes().at("sc_dictionary_scope").find("train.txt"), std::string::npos);
+  // A dictionary learned on grey descriptors is refused for stain descriptors.
+  const std::string mismatch = binary + " --quiet baseline --data " + dir + "/images.csv --out " +
+                               dir + "/y.h5 --dictionary " + dir +
+                               "/sc.dictionary.txt --channel stain 2> /dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(mismatch.c_str())), 1);
+  // --fold k/K: the dictionary sees only the genes outside test fold k.
+  const std::string fold = binary + " --quiet --threads 1 baseline --data " + dir +
+                           "/images.csv --out " + dir + "/f.h5 --atoms 16 --stages 4-6 --fold 1/3";
+  ASSERT_EQ(std::system(fold.c_str()), 0) << fold;
+  EXPECT_EQ(load_dictionary(dir + "/f.dictionary.txt").provenance.at("training_images"), "4");
   // A missing gene list is a one-line error naming the file (exit 1).
   const std::string bad = std::string(binary) + " --quiet baseline --data " + dir +
                           "/images.csv --out " + dir + "/x.h5 --train-genes " + dir +
@@ -184,4 +204,40 @@ TEST(ScBaseline, CommandLineStrictModeUsesOnlyTrainingGenes) {
   std::string line;
   std::getline(err, line);
   EXPECT_NE(line.find("none.txt"), std::string::npos) << line;
+}
+
+TEST(ScBaseline, ResumeContinuesAnInterruptedStore) {
+  const auto dir = test::temp_dir("sc-resume");
+  const auto paths = write_images(dir, 4);
+  const ScBaselineParams p = small_params();
+  const ScEncoder encoder(learn_sc_dictionary(paths, p), p);
+  std::vector<ImageRecord> records;
+  for (int i = 0; i < 4; ++i)
+    records.push_back({"img" + std::to_string(i), paths[i], "g", "4-6", "", {}});
+  const std::string store = dir + "/sc.h5";
+  try {  // interrupted after two images: the writer keeps sc.h5.partial
+    FeatureStoreWriter writer(store, encoder.layers(), FeatureDtype::kFloat32, sc_attributes(p));
+    write_sc_features({records[0], records[1]}, encoder, writer, 1);
+    throw std::runtime_error("killed");
+  } catch (const std::runtime_error&) {
+  }
+  ASSERT_FALSE(std::filesystem::exists(store));
+  FeatureStoreWriter writer(store, encoder.layers(), FeatureDtype::kFloat32, sc_attributes(p),
+                            /*resume=*/true);
+  const ScRunSummary summary = write_sc_features(records, encoder, writer, 3);
+  writer.close();
+  EXPECT_EQ(summary.resumed, 2);
+  EXPECT_EQ(summary.written, 2);
+  FeatureStoreReader reader(store);
+  ASSERT_EQ(reader.rows(), 4);
+  std::vector<float> row(encoder.dim());
+  for (int i = 0; i < 4; ++i) {
+    reader.read_rows("sc_sqrt", i, 1, row.data());
+    EXPECT_EQ(row, encoder.encode(cv::imread(paths[i])).pooled[2]) << i;
+  }
+  // A store of other images cannot be resumed into.
+  std::swap(records[0], records[1]);
+  FeatureStoreWriter other(dir + "/o.h5", encoder.layers(), FeatureDtype::kFloat32, {});
+  write_sc_features({records[1]}, encoder, other, 1);
+  EXPECT_THROW(write_sc_features({records[0], records[1]}, encoder, other, 1), Error);
 }
