@@ -118,7 +118,7 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
                   << "\n";
     }
     std::cerr << "wrote " << opt->out << "/{metrics.tsv,summary.md,summary.tsv,predictions.tsv,"
-              << "skipped.tsv,run.json} (" << result.skipped.size() << " skip notes, "
+              << "roc.tsv,skipped.tsv,run.json} (" << result.skipped.size() << " skip notes, "
               << static_cast<int>(result.seconds.at("total")) << " s)\n";
   });
 }

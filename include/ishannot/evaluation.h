@@ -97,7 +97,8 @@ std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics);
 std::string summary_table(const EvaluationResult& result);
 
 /// Writes DIR/metrics.tsv (long form: method, layer, stage_range, term, fold, metric, value),
-/// DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/skipped.tsv and DIR/run.json
+/// DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/roc.tsv (pooled out-of-fold ROC
+/// points per layer, stage range and term), DIR/skipped.tsv and DIR/run.json
 /// (`provenance` is merged into run.json: command line, dataset, features...). Atomic writes.
 void write_evaluation_outputs(const std::string& dir, const EvaluationResult& result,
                               const EvaluationParams& params,

@@ -2,12 +2,15 @@
 #include <H5public.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "ishannot/error.h"
 #include "ishannot/evaluation.h"
@@ -110,6 +113,29 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
                 << field(p.term) << '\t' << p.fold << '\t' << field(p.id) << '\t' << field(p.gene)
                 << '\t' << p.label << '\t' << number(p.score) << '\t' << p.vote << '\n';
   write_text_atomically(dir + "/predictions.tsv", predictions.str());
+
+  // Pooled out-of-fold ROC curve per (layer, stage range, term).
+  std::map<std::tuple<std::string, std::string, std::string>,
+           std::pair<std::vector<double>, std::vector<uint8_t>>>
+      pooled;
+  std::vector<std::tuple<std::string, std::string, std::string>> roc_order;
+  for (const auto& p : result.predictions) {
+    auto key = std::make_tuple(p.layer, p.stage_range, p.term);
+    if (!pooled.count(key)) roc_order.push_back(key);
+    pooled[key].first.push_back(p.score);
+    pooled[key].second.push_back(static_cast<uint8_t>(p.label));
+  }
+  std::ostringstream roc;
+  roc << "method\tlayer\tstage_range\tterm\tthreshold\tfpr\ttpr\n";
+  for (const auto& key : roc_order) {
+    const auto& [scores, labels] = pooled[key];
+    for (const auto& point : roc_curve(scores, labels))
+      roc << field(params.method) << '\t' << field(std::get<0>(key)) << '\t' << std::get<1>(key)
+          << '\t' << field(std::get<2>(key)) << '\t'
+          << (std::isinf(point.threshold) ? std::string("inf") : number(point.threshold)) << '\t'
+          << number(point.fpr) << '\t' << number(point.tpr) << '\n';
+  }
+  write_text_atomically(dir + "/roc.tsv", roc.str());
 
   std::ostringstream skipped;
   skipped << "layer\tstage_range\tterm\tfold\treason\n";

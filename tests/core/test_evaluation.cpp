@@ -188,6 +188,9 @@ TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
   EXPECT_EQ(run["seed"], 1234);
   EXPECT_EQ(run["config"]["models"], 3);
   EXPECT_NE(read_text_file(dir + "/out/summary.md").find("| auc | TL | good |"), std::string::npos);
+  const auto roc = read_text_file(dir + "/out/roc.tsv");
+  EXPECT_EQ(roc.rfind("method\tlayer\tstage_range\tterm\tthreshold\tfpr\ttpr\n", 0), 0u);
+  EXPECT_NE(roc.find("\tinf\t0\t0\n"), std::string::npos);
 }
 
 TEST(Evaluation, SameSeedSameResultsAndUnknownLayerIsAnError) {
