@@ -199,7 +199,7 @@ TEST(Gram, TileProductMatchesNaiveDotProducts) {
   std::mt19937 rng(8);
   std::uniform_real_distribution<float> u(-1, 1);
   for (const auto& [ni, nj, w] : {std::make_tuple(9, 7, 1037), std::make_tuple(4, 3, 16),
-                                 std::make_tuple(1, 1, 5), std::make_tuple(13, 11, 600)}) {
+                                  std::make_tuple(1, 1, 5), std::make_tuple(13, 11, 600)}) {
     const int lda = w + 3;
     std::vector<float> a(static_cast<size_t>(ni * lda)), b(static_cast<size_t>(nj * lda));
     for (auto& v : a) v = u(rng);
