@@ -9,12 +9,12 @@ bin="$here/build/ishannot"
 py=/usr/bin/python3
 timed() { /usr/bin/time -v "$@"; }
 
-# 1. 3,032 images (40 % of BDGP 13-16, same term rates) x 100,352 float16 features.
+# Section 2. 3,032 images (40 % of BDGP 13-16, same term rates) x 100,352 float16 features.
 $py "$here/bench/make_synthetic_store.py" --images 3032 --dim 100352 --out "$work/mid"
 timed "$bin" --threads 1 --progress plain evaluate --data "$work/mid/images.csv" \
   --features "$work/mid/features.h5" --out "$work/mid/ours" 2> "$work/mid/ours.time"
 
-# 2. Same images, first 12,544 columns: ishannot vs scikit-learn liblinear, C = 1, M = 11.
+# Section 1. Same images, first 12,544 columns: ishannot vs scikit-learn liblinear, C = 1, M = 11.
 $py - "$work/mid" <<'PY'
 import sys, h5py, numpy as np
 d = sys.argv[1]; cols = 12544
@@ -34,7 +34,7 @@ timed $py "$here/bench/sklearn_peer.py" --features "$work/mid/subset.h5" \
   --terms term_00,term_01,term_02,term_03,term_04,term_05,term_06,term_07,term_08,term_09 \
   2> "$work/mid/peer.time"
 
-# 3. Paper-size n: 7,580 images x 100,352 columns, Gram time and peak RSS (M = 1, fixed C).
+# Section 3. Paper-size n: 7,580 images x 100,352 columns, Gram time and peak RSS (M = 1, fixed C).
 $py "$here/bench/make_synthetic_store.py" --images 7580 --dim 100352 --out "$work/paper-n"
 timed "$bin" --threads 1 --progress plain evaluate --data "$work/paper-n/images.csv" \
   --features "$work/paper-n/features.h5" --c-grid 1 --models 1 --out "$work/paper-n/ours" \

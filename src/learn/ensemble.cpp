@@ -92,11 +92,12 @@ EnsemblePrediction predict_ensemble(const Eigen::MatrixXd& gram, const KernelEns
   EnsemblePrediction out;
   out.score.assign(n, 0.0);
   std::vector<int> votes(n, 0);
+  // K is symmetric: read K(member row, test row), down a column (contiguous in memory).
   for (const auto& member : ensemble.members) {
     for (size_t t = 0; t < n; ++t) {
       double f = member.model.bias;
       for (size_t j = 0; j < member.rows.size(); ++j)
-        f += member.model.coef[static_cast<Eigen::Index>(j)] * gram(test_rows[t], member.rows[j]);
+        f += member.model.coef[static_cast<Eigen::Index>(j)] * gram(member.rows[j], test_rows[t]);
       out.score[t] += sigmoid(f);
       votes[t] += f > 0 ? 1 : 0;
     }

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "ishannot/error.h"
+#include "learn/tile_product.h"
 
 namespace ishannot {
 
@@ -54,8 +55,12 @@ void accumulate_lower(const RowMatrix& z, int64_t tile, Eigen::MatrixXd& k) {
       const int64_t i0 = pairs[static_cast<size_t>(p)].first * tile;
       const int64_t j0 = pairs[static_cast<size_t>(p)].second * tile;
       const int64_t ni = std::min(tile, n - i0), nj = std::min(tile, n - j0);
-      Eigen::MatrixXf product = z.middleRows(i0, ni) * z.middleRows(j0, nj).transpose();
-      k.block(i0, j0, ni, nj) += product.cast<double>();
+      std::vector<float> product(static_cast<size_t>(ni * nj));
+      detail::tile_product(z.data() + i0 * z.cols(), z.cols(), z.data() + j0 * z.cols(), z.cols(),
+                           ni, nj, z.cols(), product.data());
+      for (int64_t j = 0; j < nj; ++j)
+        for (int64_t i = 0; i < ni; ++i)
+          k(i0 + i, j0 + j) += product[static_cast<size_t>(i * nj + j)];
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();

@@ -7,6 +7,7 @@
 #include "ishannot/ensemble.h"
 #include "ishannot/error.h"
 #include "ishannot/gram.h"
+#include "learn/tile_product.h"
 #include "support/test_paths.h"
 
 using namespace ishannot;
@@ -191,4 +192,27 @@ TEST(Ensemble, VoteAndScoreMatchMembersTrainedByThePrimalSolver) {
   }
   params.models = 4;
   EXPECT_NE(params.check(), "");
+}
+
+TEST(Gram, TileProductMatchesNaiveDotProducts) {
+  // Odd sizes exercise the 4 x 3 blocks, their edges and the w % 8 tail.
+  std::mt19937 rng(8);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const auto& [ni, nj, w] : {std::make_tuple(9, 7, 1037), std::make_tuple(4, 3, 16),
+                                  std::make_tuple(1, 1, 5), std::make_tuple(13, 11, 600)}) {
+    const int lda = w + 3;
+    std::vector<float> a(static_cast<size_t>(ni * lda)), b(static_cast<size_t>(nj * lda));
+    for (auto& v : a) v = u(rng);
+    for (auto& v : b) v = u(rng);
+    std::vector<float> c(static_cast<size_t>(ni * nj)), g(c.size());
+    detail::tile_product(a.data(), lda, b.data(), lda, ni, nj, w, c.data());
+    detail::tile_product_generic(a.data(), lda, b.data(), lda, ni, nj, w, g.data());
+    for (int i = 0; i < ni; ++i)
+      for (int j = 0; j < nj; ++j) {
+        double ref = 0;
+        for (int k = 0; k < w; ++k) ref += static_cast<double>(a[i * lda + k]) * b[j * lda + k];
+        EXPECT_NEAR(c[i * nj + j], ref, 1e-4 * std::sqrt(w)) << i << "," << j;
+        EXPECT_NEAR(g[i * nj + j], ref, 1e-4 * std::sqrt(w));
+      }
+  }
 }
