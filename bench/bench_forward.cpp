@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   torch::set_num_threads(threads);
   auto net = load_backbone(arch, weights);
   net->eval();
-  const bool nhwc = argc == 8 && std::string(argv[7]) == "nhwc";
-  net->use_channels_last(nhwc);
+  if (argc == 8) net->use_channels_last(std::string(argv[7]) == "nhwc");  // else the default
+  const bool nhwc = net->channels_last();
   const auto taps = net->resolve_layers(layers);
   const double flops = flops_per_image(*net, taps.back());
   torch::InferenceMode guard;

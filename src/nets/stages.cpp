@@ -26,7 +26,14 @@ ConvStage::ConvStage(torch::Tensor w, torch::Tensor b, int stride, int padding, 
 }
 
 torch::Tensor ConvStage::forward(const torch::Tensor& input) {
-  torch::Tensor out = torch::conv2d(input, weight, bias, stride_, padding_);
+  // For inference call oneDNN directly: torch::conv2d picks its im2col + BLAS path for 1x1
+  // convolutions on one thread with small batches, which is ~10x slower with Debian's BLAS.
+  // Training keeps torch::conv2d (its autograd formulas).
+  const bool onednn = !torch::GradMode::is_enabled() && input.is_cpu() &&
+                      input.scalar_type() == torch::kFloat && torch::hasMKLDNN();
+  torch::Tensor out = onednn ? at::mkldnn_convolution(input, weight, bias, {padding_, padding_},
+                                                      {stride_, stride_}, {1, 1}, 1)
+                             : torch::conv2d(input, weight, bias, stride_, padding_);
   return relu_ ? torch::relu_(out) : out;
 }
 

@@ -78,6 +78,7 @@ class Backbone : public torch::nn::Module {
   /// Runs convolutions in channels-last (NHWC) layout, oneDNN's native one: no reorder of
   /// activations between layers. Taps keep their logical (N, C, H, W) shape either way.
   void use_channels_last(bool on);
+  bool channels_last() const { return channels_last_; }
 
   /// BGR 8-bit images of one size -> preprocessed NCHW float batch.
   torch::Tensor to_input(const std::vector<cv::Mat>& bgr_images) const;
