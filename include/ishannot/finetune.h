@@ -75,6 +75,7 @@ struct FinetuneResult {
   std::vector<std::string> terms;
   std::vector<std::string> train_genes, val_genes;
   int train_images = 0, val_images = 0;
+  double cache_seconds = 0;  ///< time to fill the trunk cache (0 without it)
 };
 
 /// Rows of `problem` whose gene is in `genes` (a training-gene list). Throws Error when none is.

@@ -217,6 +217,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
   torch::Tensor val_cache;
   const int variants = params.augment.enabled ? params.cache_variants : 1;
   if (use_cache && more) {
+    const auto cache_start = std::chrono::steady_clock::now();
     for (int v = 0; v < variants; ++v) {
       std::vector<cv::Mat> copy = train_images;
       for (size_t i = 0; v > 0 && i < copy.size(); ++i)
@@ -229,11 +230,14 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
     if (has_val)
       val_cache = trunk_outputs(*net, val_images, params.batch, device, reporter,
                                 "cache trunk (validation)");
+    result.cache_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - cache_start).count();
     const double mb = static_cast<double>(train_cache[0].numel()) * 4 * variants / 1e6 +
                       (has_val ? static_cast<double>(val_cache.numel()) * 4 / 1e6 : 0);
     reporter.info("cached the frozen trunk (through " +
                   backbone->layers()[static_cast<size_t>(net->frozen_through())].name +
-                  "): " + std::to_string(static_cast<int>(mb)) + " MB");
+                  "): " + std::to_string(static_cast<int>(mb)) + " MB in " +
+                  std::to_string(std::lround(result.cache_seconds)) + " s");
   }
 
   const int64_t n = static_cast<int64_t>(train_rows.size());
