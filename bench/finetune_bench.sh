@@ -4,14 +4,15 @@
 #
 # usage: bench/finetune_bench.sh MANIFEST [INPUT_SIZE=112x112]
 #   e.g. bench/replicate_manifest.py /tmp/ftbench 5 && bench/finetune_bench.sh /tmp/ftbench/images.csv
-# Output: config, seconds of the epoch, time to fill the trunk cache, load average before the run.
+# Output: config, wall and CPU seconds of the epoch, time to fill the trunk cache (wall, CPU),
+# load average before the run. On a shared machine compare CPU seconds.
 set -eu
 BIN=${ISHANNOT:-build/ishannot}
 DATA=$1
 SIZE=${2:-112x112}
 OUT=${OUT:-/tmp/ishannot-ftbench-out}
 mkdir -p "$OUT"
-printf 'config\tepoch_s\tcache\tload\n'
+printf 'config\tepoch_s\tepoch_cpu_s\tcache\tload\n'
 run() {
   name=$1
   shift
@@ -19,8 +20,9 @@ run() {
   "$BIN" --threads 2 --progress none finetune --data "$DATA" --stage 13-16 --input-size "$SIZE" \
     --epochs 1 --val-fraction 0 --out "$OUT/$name.pt" "$@" 2>"$OUT/$name.log"
   secs=$(awk -F'\t' '$2=="seconds"{print $4}' "$OUT/$name.pt.curve.tsv")
-  cache=$(grep -o 'MB in [0-9]* s' "$OUT/$name.log" || echo -)
-  printf '%s\t%.1f\t%s\t%s\n' "$name" "$secs" "$cache" "$load"
+  cpu=$(awk -F'\t' '$2=="cpu_seconds"{print $4}' "$OUT/$name.pt.curve.tsv")
+  cache=$(grep -o 'MB in [0-9]* s (CPU [0-9]* s)' "$OUT/$name.log" || echo -)
+  printf '%s\t%.1f\t%.1f\t%s\t%s\n' "$name" "$secs" "$cpu" "$cache" "$load"
   rm -f "$OUT/$name.pt"
 }
 run head_only_cached --freeze-through res5c

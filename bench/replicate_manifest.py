@@ -19,7 +19,11 @@ with open(os.path.join(out_dir, "images.csv"), "w", newline="") as f:
         for r in rows:
             name = f"r{k}_" + os.path.basename(r["image"])
             dst = os.path.join(out_dir, "images", name)
-            if not os.path.lexists(dst):
-                os.symlink(os.path.abspath(os.path.join(src, r["image"])), dst)
+            target = os.path.join(src, r["image"])
+            if not os.path.exists(target):  # the manifest's images/ fallback
+                target = os.path.join(src, "images", r["image"])
+            if os.path.lexists(dst):
+                os.remove(dst)
+            os.symlink(os.path.abspath(target), dst)
             w.writerow(["images/" + name, f"{r['gene']}_r{k}", stage, r["terms"]])
 print(f"{copies * len(rows)} images -> {out_dir}/images.csv")

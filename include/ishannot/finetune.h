@@ -64,7 +64,9 @@ struct EpochRecord {
   double val_loss = 0;          ///< NaN without validation
   std::vector<double> val_auc;  ///< per term; NaN where the validation genes lack a class
   double mean_val_auc = 0;      ///< over the defined ones; NaN if none
-  double seconds = 0;
+  double seconds = 0;           ///< wall-clock time of the epoch (training + validation)
+  double cpu_seconds =
+      0;  ///< process CPU time of the epoch, all threads (robust to a busy machine)
 };
 
 struct FinetuneResult {
@@ -75,7 +77,8 @@ struct FinetuneResult {
   std::vector<std::string> terms;
   std::vector<std::string> train_genes, val_genes;
   int train_images = 0, val_images = 0;
-  double cache_seconds = 0;  ///< time to fill the trunk cache (0 without it)
+  double cache_seconds = 0;      ///< time to fill the trunk cache (0 without it)
+  double cache_cpu_seconds = 0;  ///< its process CPU time
 };
 
 /// Rows of `problem` whose gene is in `genes` (a training-gene list). Throws Error when none is.

@@ -31,7 +31,8 @@ nlohmann::json curve_to_json(const std::vector<EpochRecord>& curve) {
                    {"val_loss", number(e.val_loss)},
                    {"val_auc", auc},
                    {"mean_val_auc", number(e.mean_val_auc)},
-                   {"seconds", e.seconds}});
+                   {"seconds", e.seconds},
+                   {"cpu_seconds", e.cpu_seconds}});
   }
   return out;
 }
@@ -46,6 +47,7 @@ std::vector<EpochRecord> curve_from_json(const nlohmann::json& j) {
     for (const auto& a : e.at("val_auc")) r.val_auc.push_back(number_from(a));
     r.mean_val_auc = number_from(e.at("mean_val_auc"));
     r.seconds = e.at("seconds").get<double>();
+    r.cpu_seconds = e.value("cpu_seconds", 0.0);
     curve.push_back(r);
   }
   return curve;

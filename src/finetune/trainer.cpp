@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <set>
 
@@ -60,6 +61,11 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(MultiTaskNet& net,
   return std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(p.lr));
 }
 
+// Process CPU time (all threads) since `start`.
+double cpu_seconds_since(std::clock_t start) {
+  return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+}
+
 std::string format_number(double v) {
   char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%.17g", v);
@@ -80,6 +86,7 @@ void write_curve_tsv(const std::string& path, const std::vector<EpochRecord>& cu
     for (size_t t = 0; t < terms.size() && t < e.val_auc.size(); ++t)
       row(e.epoch, "val_auc", terms[t], e.val_auc[t]);
     row(e.epoch, "seconds", "", e.seconds);
+    row(e.epoch, "cpu_seconds", "", e.cpu_seconds);
   }
   write_text_atomically(path, text);
 }
@@ -108,7 +115,12 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
                         const Reporter& reporter) {
   if (auto p = params.check(); !p.empty()) throw Error("finetune: " + p);
   if (allowed_rows.empty()) throw Error("finetune: no training image in " + problem.stage_range);
-  const torch::Device device(params.device);
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(params.device);
+  } catch (const c10::Error&) {
+    throw Error("--device " + params.device + ": expected cpu, cuda or cuda:N");
+  }
   if (device.is_cuda() && !torch::cuda::is_available()) {
     throw Error("--device " + params.device +
                 ": this libtorch build has no CUDA or sees no GPU (use --device cpu)");
@@ -218,6 +230,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
   const int variants = params.augment.enabled ? params.cache_variants : 1;
   if (use_cache && more) {
     const auto cache_start = std::chrono::steady_clock::now();
+    const std::clock_t cache_cpu_start = std::clock();
     for (int v = 0; v < variants; ++v) {
       std::vector<cv::Mat> copy = train_images;
       for (size_t i = 0; v > 0 && i < copy.size(); ++i)
@@ -230,6 +243,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
     if (has_val)
       val_cache = trunk_outputs(*net, val_images, params.batch, device, reporter,
                                 "cache trunk (validation)");
+    result.cache_cpu_seconds = cpu_seconds_since(cache_cpu_start);
     result.cache_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - cache_start).count();
     const double mb = static_cast<double>(train_cache[0].numel()) * 4 * variants / 1e6 +
@@ -237,13 +251,15 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
     reporter.info("cached the frozen trunk (through " +
                   backbone->layers()[static_cast<size_t>(net->frozen_through())].name +
                   "): " + std::to_string(static_cast<int>(mb)) + " MB in " +
-                  std::to_string(std::lround(result.cache_seconds)) + " s");
+                  std::to_string(std::lround(result.cache_seconds)) + " s (CPU " +
+                  std::to_string(std::lround(result.cache_cpu_seconds)) + " s)");
   }
 
   const int64_t n = static_cast<int64_t>(train_rows.size());
   int epochs_this_run = 0;
   for (int epoch = state.epochs_done + 1; epoch <= params.epochs && !state.stopped; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     const std::string stage =
         "epoch " + std::to_string(epoch) + "/" + std::to_string(params.epochs);
     EpochRecord record;
@@ -338,6 +354,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
     } else if (++state.bad_epochs >= params.patience) {
       state.stopped = true;
     }
+    record.cpu_seconds = cpu_seconds_since(cpu_start);
     record.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.curve.push_back(record);
