@@ -88,9 +88,9 @@ std::vector<int> rows_of_genes(const Dataset& dataset, const StageProblem& probl
 /// Reads a gene list (one per line, '#' comments and blank lines ignored).
 std::vector<std::string> read_gene_list(const std::string& path);
 
-/// Training rows of outer fold `fold` (0-based) of `folds`: the rows NOT in that test fold, with
-/// the folds `evaluate` uses (grouped_kfold of the problem's genes and labels, seeded by
-/// outer_fold_seed(seed, stage range)).
+/// Training rows of outer fold `fold` (0-based, as evaluate numbers folds) of `folds`: the rows NOT
+/// in that test fold, with the folds `evaluate` uses (grouped_kfold of the problem's genes and
+/// labels, seeded by outer_fold_seed(seed, stage range)).
 std::vector<int> rows_outside_fold(const Dataset& dataset, const StageProblem& problem, int fold,
                                    int folds, uint64_t seed);
 

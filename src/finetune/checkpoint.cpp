@@ -86,11 +86,11 @@ void save_checkpoint(const std::string& path, MultiTaskNet& net, torch::optim::O
 
 void load_checkpoint(const std::string& path, const std::string& fingerprint, MultiTaskNet& net,
                      torch::optim::Optimizer& optimizer, std::vector<torch::Tensor>* best,
-                     TrainingState* state) {
+                     TrainingState* state, const torch::Device& device) {
   torch::serialize::InputArchive archive, net_archive, optimizer_archive, best_archive;
   nlohmann::json meta;
   try {
-    archive.load_from(path);
+    archive.load_from(path, device);  // optimizer state next to the parameters
     c10::IValue text;
     archive.read("state", text);
     meta = nlohmann::json::parse(text.toStringRef());

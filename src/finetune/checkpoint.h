@@ -36,11 +36,12 @@ std::vector<EpochRecord> curve_from_json(const nlohmann::json& j);
 void save_checkpoint(const std::string& path, MultiTaskNet& net, torch::optim::Optimizer& optimizer,
                      const std::vector<torch::Tensor>& best, const TrainingState& state);
 
-/// Reads a checkpoint into net, optimizer, best and state. Throws Error naming the file when it
-/// cannot be read or its fingerprint differs from `fingerprint`.
+/// Reads a checkpoint into net, optimizer, best and state, with its tensors on `device` (where the
+/// network is). Throws Error naming the file when it cannot be read or its fingerprint differs
+/// from `fingerprint`.
 void load_checkpoint(const std::string& path, const std::string& fingerprint, MultiTaskNet& net,
                      torch::optim::Optimizer& optimizer, std::vector<torch::Tensor>* best,
-                     TrainingState* state);
+                     TrainingState* state, const torch::Device& device);
 
 /// Tensors of `net` that train (requires_grad), in parameter order.
 std::vector<torch::Tensor> trainable_parameters(MultiTaskNet& net);

@@ -203,7 +203,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
   const std::string checkpoint_path = out_path + ".checkpoint";
   if (params.resume && std::filesystem::exists(checkpoint_path)) {
     finetune_detail::load_checkpoint(checkpoint_path, state.fingerprint, *net, *optimizer, &best,
-                                     &state);
+                                     &state, device);
     reporter.info("resuming " + checkpoint_path + " after epoch " +
                   std::to_string(state.epochs_done));
   } else if (params.resume) {

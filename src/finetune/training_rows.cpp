@@ -81,8 +81,8 @@ uint64_t outer_fold_seed(uint64_t seed, const std::string& stage_range) {
 std::vector<int> rows_outside_fold(const Dataset& dataset, const StageProblem& problem, int fold,
                                    int folds, uint64_t seed) {
   if (folds < 2 || fold < 0 || fold >= folds) {
-    throw Error("--fold " + std::to_string(fold + 1) + "/" + std::to_string(folds) +
-                ": expected k/K with 1 <= k <= K and K >= 2");
+    throw Error("--fold " + std::to_string(fold) + "/" + std::to_string(folds) +
+                ": expected F/K with 0 <= F < K and K >= 2 (F as in evaluate's fold column)");
   }
   std::vector<int> all(static_cast<size_t>(problem.rows()));
   for (int r = 0; r < problem.rows(); ++r) all[static_cast<size_t>(r)] = r;

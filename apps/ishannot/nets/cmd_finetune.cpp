@@ -34,8 +34,9 @@ void add_finetune_command(CLI::App& app, GlobalOptions& options) {
   auto* genes =
       cmd->add_option("--train-genes", args->train_genes,
                       "file of training genes (one per line): only their images are used");
-  auto* fold = cmd->add_option("--fold", args->fold,
-                               "k/K: train on the genes outside test fold k of evaluate's K folds");
+  auto* fold = cmd->add_option(
+      "--fold", args->fold,
+      "F/K: train on the genes outside test fold F (0..K-1, evaluate's fold column) of K folds");
   genes->excludes(fold);
   cmd->add_option("--backbone", args->backbone, "resnet50 | vgg16")->capture_default_str();
   cmd->add_option("--weights", args->weights, "base weight file (default: the setup's ResNet50)");
@@ -121,8 +122,8 @@ void add_finetune_command(CLI::App& app, GlobalOptions& options) {
       int k = 0, folds = 0;
       char slash = 0;
       if (std::sscanf(args->fold.c_str(), "%d%c%d", &k, &slash, &folds) != 3 || slash != '/')
-        throw Error("--fold '" + args->fold + "': expected k/K, e.g. 1/5");
-      allowed = rows_outside_fold(dataset, problem, k - 1, folds, options.seed);
+        throw Error("--fold '" + args->fold + "': expected F/K, e.g. 0/5 (F = 0..K-1)");
+      allowed = rows_outside_fold(dataset, problem, k, folds, options.seed);
       reporter.info("outer fold " + args->fold + ": " + std::to_string(allowed.size()) + " of " +
                     std::to_string(problem.rows()) + " images are training genes");
     } else {
