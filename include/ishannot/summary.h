@@ -26,8 +26,8 @@ std::vector<StageSummary> summarise_dataset(const Dataset& dataset,
                                             const TermSelectionParams& params,
                                             const std::vector<std::string>& stages = {});
 
-/// TSV in long form: `stage_range	item	term	value` with item = listed | images | groups |
-/// genes | terms | positives (term filled only for positives).
+/// TSV in long form: `stage_range	item	term	value` with item = listed | images | groups
+/// | genes | terms | positives (term filled only for positives).
 std::string summary_tsv(const std::vector<StageSummary>& rows);
 
 /// A readable text table (one block per stage range).

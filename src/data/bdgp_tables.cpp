@@ -163,7 +163,10 @@ Dataset read_bdgp_tables(const std::string& folder, const BdgpReadParams& params
 
   Dataset ds;
   ds.source = folder;
-  std::unordered_map<std::string, size_t> index_of;  // BDGP number -> position in ds.images
+  struct Listing {
+    std::string gene, stage, view;
+  };
+  std::unordered_map<std::string, Listing> first_listing;     // BDGP number -> where first listed
   std::map<std::pair<std::string, std::string>, int> listed;  // (stage, view) -> entries
   for (size_t r = 1; r < img.rows.size(); ++r) {
     const auto& f = img.rows[r].fields;
@@ -182,10 +185,10 @@ Dataset read_bdgp_tables(const std::string& folder, const BdgpReadParams& params
     }
     for (const auto& name : names) {
       const std::string number = bdgp_number(name, where);
-      auto seen = index_of.find(number);
-      if (seen != index_of.end()) {
-        const ImageRecord& first = ds.images[seen->second];
-        if (first.gene == gene && first.stage_range == stage && first.view == view)
+      auto [seen, fresh] = first_listing.emplace(number, Listing{gene, stage, view});
+      if (!fresh) {
+        const Listing& first = seen->second;
+        if (first.gene == gene && first.stage == stage && first.view == view)
           ds.add_skip("image listed twice in the same group (kept once, counted as listed)");
         else if (first.gene != gene)
           ds.add_skip("image listed under a second gene (first listing kept)");
@@ -207,7 +210,6 @@ Dataset read_bdgp_tables(const std::string& folder, const BdgpReadParams& params
         }
         rec.path = file->second;
       }
-      index_of.emplace(number, ds.images.size());
       ds.images.push_back(std::move(rec));
     }
   }

@@ -79,10 +79,11 @@ Dataset read_manifest(const std::string& csv_path, bool check_files) {
     }
     rec.terms = parse_terms(row.fields[col["terms"]]);
     if (view_col >= 0) rec.view = detail::normalise_view(row.fields[view_col], where);
+    // Relative to the manifest's folder; bdgp-mini style manifests name bare files that live in
+    // an images/ subfolder next to the manifest, so that is tried second.
     fs::path p = fs::path(image).is_absolute() ? fs::path(image) : base / image;
-    // Relative paths may also name files of an images/ folder beside the manifest (the layout of
-    // ../shared/data/bdgp-mini).
-    if (!fs::path(image).is_absolute() && !fs::exists(p) && fs::exists(base / "images" / image))
+    if (!fs::path(image).is_absolute() && !fs::is_regular_file(p) &&
+        fs::is_regular_file(base / "images" / image))
       p = base / "images" / image;
     rec.path = p.lexically_normal().string();
     rec.id = fs::path(image).stem().string();

@@ -94,6 +94,13 @@ std::string summary_text(const std::vector<StageSummary>& rows, const Dataset& d
       out << buf;
     }
   }
+  if (!params.view.empty()) {
+    int unknown = 0;
+    for (const auto& im : dataset.images) unknown += im.view.empty() ? 1 : 0;
+    if (unknown > 0)
+      out << "\n"
+          << unknown << " image(s) have no view in the source: kept as " << params.view << "\n";
+  }
   if (!dataset.skipped.empty()) {
     out << "\nnot taken from the source:\n";
     for (const auto& s : dataset.skipped) out << "  " << s.count << "  " << s.reason << "\n";

@@ -61,6 +61,8 @@ KernelLogisticModel fit_kernel_logistic(const Eigen::MatrixXd& gram,
   double psi = objective(alpha, f, b);
   Eigen::VectorXd p(m), g(m), w(m), s(m);
   Eigen::MatrixXd B(m, m);
+  Eigen::LLT<Eigen::MatrixXd> llt;
+  bool factored = false, slow_pcg = false;
   for (int it = 0; it < params.max_iterations; ++it) {
     for (Eigen::Index i = 0; i < m; ++i) {
       p[i] = sigmoid(f[i] + b);
@@ -70,14 +72,55 @@ KernelLogisticModel fit_kernel_logistic(const Eigen::MatrixXd& gram,
     }
     const Eigen::VectorXd r = -(alpha + g);  // -gradient in f
     const double r_b = -g.sum();             // -gradient in b
-    B.noalias() = C * (s.asDiagonal() * gram * s.asDiagonal());
-    B.diagonal().array() += 1.0;
-    Eigen::LLT<Eigen::MatrixXd> llt(B);
+    // B = I + S Kc S changes only through W. Factor it (O(m^3)) when needed; otherwise solve with
+    // conjugate gradients preconditioned by the last factor (O(m^2) per step), which converges
+    // in a few steps once W settles (relative residual 1e-12: Newton stays exact).
+    auto apply_b = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
+      return v + s.cwiseProduct(C * (gram * s.cwiseProduct(v)));
+    };
+    auto factor = [&] {
+      B.noalias() = C * (s.asDiagonal() * gram * s.asDiagonal());
+      B.diagonal().array() += 1.0;
+      llt.compute(B);
+      factored = true;
+    };
+    bool fresh = false;  // factor of this very B: solves are exact
+    if (!factored || slow_pcg) {
+      factor();
+      fresh = true;
+    }
+    auto solve_b = [&](const Eigen::VectorXd& t) -> Eigen::VectorXd {
+      Eigen::VectorXd z = llt.solve(t);
+      if (fresh) return z;
+      Eigen::VectorXd res = t - apply_b(z);
+      const double target = 1e-12 * t.norm();
+      if (res.norm() <= target) return z;
+      Eigen::VectorXd y = llt.solve(res), dir = y;
+      double rho = res.dot(y);
+      for (int k = 0; k < 40; ++k) {
+        const Eigen::VectorXd q = apply_b(dir);
+        const double step = rho / dir.dot(q);
+        z += step * dir;
+        res -= step * q;
+        if (res.norm() <= target) {
+          slow_pcg = k > 12;
+          return z;
+        }
+        y = llt.solve(res);
+        const double rho_next = res.dot(y);
+        dir = y + (rho_next / rho) * dir;
+        rho = rho_next;
+      }
+      factor();  // the old factor is too far off: exact solve with a fresh one
+      fresh = true;
+      slow_pcg = false;
+      return llt.solve(t);
+    };
     // (I + W Kc)^-1 v = v - S B^-1 S Kc v
     auto solve_inv = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
       Eigen::VectorXd t = C * (gram * v);
       t = s.cwiseProduct(t);
-      t = llt.solve(t);
+      t = solve_b(t);
       return v - s.cwiseProduct(t);
     };
     const Eigen::VectorXd u1 = solve_inv(r), u2 = solve_inv(w);

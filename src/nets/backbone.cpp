@@ -6,15 +6,16 @@
 #include <sstream>
 
 #include "ishannot/error.h"
+#include "nets/stages.h"
 
 namespace ishannot {
 
-Preprocessing Preprocessing::caffe() {
-  return Preprocessing{};
+PixelPreprocessing PixelPreprocessing::caffe() {
+  return PixelPreprocessing{};
 }
 
-Preprocessing Preprocessing::torchvision() {
-  Preprocessing p;
+PixelPreprocessing PixelPreprocessing::torchvision() {
+  PixelPreprocessing p;
   p.name = "torchvision";
   p.rgb = true;
   p.scale = 1.0f / 255.0f;
@@ -23,7 +24,7 @@ Preprocessing Preprocessing::torchvision() {
   return p;
 }
 
-Backbone::Backbone(std::string arch, Preprocessing preprocessing)
+Backbone::Backbone(std::string arch, PixelPreprocessing preprocessing)
     : arch_(std::move(arch)), preprocessing_(std::move(preprocessing)) {}
 
 void Backbone::add_stage(const std::string& name, int number, std::shared_ptr<Stage> stage) {
@@ -73,16 +74,36 @@ torch::Tensor Backbone::forward_range(const torch::Tensor& input, int first, int
   return x;
 }
 
+void Backbone::use_channels_last(bool on) {
+  channels_last_ = on;
+  torch::NoGradGuard no_grad;
+  const auto format = on ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  for (auto& p : parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(format));
+  }
+}
+
 std::map<int, torch::Tensor> Backbone::forward_taps(const torch::Tensor& input,
                                                     const std::vector<int>& taps) {
   std::map<int, torch::Tensor> out;
   if (taps.empty()) return out;
   const int last = *std::max_element(taps.begin(), taps.end());
   TORCH_CHECK(last < static_cast<int>(stages_.size()));
-  torch::Tensor x = input;
+  torch::Tensor x = channels_last_ && input.dim() == 4
+                        ? input.contiguous(torch::MemoryFormat::ChannelsLast)
+                        : input;
+  bool x_is_tap = true;  // the caller's input must not be modified either
   for (int i = 0; i <= last; ++i) {
-    x = stages_[i]->forward(x);
-    if (std::find(taps.begin(), taps.end(), i) != taps.end()) out[i] = x;
+    // A ReLU after a stage nobody taps can overwrite that stage's output (saves a pass over
+    // memory); not while autograd records (fine-tuning).
+    if (!x_is_tap && !torch::GradMode::is_enabled() &&
+        dynamic_cast<nets::ReluStage*>(stages_[i].get())) {
+      x = torch::relu_(x);
+    } else {
+      x = stages_[i]->forward(x);
+    }
+    x_is_tap = std::find(taps.begin(), taps.end(), i) != taps.end();
+    if (x_is_tap) out[i] = x;
   }
   return out;
 }
@@ -91,7 +112,7 @@ torch::Tensor Backbone::to_input(const std::vector<cv::Mat>& bgr_images) const {
   TORCH_CHECK(!bgr_images.empty());
   const int h = bgr_images[0].rows, w = bgr_images[0].cols;
   torch::Tensor batch = torch::empty({static_cast<int64_t>(bgr_images.size()), 3, h, w});
-  const Preprocessing& p = preprocessing_;
+  const PixelPreprocessing& p = preprocessing_;
   float* dst = batch.data_ptr<float>();
   const int64_t plane = static_cast<int64_t>(h) * w;
   for (size_t n = 0; n < bgr_images.size(); ++n) {

@@ -55,7 +55,7 @@ void check_topology(const RawWeights& w) {
 
 class ResNet50 : public Backbone {
  public:
-  explicit ResNet50(const RawWeights& w) : Backbone(kArch, Preprocessing::caffe()) {
+  explicit ResNet50(const RawWeights& w) : Backbone(kArch, PixelPreprocessing::caffe()) {
     check_topology(w);
     add_stage("conv1", 0, conv_bn(w, "conv1", "bn_conv1", 3, 64, 7, 2, true));
     add_stage("pool1", 0, std::make_shared<nets::MaxPoolStage>(3, 2, 1));

@@ -20,6 +20,12 @@ inline std::string shared_data_dir() {
   return std::filesystem::exists(dir + "/bdgp-mini/images.csv") ? dir : "";
 }
 
+/// The ishannot CLI built beside the test binaries (or $ISHANNOT_BINARY).
+inline std::string ishannot_binary() {
+  if (const char* b = std::getenv("ISHANNOT_BINARY"); b && *b) return b;
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "ishannot").string();
+}
+
 /// A fresh empty temp folder for one test.
 inline std::string temp_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /

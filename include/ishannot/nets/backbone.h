@@ -7,7 +7,7 @@
 // Stage names:
 //  - vgg16: the paper's numbering, 1-based, counting every conv, ReLU and max-pool, then
 //    fc6 relu6 fc7 relu7 fc8 = 32..36; Caffe names conv1_1 relu1_1 ... pool5. Taps accept either
-//    ("21" == "relu4_2"). fc6..fc8 need a 224x224 input.
+//    ("21" == "relu4_2"). fc6..fc8 need a 224x224 input and weights that include them.
 //  - resnet50 (Keras layout): conv1 (conv+BN+ReLU), pool1, res2a..res2c, res3a..res3d,
 //    res4a..res4f, res5a..res5c (block outputs after the ReLU), avg_pool, fc1000 (softmax).
 // BatchNorm is folded into the preceding convolution at load time (inference statistics), so
@@ -27,15 +27,15 @@
 namespace ishannot {
 
 /// How pixels become network input. Defaults: Caffe/Keras style (BGR, mean subtracted, 0..255).
-struct Preprocessing {
+struct PixelPreprocessing {
   std::string name = "caffe";  ///< "caffe" (Keras weights) or "torchvision"
   bool rgb = false;            ///< feed RGB instead of BGR
   float scale = 1.0f;          ///< pixel value (0..255) is multiplied by this first
   std::array<float, 3> mean = {103.939f, 116.779f, 123.68f};  ///< in the fed channel order
   std::array<float, 3> stdev = {1.0f, 1.0f, 1.0f};            ///< divides after the mean
 
-  static Preprocessing caffe();
-  static Preprocessing torchvision();
+  static PixelPreprocessing caffe();
+  static PixelPreprocessing torchvision();
 };
 
 /// One stage of a backbone.
@@ -55,7 +55,7 @@ class Backbone : public torch::nn::Module {
   /// "resnet50" or "vgg16".
   const std::string& arch() const { return arch_; }
   const std::vector<LayerInfo>& layers() const { return layers_; }
-  const Preprocessing& preprocessing() const { return preprocessing_; }
+  const PixelPreprocessing& preprocessing() const { return preprocessing_; }
   /// Weight file provenance.
   const std::string& weights_path() const { return weights_path_; }
   const std::string& weights_sha256() const { return weights_sha256_; }
@@ -75,6 +75,10 @@ class Backbone : public torch::nn::Module {
   /// Runs stages [first, last] on `input` (the output of stage first-1, or the image batch).
   torch::Tensor forward_range(const torch::Tensor& input, int first, int last);
 
+  /// Runs convolutions in channels-last (NHWC) layout, oneDNN's native one: no reorder of
+  /// activations between layers. Taps keep their logical (N, C, H, W) shape either way.
+  void use_channels_last(bool on);
+
   /// BGR 8-bit images of one size -> preprocessed NCHW float batch.
   torch::Tensor to_input(const std::vector<cv::Mat>& bgr_images) const;
 
@@ -83,16 +87,17 @@ class Backbone : public torch::nn::Module {
   std::vector<std::vector<int64_t>> layer_shapes(int width, int height, int last);
 
  protected:
-  Backbone(std::string arch, Preprocessing preprocessing);
+  Backbone(std::string arch, PixelPreprocessing preprocessing);
   void add_stage(const std::string& name, int number, std::shared_ptr<Stage> stage);
   void set_provenance(const RawWeights& weights);
-  void set_preprocessing(const Preprocessing& p) { preprocessing_ = p; }
+  void set_preprocessing(const PixelPreprocessing& p) { preprocessing_ = p; }
 
  private:
   std::string arch_;
-  Preprocessing preprocessing_;
+  PixelPreprocessing preprocessing_;
   std::string weights_path_, weights_sha256_;
   std::vector<LayerInfo> layers_;
+  bool channels_last_ = false;
   std::vector<std::shared_ptr<Stage>> stages_;
 };
 

@@ -1,0 +1,114 @@
+#include "ishannot/ensemble.h"
+
+#include <algorithm>
+#include <random>
+
+#include "ishannot/error.h"
+
+namespace ishannot {
+
+std::string EnsembleParams::check() const {
+  if (models < 1 || models % 2 == 0)
+    return "models (M) must be odd and >= 1, got " + std::to_string(models);
+  LogisticParams lp;
+  lp.C = C;
+  lp.tolerance = tolerance;
+  return lp.check();
+}
+
+uint64_t derive_seed(uint64_t seed, std::initializer_list<uint64_t> ids) {
+  auto mix = [](uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  uint64_t h = mix(seed);
+  for (uint64_t id : ids) h = mix(h ^ mix(id));
+  return h;
+}
+
+std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
+                                          const std::vector<uint8_t>& labels, int models,
+                                          uint64_t seed) {
+  std::vector<int> pos, neg;
+  for (int r : train_rows) (labels[static_cast<size_t>(r)] ? pos : neg).push_back(r);
+  if (pos.empty() || neg.empty())
+    throw Error("cannot train a term without " +
+                std::string(pos.empty() ? "positives" : "negatives") + " in its training rows");
+  const bool pos_minority = pos.size() <= neg.size();
+  const std::vector<int>& minority = pos_minority ? pos : neg;
+  const std::vector<int>& majority = pos_minority ? neg : pos;
+  std::vector<std::vector<int>> samples;
+  for (int k = 0; k < models; ++k) {
+    std::mt19937_64 rng(derive_seed(seed, {static_cast<uint64_t>(k)}));
+    std::vector<int> pool = majority;
+    // Partial Fisher-Yates: the first minority.size() entries are a uniform sample.
+    for (size_t i = 0; i < minority.size(); ++i) {
+      std::uniform_int_distribution<size_t> pick(i, pool.size() - 1);
+      std::swap(pool[i], pool[pick(rng)]);
+    }
+    std::vector<int> sample = minority;
+    sample.insert(sample.end(), pool.begin(),
+                  pool.begin() + static_cast<std::ptrdiff_t>(minority.size()));
+    std::sort(sample.begin(), sample.end());
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
+KernelEnsemble train_ensemble(const Eigen::MatrixXd& gram, const std::vector<int>& train_rows,
+                              const std::vector<uint8_t>& labels, const EnsembleParams& params,
+                              const KernelEnsemble* warm_start) {
+  if (auto problem = params.check(); !problem.empty()) throw Error("ensemble: " + problem);
+  const auto samples = undersample(train_rows, labels, params.models, params.seed);
+  LogisticParams lp;
+  lp.C = params.C;
+  lp.tolerance = params.tolerance;
+  KernelEnsemble ensemble;
+  ensemble.members.resize(samples.size());
+  for (size_t k = 0; k < samples.size(); ++k) {
+    const auto& rows = samples[k];
+    const auto m = static_cast<Eigen::Index>(rows.size());
+    Eigen::MatrixXd sub(m, m);
+    for (Eigen::Index j = 0; j < m; ++j)
+      for (Eigen::Index i = 0; i < m; ++i)
+        sub(i, j) = gram(rows[static_cast<size_t>(i)], rows[static_cast<size_t>(j)]);
+    std::vector<uint8_t> y(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) y[i] = labels[static_cast<size_t>(rows[i])];
+    const KernelLogisticModel* warm = nullptr;
+    if (warm_start && warm_start->members.size() == samples.size() &&
+        warm_start->members[k].rows == rows)
+      warm = &warm_start->members[k].model;
+    ensemble.members[k].rows = rows;
+    ensemble.members[k].model = fit_kernel_logistic(sub, y, lp, warm);
+  }
+  return ensemble;
+}
+
+EnsemblePrediction predict_ensemble(const Eigen::MatrixXd& gram, const KernelEnsemble& ensemble,
+                                    const std::vector<int>& test_rows) {
+  const size_t n = test_rows.size();
+  EnsemblePrediction out;
+  out.score.assign(n, 0.0);
+  std::vector<int> votes(n, 0);
+  // K is symmetric: read K(member row, test row), down a column (contiguous in memory).
+  for (const auto& member : ensemble.members) {
+    for (size_t t = 0; t < n; ++t) {
+      double f = member.model.bias;
+      for (size_t j = 0; j < member.rows.size(); ++j)
+        f += member.model.coef[static_cast<Eigen::Index>(j)] * gram(member.rows[j], test_rows[t]);
+      out.score[t] += sigmoid(f);
+      votes[t] += f > 0 ? 1 : 0;
+    }
+  }
+  const auto members = static_cast<int>(ensemble.members.size());
+  out.vote.resize(n);
+  for (size_t t = 0; t < n; ++t) {
+    out.score[t] /= std::max(1, members);
+    out.vote[t] = static_cast<uint8_t>(2 * votes[t] > members);
+  }
+  return out;
+}
+
+}  // namespace ishannot

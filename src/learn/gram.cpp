@@ -1,0 +1,171 @@
+#include "ishannot/gram.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+
+#include "ishannot/error.h"
+#include "learn/tile_product.h"
+
+namespace ishannot {
+
+Preprocessing parse_preprocessing(const std::string& name) {
+  if (name == "none") return Preprocessing::kNone;
+  if (name == "l2") return Preprocessing::kL2;
+  if (name == "standardise" || name == "standardize") return Preprocessing::kStandardise;
+  throw Error("unknown preprocessing '" + name + "' (expected none, l2 or standardise)");
+}
+
+std::string preprocessing_name(Preprocessing p) {
+  switch (p) {
+    case Preprocessing::kNone:
+      return "none";
+    case Preprocessing::kL2:
+      return "l2";
+    case Preprocessing::kStandardise:
+      return "standardise";
+  }
+  return "?";
+}
+
+std::string GramParams::check() const {
+  if (slab_columns < 1) return "slab_columns must be >= 1";
+  if (tile_rows < 1) return "tile_rows must be >= 1";
+  return "";
+}
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// K (lower triangle) += Z Z^T, tiled, parallel over tile pairs.
+void accumulate_lower(const RowMatrix& z, int64_t tile, Eigen::MatrixXd& k) {
+  const int64_t n = z.rows();
+  const int64_t tiles = (n + tile - 1) / tile;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t i = 0; i < tiles; ++i)
+    for (int64_t j = 0; j <= i; ++j) pairs.emplace_back(i, j);
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t p = 0; p < static_cast<int64_t>(pairs.size()); ++p) {
+    try {
+      const int64_t i0 = pairs[static_cast<size_t>(p)].first * tile;
+      const int64_t j0 = pairs[static_cast<size_t>(p)].second * tile;
+      const int64_t ni = std::min(tile, n - i0), nj = std::min(tile, n - j0);
+      std::vector<float> product(static_cast<size_t>(ni * nj));
+      detail::tile_product(z.data() + i0 * z.cols(), z.cols(), z.data() + j0 * z.cols(), z.cols(),
+                           ni, nj, z.cols(), product.data());
+      for (int64_t j = 0; j < nj; ++j)
+        for (int64_t i = 0; i < ni; ++i)
+          k(i0 + i, j0 + j) += product[static_cast<size_t>(i * nj + j)];
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void symmetrise_from_lower(Eigen::MatrixXd& k) {
+  k.triangularView<Eigen::StrictlyUpper>() = k.transpose().triangularView<Eigen::StrictlyUpper>();
+}
+
+}  // namespace
+
+GramResult compute_gram(const FeatureStoreReader& store, const std::string& layer,
+                        const std::vector<int64_t>& rows, Preprocessing preprocessing,
+                        const std::vector<int>& fold_of, int folds, const GramParams& params,
+                        const Reporter& reporter) {
+  if (auto problem = params.check(); !problem.empty()) throw Error("gram: " + problem);
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t n = static_cast<int64_t>(rows.size());
+  const int64_t dim = store.dim(layer);
+  const bool standardise = preprocessing == Preprocessing::kStandardise;
+  if (standardise && (folds < 1 || static_cast<int64_t>(fold_of.size()) != n))
+    throw Error("gram: standardise needs the fold of every row");
+  const int grams = standardise ? folds : 1;
+  GramResult result;
+  result.grams.assign(static_cast<size_t>(grams), Eigen::MatrixXd::Zero(n, n));
+  result.non_finite.assign(static_cast<size_t>(n), 0);
+  const int64_t width_max = std::min(params.slab_columns, dim);
+  RowMatrix slab(n, width_max), z;
+  const int64_t steps = (dim + width_max - 1) / width_max;
+
+  auto read_slab = [&](int64_t c0, int64_t width) {
+    if (slab.cols() != width) slab.resize(n, width);
+    store.read_block(layer, rows, c0, width, slab.data());
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t c = 0; c < width; ++c)
+        if (!std::isfinite(slab(i, c))) {
+          slab(i, c) = 0;
+          result.non_finite[static_cast<size_t>(i)] = 1;
+        }
+  };
+
+  // Standardise: per-fold column sums first (one extra pass), then training statistics per fold.
+  std::vector<Eigen::VectorXd> fold_sum, fold_sumsq;
+  std::vector<int64_t> fold_count(static_cast<size_t>(std::max(folds, 1)), 0);
+  if (standardise) {
+    fold_sum.assign(static_cast<size_t>(folds), Eigen::VectorXd::Zero(dim));
+    fold_sumsq = fold_sum;
+    for (int64_t i = 0; i < n; ++i)
+      ++fold_count[static_cast<size_t>(fold_of[static_cast<size_t>(i)])];
+    for (int64_t s = 0; s < steps; ++s) {
+      const int64_t c0 = s * width_max, width = std::min(width_max, dim - c0);
+      read_slab(c0, width);
+      for (int64_t i = 0; i < n; ++i) {
+        const auto f = static_cast<size_t>(fold_of[static_cast<size_t>(i)]);
+        for (int64_t c = 0; c < width; ++c) {
+          const double v = slab(i, c);
+          fold_sum[f][c0 + c] += v;
+          fold_sumsq[f][c0 + c] += v * v;
+        }
+      }
+      reporter.report("statistics " + layer, s + 1, steps);
+    }
+  }
+
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t c0 = s * width_max, width = std::min(width_max, dim - c0);
+    read_slab(c0, width);
+    if (!standardise) {
+      accumulate_lower(slab, params.tile_rows, result.grams[0]);
+    } else {
+      Eigen::VectorXd total_sum = Eigen::VectorXd::Zero(width), total_sq = total_sum;
+      for (int f = 0; f < folds; ++f) {
+        total_sum += fold_sum[static_cast<size_t>(f)].segment(c0, width);
+        total_sq += fold_sumsq[static_cast<size_t>(f)].segment(c0, width);
+      }
+      for (int f = 0; f < folds; ++f) {
+        const double count = static_cast<double>(n - fold_count[static_cast<size_t>(f)]);
+        Eigen::RowVectorXf mean(width), scale(width);
+        for (int64_t c = 0; c < width; ++c) {
+          const double sum = total_sum[c] - fold_sum[static_cast<size_t>(f)][c0 + c];
+          const double sq = total_sq[c] - fold_sumsq[static_cast<size_t>(f)][c0 + c];
+          const double mu = count > 0 ? sum / count : 0.0;
+          const double var = count > 0 ? std::max(0.0, sq / count - mu * mu) : 0.0;
+          mean[c] = static_cast<float>(mu);
+          scale[c] = var > 1e-12 ? static_cast<float>(1.0 / std::sqrt(var)) : 0.0f;
+        }
+        z = (slab.rowwise() - mean).array().rowwise() * scale.array();
+        accumulate_lower(z, params.tile_rows, result.grams[static_cast<size_t>(f)]);
+      }
+    }
+    reporter.report("gram " + layer, s + 1, steps);
+  }
+  for (auto& k : result.grams) symmetrise_from_lower(k);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+void l2_normalise_gram(Eigen::MatrixXd& gram) {
+  const Eigen::VectorXd d = gram.diagonal();
+  Eigen::VectorXd inv(d.size());
+  for (Eigen::Index i = 0; i < d.size(); ++i) inv[i] = d[i] > 0 ? 1.0 / std::sqrt(d[i]) : 0.0;
+  gram = inv.asDiagonal() * gram * inv.asDiagonal();
+}
+
+}  // namespace ishannot

@@ -1,0 +1,260 @@
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "ishannot/dataset.h"
+#include "ishannot/error.h"
+#include "ishannot/evaluation.h"
+#include "ishannot/fs_util.h"
+#include "support/test_paths.h"
+
+using namespace ishannot;
+
+namespace {
+
+// Features of an image: its terms' patterns plus noise (layer "good"), or noise only ("noise").
+void write_synthetic_store(const std::string& path, const Dataset& ds,
+                           const std::vector<std::string>& extra_ids, unsigned seed, int dim = 48) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::map<std::string, std::vector<float>> pattern;
+  FeatureStoreWriter w(path, {{"good", dim, ""}, {"noise", 16, ""}}, FeatureDtype::kFloat16,
+                       {{"backbone", "synthetic"}});
+  std::vector<std::string> ids;
+  std::vector<float> good, noise;
+  auto add = [&](const std::string& id, const std::vector<std::string>& terms) {
+    ids.push_back(id);
+    std::vector<float> g(static_cast<size_t>(dim));
+    for (auto& v : g) v = normal(rng);
+    for (const auto& t : terms) {
+      auto& p = pattern[t];
+      if (p.empty()) {
+        p.resize(static_cast<size_t>(dim));
+        for (auto& v : p) v = 1.2f * normal(rng);
+      }
+      for (int j = 0; j < dim; ++j) g[static_cast<size_t>(j)] += p[static_cast<size_t>(j)];
+    }
+    good.insert(good.end(), g.begin(), g.end());
+    for (int j = 0; j < 16; ++j) noise.push_back(normal(rng));
+  };
+  for (const auto& image : ds.images) add(image.id, image.terms);
+  for (const auto& id : extra_ids) add(id, {});
+  w.append(ids, {{"good", good.data()}, {"noise", noise.data()}});
+  w.close();
+}
+
+// 24 genes at 13-16 with 3 images each; terms per gene drawn from 5 terms; "lonely" only in g0.
+Dataset synthetic_dataset() {
+  Dataset ds;
+  ds.source = "synthetic";
+  std::mt19937 rng(11);
+  const std::vector<std::string> terms = {"t_a", "t_b", "t_c", "t_d", "t_e"};
+  for (int g = 0; g < 24; ++g) {
+    std::vector<std::string> gene_terms;
+    for (size_t t = 0; t < terms.size(); ++t)
+      if (rng() % (t + 2) == 0) gene_terms.push_back(terms[t]);
+    if (g == 0) gene_terms.push_back("z_lonely");
+    std::sort(gene_terms.begin(), gene_terms.end());
+    for (int i = 0; i < 3; ++i) {
+      ImageRecord r;
+      r.id = "g" + std::to_string(g) + "_" + std::to_string(i);
+      r.gene = "gene" + std::to_string(g);
+      r.stage_range = "13-16";
+      r.terms = gene_terms;
+      ds.images.push_back(r);
+    }
+  }
+  return ds;
+}
+
+double naive_auc(const std::vector<double>& s, const std::vector<int>& y) {
+  double pairs = 0, wins = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    for (size_t j = 0; j < s.size(); ++j)
+      if (y[i] && !y[j]) {
+        pairs += 1;
+        wins += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+      }
+  return wins / pairs;
+}
+
+EvaluationParams small_params() {
+  EvaluationParams p;
+  p.folds = 3;
+  p.inner_folds = 2;
+  p.c_grid = {0.01, 1};
+  p.ensemble.models = 3;
+  p.inner_models = 1;
+  p.terms.top_k = 6;
+  return p;
+}
+
+bool has_skip(const EvaluationResult& r, const std::string& needle) {
+  for (const auto& s : r.skipped)
+    if (s.reason.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
+  const auto dir = test::temp_dir("eval");
+  Dataset ds = synthetic_dataset();
+  Dataset without_last = ds;
+  without_last.images.pop_back();  // this image gets no features
+  const std::string path = dir + "/f.h5";
+  write_synthetic_store(path, without_last, {"stray_id"}, 3);
+  {  // another tool wrote a NaN into row 5 of "good"
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "/features/good", H5P_DEFAULT);
+    hid_t space = H5Dget_space(d);
+    const hsize_t start[2] = {5, 0}, count[2] = {1, 1};
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    hid_t mem = H5Screate_simple(2, count, nullptr);
+    const float nan = std::nanf("");
+    H5Dwrite(d, H5T_NATIVE_FLOAT, mem, space, H5P_DEFAULT, &nan);
+    H5Sclose(mem);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(f);
+  }
+  FeatureStoreReader store(path);
+  const auto params = small_params();
+  const auto r = run_evaluation(ds, store, params);
+
+  EXPECT_EQ(r.layers, (std::vector<std::string>{"good", "noise", "good+noise"}));
+  EXPECT_EQ(r.stage_ranges, (std::vector<std::string>{"13-16"}));
+  EXPECT_TRUE(has_skip(r, "1 image without features")) << "missing features";
+  EXPECT_TRUE(has_skip(r, "1 feature row with ids the dataset lacks"));
+  EXPECT_TRUE(has_skip(r, "NaN/Inf"));
+  EXPECT_TRUE(has_skip(r, "single gene (gene0)"));
+
+  // Every metric row is reproduced from the out-of-fold predictions by independent code.
+  std::map<std::tuple<std::string, std::string, int>,
+           std::pair<std::vector<double>, std::vector<int>>>
+      by_task;
+  std::map<std::tuple<std::string, std::string, int>, std::pair<int, int>> correct;
+  std::map<std::string, std::set<int>> folds_of_gene;
+  std::map<std::tuple<std::string, std::string, std::string>, int> seen;
+  for (const auto& p : r.predictions) {
+    auto key = std::make_tuple(p.layer, p.term, p.fold);
+    by_task[key].first.push_back(p.score);
+    by_task[key].second.push_back(p.label);
+    correct[key].first += p.vote == p.label;
+    correct[key].second += 1;
+    folds_of_gene[p.gene].insert(p.fold);
+    ++seen[{p.layer, p.term, p.id}];
+    if (p.layer != "noise") {
+      EXPECT_NE(p.id, ds.images[5].id) << "NaN image kept";
+    }
+  }
+  for (const auto& [gene, folds] : folds_of_gene) EXPECT_EQ(folds.size(), 1u) << gene;
+  for (const auto& [key, count] : seen) EXPECT_EQ(count, 1);  // out-of-fold: once each
+  int checked = 0;
+  for (const auto& m : r.metrics) {
+    auto key = std::make_tuple(m.layer, m.term, m.fold);
+    if (m.metric == "auc") {
+      EXPECT_NEAR(m.value, naive_auc(by_task[key].first, by_task[key].second), 1e-12);
+      ++checked;
+    }
+    if (m.metric == "accuracy") {
+      EXPECT_NEAR(m.value, static_cast<double>(correct[key].first) / correct[key].second, 1e-12);
+    }
+  }
+  EXPECT_GT(checked, 10);
+  // The informative layer separates, the noise layer does not.
+  double good_auc = 0, noise_auc = 0;
+  for (const auto& s : r.summary) {
+    if (s.metric != "auc") continue;
+    if (s.layer == "good") good_auc = s.over_terms.mean;
+    if (s.layer == "noise") noise_auc = s.over_terms.mean;
+  }
+  EXPECT_GT(good_auc, 0.85);
+  EXPECT_LT(noise_auc, 0.7);
+
+  write_evaluation_outputs(dir + "/out", r, params, {{"command", "test"}});
+  std::ifstream metrics(dir + "/out/metrics.tsv");
+  std::string header;
+  std::getline(metrics, header);
+  EXPECT_EQ(header, "method\tlayer\tstage_range\tterm\tfold\tmetric\tvalue");
+  const auto run = nlohmann::json::parse(read_text_file(dir + "/out/run.json"));
+  EXPECT_EQ(run["seed"], 1234);
+  EXPECT_EQ(run["config"]["models"], 3);
+  EXPECT_NE(read_text_file(dir + "/out/summary.md").find("| auc | TL | good |"), std::string::npos);
+  const auto roc = read_text_file(dir + "/out/roc.tsv");
+  EXPECT_EQ(roc.rfind("method\tlayer\tstage_range\tterm\tthreshold\tfpr\ttpr\n", 0), 0u);
+  EXPECT_NE(roc.find("\tinf\t0\t0\n"), std::string::npos);
+}
+
+TEST(Evaluation, SameSeedSameResultsAndUnknownLayerIsAnError) {
+  const auto dir = test::temp_dir("eval-seed");
+  const Dataset ds = synthetic_dataset();
+  write_synthetic_store(dir + "/f.h5", ds, {}, 4);
+  FeatureStoreReader store(dir + "/f.h5");
+  auto params = small_params();
+  params.layers = {"good"};
+  const auto a = run_evaluation(ds, store, params);
+  const auto b = run_evaluation(ds, store, params);
+  ASSERT_EQ(a.metrics.size(), b.metrics.size());
+  for (size_t i = 0; i < a.metrics.size(); ++i) EXPECT_EQ(a.metrics[i].value, b.metrics[i].value);
+  params.layers = {"nope"};
+  EXPECT_THROW(run_evaluation(ds, store, params), Error);
+  Dataset other = ds;
+  for (auto& im : other.images) im.id = "x" + im.id;
+  params.layers = {};
+  EXPECT_THROW(run_evaluation(other, store, params), Error);
+}
+
+TEST(Evaluation, SummaryIsMeanAndStdOverTermsAndFolds) {
+  // Term A: folds 0.6, 0.8 -> mean 0.7; term B: folds 0.9, 0.9 -> 0.9.
+  // Over terms: mean 0.8, std sqrt(((0.1)^2 + (0.1)^2) / 1) = 0.1414...
+  // Over folds: fold 0 (0.6 + 0.9) / 2 = 0.75, fold 1 0.85 -> mean 0.8, std 0.0707...
+  std::vector<MetricRow> rows = {{"TL", "L", "4-6", "A", 0, "auc", 0.6},
+                                 {"TL", "L", "4-6", "A", 1, "auc", 0.8},
+                                 {"TL", "L", "4-6", "B", 0, "auc", 0.9},
+                                 {"TL", "L", "4-6", "B", 1, "auc", 0.9},
+                                 {"TL", "L", "4-6", "B", 1, "C", 10}};
+  const auto s = summarise(rows);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_NEAR(s[0].over_terms.mean, 0.8, 1e-12);
+  EXPECT_NEAR(s[0].over_terms.std, std::sqrt(0.02), 1e-12);
+  EXPECT_NEAR(s[0].over_folds.mean, 0.8, 1e-12);
+  EXPECT_NEAR(s[0].over_folds.std, std::sqrt(0.005), 1e-12);
+}
+
+// bdgp-mini's real manifest with a synthetic feature store for its ids, through the CLI.
+TEST(Evaluation, CliOnBdgpMiniIds) {
+  ISHANNOT_SKIP_WITHOUT_SHARED();
+  std::string binary = std::getenv("ISHANNOT_BINARY") ? std::getenv("ISHANNOT_BINARY") : "";
+  if (binary.empty() && std::filesystem::exists(test::source_dir() + "/build/ishannot"))
+    binary = test::source_dir() + "/build/ishannot";
+  if (binary.empty()) GTEST_SKIP() << "ISHANNOT_BINARY not set and no build/ishannot";
+  const auto dir = test::temp_dir("eval-cli");
+  const std::string manifest = test::shared_data_dir() + "/bdgp-mini/images.csv";
+  const Dataset ds = read_manifest(manifest, false);
+  write_synthetic_store(dir + "/f.h5", ds, {}, 5);
+  const std::string cmd = binary + " --quiet evaluate --data " + manifest + " --features " + dir +
+                          "/f.h5 --layers good --folds 3 --inner-folds 2 "
+                          "--models 3 --inner-models 1 --c-grid 0.1,1 --out " +
+                          dir + "/out > " + dir + "/stdout.txt 2> " + dir + "/stderr.txt";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_text_file(dir + "/stderr.txt");
+  for (const char* f :
+       {"metrics.tsv", "summary.md", "summary.tsv", "predictions.tsv", "skipped.tsv", "run.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir + "/out/" + f)) << f;
+  const auto summary = read_text_file(dir + "/stdout.txt");
+  EXPECT_NE(summary.find("| auc | TL | good |"), std::string::npos) << summary;
+  // 8 genes: single-gene terms exist and are reported, not crashed on.
+  EXPECT_NE(read_text_file(dir + "/out/skipped.tsv").find("single gene"), std::string::npos);
+  // A bad store path is a one-line error naming the file, exit code 1.
+  const std::string bad = binary + " --quiet evaluate --data " + manifest + " --features " + dir +
+                          "/missing.h5 --out " + dir + "/o2 2> " + dir + "/err2.txt";
+  EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 1);
+  EXPECT_NE(read_text_file(dir + "/err2.txt").find("missing.h5"), std::string::npos);
+}
