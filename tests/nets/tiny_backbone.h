@@ -14,7 +14,7 @@ namespace ishannot::test {
 
 class TinyBackbone : public Backbone {
  public:
-  explicit TinyBackbone(uint64_t seed) : Backbone("tiny", Preprocessing::torchvision()) {
+  explicit TinyBackbone(uint64_t seed) : Backbone("tiny", PixelPreprocessing::torchvision()) {
     torch::manual_seed(seed);
     auto conv = [](int64_t in, int64_t out) {
       return std::make_shared<nets::ConvStage>(torch::randn({out, in, 3, 3}) * 0.4,
