@@ -94,7 +94,7 @@ std::vector<std::string> read_gene_list(const std::string& path);
 std::vector<int> rows_outside_fold(const Dataset& dataset, const StageProblem& problem, int fold,
                                    int folds, uint64_t seed);
 
-/// The seed of a stage range's outer folds: evaluate's derive_seed(seed, {stage index}).
+/// The seed of a stage range's outer folds: derive_seed(seed, {stage index}), as evaluate.
 uint64_t outer_fold_seed(uint64_t seed, const std::string& stage_range);
 
 /// Splits allowed rows into training and validation rows by gene: validation = fold 0 of

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "ishannot/ensemble.h"
 #include "ishannot/error.h"
 #include "ishannot/finetune.h"
 #include "ishannot/splits.h"
@@ -67,15 +68,9 @@ uint64_t outer_fold_seed(uint64_t seed, const std::string& stage_range) {
   const auto& names = stage_range_names();
   const uint64_t index = static_cast<uint64_t>(
       std::find(names.begin(), names.end(), normalise_stage_range(stage_range)) - names.begin());
-  // Bit-for-bit the mixing of evaluate's derive_seed(seed, {index}) (ensemble.h, branch learn),
-  // so that --fold k/K names the same genes as evaluate's fold k.
-  auto mix = [](uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
-  return mix(mix(seed) ^ mix(index));
+  // The seed evaluate gives this stage range's outer folds (evaluation.cpp), so that --fold F/K
+  // names the same genes as evaluate's fold F.
+  return derive_seed(seed, {index});
 }
 
 std::vector<int> rows_outside_fold(const Dataset& dataset, const StageProblem& problem, int fold,
