@@ -4,13 +4,14 @@
 #include "../commands.h"
 #include "ishannot/error.h"
 #include "ishannot/extract.h"
+#include "ishannot/finetune.h"
 #include "ishannot/nets/backbone.h"
 
 namespace ishannot::cli {
 
 void add_extract_command(CLI::App& app, GlobalOptions& options) {
   struct Args {
-    std::string data, out, backbone = "resnet50", weights, dtype = "float32", pool;
+    std::string data, out, backbone = "resnet50", weights, dtype = "float32", pool, model;
     ExtractParams params;
     bool restart = false;
   };
@@ -25,7 +26,11 @@ void add_extract_command(CLI::App& app, GlobalOptions& options) {
   cmd->add_option("--layers", args->params.layers,
                   "taps: names or VGG16 paper numbers, e.g. 17,21,24,30 or res3d,res4f,res5c")
       ->capture_default_str();
-  cmd->add_option("--input-size", args->params.input_size, "WxH or native")->capture_default_str();
+  auto* input_size = cmd->add_option("--input-size", args->params.input_size, "WxH or native")
+                         ->capture_default_str();
+  cmd->add_option("--model", args->model,
+                  "fine-tuned model from 'ishannot finetune': extract from its backbone (its "
+                  "input size unless --input-size is given)");
   cmd->add_option("--pool", args->pool,
                   "pool each map to a grid first, e.g. 4x4 or max:4x4 (default: none)");
   cmd->add_option("--batch", args->params.batch, "images per forward pass")->capture_default_str();
@@ -33,7 +38,7 @@ void add_extract_command(CLI::App& app, GlobalOptions& options) {
       ->check(CLI::IsMember({"float32", "float16"}))
       ->capture_default_str();
   cmd->add_flag("--restart", args->restart, "ignore an interrupted OUT.partial and start over");
-  cmd->callback([args, &options] {
+  cmd->callback([args, &options, input_size] {
     apply_torch_threads(options);
     Reporter reporter = make_reporter(options);
     ExtractParams params = args->params;
@@ -57,7 +62,16 @@ void add_extract_command(CLI::App& app, GlobalOptions& options) {
     const Dataset dataset = read_dataset(args->data);
     for (const auto& skip : dataset.skipped)
       reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
-    auto net = load_backbone(args->backbone, args->weights);
+    std::shared_ptr<Backbone> net;
+    if (!args->model.empty()) {
+      const FinetunedModel model = load_finetuned_model(args->model, nullptr, args->weights);
+      net = model.net->backbone_ptr();
+      if (input_size->count() == 0) params.input_size = model.input_size;
+      reporter.info("fine-tuned " + net->arch() + " from " + args->model + " (" +
+                    model.stage_range + ", " + std::to_string(model.terms.size()) + " terms)");
+    } else {
+      net = load_backbone(args->backbone, args->weights);
+    }
     const ExtractResult r = extract_features(dataset, *net, params, args->out, reporter);
     std::string layers;
     for (const auto& l : r.layers)
