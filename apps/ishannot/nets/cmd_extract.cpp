@@ -5,6 +5,7 @@
 #include "ishannot/error.h"
 #include "ishannot/extract.h"
 #include "ishannot/finetune.h"
+#include "ishannot/fs_util.h"
 #include "ishannot/nets/backbone.h"
 
 namespace ishannot::cli {
@@ -66,6 +67,8 @@ void add_extract_command(CLI::App& app, GlobalOptions& options) {
     if (!args->model.empty()) {
       const FinetunedModel model = load_finetuned_model(args->model, nullptr, args->weights);
       net = model.net->backbone_ptr();
+      // The store's provenance names the fine-tuned model (its sidecar names the base weights).
+      net->set_weights_provenance(args->model, sha256_file(args->model));
       if (input_size->count() == 0) params.input_size = model.input_size;
       reporter.info("fine-tuned " + net->arch() + " from " + args->model + " (" +
                     model.stage_range + ", " + std::to_string(model.terms.size()) + " terms)");

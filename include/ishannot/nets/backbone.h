@@ -59,6 +59,11 @@ class Backbone : public torch::nn::Module {
   /// Weight file provenance.
   const std::string& weights_path() const { return weights_path_; }
   const std::string& weights_sha256() const { return weights_sha256_; }
+  /// Records where the current weights come from (a fine-tuned model replaces the base file).
+  void set_weights_provenance(const std::string& path, const std::string& sha256) {
+    weights_path_ = path;
+    weights_sha256_ = sha256;
+  }
   /// Input size the weights were trained at (224x224 for both).
   int default_input_size() const { return 224; }
 
