@@ -14,6 +14,7 @@
 #include "ishannot/evaluation.h"
 #include "ishannot/fs_util.h"
 #include "support/test_paths.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -111,20 +112,7 @@ TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
   without_last.images.pop_back();  // this image gets no features
   const std::string path = dir + "/f.h5";
   write_synthetic_store(path, without_last, {"stray_id"}, 3);
-  {  // another tool wrote a NaN into row 5 of "good"
-    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "/features/good", H5P_DEFAULT);
-    hid_t space = H5Dget_space(d);
-    const hsize_t start[2] = {5, 0}, count[2] = {1, 1};
-    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-    hid_t mem = H5Screate_simple(2, count, nullptr);
-    const float nan = std::nanf("");
-    H5Dwrite(d, H5T_NATIVE_FLOAT, mem, space, H5P_DEFAULT, &nan);
-    H5Sclose(mem);
-    H5Sclose(space);
-    H5Dclose(d);
-    H5Fclose(f);
-  }
+  test::write_nan(path, "/features/good", 5, 0);  // another tool wrote a NaN into row 5
   FeatureStoreReader store(path);
   const auto params = small_params();
   const auto r = run_evaluation(ds, store, params);

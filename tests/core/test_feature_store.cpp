@@ -10,6 +10,7 @@
 #include "ishannot/error.h"
 #include "ishannot/feature_store.h"
 #include "support/test_paths.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -37,15 +38,6 @@ void write_rows(FeatureStoreWriter& w, int row0, int n) {
   for (int r = row0; r < row0 + n; ++r) ids.push_back("img" + std::to_string(r));
   auto a = block(row0, n, 0, 5), b = block(row0, n, 1, 3);
   w.append(ids, {{"a", a.data()}, {"bb", b.data()}});
-}
-
-std::string error_text(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -85,7 +77,7 @@ TEST_P(FeatureStoreRoundTrip, RowsBlocksAndAttributes) {
   r.read_block("a", {3, 0}, 2, 2, slab.data());
   EXPECT_EQ(slab, (std::vector<float>{value_of(3, 0, 2), value_of(3, 0, 3), value_of(0, 0, 2),
                                       value_of(0, 0, 3)}));
-  EXPECT_NE(error_text([&] { r.dim("nope"); }).find(path), std::string::npos);
+  EXPECT_NE(test::error_text([&] { r.dim("nope"); }).find(path), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, FeatureStoreRoundTrip,
@@ -114,12 +106,12 @@ TEST(FeatureStore, RejectsNonFiniteAndOutOfRangeValues) {
   const auto dir = test::temp_dir("fs-nan");
   FeatureStoreWriter w(dir + "/f.h5", {{"x", 2, ""}}, FeatureDtype::kFloat16, {});
   std::vector<float> nan = {1.0f, std::nanf("")}, big = {70000.0f, 0.0f};
-  const auto e1 = error_text([&] { w.append({"id1"}, {{"x", nan.data()}}); });
+  const auto e1 = test::error_text([&] { w.append({"id1"}, {{"x", nan.data()}}); });
   EXPECT_NE(e1.find("NaN"), std::string::npos) << e1;
   EXPECT_NE(e1.find("id1"), std::string::npos) << e1;
-  const auto e2 = error_text([&] { w.append({"id2"}, {{"x", big.data()}}); });
+  const auto e2 = test::error_text([&] { w.append({"id2"}, {{"x", big.data()}}); });
   EXPECT_NE(e2.find("float16 range"), std::string::npos) << e2;
-  EXPECT_NE(error_text([&] { w.append({"id3"}, {}); }), "");
+  EXPECT_NE(test::error_text([&] { w.append({"id3"}, {}); }), "");
 }
 
 TEST(FeatureStore, ResumesAnInterruptedPartialFile) {
@@ -135,18 +127,18 @@ TEST(FeatureStore, ResumesAnInterruptedPartialFile) {
   ASSERT_TRUE(std::filesystem::exists(path + ".partial"));
   ASSERT_FALSE(std::filesystem::exists(path));
   // Incompatible attributes are refused with a message naming the file.
-  const auto e = error_text([&] {
+  const auto e = test::error_text([&] {
     FeatureStoreWriter w(path, two_layers(), FeatureDtype::kFloat16, {{"backbone", "vgg16"}}, true);
   });
   EXPECT_NE(e.find(".partial"), std::string::npos) << e;
-  EXPECT_NE(error_text([&] {
+  EXPECT_NE(test::error_text([&] {
               FeatureStoreWriter w(path, two_layers(), FeatureDtype::kFloat32, attrs, true);
             }),
             "");
   {
     FeatureStoreWriter w(path, two_layers(), FeatureDtype::kFloat16, attrs, true);
     ASSERT_EQ(w.existing_ids(), (std::vector<std::string>{"img0", "img1", "img2"}));
-    EXPECT_NE(error_text([&] { write_rows(w, 2, 1); }).find("twice"), std::string::npos);
+    EXPECT_NE(test::error_text([&] { write_rows(w, 2, 1); }).find("twice"), std::string::npos);
     write_rows(w, 3, 2);
     w.close();
   }
@@ -160,10 +152,12 @@ TEST(FeatureStore, ResumesAnInterruptedPartialFile) {
 TEST(FeatureStore, ReaderErrorsNameTheFile) {
   const auto dir = test::temp_dir("fs-errors");
   const std::string missing = dir + "/missing.h5";
-  EXPECT_NE(error_text([&] { FeatureStoreReader r(missing); }).find(missing), std::string::npos);
+  EXPECT_NE(test::error_text([&] { FeatureStoreReader r(missing); }).find(missing),
+            std::string::npos);
   const std::string text = dir + "/text.h5";
   std::ofstream(text) << "not hdf5\n";
-  EXPECT_NE(error_text([&] { FeatureStoreReader r(text); }).find("not an HDF5"), std::string::npos);
+  EXPECT_NE(test::error_text([&] { FeatureStoreReader r(text); }).find("not an HDF5"),
+            std::string::npos);
   // A store of another format version.
   const std::string path = dir + "/v2.h5";
   {
@@ -177,7 +171,7 @@ TEST(FeatureStore, ReaderErrorsNameTheFile) {
   H5Awrite(a, H5T_NATIVE_INT64, &two);
   H5Aclose(a);
   H5Fclose(f);
-  const auto e = error_text([&] { FeatureStoreReader r(path); });
+  const auto e = test::error_text([&] { FeatureStoreReader r(path); });
   EXPECT_NE(e.find(path), std::string::npos) << e;
   EXPECT_NE(e.find("format_version 2"), std::string::npos) << e;
 }

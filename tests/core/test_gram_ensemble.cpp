@@ -9,6 +9,7 @@
 #include "ishannot/gram.h"
 #include "learn/tile_product.h"
 #include "support/test_paths.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -98,20 +99,7 @@ TEST(Gram, FlagsRowsWithNonFiniteValues) {
   const auto dir = test::temp_dir("gram-nan");
   const Eigen::MatrixXd x = random_features(6, 4, 3);
   const std::string path = write_store(dir, x);
-  {  // Another tool wrote a NaN into row 4 (our writer refuses to).
-    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "/features/L", H5P_DEFAULT);
-    hid_t space = H5Dget_space(d);
-    const hsize_t start[2] = {4, 2}, count[2] = {1, 1};
-    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-    hid_t mem = H5Screate_simple(2, count, nullptr);
-    const float nan = std::nanf("");
-    H5Dwrite(d, H5T_NATIVE_FLOAT, mem, space, H5P_DEFAULT, &nan);
-    H5Sclose(mem);
-    H5Sclose(space);
-    H5Dclose(d);
-    H5Fclose(f);
-  }
+  test::write_nan(path, "/features/L", 4, 2);  // another tool wrote a NaN (ours refuses to)
   FeatureStoreReader store(path);
   const auto r = compute_gram(store, "L", {0, 4, 5}, Preprocessing::kNone, {}, 0, GramParams{});
   EXPECT_EQ(r.non_finite, (std::vector<uint8_t>{0, 1, 0}));

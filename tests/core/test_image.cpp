@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
 #include "ishannot/error.h"
 #include "ishannot/image.h"
 #include "support/test_paths.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -15,22 +17,6 @@ std::string write_png(const std::string& dir, const std::string& name, const cv:
   const std::string path = dir + "/" + name;
   EXPECT_TRUE(cv::imwrite(path, m));
   return path;
-}
-
-void truncate_file(const std::string& path, double keep) {
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  std::ofstream(path, std::ios::binary | std::ios::trunc)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size() * keep));
-}
-
-std::string error_of(const std::string& path) {
-  try {
-    read_image_bgr(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -52,10 +38,10 @@ TEST(Image, BadFilesGiveOneLineErrorsNamingTheFile) {
   cv::Mat m(64, 64, CV_8UC3, cv::Scalar(10, 20, 30));
   cv::randu(m, 0, 255);
   const auto png = write_png(dir, "t.png", m);
-  truncate_file(png, 0.6);
+  test::truncate_file(png, std::filesystem::file_size(png) * 6 / 10);
   const auto jpg = dir + "/t.jpg";
   cv::imwrite(jpg, m);
-  truncate_file(jpg, 0.6);
+  test::truncate_file(jpg, std::filesystem::file_size(jpg) * 6 / 10);
   const auto junk = dir + "/junk.png";
   std::ofstream(junk) << "this is not an image";
 
@@ -65,7 +51,7 @@ TEST(Image, BadFilesGiveOneLineErrorsNamingTheFile) {
       {junk, "not a decodable image"},
       {dir + "/missing.png", "no such"}};
   for (const auto& [path, expected] : cases) {
-    const std::string message = error_of(path);
+    const std::string message = test::error_text([&] { read_image_bgr(path); });
     EXPECT_NE(message.find(path), std::string::npos) << message;
     EXPECT_NE(message.find(expected), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos);

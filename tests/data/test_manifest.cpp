@@ -9,6 +9,7 @@
 #include "ishannot/dataset.h"
 #include "ishannot/error.h"
 #include "support/test_paths.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -20,15 +21,6 @@ void write(const std::string& path, const std::string& text) {
 
 void touch_png(const std::string& path) {
   cv::imwrite(path, cv::Mat(4, 6, CV_8UC3, cv::Scalar(200, 200, 200)));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -62,7 +54,7 @@ TEST(Csv, QuotesCommasNewlinesCrlfBomAndUtf8) {
   EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"Dl\xC3\xA9", "", "end"}));
   EXPECT_EQ(rows[2].line, 5);  // the quoted newline and the blank line count
   EXPECT_EQ(rows[3].fields, (std::vector<std::string>{"last", "row", "nonl"}));
-  EXPECT_NE(error_of([] { detail::parse_csv("a,\"open\n", "u.csv"); }).find("u.csv:1"),
+  EXPECT_NE(test::error_text([] { detail::parse_csv("a,\"open\n", "u.csv"); }).find("u.csv:1"),
             std::string::npos);
   EXPECT_EQ(detail::csv_quote("a,b"), "\"a,b\"");
   EXPECT_EQ(detail::csv_quote("q\""), "\"q\"\"\"");
@@ -103,7 +95,7 @@ TEST(Manifest, BadInputGivesOneLineErrorsWithFileAndLine) {
   touch_png(dir + "/b.png");
   auto err = [&](const std::string& text) {
     write(dir + "/m.csv", text);
-    return error_of([&] { read_manifest(dir + "/m.csv"); });
+    return test::error_text([&] { read_manifest(dir + "/m.csv"); });
   };
   const std::string h = "image,gene,stage_range,terms\n";
   EXPECT_NE(err(h + "a.png,g,4-6,\nsub/a.png,g,4-6,\n").find("m.csv:3: duplicate image id 'a'"),
@@ -169,9 +161,11 @@ TEST(ImageFolder, SortedImagesSkipsOthersAndRejectsDuplicateIds) {
   EXPECT_EQ(skipped, 2);
   EXPECT_EQ(read_dataset(dir).images.size(), 2u);
   touch_png(dir + "/a.bmp");
-  EXPECT_NE(error_of([&] { read_image_folder(dir); }).find("share the id 'a'"), std::string::npos);
+  EXPECT_NE(test::error_text([&] { read_image_folder(dir); }).find("share the id 'a'"),
+            std::string::npos);
   const auto empty = test::temp_dir("folder-empty");
-  EXPECT_NE(error_of([&] { read_image_folder(empty); }).find("no image files"), std::string::npos);
+  EXPECT_NE(test::error_text([&] { read_image_folder(empty); }).find("no image files"),
+            std::string::npos);
 }
 
 TEST(ImageFolder, UnreadableImagesAreReportedAndCounted) {

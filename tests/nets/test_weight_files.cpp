@@ -7,6 +7,7 @@
 
 #include "ishannot/error.h"
 #include "support/nets_support.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -90,21 +91,6 @@ std::string write_keras_h5(const std::string& path) {
   return path;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-void truncate_file(const std::string& path, size_t keep) {
-  std::string bytes = read_text_file(path);
-  std::ofstream(path, std::ios::binary | std::ios::trunc)
-      .write(bytes.data(), static_cast<std::streamsize>(keep));
-}
-
 }  // namespace
 
 TEST(WeightFiles, TfjsValuesNamesAndHash) {
@@ -126,16 +112,17 @@ TEST(WeightFiles, TfjsValuesNamesAndHash) {
 TEST(WeightFiles, TruncatedAndMissingShardsAreNamed) {
   const std::string dir = test::temp_dir("tfjs-bad");
   const std::string model = write_tfjs(dir);
-  truncate_file(dir + "/s2.bin", 10);
-  std::string message = error_of([&] { load_tfjs_layers(model); });
+  const std::string s2 = read_text_file(dir + "/s2.bin");
+  test::truncate_file(dir + "/s2.bin", 10);
+  std::string message = test::error_text([&] { load_tfjs_layers(model); });
   EXPECT_NE(message.find(dir + "/s2.bin"), std::string::npos) << message;
   EXPECT_NE(message.find("truncated"), std::string::npos) << message;
-  truncate_file(dir + "/s2.bin", 16);  // restore the size, cut the last shard instead
-  truncate_file(dir + "/s3.bin", 4);
-  message = error_of([&] { load_tfjs_layers(model); });
+  std::ofstream(dir + "/s2.bin", std::ios::binary) << s2;  // restore it, cut the last shard instead
+  test::truncate_file(dir + "/s3.bin", 4);
+  message = test::error_text([&] { load_tfjs_layers(model); });
   EXPECT_NE(message.find(dir + "/s3.bin"), std::string::npos) << message;
   std::filesystem::remove(dir + "/s3.bin");
-  message = error_of([&] { load_tfjs_layers(model); });
+  message = test::error_text([&] { load_tfjs_layers(model); });
   EXPECT_NE(message.find(dir + "/s3.bin"), std::string::npos) << message;
   EXPECT_NE(message.find("no such file"), std::string::npos) << message;
 }
@@ -149,8 +136,8 @@ TEST(WeightFiles, KerasH5ByNameAndByPosition) {
   EXPECT_EQ(w.tensors.at("conv/kernel")[0][0][1][2].item<float>(), 5.0f);
   EXPECT_EQ(w.tensors.at("conv/bias")[2].item<float>(), 102.0f);
   EXPECT_EQ(w.tensors.at("bn/moving_variance")[1].item<float>(), 5.0f);
-  truncate_file(dir + "/w.h5", 1500);
-  const std::string message = error_of([&] { load_weights(dir + "/w.h5"); });
+  test::truncate_file(dir + "/w.h5", 1500);
+  const std::string message = test::error_text([&] { load_weights(dir + "/w.h5"); });
   EXPECT_NE(message.find(dir + "/w.h5"), std::string::npos) << message;
 }
 
@@ -166,8 +153,8 @@ TEST(WeightFiles, TorchZipStateDict) {
   EXPECT_EQ(w.format, WeightFormat::kTorchStateDict);
   EXPECT_EQ(w.tensors.at("features.0.weight")[0][1][2].item<float>(), 5.0f);
   EXPECT_EQ(w.tensors.at("features.0.bias").scalar_type(), torch::kFloat32);
-  truncate_file(dir + "/w.pth", bytes.size() / 2);
-  const std::string message = error_of([&] { load_weights(dir + "/w.pth"); });
+  test::truncate_file(dir + "/w.pth", bytes.size() / 2);
+  const std::string message = test::error_text([&] { load_weights(dir + "/w.pth"); });
   EXPECT_NE(message.find(dir + "/w.pth"), std::string::npos) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
 }
@@ -175,17 +162,17 @@ TEST(WeightFiles, TorchZipStateDict) {
 TEST(WeightFiles, WrongArchitectureIsAOneLineError) {
   const std::string dir = test::temp_dir("arch");
   const std::string model = write_tfjs(dir);
-  std::string message = error_of([&] { load_backbone("resnet50", model); });
+  std::string message = test::error_text([&] { load_backbone("resnet50", model); });
   EXPECT_NE(message.find("no weight 'conv1/kernel'"), std::string::npos) << message;
   EXPECT_NE(message.find(model), std::string::npos) << message;
   RawWeights w;
   w.path = "x.h5";
   w.tensors["conv1/kernel"] = torch::zeros({7, 7, 3, 32});
-  message = error_of([&] { make_resnet50(w); });
+  message = test::error_text([&] { make_resnet50(w); });
   EXPECT_NE(message.find("has shape [7,7,3,32], resnet50 expects [7,7,3,64]"), std::string::npos)
       << message;
-  message = error_of([&] { load_weights(dir + "/nothing.bin"); });
+  message = test::error_text([&] { load_weights(dir + "/nothing.bin"); });
   EXPECT_NE(message.find("no such weight file"), std::string::npos) << message;
-  message = error_of([&] { load_backbone("vgg16", ""); });
+  message = test::error_text([&] { load_backbone("vgg16", ""); });
   EXPECT_NE(message.find("--weights"), std::string::npos) << message;
 }

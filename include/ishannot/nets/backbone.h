@@ -64,8 +64,6 @@ class Backbone : public torch::nn::Module {
     weights_path_ = path;
     weights_sha256_ = sha256;
   }
-  /// Input size the weights were trained at (224x224 for both).
-  int default_input_size() const { return 224; }
 
   /// Stage index for a name or paper number ("21", "relu4_2"); Error listing valid names.
   int resolve_layer(const std::string& name_or_number) const;
