@@ -1,10 +1,11 @@
-// `ishannot evaluate --data D --features F.h5 [--layers ...] --out DIR`: the paper's protocol on
-// stored features (grouped k-fold by gene per stage range, top-10 terms, under-sampled l2-LR
-// ensembles with C from inner CV); writes metrics.tsv, summary.{md,tsv}, predictions.tsv,
-// skipped.tsv and run.json, and prints the Table-2 style summary.
+// `ishannot evaluate --data D (--features F.h5 | --fold-features PATTERN) --out DIR`: the paper's
+// protocol on stored features (grouped k-fold by gene per stage range, top-10 terms, under-sampled
+// l2-LR ensembles with C from inner CV; one store per outer fold for TL+MTL); writes metrics.tsv,
+// summary.{md,tsv}, predictions.tsv, skipped.tsv and run.json, and prints the Table-2 summary.
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 
 #include "commands.h"
 #include "ishannot/dataset.h"
@@ -16,7 +17,7 @@ namespace ishannot::cli {
 
 namespace {
 struct EvaluateOptions {
-  std::string data, features, out;
+  std::string data, features, fold_features, out;
   std::vector<std::string> layers, stages, exclude;
   bool no_concat = false;
   std::string view = "lateral";
@@ -28,6 +29,15 @@ struct EvaluateOptions {
   int64_t slab_columns = 8192;
 };
 
+// PATTERN with {stage} and {fold} replaced ("ft/{stage}/f{fold}.h5" -> "ft/13-16/f0.h5").
+std::string fold_store_path(std::string pattern, const std::string& stage, int fold) {
+  for (const auto& [key, value] :
+       {std::pair<std::string, std::string>{"{stage}", stage}, {"{fold}", std::to_string(fold)}})
+    for (size_t at = pattern.find(key); at != std::string::npos; at = pattern.find(key, at))
+      pattern.replace(at, key.size(), value);
+  return pattern;
+}
+
 }  // namespace
 
 void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
@@ -37,8 +47,14 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
                          "grouped-CV evaluation of stored features: per stage range, top-k terms, "
                          "under-sampled l2 logistic-regression ensembles");
   cmd->add_option("--data", opt->data, "dataset: manifest CSV or BDGP-table folder")->required();
-  cmd->add_option("--features", opt->features, "feature store (HDF5) written by extract/baseline")
-      ->required();
+  auto* features = cmd->add_option("--features", opt->features,
+                                   "feature store (HDF5) written by extract/baseline");
+  auto* fold_features = cmd->add_option(
+      "--fold-features", opt->fold_features,
+      "one store per outer fold (TL+MTL): a path pattern with {fold} (0-based) and optionally "
+      "{stage}, e.g. ft/{stage}/f{fold}.h5");
+  features->excludes(fold_features);
+  fold_features->excludes(features);
   cmd->add_option("--out", opt->out, "output folder")->required();
   cmd->add_option("--layers", opt->layers, "layers to evaluate (default: all in the store)")
       ->delimiter(',');
@@ -91,13 +107,36 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
     if (auto problem = params.check(); !problem.empty())
       throw CLI::ValidationError("evaluate", problem);
 
+    if (opt->features.empty() && opt->fold_features.empty())
+      throw CLI::ValidationError("evaluate", "give --features or --fold-features");
+    if (!opt->fold_features.empty() && opt->fold_features.find("{fold}") == std::string::npos)
+      throw CLI::ValidationError(
+          "evaluate", "--fold-features '" + opt->fold_features + "' has no {fold} placeholder");
     const bool is_csv = std::filesystem::is_regular_file(opt->data);
     const Dataset dataset = is_csv ? read_manifest(opt->data, false) : read_dataset(opt->data);
-    FeatureStoreReader store(opt->features);
-    const EvaluationResult result = run_evaluation(dataset, store, params, reporter);
+    // Stores by path, opened once (a pattern without {stage} shares them across stage ranges).
+    std::map<std::string, std::unique_ptr<FeatureStoreReader>> opened;
+    std::vector<std::string> order;
+    auto open = [&](const std::string& path) -> const FeatureStoreReader& {
+      auto& store = opened[path];
+      if (!store) {
+        store = std::make_unique<FeatureStoreReader>(path);
+        order.push_back(path);
+      }
+      return *store;
+    };
+    const std::string pattern = opt->fold_features;
+    const EvaluationResult result =
+        pattern.empty() ? run_evaluation(dataset, open(opt->features), params, reporter)
+                        : run_evaluation(
+                              dataset,
+                              [&](const std::string& stage, int fold) -> const FeatureStoreReader& {
+                                return open(fold_store_path(pattern, stage, fold));
+                              },
+                              params, reporter);
 
-    std::map<std::string, std::string> provenance = {{"dataset", dataset.source},
-                                                     {"features", store.path()}};
+    std::map<std::string, std::string> provenance = {
+        {"dataset", dataset.source}, {"features", pattern.empty() ? order.at(0) : pattern}};
     std::string command = "ishannot evaluate";
     for (const auto& r : cmd->get_options()) {
       if (r->count() == 0 || r->get_name() == "--help") continue;
@@ -105,7 +144,13 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
       for (const auto& v : r->results()) command += " " + v;
     }
     provenance["command"] = command;
-    for (const auto& [key, value] : store.attributes()) provenance["features." + key] = value;
+    for (size_t k = 0; k < order.size(); ++k) {
+      // One store: features.<attribute>; per fold: features[<path>].<attribute> (gene lists left
+      // out: they are long and in the stores).
+      const std::string prefix = pattern.empty() ? "features." : "features[" + order[k] + "].";
+      for (const auto& [key, value] : opened[order[k]]->attributes())
+        if (key != "finetune_genes") provenance[prefix + key] = value;
+    }
     write_evaluation_outputs(opt->out, result, params, provenance);
 
     std::cout << summary_table(result);

@@ -11,6 +11,7 @@
 // range with fewer genes than folds, a term whose positives come from a single gene, a training
 // fold without positives or negatives, a test fold where a metric is undefined.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -87,6 +88,22 @@ struct EvaluationResult {
 /// Runs the protocol. Throws Error for unusable input as a whole (no requested layer in the
 /// store, no dataset image with features, invalid params); everything finer is skipped.
 EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader& store,
+                                const EvaluationParams& params, const Reporter& reporter = {});
+
+/// The store outer fold `fold` (0-based) of `stage_range` reads its features from, for its
+/// training and test images alike. TL+MTL gives each fold its own store, extracted from a net
+/// fine-tuned on that fold's training genes only (`finetune --fold F/K`), so TL and TL+MTL are
+/// compared on identical folds without test genes reaching fine-tuning. The references must stay
+/// valid during run_evaluation; returning the same store for several folds reads it once.
+using FoldStores =
+    std::function<const FeatureStoreReader&(const std::string& stage_range, int fold)>;
+
+/// The protocol with one store per (stage range, fold). An image is evaluated when every fold
+/// store of its stage range holds it (the others are dropped and reported), so the folds are the
+/// same whatever the stores. Leakage guard: a store whose `finetune_genes` attribute (written by
+/// `extract --model`) names a gene of the fold's test genes is an Error naming the store, the
+/// fold and the gene — in the one-store form too, where every fold would use that net.
+EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores,
                                 const EvaluationParams& params, const Reporter& reporter = {});
 
 /// Mean +- std rows from metric rows (used by run_evaluation; exposed for tests and reports).

@@ -3,6 +3,7 @@
 // FeatureStore, one dataset per tap. Batched, no autograd, resumable: the store is written as
 // OUT.partial and renamed when complete; a rerun after a crash skips the ids already there.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct ExtractParams {
   FeatureDtype dtype = FeatureDtype::kFloat32;
   bool resume = true;        ///< continue OUT.partial when it exists and is compatible
   std::string command_line;  ///< provenance attribute
+  /// More root attributes of the store (e.g. a fine-tuned model's stage range and genes).
+  std::map<std::string, std::string> extra_attributes;
 
   std::string check() const;
 };

@@ -119,6 +119,9 @@ struct FinetunedModel {
   std::string input_size;    ///< as trained ("224x224" or "native")
   std::vector<std::string> terms;
   std::string stage_range;
+  /// Every gene whose images fine-tuning read (training and validation genes): `extract --model`
+  /// records them so `evaluate` can refuse a store whose net saw a test gene.
+  std::vector<std::string> seen_genes;
 };
 
 /// Reads MODEL and MODEL.json. The architecture is rebuilt from `base` when given, else from the

@@ -8,6 +8,7 @@
 #include <exception>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 
 #include "ishannot/error.h"
@@ -38,10 +39,10 @@ struct Stage {
   std::string name;
   uint64_t index = 0;  // for seeds
   StageProblem problem;
-  std::vector<int64_t> store_rows;  // per problem row
-  std::vector<std::string> genes;   // per problem row
-  std::vector<int> folds;           // per problem row
-  std::vector<uint8_t> skip_term;   // per term: skipped for every fold (single gene...)
+  std::vector<std::string> genes;  // per problem row
+  std::vector<int> folds;          // per problem row
+  std::vector<uint8_t> skip_term;  // per term: skipped for every fold (single gene...)
+  Dataset matched;                 // the stage range's images with features in all its stores
 };
 
 struct TaskOutput {
@@ -178,58 +179,63 @@ TaskOutput run_task(const Eigen::MatrixXd& gram, const Stage& stage, const Datas
 
 EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader& store,
                                 const EvaluationParams& params, const Reporter& reporter) {
+  return run_evaluation(
+      dataset, [&store](const std::string&, int) -> const FeatureStoreReader& { return store; },
+      params, reporter);
+}
+
+EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores,
+                                const EvaluationParams& params, const Reporter& reporter) {
   if (auto problem = params.check(); !problem.empty()) throw Error("evaluate: " + problem);
   const auto start = Clock::now();
   EvaluationResult result;
 
-  // Layers.
-  std::vector<std::string> layers = params.layers;
-  if (layers.empty())
-    for (const auto& l : store.layers()) layers.push_back(l.name);
-  if (layers.empty()) throw file_error(store.path(), "the feature store has no layer");
-  for (const auto& l : layers) store.dim(l);  // Error naming the file and the known layers
-
-  // Match dataset ids and store ids.
-  std::unordered_map<std::string, int64_t> store_row;
-  for (int64_t r = 0; r < store.rows(); ++r)
-    store_row.emplace(store.ids()[static_cast<size_t>(r)], r);
-  Dataset matched;
-  matched.source = dataset.source;
-  std::map<std::string, std::pair<int, std::string>> missing;  // stage -> count, first id
-  std::set<std::string> dataset_ids;
-  for (const auto& image : dataset.images) {
-    dataset_ids.insert(image.id);
-    if (store_row.count(image.id)) {
-      matched.images.push_back(image);
-    } else {
-      auto& m = missing[image.stage_range];
-      if (m.first++ == 0) m.second = image.id;
-    }
-  }
-  for (const auto& [stage, m] : missing)
-    result.skipped.push_back({"", stage, "", -1,
-                              plural(m.first, "image") + " without features in " + store.path() +
-                                  " (dropped; first: " + m.second + ")"});
-  {
-    int extra = 0;
-    std::string first;
-    for (const auto& id : store.ids())
-      if (!dataset_ids.count(id) && extra++ == 0) first = id;
-    if (extra > 0)
-      result.skipped.push_back({"", "", "", -1,
-                                plural(extra, "feature row") +
-                                    " with ids the dataset lacks (ignored; first: " + first + ")"});
-  }
-  if (matched.images.empty())
-    throw file_error(store.path(), "no image of dataset " + dataset.source +
-                                       " has features in this store (do the ids match?)");
-
   // Stage ranges.
   std::vector<std::string> stages = params.stage_ranges;
   if (stages.empty())
-    for (const auto& s : matched.stage_ranges())
+    for (const auto& s : dataset.stage_ranges())
       if (s != "1-3") stages.push_back(s);
+  if (stages.empty()) throw Error("evaluate: dataset " + dataset.source + " has no stage range");
   const auto& all_stages = stage_range_names();
+
+  // Layers (default: every layer of the first store).
+  std::vector<std::string> layers = params.layers;
+  const FeatureStoreReader& first_store = stores(stages.front(), 0);
+  if (layers.empty())
+    for (const auto& l : first_store.layers()) layers.push_back(l.name);
+  if (layers.empty()) throw file_error(first_store.path(), "the feature store has no layer");
+
+  // Every store met: its id -> row map, checked once (layers, ids the dataset lacks, genes its
+  // net was fine-tuned on).
+  std::set<std::string> dataset_ids;
+  for (const auto& image : dataset.images) dataset_ids.insert(image.id);
+  struct StoreInfo {
+    std::unordered_map<std::string, int64_t> row;
+    std::set<std::string> finetune_genes;
+  };
+  std::map<const FeatureStoreReader*, StoreInfo> infos;
+  auto info_of = [&](const FeatureStoreReader& s) -> const StoreInfo& {
+    auto [it, fresh] = infos.try_emplace(&s);
+    if (!fresh) return it->second;
+    for (const auto& l : layers) s.dim(l);  // Error naming the file and the known layers
+    for (int64_t r = 0; r < s.rows(); ++r)
+      it->second.row.emplace(s.ids()[static_cast<size_t>(r)], r);
+    int extra = 0;
+    std::string first;
+    for (const auto& id : s.ids())
+      if (!dataset_ids.count(id) && extra++ == 0) first = id;
+    if (extra > 0)
+      result.skipped.push_back({"", "", "", -1,
+                                plural(extra, "feature row") + " of " + s.path() +
+                                    " with ids the dataset lacks (ignored; first: " + first + ")"});
+    const auto attributes = s.attributes();
+    if (auto a = attributes.find("finetune_genes"); a != attributes.end()) {
+      std::istringstream lines(a->second);
+      for (std::string gene; std::getline(lines, gene);)
+        if (!gene.empty()) it->second.finetune_genes.insert(gene);
+    }
+    return it->second;
+  };
 
   std::vector<std::string> configs = layers;
   const bool concat = params.concatenate && layers.size() >= 2;
@@ -238,11 +244,44 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader
   if (concat) configs.push_back(concat_name);
   result.layers = configs;
 
+  size_t matched_images = 0;
   for (const auto& stage_name : stages) {
     Stage stage;
     stage.name = stage_name;
     stage.index = static_cast<uint64_t>(
         std::find(all_stages.begin(), all_stages.end(), stage_name) - all_stages.begin());
+    std::vector<const FeatureStoreReader*> fold_store(static_cast<size_t>(params.folds));
+    std::vector<const FeatureStoreReader*> distinct;
+    for (int f = 0; f < params.folds; ++f) {
+      fold_store[static_cast<size_t>(f)] = &stores(stage_name, f);
+      if (std::find(distinct.begin(), distinct.end(), fold_store[static_cast<size_t>(f)]) ==
+          distinct.end())
+        distinct.push_back(fold_store[static_cast<size_t>(f)]);
+    }
+    // The stage range's images that every one of its stores holds.
+    Dataset& matched = stage.matched;
+    matched.source = dataset.source;
+    std::vector<std::pair<int, std::string>> missing(distinct.size());  // count, first id
+    bool any = false;
+    for (const auto& image : dataset.images) {
+      if (image.stage_range != stage_name) continue;
+      any = true;
+      bool everywhere = true;
+      for (size_t s = 0; s < distinct.size(); ++s)
+        if (!info_of(*distinct[s]).row.count(image.id)) {
+          everywhere = false;
+          if (missing[s].first++ == 0) missing[s].second = image.id;
+        }
+      if (everywhere) matched.images.push_back(image);
+    }
+    for (size_t s = 0; s < distinct.size(); ++s)
+      if (missing[s].first > 0)
+        result.skipped.push_back({"", stage_name, "", -1,
+                                  plural(missing[s].first, "image") + " without features in " +
+                                      distinct[s]->path() +
+                                      " (dropped; first: " + missing[s].second + ")"});
+    if (any && matched.images.empty()) continue;  // reported above
+    matched_images += matched.images.size();
     try {
       stage.problem = select_terms(matched, stage_name, params.terms);
     } catch (const Error& e) {
@@ -251,12 +290,9 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader
     }
     const auto& problem = stage.problem;
     const int n = problem.rows(), n_terms = static_cast<int>(problem.terms.size());
-    for (int i = 0; i < n; ++i) {
-      const auto& image =
-          matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])];
-      stage.store_rows.push_back(store_row.at(image.id));
-      stage.genes.push_back(image.gene);
-    }
+    for (int i = 0; i < n; ++i)
+      stage.genes.push_back(
+          matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])].gene);
     try {
       GroupedSplitParams split;
       split.folds = params.folds;
@@ -266,6 +302,20 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader
       result.skipped.push_back(
           {"", stage_name, "", -1, std::string("stage range skipped: ") + e.what()});
       continue;
+    }
+    // Leakage guard: no test gene of a fold may have reached the fine-tuning of its store's net.
+    for (int i = 0; i < n; ++i) {
+      const int f = stage.folds[static_cast<size_t>(i)];
+      const auto* s = fold_store[static_cast<size_t>(f)];
+      const auto& gene = stage.genes[static_cast<size_t>(i)];
+      if (info_of(*s).finetune_genes.count(gene))
+        throw file_error(s->path(), "its net was fine-tuned on gene " + gene +
+                                        ", a test gene of fold " + std::to_string(f) +
+                                        " of stage range " + stage_name +
+                                        ": its features would leak the test genes (fine-tune "
+                                        "with --fold " +
+                                        std::to_string(f) + "/" + std::to_string(params.folds) +
+                                        " and the same --seed, one store per fold)");
     }
     stage.skip_term.assign(static_cast<size_t>(n_terms), 0);
     for (int t = 0; t < n_terms; ++t) {
@@ -283,14 +333,47 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader
     }
     result.stage_ranges.push_back(stage_name);
 
-    // Grams per layer (the store is read once per layer and stage range).
+    // Grams per layer: each store is read once per layer and stage range; with one store per
+    // fold, fold f's Gram comes from fold f's store.
+    auto gram_of_layer = [&](const std::string& layer) {
+      if (distinct.size() == 1) {
+        std::vector<int64_t> rows;
+        const auto& row = info_of(*distinct[0]).row;
+        for (int i = 0; i < n; ++i)
+          rows.push_back(row.at(
+              matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])]
+                  .id));
+        return compute_gram(*distinct[0], layer, rows, params.preprocessing, stage.folds,
+                            params.folds, params.gram, reporter);
+      }
+      GramResult combined;
+      combined.grams.resize(static_cast<size_t>(params.folds));
+      combined.non_finite.assign(static_cast<size_t>(n), 0);
+      for (const auto* s : distinct) {
+        std::vector<int64_t> rows;
+        const auto& row = info_of(*s).row;
+        for (int i = 0; i < n; ++i)
+          rows.push_back(row.at(
+              matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])]
+                  .id));
+        auto g = compute_gram(*s, layer, rows, params.preprocessing, stage.folds, params.folds,
+                              params.gram, reporter);
+        combined.seconds += g.seconds;
+        for (int i = 0; i < n; ++i)
+          combined.non_finite[static_cast<size_t>(i)] |= g.non_finite[static_cast<size_t>(i)];
+        for (int f = 0; f < params.folds; ++f)
+          if (fold_store[static_cast<size_t>(f)] == s)
+            combined.grams[static_cast<size_t>(f)] =
+                g.grams.size() > 1 ? g.grams[static_cast<size_t>(f)] : g.grams[0];
+      }
+      return combined;
+    };
     std::map<std::string, std::vector<Eigen::MatrixXd>> grams;
     std::map<std::string, std::vector<uint8_t>> bad;
     std::vector<Eigen::MatrixXd> concat_grams;
     std::vector<uint8_t> concat_bad(static_cast<size_t>(n), 0);
     for (const auto& layer : layers) {
-      auto g = compute_gram(store, layer, stage.store_rows, params.preprocessing, stage.folds,
-                            params.folds, params.gram, reporter);
+      auto g = gram_of_layer(layer);
       result.seconds["gram/" + stage_name + "/" + layer] = g.seconds;
       int n_bad = 0;
       std::string first;
@@ -341,7 +424,7 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader
           const auto& gram =
               config_grams.size() > 1 ? config_grams[static_cast<size_t>(f)] : config_grams[0];
           outputs[static_cast<size_t>(k)] =
-              run_task(gram, stage, matched, bad[config], t, f, config, params);
+              run_task(gram, stage, stage.matched, bad[config], t, f, config, params);
           std::lock_guard<std::mutex> lock(mutex);
           reporter.report(stage_label, ++done, static_cast<int64_t>(tasks.size()));
         } catch (...) {
@@ -364,6 +447,9 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader
                     std::to_string(since(classify_start)) + " s");
     }
   }
+  if (matched_images == 0)
+    throw file_error(first_store.path(), "no image of dataset " + dataset.source +
+                                             " has features in this store (do the ids match?)");
   result.summary = summarise(result.metrics);
   result.seconds["total"] = since(start);
   return result;

@@ -93,6 +93,7 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
                                        : "none"},
       {"layers", params.layers},
   };
+  for (const auto& [key, value] : params.extra_attributes) attributes[key] = value;
   FeatureStoreWriter writer(out_path, result.layers, params.dtype, attributes, params.resume);
   const std::set<std::string> done(writer.existing_ids().begin(), writer.existing_ids().end());
   result.already_present = static_cast<int64_t>(done.size());

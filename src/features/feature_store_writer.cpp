@@ -58,7 +58,12 @@ void extend_and_write(hid_t dataset, hsize_t rank, const hsize_t* new_dims, cons
 }  // namespace
 
 void FeatureStoreWriter::Impl::create(const std::map<std::string, std::string>& attributes) {
-  file = Hid(check_id(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp,
+  // File format >= 1.8: attributes over 64 KB (a fine-tuned net's gene list) go to dense
+  // storage instead of failing; h5py and every HDF5 since 1.8 (2008) read it.
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS));
+  check_status(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), tmp,
+               "cannot set the HDF5 format version");
+  file = Hid(check_id(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), tmp,
                       "cannot create the feature store"));
   detail::write_int_attribute(file.get(), "format_version", kFeatureStoreFormatVersion, tmp);
   for (const auto& [key, value] : attributes) {

@@ -44,6 +44,8 @@ FinetunedModel load_finetuned_model(const std::string& path, std::shared_ptr<Bac
     model.terms = j.at("terms").get<std::vector<std::string>>();
     model.stage_range = j.at("stage_range").get<std::string>();
     model.input_size = j.at("input_size").get<std::string>();
+    for (const char* key : {"train_genes", "val_genes"})
+      for (const auto& g : j.at(key)) model.seen_genes.push_back(g.get<std::string>());
   } catch (const nlohmann::json::exception& e) {
     throw file_error(sidecar_path, std::string("bad sidecar: ") + e.what());
   }

@@ -21,13 +21,17 @@ using namespace ishannot;
 namespace {
 
 // Features of an image: its terms' patterns plus noise (layer "good"), or noise only ("noise").
+// `signal` scales the patterns (0: "good" is noise too); `attributes` go to the store's root.
 void write_synthetic_store(const std::string& path, const Dataset& ds,
-                           const std::vector<std::string>& extra_ids, unsigned seed, int dim = 48) {
+                           const std::vector<std::string>& extra_ids, unsigned seed, int dim = 48,
+                           float signal = 1.2f,
+                           std::map<std::string, std::string> attributes = {}) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal;
   std::map<std::string, std::vector<float>> pattern;
+  attributes["backbone"] = "synthetic";
   FeatureStoreWriter w(path, {{"good", dim, ""}, {"noise", 16, ""}}, FeatureDtype::kFloat16,
-                       {{"backbone", "synthetic"}});
+                       attributes);
   std::vector<std::string> ids;
   std::vector<float> good, noise;
   auto add = [&](const std::string& id, const std::vector<std::string>& terms) {
@@ -38,7 +42,7 @@ void write_synthetic_store(const std::string& path, const Dataset& ds,
       auto& p = pattern[t];
       if (p.empty()) {
         p.resize(static_cast<size_t>(dim));
-        for (auto& v : p) v = 1.2f * normal(rng);
+        for (auto& v : p) v = signal * normal(rng);
       }
       for (int j = 0; j < dim; ++j) g[static_cast<size_t>(j)] += p[static_cast<size_t>(j)];
     }
@@ -75,17 +79,6 @@ Dataset synthetic_dataset() {
   return ds;
 }
 
-double naive_auc(const std::vector<double>& s, const std::vector<int>& y) {
-  double pairs = 0, wins = 0;
-  for (size_t i = 0; i < s.size(); ++i)
-    for (size_t j = 0; j < s.size(); ++j)
-      if (y[i] && !y[j]) {
-        pairs += 1;
-        wins += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
-      }
-  return wins / pairs;
-}
-
 EvaluationParams small_params() {
   EvaluationParams p;
   p.folds = 3;
@@ -120,7 +113,7 @@ TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
   EXPECT_EQ(r.layers, (std::vector<std::string>{"good", "noise", "good+noise"}));
   EXPECT_EQ(r.stage_ranges, (std::vector<std::string>{"13-16"}));
   EXPECT_TRUE(has_skip(r, "1 image without features")) << "missing features";
-  EXPECT_TRUE(has_skip(r, "1 feature row with ids the dataset lacks"));
+  EXPECT_TRUE(has_skip(r, "with ids the dataset lacks"));
   EXPECT_TRUE(has_skip(r, "NaN/Inf"));
   EXPECT_TRUE(has_skip(r, "single gene (gene0)"));
 
@@ -149,7 +142,7 @@ TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
   for (const auto& m : r.metrics) {
     auto key = std::make_tuple(m.layer, m.term, m.fold);
     if (m.metric == "auc") {
-      EXPECT_NEAR(m.value, naive_auc(by_task[key].first, by_task[key].second), 1e-12);
+      EXPECT_NEAR(m.value, test::naive_auc(by_task[key].first, by_task[key].second), 1e-12);
       ++checked;
     }
     if (m.metric == "accuracy") {
@@ -245,4 +238,110 @@ TEST(Evaluation, CliOnBdgpMiniIds) {
                           "/missing.h5 --out " + dir + "/o2 2> " + dir + "/err2.txt";
   EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 1);
   EXPECT_NE(read_text_file(dir + "/err2.txt").find("missing.h5"), std::string::npos);
+}
+
+// One store per fold (TL+MTL): fold f's metrics are exactly those of a one-store run on fold f's
+// store (same images, same folds, same seeds), and a store that only fold 1 reads — the one with
+// signal — gives fold 1 near-perfect AUCs while the noise stores of folds 0 and 2 stay near chance.
+TEST(Evaluation, PerFoldStoresScoreEachFoldOnItsOwnStore) {
+  const auto dir = test::temp_dir("eval-folds");
+  const Dataset ds = synthetic_dataset();
+  std::vector<std::unique_ptr<FeatureStoreReader>> stores;
+  for (int f = 0; f < 3; ++f) {
+    const std::string path = dir + "/f" + std::to_string(f) + ".h5";
+    write_synthetic_store(path, ds, {}, 20u + static_cast<unsigned>(f), 48, f == 1 ? 6.0f : 0.0f);
+    stores.push_back(std::make_unique<FeatureStoreReader>(path));
+  }
+  auto params = small_params();
+  params.layers = {"good"};
+  params.c_grid = {1};
+  const auto per_fold = run_evaluation(
+      ds,
+      [&](const std::string& stage, int fold) -> const FeatureStoreReader& {
+        EXPECT_EQ(stage, "13-16");
+        return *stores.at(static_cast<size_t>(fold));
+      },
+      params);
+  std::map<std::tuple<int, std::string, std::string>, double> value;  // fold, term, metric
+  for (const auto& m : per_fold.metrics) value[{m.fold, m.term, m.metric}] = m.value;
+  ASSERT_FALSE(value.empty());
+  for (int f = 0; f < 3; ++f) {
+    const auto single = run_evaluation(ds, *stores[static_cast<size_t>(f)], params);
+    int compared = 0;
+    for (const auto& m : single.metrics) {
+      if (m.fold != f) continue;
+      const auto key = std::make_tuple(f, m.term, m.metric);
+      ASSERT_TRUE(value.count(key)) << m.term << " " << m.metric;
+      EXPECT_EQ(value[key], m.value) << "fold " << f << " " << m.term;
+      ++compared;
+    }
+    EXPECT_GT(compared, 10);
+  }
+  std::map<int, std::vector<double>> auc;
+  for (const auto& m : per_fold.metrics)
+    if (m.metric == "auc") auc[m.fold].push_back(m.value);
+  ASSERT_EQ(auc.size(), 3u);
+  auto mean_auc = [&](int f) {
+    double mean = 0;
+    for (double a : auc[f]) mean += a / static_cast<double>(auc[f].size());
+    return mean;
+  };
+  EXPECT_GT(mean_auc(1), 0.95) << "fold 1 reads the store with signal";
+  for (int f : {0, 2})
+    EXPECT_LT(mean_auc(f), 0.8) << "fold " << f << " must not see the signal of fold 1's store";
+}
+
+// A store whose net was fine-tuned on a test gene of the fold that reads it is refused, naming
+// the store, the fold and the gene; an image missing from one fold's store is dropped everywhere.
+TEST(Evaluation, PerFoldStoresRefuseLeakedTestGenesAndDropPartialImages) {
+  const auto dir = test::temp_dir("eval-leak");
+  const Dataset ds = synthetic_dataset();
+  auto params = small_params();
+  params.layers = {"good"};
+  params.c_grid = {1};
+  // The folds evaluate uses, read from a plain run's predictions: the genes of each test fold.
+  write_synthetic_store(dir + "/plain.h5", ds, {}, 5);
+  FeatureStoreReader plain(dir + "/plain.h5");
+  std::map<int, std::set<std::string>> test_genes;
+  for (const auto& p : run_evaluation(ds, plain, params).predictions)
+    test_genes[p.fold].insert(p.gene);
+  ASSERT_EQ(test_genes.size(), 3u);
+  // Fold 0's store was fine-tuned on the genes outside fold 0 plus one gene of fold 0.
+  std::string seen;
+  for (int f : {1, 2})
+    for (const auto& g : test_genes[f]) seen += g + "\n";
+  const std::string leaked = *test_genes[0].rbegin();
+  write_synthetic_store(dir + "/leak.h5", ds, {}, 6, 48, 1.2f,
+                        {{"finetune_genes", seen + leaked + "\n"}});
+  FeatureStoreReader leak(dir + "/leak.h5");
+  auto by_fold = [&](const FeatureStoreReader& fold0) {
+    return [&](const std::string&, int fold) -> const FeatureStoreReader& {
+      return fold == 0 ? fold0 : plain;
+    };
+  };
+  const std::string message = test::error_text([&] { run_evaluation(ds, by_fold(leak), params); });
+  EXPECT_NE(message.find("leak.h5"), std::string::npos) << message;
+  EXPECT_NE(message.find("fine-tuned on gene " + leaked), std::string::npos) << message;
+  EXPECT_NE(message.find("test gene of fold 0"), std::string::npos) << message;
+  // The same store is refused as the one store of every fold (its net saw fold 1's genes).
+  EXPECT_THROW(run_evaluation(ds, leak, params), Error);
+  // Without the leaked gene it is accepted as fold 0's store.
+  write_synthetic_store(dir + "/clean.h5", ds, {}, 6, 48, 1.2f, {{"finetune_genes", seen}});
+  FeatureStoreReader clean(dir + "/clean.h5");
+  EXPECT_NO_THROW(run_evaluation(ds, by_fold(clean), params));
+
+  // Fold 2's store lacks one image: it is dropped for every fold and reported with the store.
+  Dataset fewer = ds;
+  const std::string dropped = fewer.images[4].id;
+  fewer.images.erase(fewer.images.begin() + 4);
+  write_synthetic_store(dir + "/partial.h5", fewer, {}, 7);
+  FeatureStoreReader partial(dir + "/partial.h5");
+  const auto r = run_evaluation(
+      ds,
+      [&](const std::string&, int fold) -> const FeatureStoreReader& {
+        return fold == 2 ? partial : plain;
+      },
+      params);
+  EXPECT_TRUE(has_skip(r, "1 image without features in " + dir + "/partial.h5"));
+  for (const auto& p : r.predictions) EXPECT_NE(p.id, dropped);
 }

@@ -47,8 +47,12 @@ class FeatureStoreRoundTrip : public ::testing::TestWithParam<FeatureDtype> {};
 TEST_P(FeatureStoreRoundTrip, RowsBlocksAndAttributes) {
   const auto dir = test::temp_dir("fs-roundtrip");
   const std::string path = dir + "/f.h5";
+  // A fine-tuned net's gene list can exceed HDF5's 64 KB compact-attribute limit.
+  std::string genes;
+  for (int g = 0; g < 12000; ++g) genes += "FBgn" + std::to_string(1000000 + g) + "\n";
   {
-    FeatureStoreWriter w(path, two_layers(), GetParam(), {{"backbone", "resnet50"}, {"seed", "7"}});
+    FeatureStoreWriter w(path, two_layers(), GetParam(),
+                         {{"backbone", "resnet50"}, {"seed", "7"}, {"finetune_genes", genes}});
     write_rows(w, 0, 4);
     write_rows(w, 4, 3);
     w.close();
@@ -63,6 +67,7 @@ TEST_P(FeatureStoreRoundTrip, RowsBlocksAndAttributes) {
   EXPECT_EQ(r.dtype("bb"), GetParam());
   EXPECT_EQ(r.attributes().at("backbone"), "resnet50");
   EXPECT_EQ(r.attributes().at("format_version"), "1");
+  EXPECT_EQ(r.attributes().at("finetune_genes"), genes);
   std::vector<float> all(7 * 5);
   r.read_rows("a", 0, 7, all.data());
   EXPECT_EQ(all, block(0, 7, 0, 5));

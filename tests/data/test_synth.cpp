@@ -15,6 +15,7 @@
 #include "ishannot/image.h"
 #include "ishannot/synth.h"
 #include "support/test_paths.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -37,18 +38,6 @@ std::map<std::string, std::string> hashes_of(const std::string& dir) {
     if (e.is_regular_file() && e.path().filename() != "synth.json")
       out[e.path().lexically_relative(dir).string()] = sha256_file(e.path().string());
   return out;
-}
-
-// AUC by counting pairs (ties count one half): the obvious, slow definition.
-double naive_auc(const std::vector<double>& score, const std::vector<int>& label) {
-  double wins = 0, pairs = 0;
-  for (size_t i = 0; i < score.size(); ++i)
-    for (size_t j = 0; j < score.size(); ++j)
-      if (label[i] == 1 && label[j] == 0) {
-        pairs += 1;
-        wins += score[i] > score[j] ? 1.0 : score[i] == score[j] ? 0.5 : 0.0;
-      }
-  return pairs > 0 ? wins / pairs : 0.5;
 }
 
 }  // namespace
@@ -185,7 +174,7 @@ TEST(Synth, LabelsAreLearnableFromPixelsButNotTrivially) {
       score.push_back(blueness(pixels[i], probe.x0, probe.y0, probe.x1, probe.y1));
       label.push_back(std::count(im.terms.begin(), im.terms.end(), probe.term) > 0 ? 1 : 0);
     }
-    const double auc = naive_auc(score, label);
+    const double auc = test::naive_auc(score, label);
     EXPECT_GT(auc, 0.7) << probe.term;
     RecordProperty(probe.term, std::to_string(auc));
     std::printf("  probe AUC %-20s %.3f\n", probe.term, auc);

@@ -1,13 +1,17 @@
 #pragma once
 // Small helpers shared by the tests: the message of an ishannot::Error, cutting a file short,
-// and writing a NaN into a stored feature matrix the way another tool could (our writer refuses).
+// writing a NaN into a stored feature matrix the way another tool could (our writer refuses),
+// the AUC by counting pairs (the independent reference), and reading a TSV output by column name.
 #include <hdf5.h>
 
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "ishannot/error.h"
 
@@ -49,6 +53,38 @@ inline void write_nan(const std::string& path, const std::string& dataset, hsize
   H5Sclose(space);
   H5Dclose(d);
   H5Fclose(f);
+}
+
+/// AUC by counting positive-negative pairs (ties count one half): the obvious, slow definition.
+inline double naive_auc(const std::vector<double>& score, const std::vector<int>& label) {
+  double wins = 0, pairs = 0;
+  for (size_t i = 0; i < score.size(); ++i)
+    for (size_t j = 0; j < score.size(); ++j)
+      if (label[i] == 1 && label[j] == 0) {
+        pairs += 1;
+        wins += score[i] > score[j] ? 1.0 : score[i] == score[j] ? 0.5 : 0.0;
+      }
+  return pairs > 0 ? wins / pairs : 0.5;
+}
+
+/// Rows of a tab-separated file with a header line, as column name -> text.
+inline std::vector<std::map<std::string, std::string>> read_tsv(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::map<std::string, std::string>> rows;
+  std::vector<std::string> header;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, '\t');) cells.push_back(cell);
+    if (header.empty()) {
+      header = cells;
+      continue;
+    }
+    std::map<std::string, std::string> row;
+    for (size_t k = 0; k < header.size() && k < cells.size(); ++k) row[header[k]] = cells[k];
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace ishannot::test

@@ -70,6 +70,10 @@ void add_extract_command(CLI::App& app, GlobalOptions& options) {
       // The store's provenance names the fine-tuned model (its sidecar names the base weights).
       net->set_weights_provenance(args->model, sha256_file(args->model));
       if (input_size->count() == 0) params.input_size = model.input_size;
+      std::string genes;
+      for (const auto& g : model.seen_genes) genes += g + "\n";
+      params.extra_attributes = {{"finetune_stage_range", model.stage_range},
+                                 {"finetune_genes", genes}};
       reporter.info("fine-tuned " + net->arch() + " from " + args->model + " (" +
                     model.stage_range + ", " + std::to_string(model.terms.size()) + " terms)");
     } else {
