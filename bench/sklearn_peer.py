@@ -4,7 +4,7 @@ under-sampling ensemble (M members, majority vote + mean probability), on the sa
 (l2-normalised rows), the same grouped folds and the same C, for a few terms.
 
   sklearn_peer.py --features F.h5 --ours DIR --terms term_00,term_04 [--columns N]
-                  [--write-subset SUBSET.h5] [--models 11] [--C 1] --out peer.tsv
+                  [--write-subset SUBSET.h5] [--models 11] [--C 1] [--folds 0] --out peer.tsv
 
 --ours DIR: an `ishannot evaluate` output folder on the same images: folds and labels are taken
 from its predictions.tsv, ours' AUC per (term, fold) from its metrics.tsv.
@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--models", type=int, default=11)
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--folds", default="", help="only these outer folds, e.g. 0 or 0,2")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -70,7 +71,8 @@ def main():
     rows = []
     for term in args.terms.split(","):
         y = np.array([label_of[(term, i)] for i in images])
-        for fold in sorted(set(folds)):
+        chosen = [int(f) for f in args.folds.split(",")] if args.folds else sorted(set(folds))
+        for fold in chosen:
             train, test = np.where(folds != fold)[0], np.where(folds == fold)[0]
             pos, neg = train[y[train] == 1], train[y[train] == 0]
             minority, majority = (pos, neg) if len(pos) <= len(neg) else (neg, pos)
