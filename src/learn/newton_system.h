@@ -36,7 +36,8 @@ class NewtonSystem {
   Eigen::MatrixXd solve(const Eigen::MatrixXd& t);
 
   int factorizations() const { return factorizations_; }
-  int cg_iterations() const { return cg_iterations_; }  ///< summed over right-hand sides
+  bool has_float_factor() const { return kind_ == Kind::single; }  ///< else double (or none)
+  int cg_iterations() const { return cg_iterations_; }             ///< summed over right-hand sides
 
  private:
   enum class Kind { none, single, double_precision };
