@@ -3,6 +3,8 @@
 #include <cassert>
 #include <cmath>
 
+#include "learn/newton_system.h"
+
 namespace ishannot {
 
 std::string LogisticParams::check() const {
@@ -59,10 +61,9 @@ KernelLogisticModel fit_kernel_logistic(const Eigen::MatrixXd& gram,
     return 0.5 * a.dot(fv) + data_loss((fv.array() + bias).matrix(), labels);
   };
   double psi = objective(alpha, f, b);
+  detail::NewtonSystem system(gram, C, params.float_factor);
   Eigen::VectorXd p(m), g(m), w(m), s(m);
-  Eigen::MatrixXd B(m, m);
-  Eigen::LLT<Eigen::MatrixXd> llt;
-  bool factored = false, slow_pcg = false;
+  Eigen::MatrixXd v(m, 2);
   for (int it = 0; it < params.max_iterations; ++it) {
     for (Eigen::Index i = 0; i < m; ++i) {
       p[i] = sigmoid(f[i] + b);
@@ -72,59 +73,14 @@ KernelLogisticModel fit_kernel_logistic(const Eigen::MatrixXd& gram,
     }
     const Eigen::VectorXd r = -(alpha + g);  // -gradient in f
     const double r_b = -g.sum();             // -gradient in b
-    // B = I + S Kc S changes only through W. Factor it (O(m^3)) when needed; otherwise solve with
-    // conjugate gradients preconditioned by the last factor (O(m^2) per step), which converges
-    // in a few steps once W settles (relative residual 1e-12: Newton stays exact).
-    auto apply_b = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
-      return v + s.cwiseProduct(C * (gram * s.cwiseProduct(v)));
-    };
-    auto factor = [&] {
-      B.noalias() = C * (s.asDiagonal() * gram * s.asDiagonal());
-      B.diagonal().array() += 1.0;
-      llt.compute(B);
-      factored = true;
-    };
-    bool fresh = false;  // factor of this very B: solves are exact
-    if (!factored || slow_pcg) {
-      factor();
-      fresh = true;
-    }
-    auto solve_b = [&](const Eigen::VectorXd& t) -> Eigen::VectorXd {
-      Eigen::VectorXd z = llt.solve(t);
-      if (fresh) return z;
-      Eigen::VectorXd res = t - apply_b(z);
-      const double target = 1e-12 * t.norm();
-      if (res.norm() <= target) return z;
-      Eigen::VectorXd y = llt.solve(res), dir = y;
-      double rho = res.dot(y);
-      for (int k = 0; k < 40; ++k) {
-        const Eigen::VectorXd q = apply_b(dir);
-        const double step = rho / dir.dot(q);
-        z += step * dir;
-        res -= step * q;
-        if (res.norm() <= target) {
-          slow_pcg = k > 12;
-          return z;
-        }
-        y = llt.solve(res);
-        const double rho_next = res.dot(y);
-        dir = y + (rho_next / rho) * dir;
-        rho = rho_next;
-      }
-      factor();  // the old factor is too far off: exact solve with a fresh one
-      fresh = true;
-      slow_pcg = false;
-      return llt.solve(t);
-    };
-    // (I + W Kc)^-1 v = v - S B^-1 S Kc v
-    auto solve_inv = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
-      Eigen::VectorXd t = C * (gram * v);
-      t = s.cwiseProduct(t);
-      t = solve_b(t);
-      return v - s.cwiseProduct(t);
-    };
-    const Eigen::VectorXd u1 = solve_inv(r), u2 = solve_inv(w);
-    const Eigen::VectorXd a1 = C * (gram * u1), a2 = C * (gram * u2);  // (Kc^-1 + W)^-1 r, ...W1
+    // (I + W Kc)^-1 v = v - S B^-1 S Kc v, B = I + S Kc S, for v = r and v = w together.
+    system.set_scaling(s);
+    v.col(0) = r;
+    v.col(1) = w;
+    const Eigen::MatrixXd u =
+        v - s.asDiagonal() * system.solve(s.asDiagonal() * system.kernel_product(v));
+    const Eigen::MatrixXd a = system.kernel_product(u);  // (Kc^-1 + W)^-1 r, ...W1
+    const auto u1 = u.col(0), u2 = u.col(1), a1 = a.col(0), a2 = a.col(1);
     const double denominator = w.sum() - w.dot(a2);
     const double db = denominator > 1e-300 ? (r_b - w.dot(a1)) / denominator : 0.0;
     const Eigen::VectorXd d_alpha = u1 - u2 * db;
@@ -155,6 +111,8 @@ KernelLogisticModel fit_kernel_logistic(const Eigen::MatrixXd& gram,
   }
   model.coef = C * alpha;
   model.bias = b;
+  model.factorizations = system.factorizations();
+  model.cg_iterations = system.cg_iterations();
   return model;
 }
 

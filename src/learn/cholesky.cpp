@@ -1,0 +1,78 @@
+#include "learn/cholesky.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cassert>
+#include <vector>
+
+#include "learn/tile_product.h"
+
+// Why our own blocked Cholesky rather than a library: the default build targets plain x86-64, so
+// Eigen's GEMM (and with it Eigen's blocked LLT) runs SSE2 kernels, and Debian's reference
+// BLAS/LAPACK are unoptimised. Here the O(n^3) part (the trailing updates, and the panels as
+// products with the inverse of the small diagonal block) runs on tile_product's AVX2/FMA kernel,
+// chosen at run time; only the O(n b^2) diagonal blocks go through Eigen, in double.
+namespace ishannot::detail {
+namespace {
+
+using RowMajorFloat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using FloatPanel = Eigen::Map<RowMajorFloat, 0, Eigen::OuterStride<>>;
+
+// Rows and columns of one tile of a product: the 4 x 3 micro blocks of tile_product divide it,
+// and a tile of rows x 256 floats stays in L2.
+constexpr int64_t kTile = 192;
+
+}  // namespace
+
+bool cholesky_float(float* a, int64_t n, int64_t lda, int64_t block) {
+  assert(block >= 1 && lda >= n);
+  std::vector<float> product(static_cast<size_t>(kTile * std::max(kTile, block)));
+  for (int64_t k0 = 0; k0 < n; k0 += block) {
+    const int64_t kb = std::min(block, n - k0), rest = n - k0 - kb;
+    // Diagonal block: A11 = L11 L11^T, in double.
+    FloatPanel diagonal(a + k0 * lda + k0, kb, kb, Eigen::OuterStride<>(lda));
+    const Eigen::MatrixXd a11 = diagonal.cast<double>();
+    const Eigen::LLT<Eigen::MatrixXd, Eigen::Lower> llt(a11);
+    if (llt.info() != Eigen::Success) return false;
+    const Eigen::MatrixXd l11 = llt.matrixL();
+    if (!l11.allFinite()) return false;  // NaN passes LLT's "pivot <= 0" test
+    diagonal = l11.cast<float>();
+    if (rest == 0) break;
+    // Panel: L21 = A21 L11^-T, a product with the explicit inverse (its extra rounding only
+    // weakens a preconditioner a little).
+    const RowMajorFloat inverse =
+        l11.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(kb, kb)).cast<float>();
+    float* panel = a + (k0 + kb) * lda + k0;
+    for (int64_t i0 = 0; i0 < rest; i0 += kTile) {
+      const int64_t ni = std::min(kTile, rest - i0);
+      tile_product(panel + i0 * lda, lda, inverse.data(), kb, ni, kb, kb, product.data());
+      for (int64_t r = 0; r < ni; ++r)
+        std::copy_n(product.data() + r * kb, kb, panel + (i0 + r) * lda);
+    }
+    // Trailing update: A22 -= L21 L21^T, tiles on and below the diagonal.
+    float* trailing = a + (k0 + kb) * lda + k0 + kb;
+    for (int64_t i0 = 0; i0 < rest; i0 += kTile) {
+      const int64_t ni = std::min(kTile, rest - i0);
+      for (int64_t j0 = 0; j0 <= i0; j0 += kTile) {
+        const int64_t nj = std::min(kTile, rest - j0);
+        tile_product(panel + i0 * lda, lda, panel + j0 * lda, lda, ni, nj, kb, product.data());
+        for (int64_t r = 0; r < ni; ++r) {
+          float* row = trailing + (i0 + r) * lda + j0;
+          const float* update = product.data() + r * nj;
+          for (int64_t c = 0; c < nj; ++c) row[c] -= update[c];
+        }
+      }
+    }
+  }
+  return true;
+}
+
+void cholesky_float_solve(const float* l, int64_t n, int64_t lda, float* x) {
+  const Eigen::Map<const RowMajorFloat, 0, Eigen::OuterStride<>> factor(l, n, n,
+                                                                        Eigen::OuterStride<>(lda));
+  Eigen::Map<Eigen::VectorXf> v(x, n);
+  factor.triangularView<Eigen::Lower>().solveInPlace(v);
+  factor.transpose().triangularView<Eigen::Upper>().solveInPlace(v);
+}
+
+}  // namespace ishannot::detail

@@ -1,0 +1,146 @@
+#include "learn/newton_system.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+#include "learn/cholesky.h"
+#include "learn/pair_product.h"
+
+namespace ishannot::detail {
+
+NewtonSystem::NewtonSystem(const Eigen::MatrixXd& gram, double C, bool float_factor)
+    : gram_(gram), C_(C), m_(gram.rows()), use_float_(float_factor && m_ >= kFloatFactorMinSize) {
+  assert(gram.cols() == m_);
+}
+
+Eigen::MatrixXd NewtonSystem::kernel_product(const Eigen::MatrixXd& v) const {
+  assert(v.rows() == m_ && v.cols() == 2);
+  Eigen::MatrixXd y(m_, 2);
+  symmetric_product_pair(gram_.data(), m_, v.col(0).data(), v.col(1).data(), y.col(0).data(),
+                         y.col(1).data());
+  return C_ * y;
+}
+
+// B X = X + S Kc S X, the exact operator.
+Eigen::MatrixXd NewtonSystem::apply_b(const Eigen::MatrixXd& x) const {
+  return x + s_.asDiagonal() * kernel_product(s_.asDiagonal() * x);
+}
+
+Eigen::MatrixXd NewtonSystem::precondition(const Eigen::MatrixXd& r) const {
+  if (kind_ == Kind::double_precision) return llt_.solve(r);
+  Eigen::MatrixXd z(m_, 2);
+  Eigen::VectorXf x(m_);
+  for (int c = 0; c < 2; ++c) {
+    x = r.col(c).cast<float>();
+    cholesky_float_solve(float_factor_.data(), m_, m_, x.data());
+    z.col(c) = x.cast<double>();
+  }
+  return z;
+}
+
+void NewtonSystem::factor() {
+  ++factorizations_;
+  factor_s_ = s_;
+  fresh_ = true;
+  if (use_float_) {
+    // B in float, lower triangle of a row-major array: row i of B's lower part is read from
+    // column i of the (symmetric) Gram, which is contiguous.
+    float_factor_.resize(static_cast<size_t>(m_ * m_));
+    for (Eigen::Index i = 0; i < m_; ++i) {
+      const double* column = gram_.data() + i * m_;
+      float* row = float_factor_.data() + i * m_;
+      const double scale = C_ * s_[i];
+      for (Eigen::Index j = 0; j <= i; ++j) row[j] = static_cast<float>(scale * column[j] * s_[j]);
+      row[i] += 1.0f;
+    }
+    if (cholesky_float(float_factor_.data(), m_, m_)) {
+      kind_ = Kind::single;
+      return;
+    }
+    use_float_ = false;  // not positive definite in float32: double from now on
+  }
+  std::vector<float>().swap(float_factor_);
+  llt_.compute(Eigen::MatrixXd::Identity(m_, m_) +
+               C_ * (s_.asDiagonal() * gram_ * s_.asDiagonal()));
+  kind_ = Kind::double_precision;
+}
+
+// Preconditioned CG on both columns from z, at most `limit` steps (fewer when the residuals'
+// rate of decrease shows that `limit` will not do). True when both converged.
+bool NewtonSystem::conjugate_gradients(const Eigen::MatrixXd& t, Eigen::MatrixXd& z, int limit) {
+  Eigen::MatrixXd res = t - apply_b(z);
+  double target[2], start[2], rho[2];
+  bool active[2];
+  for (int c = 0; c < 2; ++c) {
+    target[c] = 1e-12 * t.col(c).norm();
+    start[c] = res.col(c).norm();
+    active[c] = start[c] > target[c];
+  }
+  Eigen::MatrixXd y = precondition(res), direction = y;
+  for (int c = 0; c < 2; ++c) rho[c] = res.col(c).dot(y.col(c));
+  for (int k = 1; k <= limit && (active[0] || active[1]); ++k) {
+    const Eigen::MatrixXd q = apply_b(direction);
+    cg_iterations_ += int{active[0]} + int{active[1]};
+    for (int c = 0; c < 2; ++c) {
+      if (!active[c]) continue;
+      const double step = rho[c] / direction.col(c).dot(q.col(c));
+      z.col(c) += step * direction.col(c);
+      res.col(c) -= step * q.col(c);
+      const double norm = res.col(c).norm();
+      if (norm <= target[c]) {
+        active[c] = false;
+        continue;
+      }
+      // Projected steps to the target at the mean rate so far; give up early if over the limit.
+      if (k >= 4 && start[c] > 0) {
+        const double rate = std::log(norm / start[c]) / k;
+        if (rate >= 0 || k + std::log(target[c] / norm) / rate > 1.5 * limit) return false;
+      }
+    }
+    if (!active[0] && !active[1]) break;
+    const Eigen::MatrixXd y_next = precondition(res);
+    for (int c = 0; c < 2; ++c) {
+      if (!active[c]) continue;
+      // Polak-Ribiere form: robust to the float32 preconditioner's rounding.
+      const double rho_next = res.col(c).dot(y_next.col(c));
+      const double beta = (rho_next - res.col(c).dot(y.col(c))) / rho[c];
+      direction.col(c) = y_next.col(c) + std::max(0.0, beta) * direction.col(c);
+      rho[c] = rho_next;
+    }
+    y = y_next;
+  }
+  return !active[0] && !active[1];
+}
+
+// CG with a factor of an earlier B' gains about -log(delta) per step, delta the relative
+// distance of B' to B; delta is estimated by the largest relative move of a diagonal entry
+// since the factor: 1 + c w_i (c = C K_ii). Seen on realistic Grams: within a step of the count.
+double NewtonSystem::predicted_steps() const {
+  double change = 0;
+  for (Eigen::Index i = 0; i < m_; ++i) {
+    const double c = C_ * gram_(i, i), w_then = factor_s_[i] * factor_s_[i], w_now = s_[i] * s_[i];
+    change = std::max(change, c * std::abs(w_now - w_then) / (1 + c * w_then));
+  }
+  if (change >= 1) return std::numeric_limits<double>::infinity();
+  return std::log(1e-12) / std::log(std::max(change, 1e-12));
+}
+
+Eigen::MatrixXd NewtonSystem::solve(const Eigen::MatrixXd& t) {
+  assert(t.rows() == m_ && t.cols() == 2);
+  // A factorisation costs about as much as this many CG steps (O(m^3) vs O(m^2) memory-bound).
+  const int limit = std::max<int>(16, static_cast<int>(m_ / 128));
+  // Refactor when the old factor would cost over half a factorisation in steps: the new one
+  // also serves the next Newton steps.
+  if (kind_ == Kind::none || predicted_steps() > limit / 2) factor();
+  Eigen::MatrixXd z = precondition(t);
+  for (;;) {
+    if (fresh_ && kind_ == Kind::double_precision) return precondition(t);  // exact
+    if (conjugate_gradients(t, z, limit)) return z;
+    if (fresh_) use_float_ = false;  // float32 cannot precondition this B well: double from now
+    factor();                        // then go on from z with the fresh factor
+  }
+}
+
+}  // namespace ishannot::detail
