@@ -13,14 +13,13 @@ $run baseline --data "$data" --stages "$stage" --pooling max --out "$work/defaul
 $run evaluate "${eval_opts[@]}" --features "$work/default.h5" --out "$work/eval_default"
 for ((k = 0; k < folds; ++k)); do
   $run baseline --data "$data" --stages "$stage" --pooling max --fold "$k/$folds" --out "$work/fold$k.h5"
-  $run evaluate "${eval_opts[@]}" --features "$work/fold$k.h5" --out "$work/eval_fold$k"
 done
-# Mean AUC over terms of the per-term mean over folds; strict mode takes fold k from store k.
+# Strict mode: fold k reads store k (its dictionary never saw fold k's test genes).
+$run evaluate "${eval_opts[@]}" --fold-features "$work/fold{fold}.h5" --out "$work/eval_strict"
+# Mean AUC over terms of the per-term mean over folds.
 mean_auc() {
   awk -F'\t' '$6 == "auc" { s[$4] += $7; n[$4]++ }
     END { for (t in s) { m += s[t] / n[t]; c++ } printf "%.4f over %d terms\n", m / c, c }'
 }
 echo "default (dictionary from all images): $(tail -n +2 "$work/eval_default/metrics.tsv" | mean_auc)"
-strict=$(for ((k = 0; k < folds; ++k)); do
-  awk -F'\t' -v k="$k" 'NR > 1 && $5 == k' "$work/eval_fold$k/metrics.tsv"; done | mean_auc)
-echo "strict  (dictionary from each fold's training genes): $strict"
+echo "strict  (dictionary from each fold's training genes): $(tail -n +2 "$work/eval_strict/metrics.tsv" | mean_auc)"
