@@ -6,7 +6,10 @@
 //   /features/<layer>       N x D_layer, float32 or float16 (IEEE half), chunked (rows), row-major
 //   root attributes         format_version (int), tool_version, backbone, weights_sha256,
 //                           input_size, resize_policy, pooling, seed, created_by (command line) ...
+//                           and, from `extract --model`, finetune_stage_range and finetune_genes
+//                           (one gene per line: the genes the fine-tuned net saw)
 //   per-layer attributes    shape (C,H,W of the map before flattening, as "512x28x28"), layer name
+// Files are written in the HDF5 >= 1.8 file format (large attributes stored densely).
 // Rows are appended in batches; a store opened for append reports how many rows are complete, so
 // an interrupted extraction resumes (the writer works on PATH.partial and renames at the end).
 #include <cstdint>
