@@ -1,7 +1,8 @@
 #pragma once
 // The paper's evaluation protocol on stored features, shared by `ishannot evaluate` and `demo`:
 // for every stage range, the top-k terms (select_terms), a grouped k-fold by gene (grouped_kfold);
-// for every requested layer and their concatenation, one Gram matrix per stage range (gram.h);
+// for every requested layer and their concatenation, one Gram matrix per stage range (gram.h) —
+// or one per outer fold when each fold reads its own store (FoldStores, TL+MTL);
 // for every term and outer fold, C chosen by inner grouped CV on the training genes only (pooled
 // inner out-of-fold AUC, ties to the smaller C), then the under-sampling ensemble (ensemble.h)
 // trained on the training genes and evaluated on the test genes (metrics.h).

@@ -335,29 +335,24 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
 
     // Grams per layer: each store is read once per layer and stage range; with one store per
     // fold, fold f's Gram comes from fold f's store.
+    auto rows_in = [&](const FeatureStoreReader& s) {  // store row of every problem row
+      std::vector<int64_t> rows;
+      const auto& row = info_of(s).row;
+      for (int i = 0; i < n; ++i)
+        rows.push_back(row.at(
+            matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])].id));
+      return rows;
+    };
     auto gram_of_layer = [&](const std::string& layer) {
-      if (distinct.size() == 1) {
-        std::vector<int64_t> rows;
-        const auto& row = info_of(*distinct[0]).row;
-        for (int i = 0; i < n; ++i)
-          rows.push_back(row.at(
-              matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])]
-                  .id));
-        return compute_gram(*distinct[0], layer, rows, params.preprocessing, stage.folds,
-                            params.folds, params.gram, reporter);
-      }
+      if (distinct.size() == 1)
+        return compute_gram(*distinct[0], layer, rows_in(*distinct[0]), params.preprocessing,
+                            stage.folds, params.folds, params.gram, reporter);
       GramResult combined;
       combined.grams.resize(static_cast<size_t>(params.folds));
       combined.non_finite.assign(static_cast<size_t>(n), 0);
       for (const auto* s : distinct) {
-        std::vector<int64_t> rows;
-        const auto& row = info_of(*s).row;
-        for (int i = 0; i < n; ++i)
-          rows.push_back(row.at(
-              matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])]
-                  .id));
-        auto g = compute_gram(*s, layer, rows, params.preprocessing, stage.folds, params.folds,
-                              params.gram, reporter);
+        auto g = compute_gram(*s, layer, rows_in(*s), params.preprocessing, stage.folds,
+                              params.folds, params.gram, reporter);
         combined.seconds += g.seconds;
         for (int i = 0; i < n; ++i)
           combined.non_finite[static_cast<size_t>(i)] |= g.non_finite[static_cast<size_t>(i)];
