@@ -53,8 +53,7 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
       "--fold-features", opt->fold_features,
       "one store per outer fold (TL+MTL): a path pattern with {fold} (0-based) and optionally "
       "{stage}, e.g. ft/{stage}/f{fold}.h5");
-  features->excludes(fold_features);
-  fold_features->excludes(features);
+  features->excludes(fold_features);  // CLI11 makes it mutual
   cmd->add_option("--out", opt->out, "output folder")->required();
   cmd->add_option("--layers", opt->layers, "layers to evaluate (default: all in the store)")
       ->delimiter(',');

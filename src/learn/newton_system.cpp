@@ -135,11 +135,12 @@ Eigen::MatrixXd NewtonSystem::solve(const Eigen::MatrixXd& t) {
   // also serves the next Newton steps.
   if (kind_ == Kind::none || predicted_steps() > limit / 2) factor();
   Eigen::MatrixXd z = precondition(t);
+  if (fresh_ && kind_ == Kind::double_precision) return z;  // exact
   for (;;) {
-    if (fresh_ && kind_ == Kind::double_precision) return precondition(t);  // exact
     if (conjugate_gradients(t, z, limit)) return z;
     if (fresh_) use_float_ = false;  // float32 cannot precondition this B well: double from now
     factor();                        // then go on from z with the fresh factor
+    if (kind_ == Kind::double_precision) return precondition(t);  // fresh double: exact
   }
 }
 
