@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "ishannot/logistic.h"
-#include "learn/tile_product.h"
+#include "detail/tile_product.h"
+#include "ishannot/learn/logistic.h"
 
 using namespace ishannot;
 

@@ -3,12 +3,13 @@
 #include <iostream>
 
 #include "commands.h"
-#include "ishannot/bdgp.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
-#include "ishannot/summary.h"
-#include "ishannot/terms.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/data/bdgp.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/summary.h"
+#include "ishannot/data/terms.h"
+#include "options.h"
 
 namespace ishannot::cli {
 
@@ -16,10 +17,7 @@ namespace {
 struct DatasetOptions {
   std::string data;
   std::string images;  // image folder for BDGP tables
-  std::string view = "lateral";
-  int top_k = 10;
-  bool exclude_non_spatial = false;
-  std::vector<std::string> exclude;
+  TermOptions terms;
   std::vector<std::string> stages;
   std::string tsv;
   bool check_images = false;
@@ -30,20 +28,11 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
   auto opt = std::make_shared<DatasetOptions>();
   auto* cmd = app.add_subcommand(
       "dataset", "Table-1 style summary: images, groups, genes and top terms per stage range");
-  cmd->add_option("--data", opt->data,
-                  "manifest CSV, BDGP-table folder (standard_*.csv) or image folder")
-      ->required();
+  add_data_option(cmd, opt->data);
   cmd->add_option("--images", opt->images,
                   "image folder to join with BDGP tables (default: DATA/images if present)");
-  cmd->add_option("--view", opt->view, "lateral | dorsal | ventral | all")
-      ->check(CLI::IsMember({"lateral", "dorsal", "ventral", "all"}))
-      ->capture_default_str();
-  cmd->add_option("--top-k", opt->top_k, "terms per stage range")->capture_default_str();
-  cmd->add_flag("--exclude-non-spatial", opt->exclude_non_spatial,
-                "exclude ubiquitous, faint ubiquitous, maternal, subset, no staining");
-  cmd->add_option("--exclude", opt->exclude, "a term never selected (repeatable)");
-  cmd->add_option("--stages", opt->stages, "stage ranges to show (default: all present)")
-      ->delimiter(',');
+  add_term_options(cmd, opt->terms);
+  add_stages_option(cmd, opt->stages, "the ones to show (default: all present)");
   cmd->add_option("--tsv", opt->tsv, "also write the summary as TSV to this file ('-' = stdout)");
   cmd->add_flag("--check-images", opt->check_images,
                 "decode every image and report unreadable ones (slow on big sets)");
@@ -52,17 +41,11 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
     Dataset ds = opt->images.empty() ? read_dataset(opt->data)
                                      : read_bdgp_tables(opt->data, BdgpReadParams{opt->images});
     if (opt->check_images) ds = drop_unreadable_images(ds, reporter);
-    TermSelectionParams params;
-    params.top_k = opt->top_k;
-    params.view = opt->view == "all" ? "" : opt->view;
-    params.exclude = opt->exclude;
-    if (opt->exclude_non_spatial)
-      for (const auto& t : non_spatial_terms()) params.exclude.push_back(t);
-    if (auto problem = params.check(); !problem.empty()) throw Error(problem);
-    const auto rows = summarise_dataset(ds, params, opt->stages);
-    for (const auto& stage : opt->stages) {
-      if (stage.empty()) continue;
-      const std::string name = normalise_stage_range(stage);
+    const TermSelectionParams params = opt->terms.params();
+    require_valid("dataset", params.check());
+    const auto stages = normalised_stages(opt->stages);
+    const auto rows = summarise_dataset(ds, params, stages);
+    for (const auto& name : stages) {
       bool found = false;
       for (const auto& r : rows) found = found || r.stage_range == name;
       if (!found)

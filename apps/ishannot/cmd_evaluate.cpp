@@ -8,22 +8,24 @@
 #include <memory>
 
 #include "commands.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/evaluation.h"
-#include "ishannot/feature_store.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/eval/evaluation.h"
+#include "ishannot/features/feature_store.h"
+#include "options.h"
 
 namespace ishannot::cli {
 
 namespace {
 struct EvaluateOptions {
   std::string data, features, fold_features, out;
-  std::vector<std::string> layers, stages, exclude;
+  std::vector<std::string> layers, stages;
+  TermOptions terms;
   bool no_concat = false;
-  std::string view = "lateral";
   std::string preprocess = "l2";
   std::string method = "TL";
-  int top_k = 10, folds = 5, inner_folds = 3, models = 11, inner_models = 3;
+  int folds = 5, inner_folds = 3, models = 11, inner_models = 3;
   std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
   double fallback_c = 1.0;
   int64_t slab_columns = 8192;
@@ -38,6 +40,137 @@ std::string fold_store_path(std::string pattern, const std::string& stage, int f
   return pattern;
 }
 
+void add_evaluate_options(CLI::App* cmd, EvaluateOptions& o) {
+  add_data_option(cmd, o.data);
+  auto* features =
+      cmd->add_option("--features", o.features, "feature store (HDF5) written by extract/baseline");
+  auto* fold_features = cmd->add_option(
+      "--fold-features", o.fold_features,
+      "one store per outer fold (TL+MTL): a path pattern with {fold} (0-based) and optionally "
+      "{stage}, e.g. ft/{stage}/f{fold}.h5");
+  features->excludes(fold_features);  // CLI11 makes it mutual
+  add_out_option(cmd, o.out, "output folder");
+  cmd->add_option("--layers", o.layers, "layers to evaluate, comma-separated (default: all)")
+      ->delimiter(',');
+  cmd->add_flag("--no-concat", o.no_concat, "do not also evaluate the layers' concatenation");
+  add_stages_option(cmd, o.stages, "the ones to evaluate (default: all present except 1-3)");
+  add_term_options(cmd, o.terms);
+  cmd->add_option("--folds", o.folds, "outer grouped folds (by gene)")->capture_default_str();
+  cmd->add_option("--inner-folds", o.inner_folds, "inner grouped folds choosing C")
+      ->capture_default_str();
+  cmd->add_option("--c-grid", o.c_grid, "C values tried by inner CV (one value: fixed C)")
+      ->delimiter(',');
+  cmd->add_option("--fallback-c", o.fallback_c, "C when inner CV is impossible")
+      ->capture_default_str();
+  cmd->add_option("--models", o.models, "ensemble size M (odd)")->capture_default_str();
+  cmd->add_option("--inner-models", o.inner_models, "ensemble size inside inner CV (odd)")
+      ->capture_default_str();
+  cmd->add_option("--preprocess", o.preprocess, "none | l2 | standardise")
+      ->check(CLI::IsMember({"none", "l2", "standardise", "standardize"}))
+      ->capture_default_str();
+  cmd->add_option("--method", o.method, "method label in the outputs (TL, TL+MTL, SC...)")
+      ->capture_default_str();
+  cmd->add_option("--slab-columns", o.slab_columns,
+                  "feature columns per Gram pass step (memory: images x this x 4 bytes)")
+      ->capture_default_str();
+}
+
+EvaluationParams evaluation_params(const EvaluateOptions& o, const GlobalOptions& options) {
+  EvaluationParams params;
+  params.method = o.method;
+  params.layers = o.layers;
+  params.concatenate = !o.no_concat;
+  params.stage_ranges = normalised_stages(o.stages);
+  params.terms = o.terms.params();
+  params.folds = o.folds;
+  params.inner_folds = o.inner_folds;
+  params.c_grid = o.c_grid;
+  params.inner_models = o.inner_models;
+  params.ensemble.models = o.models;
+  params.ensemble.C = o.fallback_c;
+  params.preprocessing = parse_usage([&] { return parse_preprocessing(o.preprocess); });
+  params.gram.slab_columns = o.slab_columns;
+  params.seed = options.seed;
+  require_valid("evaluate", params.check());
+  if (o.features.empty() && o.fold_features.empty())
+    throw UsageError("evaluate: give --features or --fold-features");
+  if (!o.fold_features.empty() && o.fold_features.find("{fold}") == std::string::npos)
+    throw UsageError("evaluate: --fold-features '" + o.fold_features +
+                     "' has no {fold} placeholder");
+  return params;
+}
+
+// Stores by path, opened once (a pattern without {stage} shares them across stage ranges).
+class OpenStores {
+ public:
+  const FeatureStoreReader& get(const std::string& path) {
+    auto& store = opened_[path];
+    if (!store) {
+      store = std::make_unique<FeatureStoreReader>(path);
+      order_.push_back(path);
+    }
+    return *store;
+  }
+  const std::vector<std::string>& order() const { return order_; }
+
+ private:
+  std::map<std::string, std::unique_ptr<FeatureStoreReader>> opened_;
+  std::vector<std::string> order_;
+};
+
+// run.json: the command, the dataset and every store's provenance attributes.
+std::map<std::string, std::string> run_provenance(const EvaluateOptions& o, const Dataset& dataset,
+                                                  OpenStores& stores,
+                                                  const GlobalOptions& options) {
+  const bool per_fold = !o.fold_features.empty();
+  auto run = provenance(options);
+  run["dataset"] = dataset.source;
+  run["features"] = per_fold ? o.fold_features : stores.order().at(0);
+  for (const auto& path : stores.order()) {
+    // One store: features.<attribute>; per fold: features[<path>].<attribute> (gene lists left
+    // out: they are long and in the stores).
+    const std::string prefix = per_fold ? "features[" + path + "]." : "features.";
+    for (const auto& [key, value] : stores.get(path).attributes())
+      if (key != "finetune_genes" && key != "sc_dictionary_genes") run[prefix + key] = value;
+  }
+  return run;
+}
+
+void print_skip_notes(const EvaluationResult& result, const std::string& out,
+                      const GlobalOptions& options) {
+  for (const auto& s : result.skipped) {
+    if (!options.quiet)
+      std::cerr << "skipped: " << (s.layer.empty() ? "" : s.layer + " ") << s.stage_range
+                << (s.term.empty() ? "" : " '" + s.term + "'")
+                << (s.fold < 0 ? "" : " fold " + std::to_string(s.fold)) << ": " << s.reason
+                << "\n";
+  }
+  std::cerr << "wrote " << out << "/{metrics.tsv,summary.md,summary.tsv,predictions.tsv,"
+            << "roc.tsv,skipped.tsv,run.json} (" << result.skipped.size() << " skip notes, "
+            << format_duration(result.seconds.at("total")) << ")\n";
+}
+
+void run_evaluate(const EvaluateOptions& o, const GlobalOptions& options) {
+  apply_threads(options);
+  const Reporter reporter = make_reporter(options);
+  const EvaluationParams params = evaluation_params(o, options);
+  const bool is_csv = std::filesystem::is_regular_file(o.data);
+  const Dataset dataset = is_csv ? read_manifest(o.data, false) : read_dataset(o.data);
+  OpenStores stores;
+  const std::string pattern = o.fold_features;
+  const EvaluationResult result =
+      pattern.empty() ? run_evaluation(dataset, stores.get(o.features), params, reporter)
+                      : run_evaluation(
+                            dataset,
+                            [&](const std::string& stage, int fold) -> const FeatureStoreReader& {
+                              return stores.get(fold_store_path(pattern, stage, fold));
+                            },
+                            params, reporter);
+  write_evaluation_outputs(o.out, result, params, run_provenance(o, dataset, stores, options));
+  std::cout << summary_table(result);
+  print_skip_notes(result, o.out, options);
+}
+
 }  // namespace
 
 void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
@@ -46,125 +179,8 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& options) {
       app.add_subcommand("evaluate",
                          "grouped-CV evaluation of stored features: per stage range, top-k terms, "
                          "under-sampled l2 logistic-regression ensembles");
-  cmd->add_option("--data", opt->data, "dataset: manifest CSV or BDGP-table folder")->required();
-  auto* features = cmd->add_option("--features", opt->features,
-                                   "feature store (HDF5) written by extract/baseline");
-  auto* fold_features = cmd->add_option(
-      "--fold-features", opt->fold_features,
-      "one store per outer fold (TL+MTL): a path pattern with {fold} (0-based) and optionally "
-      "{stage}, e.g. ft/{stage}/f{fold}.h5");
-  features->excludes(fold_features);  // CLI11 makes it mutual
-  cmd->add_option("--out", opt->out, "output folder")->required();
-  cmd->add_option("--layers", opt->layers, "layers to evaluate (default: all in the store)")
-      ->delimiter(',');
-  cmd->add_flag("--no-concat", opt->no_concat, "do not also evaluate the layers' concatenation");
-  cmd->add_option("--stages", opt->stages, "stage ranges (default: all present except 1-3)")
-      ->delimiter(',');
-  cmd->add_option("--view", opt->view, "lateral | dorsal | ventral | all")
-      ->check(CLI::IsMember({"lateral", "dorsal", "ventral", "all"}))
-      ->capture_default_str();
-  cmd->add_option("--top-k", opt->top_k, "terms per stage range")->capture_default_str();
-  cmd->add_option("--exclude", opt->exclude, "a term never selected (repeatable)");
-  cmd->add_option("--folds", opt->folds, "outer grouped folds (by gene)")->capture_default_str();
-  cmd->add_option("--inner-folds", opt->inner_folds, "inner grouped folds choosing C")
-      ->capture_default_str();
-  cmd->add_option("--c-grid", opt->c_grid, "C values tried by inner CV (one value: fixed C)")
-      ->delimiter(',');
-  cmd->add_option("--fallback-c", opt->fallback_c, "C when inner CV is impossible")
-      ->capture_default_str();
-  cmd->add_option("--models", opt->models, "ensemble size M (odd)")->capture_default_str();
-  cmd->add_option("--inner-models", opt->inner_models, "ensemble size inside inner CV (odd)")
-      ->capture_default_str();
-  cmd->add_option("--preprocess", opt->preprocess, "none | l2 | standardise")
-      ->check(CLI::IsMember({"none", "l2", "standardise", "standardize"}))
-      ->capture_default_str();
-  cmd->add_option("--method", opt->method, "method label in the outputs (TL, TL+MTL, SC...)")
-      ->capture_default_str();
-  cmd->add_option("--slab-columns", opt->slab_columns,
-                  "feature columns per Gram pass step (memory: images x this x 4 bytes)")
-      ->capture_default_str();
-  cmd->callback([opt, &options, cmd] {
-    apply_threads(options);
-    const Reporter reporter = make_reporter(options);
-    EvaluationParams params;
-    params.method = opt->method;
-    params.layers = opt->layers;
-    params.concatenate = !opt->no_concat;
-    for (const auto& s : opt->stages) params.stage_ranges.push_back(normalise_stage_range(s));
-    params.terms.top_k = opt->top_k;
-    params.terms.view = opt->view == "all" ? "" : opt->view;
-    params.terms.exclude = opt->exclude;
-    params.folds = opt->folds;
-    params.inner_folds = opt->inner_folds;
-    params.c_grid = opt->c_grid;
-    params.inner_models = opt->inner_models;
-    params.ensemble.models = opt->models;
-    params.ensemble.C = opt->fallback_c;
-    params.preprocessing = parse_preprocessing(opt->preprocess);
-    params.gram.slab_columns = opt->slab_columns;
-    params.seed = options.seed;
-    if (auto problem = params.check(); !problem.empty())
-      throw CLI::ValidationError("evaluate", problem);
-
-    if (opt->features.empty() && opt->fold_features.empty())
-      throw CLI::ValidationError("evaluate", "give --features or --fold-features");
-    if (!opt->fold_features.empty() && opt->fold_features.find("{fold}") == std::string::npos)
-      throw CLI::ValidationError(
-          "evaluate", "--fold-features '" + opt->fold_features + "' has no {fold} placeholder");
-    const bool is_csv = std::filesystem::is_regular_file(opt->data);
-    const Dataset dataset = is_csv ? read_manifest(opt->data, false) : read_dataset(opt->data);
-    // Stores by path, opened once (a pattern without {stage} shares them across stage ranges).
-    std::map<std::string, std::unique_ptr<FeatureStoreReader>> opened;
-    std::vector<std::string> order;
-    auto open = [&](const std::string& path) -> const FeatureStoreReader& {
-      auto& store = opened[path];
-      if (!store) {
-        store = std::make_unique<FeatureStoreReader>(path);
-        order.push_back(path);
-      }
-      return *store;
-    };
-    const std::string pattern = opt->fold_features;
-    const EvaluationResult result =
-        pattern.empty() ? run_evaluation(dataset, open(opt->features), params, reporter)
-                        : run_evaluation(
-                              dataset,
-                              [&](const std::string& stage, int fold) -> const FeatureStoreReader& {
-                                return open(fold_store_path(pattern, stage, fold));
-                              },
-                              params, reporter);
-
-    std::map<std::string, std::string> provenance = {
-        {"dataset", dataset.source}, {"features", pattern.empty() ? order.at(0) : pattern}};
-    std::string command = "ishannot evaluate";
-    for (const auto& r : cmd->get_options()) {
-      if (r->count() == 0 || r->get_name() == "--help") continue;
-      command += " " + r->get_name();
-      for (const auto& v : r->results()) command += " " + v;
-    }
-    provenance["command"] = command;
-    for (size_t k = 0; k < order.size(); ++k) {
-      // One store: features.<attribute>; per fold: features[<path>].<attribute> (gene lists left
-      // out: they are long and in the stores).
-      const std::string prefix = pattern.empty() ? "features." : "features[" + order[k] + "].";
-      for (const auto& [key, value] : opened[order[k]]->attributes())
-        if (key != "finetune_genes") provenance[prefix + key] = value;
-    }
-    write_evaluation_outputs(opt->out, result, params, provenance);
-
-    std::cout << summary_table(result);
-    std::map<std::string, int> reasons;
-    for (const auto& s : result.skipped) {
-      if (!options.quiet)
-        std::cerr << "skipped: " << (s.layer.empty() ? "" : s.layer + " ") << s.stage_range
-                  << (s.term.empty() ? "" : " '" + s.term + "'")
-                  << (s.fold < 0 ? "" : " fold " + std::to_string(s.fold)) << ": " << s.reason
-                  << "\n";
-    }
-    std::cerr << "wrote " << opt->out << "/{metrics.tsv,summary.md,summary.tsv,predictions.tsv,"
-              << "roc.tsv,skipped.tsv,run.json} (" << result.skipped.size() << " skip notes, "
-              << static_cast<int>(result.seconds.at("total")) << " s)\n";
-  });
+  add_evaluate_options(cmd, *opt);
+  cmd->callback([opt, &options] { run_evaluate(*opt, options); });
 }
 
 }  // namespace ishannot::cli

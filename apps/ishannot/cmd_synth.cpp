@@ -3,8 +3,9 @@
 #include <iostream>
 
 #include "commands.h"
-#include "ishannot/error.h"
-#include "ishannot/synth.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/synth.h"
+#include "options.h"
 
 namespace ishannot::cli {
 
@@ -25,9 +26,7 @@ void add_synth_command(CLI::App& app, GlobalOptions& options) {
                   "BDGP-table folder (e.g. ../shared/data/bdgp-meta): sample real groups");
   cmd->add_option("--images", opt->params.images, "total images over the stage ranges")
       ->capture_default_str();
-  cmd->add_option("--stages", opt->params.stages, "stage ranges to generate")
-      ->delimiter(',')
-      ->capture_default_str();
+  add_stages_option(cmd, opt->params.stages, "the ones to generate")->capture_default_str();
   cmd->add_option("--missing", opt->params.missing_pattern,
                   "chance a term's pattern is absent from one image")
       ->capture_default_str();
@@ -41,7 +40,8 @@ void add_synth_command(CLI::App& app, GlobalOptions& options) {
   cmd->callback([opt, &options] {
     const Reporter reporter = make_reporter(options);
     opt->params.seed = options.seed;
-    opt->params.threads = options.threads;
+    opt->params.threads = apply_threads(options);
+    opt->params.stages = normalised_stages(opt->params.stages);
     if (opt->out.empty() && opt->contact_sheet.empty() && !opt->describe)
       throw CLI::RequiredError("--out");
     if (opt->describe) {

@@ -1,28 +1,84 @@
 // ishannot: annotate Drosophila ISH images with anatomical CV terms (Zhang et al., KDD 2015).
 // Exit codes: 0 ok, 1 runtime/data error, 2 usage error. Errors: one line on stderr.
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 
 #include "commands.h"
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 #include "ishannot/version.h"
+#include "options.h"
+
+namespace {
+
+using namespace ishannot::cli;
+
+// The command line as a shell would take it back (provenance).
+std::string quoted_command_line(int argc, char** argv) {
+  std::string line = "ishannot";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_./=:,+@%") == std::string::npos;
+    if (plain) {
+      line += " " + arg;
+      continue;
+    }
+    std::string q = "'";
+    for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += " " + q + "'";
+  }
+  return line;
+}
+
+// The first word that is not an option (or a global option's value): the subcommand. CLI11 would
+// otherwise print the main help for `ishannot predict --help` and exit 0.
+std::string subcommand_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--threads" || arg == "--seed" || arg == "--progress") {
+      ++i;  // its value
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') continue;
+    return arg;
+  }
+  return "";
+}
+
+uint64_t parse_seed(const std::string& text) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size())
+    throw UsageError("--seed '" + text + "': expected an integer in 0.." +
+                     std::to_string(UINT64_MAX));
+  return value;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  using namespace ishannot::cli;
   CLI::App app{"ishannot " ISHANNOT_VERSION
                ": annotate Drosophila ISH images with anatomical CV terms"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ishannot ") + ISHANNOT_VERSION);
   GlobalOptions options;
-  app.add_option("--threads", options.threads, "CPU threads (0 = all cores)")
+  options.command_line = quoted_command_line(argc, argv);
+  std::string seed_text = std::to_string(options.seed);
+  app.add_option("--threads", options.threads, "CPU threads (0 = every CPU this process may use)")
+      ->check(CLI::Range(0, 4096))
       ->capture_default_str();
-  app.add_option("--seed", options.seed, "seed for every random choice")->capture_default_str();
+  app.add_option("--seed", seed_text, "seed for every random choice (0..2^64-1)")
+      ->capture_default_str();
   app.add_flag("--quiet,-q", options.quiet, "no progress, no info lines");
   app.add_option("--progress", options.progress, "progress display: auto|bar|plain|none")
       ->check(CLI::IsMember({"auto", "bar", "plain", "none"}))
       ->capture_default_str();
   app.fallthrough();
+  // The seed is parsed (range-checked) before any subcommand callback runs.
+  app.parse_complete_callback([&] { options.seed = parse_seed(seed_text); });
 
 #ifdef ISHANNOT_WITH_TORCH
   add_classify_command(app, options);
@@ -39,13 +95,25 @@ int main(int argc, char** argv) {
   add_finetune_command(app, options);
 #endif
 
+  std::string known;
+  bool found = false;
+  const std::string word = subcommand_word(argc, argv);
+  for (const auto* sub : app.get_subcommands({})) {
+    known += " " + sub->get_name();
+    found = found || sub->get_name() == word;
+  }
+  if (!word.empty() && !found) {
+    std::cerr << "ishannot: error: unknown subcommand '" << word << "'; known:" << known
+              << " (ishannot --help)\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
-  } catch (const ishannot::Error& e) {
+  } catch (const UsageError& e) {
     std::cerr << "ishannot: error: " << e.what() << "\n";
-    return 1;
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "ishannot: error: " << e.what() << "\n";
     return 1;

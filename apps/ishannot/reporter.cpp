@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "commands.h"
+#include "ishannot/common/threads.h"
+#include "ishannot/version.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -20,6 +22,7 @@ struct ProgressState {
   std::string stage;
   std::chrono::steady_clock::time_point start;
   std::chrono::steady_clock::time_point last_print;
+  int64_t start_done = 0;  // items already done when the stage started (a resumed run)
   bool bar_open = false;
 };
 
@@ -53,6 +56,7 @@ Reporter make_reporter(const GlobalOptions& options) {
       state->bar_open = false;
       state->stage = stage;
       state->start = now;
+      state->start_done = done;
       state->last_print = now - std::chrono::hours(1);
     }
     const bool finished = total > 0 && done >= total;
@@ -60,7 +64,11 @@ Reporter make_reporter(const GlobalOptions& options) {
     if (!finished && since_print < (bar ? 0.2 : 10.0)) return;
     state->last_print = now;
     const double elapsed = std::chrono::duration<double>(now - state->start).count();
-    const double eta = done > 0 && total > 0 ? elapsed * (total - done) / done : -1;
+    // The rate counts only this run's items: after a resume the ETA is not "0:00:00".
+    const int64_t done_here = done - state->start_done;
+    const double eta = done_here > 0 && total > 0 ? elapsed * static_cast<double>(total - done) /
+                                                        static_cast<double>(done_here)
+                                                  : -1;
     if (bar) {
       const int width = 30;
       const int filled = total > 0 ? static_cast<int>(width * done / total) : 0;
@@ -81,10 +89,16 @@ Reporter make_reporter(const GlobalOptions& options) {
   return reporter;
 }
 
-void apply_threads(const GlobalOptions& options) {
+int apply_threads(const GlobalOptions& options) {
+  const int threads = resolve_threads(options.threads);
 #ifdef _OPENMP
-  if (options.threads > 0) omp_set_num_threads(options.threads);
+  omp_set_num_threads(threads);
 #endif
+  return threads;
+}
+
+std::map<std::string, std::string> provenance(const GlobalOptions& options) {
+  return {{"tool_version", ISHANNOT_VERSION}, {"created_by", options.command_line}};
 }
 
 }  // namespace ishannot::cli

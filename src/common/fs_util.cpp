@@ -1,4 +1,4 @@
-#include "ishannot/fs_util.h"
+#include "ishannot/common/fs_util.h"
 
 #include <openssl/evp.h>
 
@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // Reader of BDGP's annotation tables (see include/ishannot/bdgp.h).
-#include "ishannot/bdgp.h"
+#include "ishannot/data/bdgp.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,8 +10,8 @@
 
 #include "detail/csv.h"
 #include "detail/data_util.h"
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;

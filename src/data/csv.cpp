@@ -1,6 +1,6 @@
 #include "detail/csv.h"
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot::detail {
 

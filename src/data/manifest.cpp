@@ -9,9 +9,9 @@
 
 #include "detail/csv.h"
 #include "detail/data_util.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/data/dataset.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;

@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <map>
 
-#include "ishannot/bdgp.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/image.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/bdgp.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/image/image.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;

@@ -2,7 +2,7 @@
 // genes carrying the rarest terms are placed first, each into the fold where it helps most —
 // a fold still lacking a positive of one of its terms, then the fold with the smallest share of
 // its terms' positives, then the smallest fold. Ties keep a seeded random gene order.
-#include "ishannot/splits.h"
+#include "ishannot/data/splits.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,8 @@
 #include <unordered_map>
 
 #include "detail/rng.h"
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/seed.h"
 
 namespace ishannot {
 
@@ -131,7 +132,7 @@ std::vector<int> grouped_inner_kfold(const std::vector<std::string>& genes,
     for (int t = 0; t < k; ++t) sub_labels.push_back(labels[static_cast<size_t>(i) * k + t]);
   }
   GroupedSplitParams inner = params;
-  inner.seed = params.seed ^ 0xA5A5C3C3F0F00F0FULL;
+  inner.seed = derive_seed(params.seed, {stream(SeedStream::kInnerFolds)});
   return grouped_kfold(sub_genes, sub_labels, k, inner);
 }
 

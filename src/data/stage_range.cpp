@@ -3,8 +3,8 @@
 #include <cctype>
 
 #include "detail/csv.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/dataset.h"
 
 namespace ishannot {
 

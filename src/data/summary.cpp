@@ -1,12 +1,12 @@
 // Table-1 style summary (see include/ishannot/summary.h).
-#include "ishannot/summary.h"
+#include "ishannot/data/summary.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <set>
 #include <sstream>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 

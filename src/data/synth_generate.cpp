@@ -8,12 +8,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "detail/parallel.h"
 #include "detail/rng.h"
 #include "detail/synth_render.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
-#include "ishannot/synth.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/synth.h"
 #include "ishannot/version.h"
 
 #ifdef _OPENMP
@@ -82,18 +83,15 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
 
   std::atomic<int64_t> done{0};
   std::mutex mutex;
-  std::exception_ptr failure;
+  detail::LoopErrors errors;
   const int64_t total = static_cast<int64_t>(jobs.size());
 #ifdef _OPENMP
   const int threads = params.threads > 0 ? params.threads : omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 8) num_threads(threads)
 #endif
   for (int64_t j = 0; j < total; ++j) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (failure) continue;
-    }
-    try {
+    if (errors.failed()) continue;
+    errors.run(j, [&] {
       const Job& job = jobs[j];
       const auto& group = groups[job.group];
       const uint64_t image_seed = detail::Rng::stream(params.seed, job.index).next();
@@ -106,12 +104,9 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
         std::lock_guard<std::mutex> lock(mutex);
         reporter.report("synth images", n, total);
       }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!failure) failure = std::current_exception();
-    }
+    });
   }
-  if (failure) std::rethrow_exception(failure);
+  errors.rethrow();
 
   const std::string manifest = (root / "images.csv").string();
   write_manifest(ds, manifest);

@@ -7,10 +7,10 @@
 #include <set>
 
 #include "detail/rng.h"
-#include "ishannot/bdgp.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/synth.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/bdgp.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/synth.h"
 
 namespace ishannot {
 

@@ -12,8 +12,8 @@
 #include "detail/rng.h"
 #include "detail/synth_model.h"
 #include "detail/synth_render.h"
-#include "ishannot/dataset.h"
-#include "ishannot/synth.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/synth.h"
 
 namespace ishannot {
 namespace detail {

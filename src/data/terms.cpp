@@ -1,10 +1,10 @@
 // Term selection: the k most frequent CV terms of one stage range and the binary label matrix.
-#include "ishannot/terms.h"
+#include "ishannot/data/terms.h"
 
 #include <algorithm>
 #include <map>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 

@@ -1,28 +1,27 @@
 #pragma once
-// Internal: a small, portable random generator. std::mt19937 is portable but the std::
-// distributions are not (their algorithms are implementation-defined), so every draw that must be
-// reproducible across platforms goes through these functions. splitmix64 (Steele et al. 2014).
+// Internal: the project's one random generator (seed scheme: ishannot/common/seed.h). The std::
+// distributions are not portable (their algorithms are implementation-defined), so every draw that
+// must be reproducible across platforms goes through these functions. splitmix64 (Steele et al.
+// 2014).
 #include <cmath>
 #include <cstdint>
 #include <utility>
 #include <vector>
+
+#include "ishannot/common/seed.h"
 
 namespace ishannot::detail {
 
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
-  /// Derives an independent stream, e.g. per image: Rng(seed).fork(index).
-  static Rng stream(uint64_t seed, uint64_t index) {
-    Rng r(seed ^ (0x9E3779B97F4A7C15ULL * (index + 1)));
-    r.next();
-    return r;
-  }
+  /// An independent stream, e.g. per image: Rng::stream(seed, index) (seed.h's derive_seed).
+  static Rng stream(uint64_t seed, uint64_t index) { return Rng(derive_seed(seed, {index})); }
+  /// splitmix64: the state advances by the golden-ratio increment, the output is its mix.
   uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    const uint64_t out = mix64(state_);
+    state_ += 0x9E3779B97F4A7C15ULL;
+    return out;
   }
   /// Uniform in [0, 1).
   double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ishannot/synth.h"
+#include "ishannot/data/synth.h"
 
 namespace ishannot::detail {
 

@@ -1,6 +1,7 @@
 // The evaluation protocol (evaluation.h): data/store matching, Grams per stage range, then one
 // task per (term, outer fold) with inner-CV model selection and the under-sampling ensemble.
-#include "ishannot/evaluation.h"
+#include "ishannot/eval/evaluation.h"
+#include "detail/parallel.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +12,9 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/seed.h"
+#include "ishannot/data/folds.h"
 
 namespace ishannot {
 
@@ -140,8 +143,9 @@ TaskOutput run_task(const Eigen::MatrixXd& gram, const Stage& stage, const Datas
          " (" + plural(static_cast<int>(train.size()), "image") + ")");
     return out;
   }
-  const uint64_t seed = derive_seed(
-      params.seed, {stage.index, static_cast<uint64_t>(term), static_cast<uint64_t>(fold)});
+  const uint64_t seed =
+      derive_seed(params.seed, {stream(SeedStream::kEvaluationTask), stage.index,
+                                static_cast<uint64_t>(term), static_cast<uint64_t>(fold)});
   std::string note;
   const double c = choose_c(gram, stage, y, train, derive_seed(seed, {1}), params, note);
   if (!note.empty()) skip(note);
@@ -283,26 +287,21 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
     if (any && matched.images.empty()) continue;  // reported above
     matched_images += matched.images.size();
     try {
-      stage.problem = select_terms(matched, stage_name, params.terms);
-    } catch (const Error& e) {
-      result.skipped.push_back({"", stage_name, "", -1, e.what()});
-      continue;
-    }
-    const auto& problem = stage.problem;
-    const int n = problem.rows(), n_terms = static_cast<int>(problem.terms.size());
-    for (int i = 0; i < n; ++i)
-      stage.genes.push_back(
-          matched.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(i)])].gene);
-    try {
-      GroupedSplitParams split;
-      split.folds = params.folds;
-      split.seed = derive_seed(params.seed, {stage.index});
-      stage.folds = grouped_kfold(stage.genes, problem.labels, n_terms, split);
+      OuterFoldParams fold_params;
+      fold_params.folds = params.folds;
+      fold_params.seed = params.seed;
+      fold_params.terms = params.terms;
+      OuterFolds outer = outer_folds(matched, stage_name, fold_params);
+      stage.problem = std::move(outer.problem);
+      stage.genes = std::move(outer.genes);
+      stage.folds = std::move(outer.fold);
     } catch (const Error& e) {
       result.skipped.push_back(
           {"", stage_name, "", -1, std::string("stage range skipped: ") + e.what()});
       continue;
     }
+    const auto& problem = stage.problem;
+    const int n = problem.rows(), n_terms = static_cast<int>(problem.terms.size());
     // Leakage guard: no test gene of a fold may have reached the fine-tuning of its store's net.
     for (int i = 0; i < n; ++i) {
       const int f = stage.folds[static_cast<size_t>(i)];
@@ -408,13 +407,13 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
         if (!stage.skip_term[static_cast<size_t>(t)])
           for (int f = 0; f < params.folds; ++f) tasks.emplace_back(t, f);
       std::vector<TaskOutput> outputs(tasks.size());
-      std::exception_ptr error;
+      detail::LoopErrors errors;
       std::mutex mutex;
       int64_t done = 0;
       const std::string stage_label = "classify " + stage_name + " " + config;
 #pragma omp parallel for schedule(dynamic)
       for (int64_t k = 0; k < static_cast<int64_t>(tasks.size()); ++k) {
-        try {
+        errors.run(k, [&] {
           const auto [t, f] = tasks[static_cast<size_t>(k)];
           const auto& gram =
               config_grams.size() > 1 ? config_grams[static_cast<size_t>(f)] : config_grams[0];
@@ -422,12 +421,9 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
               run_task(gram, stage, stage.matched, bad[config], t, f, config, params);
           std::lock_guard<std::mutex> lock(mutex);
           reporter.report(stage_label, ++done, static_cast<int64_t>(tasks.size()));
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(mutex);
-          if (!error) error = std::current_exception();
-        }
+        });
       }
-      if (error) std::rethrow_exception(error);
+      errors.rethrow();
       for (auto& o : outputs) {
         result.metrics.insert(result.metrics.end(), o.metrics.begin(), o.metrics.end());
         result.predictions.insert(result.predictions.end(), o.predictions.begin(),

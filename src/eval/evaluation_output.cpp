@@ -12,21 +12,15 @@
 #include <sstream>
 #include <tuple>
 
-#include "ishannot/error.h"
-#include "ishannot/evaluation.h"
-#include "ishannot/fs_util.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/eval/evaluation.h"
 #include "ishannot/version.h"
 
 namespace ishannot {
 
 namespace {
-
-// Full precision, C locale (round-trips bit-exactly).
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
 
 std::string fixed4(double v) {
   char buf[40];
@@ -89,7 +83,7 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   metrics << "method\tlayer\tstage_range\tterm\tfold\tmetric\tvalue\n";
   for (const auto& m : result.metrics)
     metrics << field(m.method) << '\t' << field(m.layer) << '\t' << m.stage_range << '\t'
-            << field(m.term) << '\t' << m.fold << '\t' << m.metric << '\t' << number(m.value)
+            << field(m.term) << '\t' << m.fold << '\t' << m.metric << '\t' << format_exact(m.value)
             << '\n';
   write_text_atomically(dir + "/metrics.tsv", metrics.str());
 
@@ -98,9 +92,10 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
              "mean_over_folds\tstd_over_folds\tfolds\n";
   for (const auto& r : result.summary)
     summary << field(r.method) << '\t' << field(r.layer) << '\t' << r.stage_range << '\t'
-            << r.metric << '\t' << number(r.over_terms.mean) << '\t' << number(r.over_terms.std)
-            << '\t' << r.over_terms.count << '\t' << number(r.over_folds.mean) << '\t'
-            << number(r.over_folds.std) << '\t' << r.over_folds.count << '\n';
+            << r.metric << '\t' << format_exact(r.over_terms.mean) << '\t'
+            << format_exact(r.over_terms.std) << '\t' << r.over_terms.count << '\t'
+            << format_exact(r.over_folds.mean) << '\t' << format_exact(r.over_folds.std) << '\t'
+            << r.over_folds.count << '\n';
   write_text_atomically(dir + "/summary.tsv", summary.str());
   write_text_atomically(
       dir + "/summary.md",
@@ -111,7 +106,7 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   for (const auto& p : result.predictions)
     predictions << field(params.method) << '\t' << field(p.layer) << '\t' << p.stage_range << '\t'
                 << field(p.term) << '\t' << p.fold << '\t' << field(p.id) << '\t' << field(p.gene)
-                << '\t' << p.label << '\t' << number(p.score) << '\t' << p.vote << '\n';
+                << '\t' << p.label << '\t' << format_exact(p.score) << '\t' << p.vote << '\n';
   write_text_atomically(dir + "/predictions.tsv", predictions.str());
 
   // Pooled out-of-fold ROC curve per (layer, stage range, term).
@@ -132,8 +127,8 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
     for (const auto& point : roc_curve(scores, labels))
       roc << field(params.method) << '\t' << field(std::get<0>(key)) << '\t' << std::get<1>(key)
           << '\t' << field(std::get<2>(key)) << '\t'
-          << (std::isinf(point.threshold) ? std::string("inf") : number(point.threshold)) << '\t'
-          << number(point.fpr) << '\t' << number(point.tpr) << '\n';
+          << (std::isinf(point.threshold) ? std::string("inf") : format_exact(point.threshold))
+          << '\t' << format_exact(point.fpr) << '\t' << format_exact(point.tpr) << '\n';
   }
   write_text_atomically(dir + "/roc.tsv", roc.str());
 

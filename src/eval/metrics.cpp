@@ -1,7 +1,7 @@
-#include "ishannot/metrics.h"
+#include "ishannot/eval/metrics.h"
+#include "ishannot/common/assert.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -10,7 +10,7 @@ namespace ishannot {
 
 std::optional<double> roc_auc(const std::vector<double>& scores,
                               const std::vector<uint8_t>& labels) {
-  assert(scores.size() == labels.size());
+  ISHANNOT_ASSERT(scores.size() == labels.size(), "one label per score");
   const size_t n = scores.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
@@ -62,7 +62,8 @@ std::vector<RocPoint> roc_curve(const std::vector<double>& scores,
 BinaryMetrics binary_metrics(const std::vector<uint8_t>& predicted,
                              const std::vector<double>& scores,
                              const std::vector<uint8_t>& labels) {
-  assert(predicted.size() == labels.size() && scores.size() == labels.size());
+  ISHANNOT_ASSERT(predicted.size() == labels.size() && scores.size() == labels.size(),
+                  "one label per vote and score");
   BinaryMetrics m;
   int tp = 0, tn = 0;
   for (size_t i = 0; i < labels.size(); ++i) {

@@ -4,18 +4,17 @@
 #include <set>
 #include <sstream>
 
-#include "ishannot/error.h"
-#include "ishannot/extract.h"
-#include "ishannot/image.h"
+#include "ishannot/common/error.h"
+#include "ishannot/image/image.h"
 #include "ishannot/nets/backbone.h"
+#include "ishannot/nets/extract.h"
 #include "ishannot/version.h"
 
 namespace ishannot {
 
 std::string ExtractParams::check() const {
   if (batch < 1 || batch > 4096) return "batch must be in 1..4096";
-  if (pool_grid < 0 || pool_grid > 64) return "pool grid must be in 0..64";
-  if (pool != "avg" && pool != "max") return "pool must be avg or max";
+  if (auto problem = pool.check(); !problem.empty()) return problem;
   if (layers.empty()) return "no layer given";
   return "";
 }
@@ -28,13 +27,14 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return out.str();
 }
 
-// A tap's map, pooled to grid x grid cells when asked (vectors pass through), flattened per image
+// A tap's map, pooled to the grid's cells when asked (vectors pass through), flattened per image
 // in (C, H, W) order.
 torch::Tensor to_rows(const torch::Tensor& map, const ExtractParams& p) {
   torch::Tensor x = map;
-  if (p.pool_grid > 0 && x.dim() == 4) {
-    x = p.pool == "avg" ? torch::adaptive_avg_pool2d(x, {p.pool_grid, p.pool_grid})
-                        : std::get<0>(torch::adaptive_max_pool2d(x, {p.pool_grid, p.pool_grid}));
+  if (p.pool.pooled() && x.dim() == 4) {
+    const std::vector<int64_t> cells = {p.pool.rows, p.pool.cols};
+    x = p.pool.op == "avg" ? torch::adaptive_avg_pool2d(x, cells)
+                           : std::get<0>(torch::adaptive_max_pool2d(x, cells));
   }
   return x.flatten(1).contiguous();
 }
@@ -72,8 +72,8 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
     LayerSpec spec;
     spec.name = net.layers()[t].name;
     spec.shape = shape_string(shapes[t]);
-    const bool pooled = params.pool_grid > 0 && shapes[t].size() == 3;
-    spec.dim = pooled ? shapes[t][0] * params.pool_grid * params.pool_grid : 1;
+    const bool pooled = params.pool.pooled() && shapes[t].size() == 3;
+    spec.dim = pooled ? shapes[t][0] * params.pool.rows * params.pool.cols : 1;
     if (!pooled) {
       for (int64_t d : shapes[t]) spec.dim *= d;
     }
@@ -88,11 +88,10 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
       {"input_size", std::to_string(width) + "x" + std::to_string(height)},
       {"resize_policy", policy == ResizePolicy::kNative ? "native" : "squash"},
       {"preprocessing", net.preprocessing().name},
-      {"pooling", params.pool_grid > 0 ? params.pool + " " + std::to_string(params.pool_grid) +
-                                             "x" + std::to_string(params.pool_grid)
-                                       : "none"},
+      {"pooling", params.pool.text()},
       {"layers", params.layers},
   };
+  if (!params.command_line.empty()) attributes["created_by"] = params.command_line;
   for (const auto& [key, value] : params.extra_attributes) attributes[key] = value;
   FeatureStoreWriter writer(out_path, result.layers, params.dtype, attributes, params.resume);
   const std::set<std::string> done(writer.existing_ids().begin(), writer.existing_ids().end());

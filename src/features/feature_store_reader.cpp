@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <numeric>
 
-#include "features/half.h"
-#include "features/hdf5_util.h"
-#include "ishannot/error.h"
-#include "ishannot/feature_store.h"
+#include "detail/half.h"
+#include "detail/hdf5_util.h"
+#include "ishannot/common/error.h"
+#include "ishannot/features/feature_store.h"
 
 namespace ishannot {
 

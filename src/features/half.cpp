@@ -1,4 +1,4 @@
-#include "features/half.h"
+#include "detail/half.h"
 
 #include <cmath>
 #include <cstring>

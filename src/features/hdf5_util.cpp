@@ -1,9 +1,10 @@
-#include "features/hdf5_util.h"
+#include "detail/hdf5_util.h"
 
-#include <cstdio>
+#include <algorithm>
 #include <mutex>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
 
 namespace ishannot::detail {
 
@@ -101,6 +102,50 @@ void write_int_attribute(hid_t object, const std::string& name, int64_t value,
 
 namespace {
 
+// Decodes a string array read from a dataset or an attribute (`source`), variable or fixed length.
+// Fixed-length strings are read with the file's own type (its padding: NULLTERM, NULLPAD as
+// h5py writes numpy 'S' arrays, or SPACEPAD), then cut at the first NUL.
+std::vector<std::string> decode_strings(hid_t source, bool attribute, const std::string& label,
+                                        const std::string& path) {
+  Hid type(attribute ? H5Aget_type(source) : H5Dget_type(source));
+  Hid space(attribute ? H5Aget_space(source) : H5Dget_space(source));
+  if (!type.valid() || !space.valid()) throw file_error(path, "cannot read " + label);
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    throw file_error(path, label + " is not a string " + (attribute ? "attribute" : "dataset"));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> out(static_cast<size_t>(std::max<hssize_t>(n, 0)));
+  if (out.empty()) return out;
+  auto read = [&](hid_t mem, void* buffer) {
+    const herr_t status = attribute ? H5Aread(source, mem, buffer)
+                                    : H5Dread(source, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+    check_status(status, path, "cannot read " + label);
+  };
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Hid mem = make_string_type();
+    std::vector<char*> data(out.size(), nullptr);
+    read(mem.get(), data.data());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = data[i] ? data[i] : "";
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, data.data());
+    return out;
+  }
+  const size_t size = H5Tget_size(type.get());
+  Hid mem(H5Tcopy(type.get()));
+  std::vector<char> buffer(size * out.size());
+  read(mem.get(), buffer.data());
+  const bool space_padded = H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD;
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::string text(buffer.data() + i * size, size);
+    text = text.substr(0, text.find('\0'));
+    if (space_padded) text.erase(text.find_last_not_of(' ') + 1);
+    out[i] = text;
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
 std::string read_one_attribute(hid_t attr, const std::string& path, const std::string& name) {
   Hid type(H5Aget_type(attr));
   Hid space(H5Aget_space(attr));
@@ -108,21 +153,8 @@ std::string read_one_attribute(hid_t attr, const std::string& path, const std::s
   const H5T_class_t cls = H5Tget_class(type.get());
   if (count != 1) return "";  // arrays are not provenance text; skip
   if (cls == H5T_STRING) {
-    if (H5Tis_variable_str(type.get()) > 0) {
-      Hid mem = make_string_type();
-      char* data = nullptr;
-      check_status(H5Aread(attr, mem.get(), &data), path, "cannot read attribute " + name);
-      std::string value = data ? data : "";
-      H5free_memory(data);
-      return value;
-    }
-    const size_t size = H5Tget_size(type.get());
-    std::string value(size, '\0');
-    Hid mem(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mem.get(), size);
-    check_status(H5Aread(attr, mem.get(), value.data()), path, "cannot read attribute " + name);
-    value.resize(value.find('\0') == std::string::npos ? size : value.find('\0'));
-    return value;
+    const auto values = decode_strings(attr, true, "attribute " + name, path);
+    return values.empty() ? "" : values.front();
   }
   if (cls == H5T_INTEGER) {
     int64_t v = 0;
@@ -132,9 +164,7 @@ std::string read_one_attribute(hid_t attr, const std::string& path, const std::s
   if (cls == H5T_FLOAT) {
     double v = 0;
     check_status(H5Aread(attr, H5T_NATIVE_DOUBLE, &v), path, "cannot read attribute " + name);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+    return format_exact(v);
   }
   return "";
 }
@@ -164,33 +194,15 @@ std::map<std::string, std::string> read_attributes(hid_t object, const std::stri
 }
 
 std::vector<std::string> read_strings(hid_t dataset, const std::string& path) {
-  Hid type(H5Dget_type(dataset));
-  Hid space(H5Dget_space(dataset));
-  if (H5Tget_class(type.get()) != H5T_STRING)
-    throw file_error(path, "/ids is not a string dataset");
-  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
-  std::vector<std::string> out(static_cast<size_t>(n));
-  if (n == 0) return out;
-  if (H5Tis_variable_str(type.get()) > 0) {
-    Hid mem = make_string_type();
-    std::vector<char*> data(static_cast<size_t>(n), nullptr);
-    check_status(H5Dread(dataset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), path,
-                 "cannot read /ids");
-    for (size_t i = 0; i < out.size(); ++i) out[i] = data[i] ? data[i] : "";
-    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, data.data());
-    return out;
-  }
-  const size_t size = H5Tget_size(type.get());
-  Hid mem(H5Tcopy(H5T_C_S1));
-  H5Tset_size(mem.get(), size);
-  std::vector<char> buffer(size * out.size());
-  check_status(H5Dread(dataset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), path,
-               "cannot read /ids");
-  for (size_t i = 0; i < out.size(); ++i) {
-    std::string s(buffer.data() + i * size, size);
-    out[i] = s.substr(0, s.find('\0'));
-  }
-  return out;
+  return decode_strings(dataset, false, "/ids", path);
+}
+
+std::vector<std::string> read_string_attribute(hid_t object, const std::string& name,
+                                               const std::string& path) {
+  if (H5Aexists(object, name.c_str()) <= 0) return {};
+  Hid attr(
+      check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), path, "cannot open attribute " + name));
+  return decode_strings(attr.get(), true, "attribute " + name, path);
 }
 
 }  // namespace ishannot::detail

@@ -1,4 +1,4 @@
-#include "ishannot/augment.h"
+#include "ishannot/nets/augment.h"
 
 #include <opencv2/imgproc.hpp>
 

@@ -1,11 +1,11 @@
-#include "finetune/checkpoint.h"
+#include "detail/checkpoint.h"
 
 #include <cmath>
 
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 
-namespace ishannot::finetune_detail {
+namespace ishannot::detail {
 
 namespace {
 
@@ -134,4 +134,4 @@ void load_checkpoint(const std::string& path, const std::string& fingerprint, Mu
   state->curve = curve_from_json(meta.at("curve"));
 }
 
-}  // namespace ishannot::finetune_detail
+}  // namespace ishannot::detail

@@ -1,7 +1,7 @@
 // FinetuneParams: validation and its JSON form (sidecar provenance and resume fingerprint).
 #include <nlohmann/json.hpp>
 
-#include "ishannot/finetune.h"
+#include "ishannot/nets/finetune.h"
 
 namespace ishannot {
 

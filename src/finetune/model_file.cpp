@@ -6,14 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "finetune/checkpoint.h"
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
-#include "ishannot/image.h"
+#include "detail/checkpoint.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/image/image.h"
 
 namespace ishannot {
 
-namespace finetune_detail {
+namespace detail {
 
 void save_model(const std::string& path, MultiTaskNet& net, const nlohmann::json& sidecar) {
   torch::serialize::OutputArchive archive;
@@ -24,7 +24,7 @@ void save_model(const std::string& path, MultiTaskNet& net, const nlohmann::json
   write_text_atomically(path + ".json", j.dump(2) + "\n");
 }
 
-}  // namespace finetune_detail
+}  // namespace detail
 
 FinetunedModel load_finetuned_model(const std::string& path, std::shared_ptr<Backbone> base,
                                     const std::string& weights) {

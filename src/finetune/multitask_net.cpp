@@ -2,15 +2,19 @@
 
 #include <torch/torch.h>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
+#include "ishannot/features/pool_grid.h"
 
 namespace ishannot {
 
 std::string MultiTaskSpec::check() const {
   if (cut.empty()) return "no cut layer given";
   if (freeze_through.empty()) return "no freeze point given (use 'none' to train every stage)";
-  if (pool != "avg" && pool != "max" && pool != "flatten")
-    return "pool must be avg, max or flatten";
+  try {
+    parse_pool_grid(pool);
+  } catch (const Error& e) {
+    return std::string("head pooling: ") + e.what();
+  }
   if (hidden < 1 || hidden > 65536) return "hidden layer size must be in 1..65536";
   if (dropout < 0 || dropout >= 1) return "dropout must be in [0, 1)";
   return "";
@@ -38,9 +42,10 @@ MultiTaskNet::MultiTaskNet(std::shared_ptr<Backbone> backbone, const MultiTaskSp
                 std::to_string(width) + "x" + std::to_string(height));
   }
   const auto& shape = shapes[static_cast<size_t>(cut_)];
+  pool_ = parse_pool_grid(spec.pool);
   head_input_dim_ = 1;
-  if (shape.size() == 3 && spec.pool != "flatten") {
-    head_input_dim_ = shape[0];
+  if (shape.size() == 3 && pool_.pooled()) {
+    head_input_dim_ = shape[0] * pool_.rows * pool_.cols;
   } else {
     for (int64_t d : shape) head_input_dim_ *= d;
   }
@@ -64,8 +69,9 @@ torch::Tensor MultiTaskNet::trunk(const torch::Tensor& input) {
 
 torch::Tensor MultiTaskNet::upper(const torch::Tensor& trunk_output) {
   torch::Tensor x = backbone_->forward_range(trunk_output, frozen_through_ + 1, cut_);
-  if (x.dim() == 4 && spec_.pool == "avg") x = x.mean({2, 3});
-  if (x.dim() == 4 && spec_.pool == "max") x = x.amax({2, 3});
+  if (x.dim() == 4 && pool_.pooled())
+    x = pool_.op == "avg" ? torch::adaptive_avg_pool2d(x, {pool_.rows, pool_.cols})
+                          : std::get<0>(torch::adaptive_max_pool2d(x, {pool_.rows, pool_.cols}));
   x = x.flatten(1);
   return output_->forward(dropout_->forward(torch::relu(hidden_->forward(x))));
 }

@@ -10,24 +10,25 @@
 #include <filesystem>
 #include <set>
 
+#include "detail/checkpoint.h"
 #include "detail/rng.h"
-#include "finetune/checkpoint.h"
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
-#include "ishannot/image.h"
-#include "ishannot/metrics.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/common/seed.h"
+#include "ishannot/eval/metrics.h"
+#include "ishannot/image/image.h"
 #include "ishannot/version.h"
 
 namespace ishannot {
 
 namespace {
 
-using finetune_detail::TrainingState;
+using detail::TrainingState;
 
-// Independent random streams, one per purpose, all from the run's seed.
-enum StreamTag : uint64_t { kOrder = 1, kAugment = 2, kDropout = 3, kCacheAugment = 4 };
-uint64_t sub_seed(uint64_t seed, StreamTag tag, uint64_t index) {
-  return detail::Rng::stream(seed ^ (0x5851F42D4C957F2DULL * tag), index).next();
+// Independent random streams, one per purpose, all from the run's seed (common/seed.h).
+uint64_t sub_seed(uint64_t seed, SeedStream purpose, uint64_t index) {
+  return derive_seed(seed, {stream(purpose), index});
 }
 
 torch::Tensor targets_of(const StageProblem& problem, const std::vector<int>& rows) {
@@ -66,18 +67,11 @@ double cpu_seconds_since(std::clock_t start) {
   return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
 }
 
-std::string format_number(double v) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", v);
-  return buffer;
-}
-
 void write_curve_tsv(const std::string& path, const std::vector<EpochRecord>& curve,
                      const std::vector<std::string>& terms) {
   std::string text = "epoch\tmetric\tterm\tvalue\n";
   auto row = [&](int epoch, const std::string& metric, const std::string& term, double v) {
-    text += std::to_string(epoch) + "\t" + metric + "\t" + term + "\t" +
-            (std::isnan(v) ? std::string("nan") : format_number(v)) + "\n";
+    text += std::to_string(epoch) + "\t" + metric + "\t" + term + "\t" + format_exact(v) + "\n";
   };
   for (const EpochRecord& e : curve) {
     row(e.epoch, "train_loss", "", e.train_loss);
@@ -198,12 +192,12 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
   TrainingState state;
   state.fingerprint = sha256_bytes(identity.dump());
   std::vector<torch::Tensor> best;
-  for (auto& p : finetune_detail::trainable_parameters(*net)) best.push_back(p.detach().clone());
+  for (auto& p : detail::trainable_parameters(*net)) best.push_back(p.detach().clone());
 
   const std::string checkpoint_path = out_path + ".checkpoint";
   if (params.resume && std::filesystem::exists(checkpoint_path)) {
-    finetune_detail::load_checkpoint(checkpoint_path, state.fingerprint, *net, *optimizer, &best,
-                                     &state, device);
+    detail::load_checkpoint(checkpoint_path, state.fingerprint, *net, *optimizer, &best, &state,
+                            device);
     reporter.info("resuming " + checkpoint_path + " after epoch " +
                   std::to_string(state.epochs_done));
   } else if (params.resume) {
@@ -235,8 +229,9 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
       std::vector<cv::Mat> copy = train_images;
       for (size_t i = 0; v > 0 && i < copy.size(); ++i)
         copy[i] = apply_augmentation(
-            copy[i], draw_augmentation(params.augment, sub_seed(params.seed, kCacheAugment, 0),
-                                       static_cast<uint64_t>(v) * copy.size() + i));
+            copy[i],
+            draw_augmentation(params.augment, sub_seed(params.seed, SeedStream::kCacheAugment, 0),
+                              static_cast<uint64_t>(v) * copy.size() + i));
       train_cache.push_back(trunk_outputs(*net, copy, params.batch, device, reporter,
                                           "cache trunk (copy " + std::to_string(v + 1) + ")"));
     }
@@ -265,10 +260,11 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
     EpochRecord record;
     record.epoch = epoch;
     net->train();
-    torch::manual_seed(sub_seed(params.seed, kDropout, static_cast<uint64_t>(epoch)));
+    torch::manual_seed(sub_seed(params.seed, SeedStream::kDropout, static_cast<uint64_t>(epoch)));
     std::vector<int64_t> order(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-    detail::Rng order_rng(sub_seed(params.seed, kOrder, static_cast<uint64_t>(epoch)));
+    detail::Rng order_rng(
+        sub_seed(params.seed, SeedStream::kTrainingOrder, static_cast<uint64_t>(epoch)));
     order_rng.shuffle(order);
     double loss_sum = 0;
     for (int64_t begin = 0; begin < n; begin += params.batch) {
@@ -285,7 +281,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
         for (int64_t i : idx)
           batch.push_back(apply_augmentation(
               train_images[static_cast<size_t>(i)],
-              draw_augmentation(params.augment, sub_seed(params.seed, kAugment, 0),
+              draw_augmentation(params.augment, sub_seed(params.seed, SeedStream::kAugment, 0),
                                 static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(n) +
                                     static_cast<uint64_t>(i))));
         trunk_out = net->trunk(backbone->to_input(batch).to(device));
@@ -349,8 +345,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
       state.best_epoch = epoch;
       state.bad_epochs = 0;
       best.clear();
-      for (auto& p : finetune_detail::trainable_parameters(*net))
-        best.push_back(p.detach().clone());
+      for (auto& p : detail::trainable_parameters(*net)) best.push_back(p.detach().clone());
     } else if (++state.bad_epochs >= params.patience) {
       state.stopped = true;
     }
@@ -367,7 +362,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
                   improved && has_val ? " (best)" : "", record.seconds);
     reporter.info(line);
     write_curve_tsv(out_path + ".curve.tsv", state.curve, problem.terms);
-    finetune_detail::save_checkpoint(checkpoint_path, *net, *optimizer, best, state);
+    detail::save_checkpoint(checkpoint_path, *net, *optimizer, best, state);
     if (state.stopped)
       reporter.info("early stop: no better validation loss for " + std::to_string(params.patience) +
                     " epochs; keeping epoch " + std::to_string(state.best_epoch));
@@ -384,7 +379,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
   // The best epoch's weights, saved on the CPU so that any machine can read them.
   {
     torch::NoGradGuard no_grad;
-    auto params_now = finetune_detail::trainable_parameters(*net);
+    auto params_now = detail::trainable_parameters(*net);
     for (size_t i = 0; i < params_now.size(); ++i) params_now[i].copy_(best[i]);
   }
   net->to(torch::kCPU);
@@ -430,9 +425,9 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
       {"params", finetune_params_json(params)},
       {"best_epoch", state.best_epoch},
       {"early_stopped", state.stopped},
-      {"curve", finetune_detail::curve_to_json(state.curve)},
+      {"curve", detail::curve_to_json(state.curve)},
       {"command_line", params.command_line}};
-  finetune_detail::save_model(out_path, *net, sidecar);
+  detail::save_model(out_path, *net, sidecar);
   std::filesystem::remove(checkpoint_path);
   return result;
 }

@@ -1,14 +1,15 @@
-// Which rows of a stage range a fine-tuning run may see: the training genes of an outer fold
-// (from a gene list or from the evaluate protocol's folds), split again by gene for validation.
+// The validation split of fine-tuning: the allowed rows (the training genes of an outer fold,
+// data/folds.h) split again by gene.
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
 
-#include "ishannot/ensemble.h"
-#include "ishannot/error.h"
-#include "ishannot/finetune.h"
-#include "ishannot/splits.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/seed.h"
+#include "ishannot/data/splits.h"
+#include "ishannot/learn/ensemble.h"
+#include "ishannot/nets/finetune.h"
 
 namespace ishannot {
 
@@ -33,62 +34,6 @@ std::vector<uint8_t> labels_of_rows(const StageProblem& problem, const std::vect
 
 }  // namespace
 
-std::vector<std::string> read_gene_list(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw file_error(path, "cannot open the gene list");
-  std::vector<std::string> genes;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    line.erase(0, line.find_first_not_of(" \t\r"));
-    line.erase(line.find_last_not_of(" \t\r") + 1);
-    if (!line.empty()) genes.push_back(line);
-  }
-  if (genes.empty()) throw file_error(path, "the gene list is empty");
-  return genes;
-}
-
-std::vector<int> rows_of_genes(const Dataset& dataset, const StageProblem& problem,
-                               const std::vector<std::string>& genes) {
-  const std::set<std::string> wanted(genes.begin(), genes.end());
-  std::vector<int> rows;
-  for (int r = 0; r < problem.rows(); ++r) {
-    const auto& image =
-        dataset.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(r)])];
-    if (wanted.count(image.gene)) rows.push_back(r);
-  }
-  if (rows.empty()) {
-    throw Error("none of the " + std::to_string(wanted.size()) +
-                " training genes has an image in stage range " + problem.stage_range);
-  }
-  return rows;
-}
-
-uint64_t outer_fold_seed(uint64_t seed, const std::string& stage_range) {
-  const auto& names = stage_range_names();
-  const uint64_t index = static_cast<uint64_t>(
-      std::find(names.begin(), names.end(), normalise_stage_range(stage_range)) - names.begin());
-  // The seed evaluate gives this stage range's outer folds (evaluation.cpp), so that --fold F/K
-  // names the same genes as evaluate's fold F.
-  return derive_seed(seed, {index});
-}
-
-std::vector<int> rows_outside_fold(const Dataset& dataset, const StageProblem& problem, int fold,
-                                   int folds, uint64_t seed) {
-  if (folds < 2 || fold < 0 || fold >= folds) {
-    throw Error("--fold " + std::to_string(fold) + "/" + std::to_string(folds) +
-                ": expected F/K with 0 <= F < K and K >= 2 (F as in evaluate's fold column)");
-  }
-  std::vector<int> all(static_cast<size_t>(problem.rows()));
-  for (int r = 0; r < problem.rows(); ++r) all[static_cast<size_t>(r)] = r;
-  GroupedSplitParams split;
-  split.folds = folds;
-  split.seed = outer_fold_seed(seed, problem.stage_range);
-  const auto fold_of = grouped_kfold(genes_of_rows(dataset, problem, all), problem.labels,
-                                     static_cast<int>(problem.terms.size()), split);
-  return items_of_fold(fold_of, fold, /*in_fold=*/false);
-}
-
 void split_validation(const Dataset& dataset, const StageProblem& problem,
                       const std::vector<int>& allowed_rows, double val_fraction, uint64_t seed,
                       std::vector<int>* train_rows, std::vector<int>* val_rows) {
@@ -100,7 +45,7 @@ void split_validation(const Dataset& dataset, const StageProblem& problem,
   }
   GroupedSplitParams inner;
   inner.folds = std::max(2, static_cast<int>(std::lround(1.0 / val_fraction)));
-  inner.seed = seed ^ 0x76616c6964ULL;  // "valid": not the outer folds' seed
+  inner.seed = derive_seed(seed, {stream(SeedStream::kValidationSplit)});
   // grouped_inner_kfold indexes genes/labels by item: pass the allowed rows' own.
   std::vector<int> items(allowed_rows.size());
   for (size_t i = 0; i < items.size(); ++i) items[i] = static_cast<int>(i);

@@ -4,8 +4,8 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include "ishannot/error.h"
-#include "ishannot/image.h"
+#include "ishannot/common/error.h"
+#include "ishannot/image/image.h"
 
 namespace ishannot {
 namespace {

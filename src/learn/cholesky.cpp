@@ -1,11 +1,11 @@
-#include "learn/cholesky.h"
+#include "detail/cholesky.h"
+#include "ishannot/common/assert.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
-#include <cassert>
 #include <vector>
 
-#include "learn/tile_product.h"
+#include "detail/tile_product.h"
 
 // Why our own blocked Cholesky rather than a library: the default build targets plain x86-64, so
 // Eigen's GEMM (and with it Eigen's blocked LLT) runs SSE2 kernels, and Debian's reference
@@ -25,7 +25,7 @@ constexpr int64_t kTile = 192;
 }  // namespace
 
 bool cholesky_float(float* a, int64_t n, int64_t lda, int64_t block) {
-  assert(block >= 1 && lda >= n);
+  ISHANNOT_ASSERT(block >= 1 && lda >= n, "block >= 1, lda >= n");
   std::vector<float> product(static_cast<size_t>(kTile * std::max(kTile, block)));
   for (int64_t k0 = 0; k0 < n; k0 += block) {
     const int64_t kb = std::min(block, n - k0), rest = n - k0 - kb;

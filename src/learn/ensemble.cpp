@@ -1,9 +1,9 @@
-#include "ishannot/ensemble.h"
+#include "ishannot/learn/ensemble.h"
 
 #include <algorithm>
-#include <random>
 
-#include "ishannot/error.h"
+#include "detail/rng.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 
@@ -14,18 +14,6 @@ std::string EnsembleParams::check() const {
   lp.C = C;
   lp.tolerance = tolerance;
   return lp.check();
-}
-
-uint64_t derive_seed(uint64_t seed, std::initializer_list<uint64_t> ids) {
-  auto mix = [](uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
-  uint64_t h = mix(seed);
-  for (uint64_t id : ids) h = mix(h ^ mix(id));
-  return h;
 }
 
 std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
@@ -41,13 +29,11 @@ std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
   const std::vector<int>& majority = pos_minority ? neg : pos;
   std::vector<std::vector<int>> samples;
   for (int k = 0; k < models; ++k) {
-    std::mt19937_64 rng(derive_seed(seed, {static_cast<uint64_t>(k)}));
+    detail::Rng rng(derive_seed(seed, {static_cast<uint64_t>(k)}));
     std::vector<int> pool = majority;
     // Partial Fisher-Yates: the first minority.size() entries are a uniform sample.
-    for (size_t i = 0; i < minority.size(); ++i) {
-      std::uniform_int_distribution<size_t> pick(i, pool.size() - 1);
-      std::swap(pool[i], pool[pick(rng)]);
-    }
+    for (size_t i = 0; i < minority.size(); ++i)
+      std::swap(pool[i], pool[i + rng.below(pool.size() - i)]);
     std::vector<int> sample = minority;
     sample.insert(sample.end(), pool.begin(),
                   pool.begin() + static_cast<std::ptrdiff_t>(minority.size()));

@@ -1,4 +1,5 @@
-#include "ishannot/gram.h"
+#include "ishannot/learn/gram.h"
+#include "detail/parallel.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,8 +7,8 @@
 #include <exception>
 #include <mutex>
 
-#include "ishannot/error.h"
-#include "learn/tile_product.h"
+#include "detail/tile_product.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 
@@ -47,11 +48,10 @@ void accumulate_lower(const RowMatrix& z, int64_t tile, Eigen::MatrixXd& k) {
   std::vector<std::pair<int64_t, int64_t>> pairs;
   for (int64_t i = 0; i < tiles; ++i)
     for (int64_t j = 0; j <= i; ++j) pairs.emplace_back(i, j);
-  std::exception_ptr error;
-  std::mutex error_mutex;
+  detail::LoopErrors errors;
 #pragma omp parallel for schedule(dynamic)
   for (int64_t p = 0; p < static_cast<int64_t>(pairs.size()); ++p) {
-    try {
+    errors.run(p, [&] {
       const int64_t i0 = pairs[static_cast<size_t>(p)].first * tile;
       const int64_t j0 = pairs[static_cast<size_t>(p)].second * tile;
       const int64_t ni = std::min(tile, n - i0), nj = std::min(tile, n - j0);
@@ -61,12 +61,9 @@ void accumulate_lower(const RowMatrix& z, int64_t tile, Eigen::MatrixXd& k) {
       for (int64_t j = 0; j < nj; ++j)
         for (int64_t i = 0; i < ni; ++i)
           k(i0 + i, j0 + j) += product[static_cast<size_t>(i * nj + j)];
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
+    });
   }
-  if (error) std::rethrow_exception(error);
+  errors.rethrow();
 }
 
 void symmetrise_from_lower(Eigen::MatrixXd& k) {

@@ -1,9 +1,9 @@
-#include "ishannot/logistic.h"
+#include "ishannot/learn/logistic.h"
+#include "ishannot/common/assert.h"
 
-#include <cassert>
 #include <cmath>
 
-#include "learn/newton_system.h"
+#include "detail/newton_system.h"
 
 namespace ishannot {
 
@@ -43,7 +43,8 @@ KernelLogisticModel fit_kernel_logistic(const Eigen::MatrixXd& gram,
                                         const LogisticParams& params,
                                         const KernelLogisticModel* warm_start) {
   const Eigen::Index m = gram.rows();
-  assert(gram.cols() == m && static_cast<Eigen::Index>(labels.size()) == m);
+  ISHANNOT_ASSERT(gram.cols() == m && static_cast<Eigen::Index>(labels.size()) == m,
+                  "Gram and labels of one size");
   const double C = params.C;
   KernelLogisticModel model;
   Eigen::VectorXd alpha = Eigen::VectorXd::Zero(m);

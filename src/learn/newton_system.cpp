@@ -1,22 +1,22 @@
-#include "learn/newton_system.h"
+#include "detail/newton_system.h"
+#include "ishannot/common/assert.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <limits>
 
-#include "learn/cholesky.h"
-#include "learn/pair_product.h"
+#include "detail/cholesky.h"
+#include "detail/pair_product.h"
 
 namespace ishannot::detail {
 
 NewtonSystem::NewtonSystem(const Eigen::MatrixXd& gram, double C, bool float_factor)
     : gram_(gram), C_(C), m_(gram.rows()), use_float_(float_factor && m_ >= kFloatFactorMinSize) {
-  assert(gram.cols() == m_);
+  ISHANNOT_ASSERT(gram.cols() == m_, "Gram of the system size");
 }
 
 Eigen::MatrixXd NewtonSystem::kernel_product(const Eigen::MatrixXd& v) const {
-  assert(v.rows() == m_ && v.cols() == 2);
+  ISHANNOT_ASSERT(v.rows() == m_ && v.cols() == 2, "two right-hand sides");
   Eigen::MatrixXd y(m_, 2);
   symmetric_product_pair(gram_.data(), m_, v.col(0).data(), v.col(1).data(), y.col(0).data(),
                          y.col(1).data());
@@ -128,7 +128,7 @@ double NewtonSystem::predicted_steps() const {
 }
 
 Eigen::MatrixXd NewtonSystem::solve(const Eigen::MatrixXd& t) {
-  assert(t.rows() == m_ && t.cols() == 2);
+  ISHANNOT_ASSERT(t.rows() == m_ && t.cols() == 2, "two right-hand sides");
   // A factorisation costs about as much as this many CG steps (O(m^3) vs O(m^2) memory-bound).
   const int limit = std::max<int>(16, static_cast<int>(m_ / 128));
   // Refactor when the old factor would cost over half a factorisation in steps: the new one

@@ -1,4 +1,4 @@
-#include "learn/tile_product.h"
+#include "detail/tile_product.h"
 
 #include <Eigen/Dense>
 #include <algorithm>

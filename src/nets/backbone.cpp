@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "ishannot/error.h"
-#include "nets/stages.h"
+#include "detail/stages.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 
@@ -97,7 +97,7 @@ std::map<int, torch::Tensor> Backbone::forward_taps(const torch::Tensor& input,
     // A ReLU after a stage nobody taps can overwrite that stage's output (saves a pass over
     // memory); not while autograd records (fine-tuning).
     if (!x_is_tap && !torch::GradMode::is_enabled() &&
-        dynamic_cast<nets::ReluStage*>(stages_[i].get())) {
+        dynamic_cast<detail::ReluStage*>(stages_[i].get())) {
       x = torch::relu_(x);
     } else {
       x = stages_[i]->forward(x);

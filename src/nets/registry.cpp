@@ -2,8 +2,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/nets/backbone.h"
 
 namespace ishannot {

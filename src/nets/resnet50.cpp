@@ -3,8 +3,8 @@
 // projection shortcut (res3a_branch1); BatchNorm epsilon 1e-3; every conv has a bias.
 #include <nlohmann/json.hpp>
 
-#include "ishannot/error.h"
-#include "nets/stages.h"
+#include "detail/stages.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 namespace {
@@ -12,21 +12,21 @@ namespace {
 constexpr double kKerasBnEpsilon = 1e-3;
 const char* const kArch = "resnet50";
 
-std::shared_ptr<nets::ConvStage> conv_bn(const RawWeights& w, const std::string& conv_name,
-                                         const std::string& bn_name, int64_t in, int64_t out,
-                                         int kernel, int stride, bool relu) {
+std::shared_ptr<detail::ConvStage> conv_bn(const RawWeights& w, const std::string& conv_name,
+                                           const std::string& bn_name, int64_t in, int64_t out,
+                                           int kernel, int stride, bool relu) {
   expect_shape(w, conv_name + "/kernel", {kernel, kernel, in, out}, kArch);
   expect_shape(w, conv_name + "/bias", {out}, kArch);
   for (const char* part : {"/gamma", "/beta", "/moving_mean", "/moving_variance"}) {
     expect_shape(w, bn_name + part, {out}, kArch);
   }
-  auto [weight, bias] = nets::fold_batchnorm(
-      nets::hwio_to_oihw(weight_at(w, conv_name + "/kernel", kArch)),
+  auto [weight, bias] = detail::fold_batchnorm(
+      detail::hwio_to_oihw(weight_at(w, conv_name + "/kernel", kArch)),
       weight_at(w, conv_name + "/bias", kArch), weight_at(w, bn_name + "/gamma", kArch),
       weight_at(w, bn_name + "/beta", kArch), weight_at(w, bn_name + "/moving_mean", kArch),
       weight_at(w, bn_name + "/moving_variance", kArch), kKerasBnEpsilon);
   // Keras "same" padding equals symmetric padding k/2 for odd kernels at stride 1 (3x3 here).
-  return std::make_shared<nets::ConvStage>(weight, bias, stride, kernel / 2, relu);
+  return std::make_shared<detail::ConvStage>(weight, bias, stride, kernel / 2, relu);
 }
 
 // The topology (when the file has one) must put the stride where this implementation does.
@@ -58,7 +58,7 @@ class ResNet50 : public Backbone {
   explicit ResNet50(const RawWeights& w) : Backbone(kArch, PixelPreprocessing::caffe()) {
     check_topology(w);
     add_stage("conv1", 0, conv_bn(w, "conv1", "bn_conv1", 3, 64, 7, 2, true));
-    add_stage("pool1", 0, std::make_shared<nets::MaxPoolStage>(3, 2, 1));
+    add_stage("pool1", 0, std::make_shared<detail::MaxPoolStage>(3, 2, 1));
     struct StageSpec {
       int number;
       int blocks;
@@ -82,15 +82,15 @@ class ResNet50 : public Backbone {
         auto c = conv("2c", s.width, out, 1, 1, false);
         auto projection = b == 0 ? conv("1", in, out, 1, stride, false) : nullptr;
         add_stage("res" + block, 0,
-                  std::make_shared<nets::BottleneckStage>(a, bconv, c, projection));
+                  std::make_shared<detail::BottleneckStage>(a, bconv, c, projection));
         in = out;
       }
     }
-    add_stage("avg_pool", 0, std::make_shared<nets::GlobalAvgPoolStage>());
+    add_stage("avg_pool", 0, std::make_shared<detail::GlobalAvgPoolStage>());
     expect_shape(w, "fc1000/kernel", {2048, 1000}, kArch);
     expect_shape(w, "fc1000/bias", {1000}, kArch);
     add_stage("fc1000", 0,
-              std::make_shared<nets::LinearStage>(
+              std::make_shared<detail::LinearStage>(
                   weight_at(w, "fc1000/kernel", kArch).t().contiguous(),
                   weight_at(w, "fc1000/bias", kArch).clone(), /*softmax=*/true));
     set_provenance(w);

@@ -1,6 +1,6 @@
-#include "nets/stages.h"
+#include "detail/stages.h"
 
-namespace ishannot::nets {
+namespace ishannot::detail {
 
 std::pair<torch::Tensor, torch::Tensor> fold_batchnorm(const torch::Tensor& kernel,
                                                        const torch::Tensor& bias,
@@ -79,4 +79,4 @@ torch::Tensor LinearStage::forward(const torch::Tensor& input) {
   return softmax_ ? torch::softmax(out, 1) : out;
 }
 
-}  // namespace ishannot::nets
+}  // namespace ishannot::detail

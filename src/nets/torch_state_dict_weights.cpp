@@ -2,8 +2,8 @@
 // libtorch's own unpickler (torch::pickle_load) rather than a zip/pickle reader of ours.
 #include <torch/torch.h>
 
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/nets/weights.h"
 
 namespace ishannot {

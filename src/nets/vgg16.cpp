@@ -3,8 +3,8 @@
 // [in, out], flatten in H,W,C order) or torchvision (features.N / classifier.N; OIHW, [out, in],
 // flatten in C,H,W order). Both are mapped to torch layouts here. Files without the fully
 // connected layers (Keras "notop", a features-only state_dict) give layers 1..31 only.
-#include "ishannot/error.h"
-#include "nets/stages.h"
+#include "detail/stages.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 namespace {
@@ -38,7 +38,7 @@ Weights from_keras(const RawWeights& w) {
     const std::string name = "block" + std::to_string(s.block) + "_conv" + std::to_string(s.index);
     expect_shape(w, name + "/kernel", {3, 3, s.in, s.out}, kArch);
     expect_shape(w, name + "/bias", {s.out}, kArch);
-    out.convs.emplace_back(nets::hwio_to_oihw(weight_at(w, name + "/kernel", kArch)),
+    out.convs.emplace_back(detail::hwio_to_oihw(weight_at(w, name + "/kernel", kArch)),
                            weight_at(w, name + "/bias", kArch).clone());
   }
   if (!w.tensors.count("fc1/kernel")) return out;  // a "notop" file: convolutional part only
@@ -90,21 +90,21 @@ class VGG16 : public Backbone {
       const ConvSpec& s = conv_specs()[i];
       if (s.block != previous_block) {
         add_stage("pool" + std::to_string(previous_block), ++number,
-                  std::make_shared<nets::MaxPoolStage>(2, 2, 0));
+                  std::make_shared<detail::MaxPoolStage>(2, 2, 0));
         previous_block = s.block;
       }
       const std::string suffix = std::to_string(s.block) + "_" + std::to_string(s.index);
       add_stage(
           "conv" + suffix, ++number,
-          std::make_shared<nets::ConvStage>(w.convs[i].first, w.convs[i].second, 1, 1, false));
-      add_stage("relu" + suffix, ++number, std::make_shared<nets::ReluStage>());
+          std::make_shared<detail::ConvStage>(w.convs[i].first, w.convs[i].second, 1, 1, false));
+      add_stage("relu" + suffix, ++number, std::make_shared<detail::ReluStage>());
     }
-    add_stage("pool5", ++number, std::make_shared<nets::MaxPoolStage>(2, 2, 0));
+    add_stage("pool5", ++number, std::make_shared<detail::MaxPoolStage>(2, 2, 0));
     for (size_t i = 0; i < w.fcs.size(); ++i) {
       add_stage("fc" + std::to_string(6 + i), ++number,
-                std::make_shared<nets::LinearStage>(w.fcs[i].first, w.fcs[i].second, false));
+                std::make_shared<detail::LinearStage>(w.fcs[i].first, w.fcs[i].second, false));
       if (i < 2)
-        add_stage("relu" + std::to_string(6 + i), ++number, std::make_shared<nets::ReluStage>());
+        add_stage("relu" + std::to_string(6 + i), ++number, std::make_shared<detail::ReluStage>());
     }
     TORCH_CHECK(number == (w.fcs.empty() ? 31 : 36), "VGG16 must have 31 or 36 numbered layers");
     set_provenance(raw);

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;

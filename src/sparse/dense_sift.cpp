@@ -1,5 +1,5 @@
 // Dense SIFT through VLFeat, with vl_phow's conventions (see dense_sift.h).
-#include "ishannot/dense_sift.h"
+#include "ishannot/sparse/dense_sift.h"
 
 extern "C" {
 #include <vl/dsift.h>
@@ -10,7 +10,7 @@ extern "C" {
 #include <memory>
 #include <opencv2/imgproc.hpp>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot {
 

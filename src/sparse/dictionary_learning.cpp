@@ -11,9 +11,9 @@ extern "C" {
 #include <numeric>
 
 #include "detail/rng.h"
-#include "ishannot/dictionary.h"
-#include "ishannot/error.h"
-#include "ishannot/sparse_coding.h"
+#include "ishannot/common/error.h"
+#include "ishannot/sparse/dictionary.h"
+#include "ishannot/sparse/sparse_coding.h"
 
 namespace ishannot {
 namespace {

@@ -14,7 +14,7 @@
 #include <Eigen/Cholesky>
 #include <cmath>
 
-#include "ishannot/sparse_coding.h"
+#include "ishannot/sparse/sparse_coding.h"
 
 namespace ishannot {
 namespace {

@@ -2,7 +2,7 @@
 // least-squares coefficients from an incrementally grown Cholesky factor of G_SS.
 #include <cmath>
 
-#include "ishannot/sparse_coding.h"
+#include "ishannot/sparse/sparse_coding.h"
 
 namespace ishannot {
 

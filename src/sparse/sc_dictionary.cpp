@@ -3,10 +3,11 @@
 #include <exception>
 #include <numeric>
 
+#include "detail/parallel.h"
 #include "detail/rng.h"
-#include "ishannot/error.h"
-#include "ishannot/image.h"
-#include "ishannot/sc_baseline.h"
+#include "ishannot/common/error.h"
+#include "ishannot/image/image.h"
+#include "ishannot/sparse/sc_baseline.h"
 
 namespace ishannot {
 
@@ -47,7 +48,7 @@ std::map<std::string, std::string> sc_attributes(const ScBaselineParams& p) {
   a["sc_coder"] = coder_kind_name(p.coding.coder);
   a["sc_lambda"] = std::to_string(p.coding.lambda);
   a["sc_omp_sparsity"] = std::to_string(p.coding.sparsity);
-  a["sc_pyramid"] = join(p.pyramid.levels, int_name);
+  a["sc_pyramid"] = p.pyramid.text();
   a["sc_l2_normalise"] = p.pyramid.l2_normalise ? "1" : "0";
   a["sc_poolings"] = join(p.poolings, [](PoolingKind k) { return pooling_kind_name(k); });
   return a;
@@ -67,11 +68,11 @@ Eigen::MatrixXf sample_sc_descriptors(const std::vector<std::string>& image_path
   }
   const int n = static_cast<int>(order.size());
   std::vector<Eigen::MatrixXf> picked(n);
-  std::vector<std::exception_ptr> errors(n);
+  detail::LoopErrors errors;
   int64_t done = 0;
 #pragma omp parallel for schedule(dynamic)
   for (int i = 0; i < n; ++i) {
-    try {
+    errors.run(i, [&] {
       const std::string& path = image_paths[order[i]];
       const cv::Mat bgr = read_image_bgr(path);  // its errors name the file
       DenseSiftDescriptors sift;
@@ -94,15 +95,11 @@ Eigen::MatrixXf sample_sc_descriptors(const std::vector<std::string>& image_path
       for (size_t t = 0; t < informative.size(); ++t) {
         picked[i].col(static_cast<Eigen::Index>(t)) = sift.descriptors.col(informative[t]);
       }
-    } catch (...) {
-      errors[i] = std::current_exception();
-    }
+    });
 #pragma omp critical(sc_sample_progress)
     reporter.report("SC dictionary: descriptors", ++done, n);
   }
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  errors.rethrow();
   Eigen::Index total = 0;
   for (const auto& m : picked) total += m.cols();
   Eigen::MatrixXf out(kSiftDimension, total);

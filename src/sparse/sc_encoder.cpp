@@ -1,6 +1,6 @@
 // ScEncoder: dense SIFT -> sparse codes -> pyramid pooling for one image.
-#include "ishannot/error.h"
-#include "ishannot/sc_baseline.h"
+#include "ishannot/common/error.h"
+#include "ishannot/sparse/sc_baseline.h"
 
 namespace ishannot {
 namespace {

@@ -2,9 +2,10 @@
 #include <chrono>
 #include <exception>
 
-#include "ishannot/error.h"
-#include "ishannot/image.h"
-#include "ishannot/sc_baseline.h"
+#include "detail/parallel.h"
+#include "ishannot/common/error.h"
+#include "ishannot/image/image.h"
+#include "ishannot/sparse/sc_baseline.h"
 
 namespace ishannot {
 
@@ -32,10 +33,10 @@ ScRunSummary write_sc_features(const std::vector<ImageRecord>& images, const ScE
     const int n = static_cast<int>(std::min<int64_t>(batch, total - begin));
     std::vector<std::vector<float>> data(layers.size(), std::vector<float>(size_t(n) * dim));
     std::vector<int> informative(n);
-    std::vector<std::exception_ptr> errors(n);
+    detail::LoopErrors errors;
 #pragma omp parallel for schedule(dynamic)
     for (int i = 0; i < n; ++i) {
-      try {
+      errors.run(i, [&] {
         const auto& rec = images[begin + i];
         const cv::Mat bgr = read_image_bgr(rec.path);  // its errors name the file
         ScImageFeatures f;
@@ -48,13 +49,9 @@ ScRunSummary write_sc_features(const std::vector<ImageRecord>& images, const ScE
         for (size_t l = 0; l < layers.size(); ++l) {
           std::copy(f.pooled[l].begin(), f.pooled[l].end(), data[l].begin() + size_t(i) * dim);
         }
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
+      });
     }
-    for (const auto& e : errors) {
-      if (e) std::rethrow_exception(e);
-    }
+    errors.rethrow();
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) {
       ids.push_back(images[begin + i].id);

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ishannot/error.h"
-#include "ishannot/sparse_coding.h"
+#include "ishannot/common/error.h"
+#include "ishannot/sparse/sparse_coding.h"
 
 namespace ishannot {
 

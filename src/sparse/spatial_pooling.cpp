@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ishannot/error.h"
-#include "ishannot/spatial_pooling.h"
+#include "ishannot/common/error.h"
+#include "ishannot/sparse/spatial_pooling.h"
 
 namespace ishannot {
 
@@ -27,16 +27,25 @@ std::string pooling_kind_name(PoolingKind kind) {
 
 std::string PyramidParams::check() const {
   if (levels.empty()) return "pyramid: no level given";
-  for (int n : levels) {
-    if (n < 1 || n > 64) return "pyramid: grid side " + std::to_string(n) + " not in 1..64";
+  for (const auto& level : levels) {
+    if (level.rows < 1 || level.rows > 64 || level.cols < 1 || level.cols > 64)
+      return "pyramid: grid " + std::to_string(level.rows) + "x" + std::to_string(level.cols) +
+             " has a side outside 1..64";
   }
   return "";
 }
 
 int PyramidParams::cells() const {
   int total = 0;
-  for (int n : levels) total += n * n;
+  for (const auto& level : levels) total += level.rows * level.cols;
   return total;
+}
+
+std::string PyramidParams::text() const {
+  std::string out;
+  for (const auto& level : levels)
+    out += (out.empty() ? "" : ",") + std::to_string(level.rows) + "x" + std::to_string(level.cols);
+  return out;
 }
 
 std::vector<float> pool_codes(const SparseCodes& codes, const std::vector<float>& x,
@@ -52,10 +61,12 @@ std::vector<float> pool_codes(const SparseCodes& codes, const std::vector<float>
   std::vector<int> members(pyramid.cells(), 0);
   for (int j = 0; j < codes.count(); ++j) {
     int cell_base = 0;
-    for (int n : pyramid.levels) {
-      const int cx = std::clamp(static_cast<int>(std::floor(x[j] * n / width)), 0, n - 1);
-      const int cy = std::clamp(static_cast<int>(std::floor(y[j] * n / height)), 0, n - 1);
-      const int cell = cell_base + cy * n + cx;
+    for (const auto& level : pyramid.levels) {
+      const int cx =
+          std::clamp(static_cast<int>(std::floor(x[j] * level.cols / width)), 0, level.cols - 1);
+      const int cy =
+          std::clamp(static_cast<int>(std::floor(y[j] * level.rows / height)), 0, level.rows - 1);
+      const int cell = cell_base + cy * level.cols + cx;
       ++members[cell];
       double* out = acc.data() + static_cast<size_t>(cell) * k;
       for (int64_t p = codes.start[j]; p < codes.start[j + 1]; ++p) {
@@ -69,7 +80,7 @@ std::vector<float> pool_codes(const SparseCodes& codes, const std::vector<float>
           o += v * v;
         }
       }
-      cell_base += n * n;
+      cell_base += level.rows * level.cols;
     }
   }
   std::vector<float> pooled(acc.size());

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
-#include "ishannot/bdgp.h"
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/bdgp.h"
 #include "support/test_paths.h"
 
 using namespace ishannot;

@@ -6,8 +6,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "detail/csv.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/dataset.h"
 #include "support/test_paths.h"
 #include "support/test_util.h"
 

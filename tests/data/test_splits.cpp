@@ -5,10 +5,10 @@
 #include <set>
 
 #include "detail/rng.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/splits.h"
-#include "ishannot/terms.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/splits.h"
+#include "ishannot/data/terms.h"
 #include "support/test_paths.h"
 
 using namespace ishannot;

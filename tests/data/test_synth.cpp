@@ -8,12 +8,12 @@
 #include <map>
 #include <set>
 
-#include "ishannot/bdgp.h"
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/fs_util.h"
-#include "ishannot/image.h"
-#include "ishannot/synth.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/data/bdgp.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/synth.h"
+#include "ishannot/image/image.h"
 #include "support/test_paths.h"
 #include "support/test_util.h"
 

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "ishannot/dataset.h"
-#include "ishannot/error.h"
-#include "ishannot/summary.h"
-#include "ishannot/terms.h"
+#include "ishannot/common/error.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/summary.h"
+#include "ishannot/data/terms.h"
 #include "support/test_paths.h"
 
 using namespace ishannot;

@@ -2,7 +2,7 @@
 // features equal those of an independent PyTorch implementation (bench/peer_features.py).
 #include <gtest/gtest.h>
 
-#include "ishannot/image.h"
+#include "ishannot/image/image.h"
 #include "support/nets_support.h"
 
 using namespace ishannot;

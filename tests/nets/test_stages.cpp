@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "nets/stages.h"
+#include "detail/stages.h"
 
 using namespace ishannot;
 
@@ -19,14 +19,14 @@ TEST(Stages, FoldedBatchNormEqualsConvThenBatchNorm) {
   auto expected = (y - mean.view({1, 5, 1, 1})) / torch::sqrt(var.view({1, 5, 1, 1}) + eps) *
                       gamma.view({1, 5, 1, 1}) +
                   beta.view({1, 5, 1, 1});
-  auto [fw, fb] = nets::fold_batchnorm(w, b, gamma, beta, mean, var, eps);
-  nets::ConvStage folded(fw, fb, 2, 1, false);
+  auto [fw, fb] = ishannot::detail::fold_batchnorm(w, b, gamma, beta, mean, var, eps);
+  ishannot::detail::ConvStage folded(fw, fb, 2, 1, false);
   EXPECT_TRUE(torch::allclose(folded.forward(x), expected, 1e-5, 1e-5));
 }
 
 TEST(Stages, HwioToOihwMovesEveryElement) {
   auto k = torch::arange(3 * 2 * 4 * 5, torch::kFloat32).view({3, 2, 4, 5});  // H W I O
-  auto t = nets::hwio_to_oihw(k);
+  auto t = ishannot::detail::hwio_to_oihw(k);
   ASSERT_EQ(t.sizes(), torch::IntArrayRef({5, 4, 3, 2}));
   auto ka = k.accessor<float, 4>();
   auto ta = t.accessor<float, 4>();
@@ -41,7 +41,7 @@ TEST(Stages, ConvMatchesNaiveLoops) {
   auto x = torch::randn({1, 2, 5, 6});
   auto w = torch::randn({3, 2, 3, 3});
   auto b = torch::randn({3});
-  nets::ConvStage conv(w, b, 1, 1, true);
+  ishannot::detail::ConvStage conv(w, b, 1, 1, true);
   auto y = conv.forward(x);
   auto xa = x.accessor<float, 4>();
   auto wa = w.accessor<float, 4>();

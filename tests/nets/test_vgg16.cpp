@@ -3,7 +3,7 @@
 // fc1 rows (H,W,C flatten) land where torch's C,H,W flatten expects them.
 #include <gtest/gtest.h>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 #include "support/nets_support.h"
 
 using namespace ishannot;

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 #include "support/nets_support.h"
 #include "support/test_util.h"
 

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "ishannot/fs_util.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/nets/backbone.h"
 #include "support/test_paths.h"
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "ishannot/error.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot::test {
 

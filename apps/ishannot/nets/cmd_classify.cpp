@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "../commands.h"
-#include "ishannot/image.h"
+#include "ishannot/image/image.h"
 #include "ishannot/nets/backbone.h"
 
 namespace ishannot::cli {

@@ -1,13 +1,15 @@
-// --threads for the CNN commands: libtorch's intra-op pool (and OpenMP through it).
+// --threads for the CNN commands: libtorch's intra-op pool as well as OpenMP.
 #include <torch/torch.h>
 
 #include "../commands.h"
 
 namespace ishannot::cli {
 
-void apply_torch_threads(const GlobalOptions& options) {
-  apply_threads(options);
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+int apply_torch_threads(const GlobalOptions& options) {
+  const int threads = apply_threads(options);
+  // libtorch's own default is not the affinity mask (it was 1 on a 2-CPU VM): always set it.
+  torch::set_num_threads(threads);
+  return threads;
 }
 
 }  // namespace ishannot::cli

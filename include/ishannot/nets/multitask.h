@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "ishannot/features/pool_grid.h"
 #include "ishannot/nets/backbone.h"
 
 namespace ishannot {
@@ -27,9 +28,11 @@ namespace ishannot {
 struct MultiTaskSpec {
   std::string cut = "res5c";             ///< last backbone stage used (name or paper number)
   std::string freeze_through = "res3d";  ///< stages up to this one are fixed; "none" = none
-  std::string pool = "avg";  ///< how a CxHxW map becomes the head's input: avg | max | flatten
-  int hidden = 512;          ///< width of the shared hidden layer
-  double dropout = 0.5;      ///< dropout after the hidden layer (training only)
+  /// How the cut layer's CxHxW map becomes the head's input, in the --pool spelling
+  /// (features/pool_grid.h): "avg" (global average, default), "max", "avg:2x5", "none"/"flatten".
+  std::string pool = "avg";
+  int hidden = 512;      ///< width of the shared hidden layer
+  double dropout = 0.5;  ///< dropout after the hidden layer (training only)
   /// "" when valid, else what is wrong (layer names are checked against a backbone later).
   std::string check() const;
 };
@@ -68,6 +71,7 @@ class MultiTaskNet : public torch::nn::Module {
   MultiTaskSpec spec_;
   int cut_ = 0, frozen_through_ = -1, outputs_ = 0;
   int64_t head_input_dim_ = 0;
+  PoolGrid pool_;
   torch::nn::Linear hidden_{nullptr}, output_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
 };

@@ -1,0 +1,101 @@
+#pragma once
+// Options that several subcommands share, defined once: every command spells, parses, documents
+// and validates them the same way (tests/apps/test_cli_conventions.cpp walks every --help).
+//   --data, --out, --stages (comma list), --top-k/--view/--exclude (comma list, repeatable),
+//   --fold F/K | --train-genes FILE, --pool GRID, --dtype float32|float16, --batch N,
+//   --resume/--restart.
+// A bad value is a UsageError: one line, exit code 2, like CLI11's own parse errors.
+#include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ishannot/common/error.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/folds.h"
+#include "ishannot/data/terms.h"
+#include "ishannot/features/feature_store.h"
+#include "ishannot/features/pool_grid.h"
+
+namespace ishannot::cli {
+
+/// A bad command-line value found after parsing (exit code 2).
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Throws UsageError("COMMAND: PROBLEM") when `problem` is not empty (for params.check()).
+void require_valid(const std::string& command, const std::string& problem);
+
+/// Runs `parse` and turns an Error it throws into a UsageError (for values parsed in callbacks).
+template <class Parse>
+auto parse_usage(Parse&& parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
+/// --data: a manifest CSV, a BDGP-table folder or a folder of images.
+CLI::Option* add_data_option(CLI::App* cmd, std::string& data, bool required = true);
+/// --out, with what it names.
+CLI::Option* add_out_option(CLI::App* cmd, std::string& out, const std::string& help);
+/// --stages A,B (comma list); `help` says what the default is.
+CLI::Option* add_stages_option(CLI::App* cmd, std::vector<std::string>& stages,
+                               const std::string& help);
+/// Normalised stage ranges (UsageError for an unknown one).
+std::vector<std::string> normalised_stages(const std::vector<std::string>& stages);
+
+/// --top-k, --view, --exclude, --exclude-non-spatial: the paper's term selection.
+struct TermOptions {
+  int top_k = 10;
+  std::string view = "lateral";  ///< lateral | dorsal | ventral | all
+  std::vector<std::string> exclude;
+  bool exclude_non_spatial = false;
+  TermSelectionParams params() const;
+};
+void add_term_options(CLI::App* cmd, TermOptions& terms);
+
+/// --fold F/K | --train-genes FILE: which genes a learner may see (the training genes of
+/// evaluate's outer fold F, or a list). Mutually exclusive.
+struct FoldOptions {
+  std::string fold;         ///< "F/K" or ""
+  std::string train_genes;  ///< gene-list file or ""
+  bool given() const { return !fold.empty() || !train_genes.empty(); }
+};
+void add_fold_options(CLI::App* cmd, FoldOptions& folds, const std::string& learner);
+/// The allowed genes of one stage range: the listed ones, or the genes outside fold F of the
+/// folds evaluate makes with the same terms and seed (data/folds.h). Empty when !given().
+std::vector<std::string> training_genes(const FoldOptions& folds, const Dataset& dataset,
+                                        const std::string& stage_range,
+                                        const TermSelectionParams& terms, uint64_t seed);
+/// "training genes of outer fold F/K (seed S)" / "genes listed in FILE" / "all genes".
+std::string describe_genes(const FoldOptions& folds, uint64_t seed);
+
+/// --pool GRID (features/pool_grid.h); `help` says what the default is.
+CLI::Option* add_pool_option(CLI::App* cmd, std::string& pool, const std::string& help);
+PoolGrid parse_pool_option(const std::string& pool);
+
+/// --dtype float32 | float16.
+CLI::Option* add_dtype_option(CLI::App* cmd, std::string& dtype);
+FeatureDtype parse_dtype_option(const std::string& dtype);
+
+/// --batch N (images per batch, >= 1).
+CLI::Option* add_batch_option(CLI::App* cmd, int& batch, const std::string& help);
+
+/// --resume / --restart: every resumable command continues a compatible interrupted run by
+/// default; --resume insists on one (error if there is none), --restart discards it.
+struct ResumeOptions {
+  bool resume = false;
+  bool restart = false;
+};
+void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string& state);
+/// Applies them to the interrupted-run files of one output: --restart removes them, --resume
+/// requires one of them. Returns whether the run may continue what it finds.
+bool apply_resume_options(const ResumeOptions& resume, const std::vector<std::string>& state);
+
+}  // namespace ishannot::cli

@@ -1,0 +1,16 @@
+#pragma once
+// Numbers and durations as text, one way everywhere. Numbers in files are written in the C locale
+// with the shortest representation that reads back bit-exact (STYLE.md 6); durations shown to
+// people use one style in every command.
+#include <string>
+
+namespace ishannot {
+
+/// The shortest decimal text that parses back (strtod, std::from_chars, Python float()) to exactly
+/// `value`; locale-independent. "nan", "inf" and "-inf" for the non-finite values.
+std::string format_exact(double value);
+
+/// A duration for people, one style everywhere: "0.42 s", "12.3 s", "2 min 05 s", "1 h 02 min".
+std::string format_duration(double seconds);
+
+}  // namespace ishannot

@@ -1,0 +1,125 @@
+#pragma once
+// The paper's evaluation protocol on stored features, shared by `ishannot evaluate` and `demo`:
+// for every stage range, the top-k terms (select_terms), a grouped k-fold by gene (grouped_kfold);
+// for every requested layer and their concatenation, one Gram matrix per stage range (gram.h) —
+// or one per outer fold when each fold reads its own store (FoldStores, TL+MTL);
+// for every term and outer fold, C chosen by inner grouped CV on the training genes only (pooled
+// inner out-of-fold AUC, ties to the smaller C), then the under-sampling ensemble (ensemble.h)
+// trained on the training genes and evaluated on the test genes (metrics.h).
+//
+// Bad input is skipped with a reason (EvaluationResult::skipped), never a crash or a NaN:
+// dataset images without features (and store ids the dataset lacks), NaN/Inf features, a stage
+// range with fewer genes than folds, a term whose positives come from a single gene, a training
+// fold without positives or negatives, a test fold where a metric is undefined.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ishannot/common/progress.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/splits.h"
+#include "ishannot/data/terms.h"
+#include "ishannot/eval/metrics.h"
+#include "ishannot/features/feature_store.h"
+#include "ishannot/learn/ensemble.h"
+#include "ishannot/learn/gram.h"
+
+namespace ishannot {
+
+struct EvaluationParams {
+  std::string method = "TL";              ///< label of the feature method in the outputs
+  std::vector<std::string> layers;        ///< layers to evaluate; empty = every layer in the store
+  bool concatenate = true;                ///< also the concatenation of the layers (when >= 2)
+  std::vector<std::string> stage_ranges;  ///< empty = all of the dataset's except "1-3" (paper)
+  TermSelectionParams terms;              ///< top-k terms per stage range (k = 10)
+  int folds = 5;                          ///< outer grouped k-fold
+  int inner_folds = 3;                    ///< inner grouped CV for C (on training genes)
+  std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};  ///< one value: no inner CV
+  int inner_models = 3;     ///< ensemble size inside the inner CV (speed)
+  EnsembleParams ensemble;  ///< M = 11 members; its C is the fallback C
+  Preprocessing preprocessing = Preprocessing::kL2;
+  GramParams gram;
+  uint64_t seed = 1234;  ///< drives folds and member samples (ensemble.seed is ignored)
+  std::string check() const;
+};
+
+/// One value of the long-form results table.
+struct MetricRow {
+  std::string method, layer, stage_range, term;
+  int fold = 0;
+  std::string metric;  ///< auc, accuracy, sensitivity, specificity, C, test_positives, ...
+  double value = 0;
+};
+
+/// An out-of-fold prediction of one image for one term.
+struct PredictionRow {
+  std::string id, gene, stage_range, layer, term;
+  int fold = 0;
+  int label = 0;
+  double score = 0;  ///< ensemble mean probability
+  int vote = 0;      ///< ensemble majority vote
+};
+
+/// Something not evaluated, and why. Empty fields: applies to all (e.g. every term).
+struct SkipRow {
+  std::string layer, stage_range, term;
+  int fold = -1;  ///< -1: every fold
+  std::string reason;
+};
+
+/// Mean +- std of one metric: over terms (per-term means over folds) and over folds (per-fold
+/// means over terms), as the paper reports them.
+struct SummaryRow {
+  std::string method, layer, stage_range, metric;
+  MeanStd over_terms, over_folds;
+};
+
+struct EvaluationResult {
+  std::vector<MetricRow> metrics;
+  std::vector<PredictionRow> predictions;
+  std::vector<SkipRow> skipped;
+  std::vector<SummaryRow> summary;
+  std::map<std::string, double> seconds;  ///< timings: "gram/<stage>/<layer>", "total", ...
+  std::vector<std::string> layers;        ///< evaluated layer configurations, in order
+  std::vector<std::string> stage_ranges;  ///< evaluated stage ranges, in order
+};
+
+/// Runs the protocol. Throws Error for unusable input as a whole (no requested layer in the
+/// store, no dataset image with features, invalid params); everything finer is skipped.
+EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader& store,
+                                const EvaluationParams& params, const Reporter& reporter = {});
+
+/// The store outer fold `fold` (0-based) of `stage_range` reads its features from, for its
+/// training and test images alike. TL+MTL gives each fold its own store, extracted from a net
+/// fine-tuned on that fold's training genes only (`finetune --fold F/K`), so TL and TL+MTL are
+/// compared on identical folds without test genes reaching fine-tuning. The references must stay
+/// valid during run_evaluation; returning the same store for several folds reads it once.
+using FoldStores =
+    std::function<const FeatureStoreReader&(const std::string& stage_range, int fold)>;
+
+/// The protocol with one store per (stage range, fold). An image is evaluated when every fold
+/// store of its stage range holds it (the others are dropped and reported), so the folds are the
+/// same whatever the stores. Leakage guard: a store whose `finetune_genes` attribute (written by
+/// `extract --model`) names a gene of the fold's test genes is an Error naming the store, the
+/// fold and the gene — in the one-store form too, where every fold would use that net.
+EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores,
+                                const EvaluationParams& params, const Reporter& reporter = {});
+
+/// Mean +- std rows from metric rows (used by run_evaluation; exposed for tests and reports).
+std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics);
+
+/// The paper's Table 2 as Markdown: one row per metric x method x layer, one column per stage
+/// range, cells "mean ± std" over terms.
+std::string summary_table(const EvaluationResult& result);
+
+/// Writes DIR/metrics.tsv (long form: method, layer, stage_range, term, fold, metric, value),
+/// DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/roc.tsv (pooled out-of-fold ROC
+/// points per layer, stage range and term), DIR/skipped.tsv and DIR/run.json
+/// (`provenance` is merged into run.json: command line, dataset, features...). Atomic writes.
+void write_evaluation_outputs(const std::string& dir, const EvaluationResult& result,
+                              const EvaluationParams& params,
+                              const std::map<std::string, std::string>& provenance);
+
+}  // namespace ishannot

@@ -1,0 +1,57 @@
+#pragma once
+// The paper's under-sampling ensemble for one term: each of M members trains an l2 logistic
+// regression on all samples of the minority class plus an equal-size random sample (without
+// replacement) of the majority class; prediction = majority vote of the members (label) and the
+// mean of their probabilities (score, for AUC). Members work in kernel form on rows/columns of one
+// precomputed Gram matrix, so a member costs O(m^3) in its own sample size m, never O(D).
+#include <Eigen/Dense>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "ishannot/learn/logistic.h"
+
+namespace ishannot {
+
+struct EnsembleParams {
+  int models = 11;           ///< M, odd so that votes cannot tie
+  double C = 1.0;            ///< l2 logistic regression C of every member
+  uint64_t seed = 1234;      ///< drives the samples of the members
+  double tolerance = 1e-10;  ///< Newton tolerance of the members (see LogisticParams)
+  std::string check() const;
+};
+
+/// One member: the rows (indices into the Gram matrix) it was trained on and its model.
+struct EnsembleMember {
+  std::vector<int> rows;
+  KernelLogisticModel model;
+};
+
+struct KernelEnsemble {
+  std::vector<EnsembleMember> members;
+};
+
+/// The member samples: for each of `models` members, all minority rows of `train_rows` plus an
+/// equal-size sample of majority rows (all rows when the classes are balanced). Sorted rows.
+/// Throws Error when one class is absent.
+std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
+                                          const std::vector<uint8_t>& labels, int models,
+                                          uint64_t seed);
+
+/// Trains the ensemble on `train_rows` of the Gram matrix (labels indexed like the Gram rows).
+/// warm_start: an ensemble of the same rows and seed (other C) to start Newton from.
+KernelEnsemble train_ensemble(const Eigen::MatrixXd& gram, const std::vector<int>& train_rows,
+                              const std::vector<uint8_t>& labels, const EnsembleParams& params,
+                              const KernelEnsemble* warm_start = nullptr);
+
+struct EnsemblePrediction {
+  std::vector<double> score;  ///< mean member probability
+  std::vector<uint8_t> vote;  ///< 1 when more than half of the members predict positive
+};
+
+/// Predicts `test_rows` of the Gram matrix.
+EnsemblePrediction predict_ensemble(const Eigen::MatrixXd& gram, const KernelEnsemble& ensemble,
+                                    const std::vector<int>& test_rows);
+
+}  // namespace ishannot

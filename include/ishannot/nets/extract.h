@@ -1,0 +1,46 @@
+#pragma once
+// Feature extraction: images -> backbone taps -> (optional spatial pooling) -> flattened rows of a
+// FeatureStore, one dataset per tap. Batched, no autograd, resumable: the store is written as
+// OUT.partial and renamed when complete; a rerun after a crash skips the ids already there.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ishannot/common/progress.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/features/feature_store.h"
+#include "ishannot/features/pool_grid.h"
+
+namespace ishannot {
+
+class Backbone;
+
+struct ExtractParams {
+  std::string layers = "res3d,res4f,res5c";  ///< taps: names or paper numbers, comma-separated
+  std::string input_size = "224x224";        ///< WxH (paper: squash to 224x224) or "native"
+  PoolGrid pool;  ///< none = flatten the whole map (paper); else pool to a grid first
+  int batch = 8;  ///< images per forward pass
+  FeatureDtype dtype = FeatureDtype::kFloat32;
+  bool resume = true;        ///< continue OUT.partial when it exists and is compatible
+  std::string command_line;  ///< provenance: written as the store's created_by attribute
+  /// More root attributes of the store (e.g. a fine-tuned model's stage range and genes).
+  std::map<std::string, std::string> extra_attributes;
+
+  std::string check() const;
+};
+
+struct ExtractResult {
+  int64_t written = 0;          ///< rows written by this run
+  int64_t already_present = 0;  ///< rows found in OUT.partial and skipped
+  double seconds = 0;
+  std::vector<LayerSpec> layers;
+};
+
+/// Extracts features of every image of `dataset` (which must have image paths) into `out_path`.
+/// Unreadable images throw Error naming the file (nothing is renamed into place; the .partial
+/// keeps the rows done so far for a resume).
+ExtractResult extract_features(const Dataset& dataset, Backbone& net, const ExtractParams& params,
+                               const std::string& out_path, const Reporter& reporter = {});
+
+}  // namespace ishannot

@@ -1,0 +1,58 @@
+#pragma once
+// Small RAII and attribute helpers over the HDF5 C API, shared by every HDF5 file we read or
+// write (feature stores, Keras weight files). Every failure becomes an ishannot::Error naming the
+// file; HDF5's own error printing is switched off (the library never prints).
+#include <hdf5.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ishannot::detail {
+
+/// Owns one HDF5 identifier and closes it with the matching H5*close.
+class Hid {
+ public:
+  Hid() = default;
+  explicit Hid(hid_t id) : id_(id) {}
+  ~Hid() { reset(); }
+  Hid(Hid&& other) noexcept : id_(other.id_) { other.id_ = -1; }
+  Hid& operator=(Hid&& other) noexcept;
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void reset();
+
+ private:
+  hid_t id_ = -1;
+};
+
+/// Turns off HDF5's automatic error printing (once per process).
+void silence_hdf5();
+
+/// Throws Error("path: what") when id < 0; returns id otherwise.
+hid_t check_id(hid_t id, const std::string& path, const std::string& what);
+/// Throws Error("path: what") when status < 0.
+void check_status(herr_t status, const std::string& path, const std::string& what);
+
+/// The IEEE half type as h5py defines it (a copy of F32LE with 1/5/10-bit fields, bias 15).
+Hid make_half_type();
+/// A variable-length UTF-8 string type.
+Hid make_string_type();
+
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value,
+                            const std::string& path);
+void write_int_attribute(hid_t object, const std::string& name, int64_t value,
+                         const std::string& path);
+/// All attributes of an object as text (strings as they are, integers and floats printed).
+std::map<std::string, std::string> read_attributes(hid_t object, const std::string& path);
+
+/// Reads a 1-D dataset of strings (variable or fixed length, any padding).
+std::vector<std::string> read_strings(hid_t dataset, const std::string& path);
+/// Reads a string or string-array attribute (variable or fixed length); empty when absent.
+std::vector<std::string> read_string_attribute(hid_t object, const std::string& name,
+                                               const std::string& path);
+
+}  // namespace ishannot::detail

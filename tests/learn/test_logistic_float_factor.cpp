@@ -1,0 +1,109 @@
+// fit_kernel_logistic at sizes that take the float32-factor path (m >= kFloatFactorMinSize):
+// the same optimum as the primal reference and as the double-factor path, and exact Newton
+// solves even where float32 cannot factor B.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "detail/newton_system.h"
+#include "ishannot/learn/logistic.h"
+
+using namespace ishannot;
+
+namespace {
+
+struct Problem {
+  Eigen::MatrixXd x, x_test;
+  std::vector<uint8_t> y;
+};
+
+Problem random_problem(int m, int d, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  Problem p;
+  p.x.resize(m, d);
+  p.x_test.resize(20, d);
+  p.y.resize(m);
+  for (int i = 0; i < m; ++i) {
+    p.y[i] = static_cast<uint8_t>(rng() % 2);
+    for (int j = 0; j < d; ++j) p.x(i, j) = normal(rng) + (p.y[i] && j < 3 ? 0.5 : 0.0);
+  }
+  for (int i = 0; i < 20; ++i)
+    for (int j = 0; j < d; ++j) p.x_test(i, j) = normal(rng);
+  p.x /= std::sqrt(static_cast<double>(d));  // Gram entries ~1, as l2-normalised features
+  p.x_test /= std::sqrt(static_cast<double>(d));
+  return p;
+}
+
+Eigen::MatrixXd symmetric_gram(const Eigen::MatrixXd& x) {
+  const Eigen::MatrixXd gram = x * x.transpose();
+  return 0.5 * (gram + gram.transpose());
+}
+
+}  // namespace
+
+class FloatFactorAgrees : public ::testing::TestWithParam<std::tuple<int, int, double>> {};
+
+// Against the primal reference (d < m: a rank-deficient Gram) and the double-factor path.
+TEST_P(FloatFactorAgrees, WithPrimalAndDoublePaths) {
+  const auto [m, d, C] = GetParam();
+  ASSERT_GE(m, detail::kFloatFactorMinSize);
+  const Problem p = random_problem(m, d, static_cast<unsigned>(m + d));
+  const Eigen::MatrixXd gram = symmetric_gram(p.x);
+  LogisticParams params;
+  params.C = C;
+  params.tolerance = 1e-14;
+  const auto primal = fit_primal_logistic(p.x, p.y, params);
+  const auto fast = fit_kernel_logistic(gram, p.y, params);
+  params.float_factor = false;
+  const auto reference = fit_kernel_logistic(gram, p.y, params);
+  ASSERT_TRUE(primal.converged);
+  ASSERT_TRUE(fast.converged);
+  ASSERT_TRUE(reference.converged);
+  EXPECT_GE(fast.factorizations, 1);
+  EXPECT_GT(fast.cg_iterations, 0);  // float32 factors never solve exactly by themselves
+  const Eigen::VectorXd f_primal = (p.x_test * primal.weights).array() + primal.bias;
+  const Eigen::VectorXd f_fast = (p.x_test * p.x.transpose() * fast.coef).array() + fast.bias;
+  const Eigen::VectorXd f_reference =
+      (p.x_test * p.x.transpose() * reference.coef).array() + reference.bias;
+  for (int i = 0; i < f_primal.size(); ++i) {
+    EXPECT_NEAR(f_fast[i], f_primal[i], 1e-6 * (1 + std::abs(f_primal[i]))) << i;
+    EXPECT_NEAR(f_fast[i], f_reference[i], 1e-8 * (1 + std::abs(f_reference[i]))) << i;
+  }
+  EXPECT_NEAR(fast.bias, primal.bias, 1e-6 * (1 + std::abs(primal.bias)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, FloatFactorAgrees,
+                         ::testing::Values(std::make_tuple(600, 40, 1.0),
+                                           std::make_tuple(600, 40, 100.0),
+                                           std::make_tuple(600, 700, 1.0),
+                                           std::make_tuple(600, 700, 100.0),
+                                           std::make_tuple(777, 60, 10.0)));
+
+// Solves with B = I + S (C K) S to 1e-12, fresh and with a factor of an earlier B. The Gram has
+// rank 40: at C = 1e9 B has 560 eigenvalues 1 and 40 of ~1e9, beyond float32.
+TEST(NewtonSystem, SolvesToTheRequiredResidual) {
+  const Problem p = random_problem(600, 40, 11);
+  const Eigen::MatrixXd gram = symmetric_gram(p.x);
+  for (double C : {1.0, 100.0, 1e9}) {
+    detail::NewtonSystem system(gram, C, true);
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<double> uniform(0.0, 0.5);
+    Eigen::MatrixXd t = Eigen::MatrixXd::Random(600, 2);
+    for (int step = 0; step < 3; ++step) {
+      Eigen::VectorXd s(600);
+      for (auto& v : s) v = uniform(rng);
+      system.set_scaling(s);
+      const Eigen::MatrixXd z = system.solve(t);
+      Eigen::MatrixXd b = C * (s.asDiagonal() * gram * s.asDiagonal());
+      b.diagonal().array() += 1.0;
+      // The target, or what double rounding allows (a backward-stable solve) at C = 1e9.
+      const double norm_b = b.norm();
+      for (int c = 0; c < 2; ++c)
+        EXPECT_LT((b * z.col(c) - t.col(c)).norm(),
+                  2e-12 * t.col(c).norm() + 1e-14 * norm_b * z.col(c).norm())
+            << C << " " << step;
+    }
+    EXPECT_EQ(system.has_float_factor(), C < 1e6) << C;
+  }
+}
