@@ -1,6 +1,7 @@
-// The fine-tuning loop: mini-batch SGD/Adam over the training genes' images, validation on held-out
-// training genes after every epoch (loss, per-term AUC), early stopping on the validation loss,
-// an atomic checkpoint per epoch, and the cached-trunk fast path.
+// The fine-tuning run as named steps: split the allowed rows into training and validation genes,
+// decode the images once, build the network (or resume its checkpoint), cache the frozen trunk,
+// then epochs of mini-batch SGD/Adam with validation (loss, per-term AUC), early stopping on the
+// validation loss and an atomic checkpoint per epoch; finally the best epoch's weights are saved.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -101,6 +102,374 @@ torch::Tensor trunk_outputs(MultiTaskNet& net, const std::vector<cv::Mat>& image
   return torch::cat(parts);
 }
 
+// One fine-tuning run: what the steps below share.
+struct FinetuneRun {
+  FinetuneRun(const Dataset& d, const StageProblem& p, const FinetuneParams& f, const Reporter& r,
+              std::shared_ptr<Backbone> b)
+      : dataset(d), problem(p), params(f), reporter(r), backbone(std::move(b)) {}
+  const Dataset& dataset;
+  const StageProblem& problem;
+  const FinetuneParams& params;
+  const Reporter& reporter;
+  std::shared_ptr<Backbone> backbone;
+  torch::Device device{torch::kCPU};
+  int k = 0;  // terms
+  int width = 0, height = 0;
+  ResizePolicy policy = ResizePolicy::kSquash;
+  std::vector<int> train_rows, val_rows;
+  std::vector<cv::Mat> train_images, val_images;
+  torch::Tensor train_targets, val_targets, pos_weight;
+  std::shared_ptr<MultiTaskNet> net;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  TrainingState state;
+  std::vector<torch::Tensor> best;  // trainable parameters of the best epoch
+  bool use_cache = false;
+  int variants = 1;
+  std::vector<torch::Tensor> train_cache;
+  torch::Tensor val_cache;
+
+  const ImageRecord& image_of(int row) const {
+    return dataset.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(row)])];
+  }
+  bool has_val() const { return !val_rows.empty(); }
+};
+
+torch::Device resolve_device(const std::string& name) {
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error&) {
+    throw Error("--device " + name + ": expected cpu, cuda or cuda:N");
+  }
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw Error("--device " + name +
+                ": this libtorch build has no CUDA or sees no GPU (use --device cpu)");
+  return device;
+}
+
+// Training and validation rows: whole genes, all among the allowed rows.
+void split_rows(FinetuneRun& run, const std::vector<int>& allowed_rows, FinetuneResult& result) {
+  split_validation(run.dataset, run.problem, allowed_rows, run.params.val_fraction, run.params.seed,
+                   &run.train_rows, &run.val_rows);
+  if (run.train_rows.empty()) throw Error("finetune: the validation split left no training image");
+  std::set<std::string> train_genes, val_genes;
+  for (int r : run.train_rows) train_genes.insert(run.image_of(r).gene);
+  for (int r : run.val_rows) val_genes.insert(run.image_of(r).gene);
+  result.train_genes.assign(train_genes.begin(), train_genes.end());
+  result.val_genes.assign(val_genes.begin(), val_genes.end());
+  result.train_images = static_cast<int>(run.train_rows.size());
+  result.val_images = static_cast<int>(run.val_rows.size());
+}
+
+// Images at the network's input size, decoded once.
+std::vector<cv::Mat> load_images(FinetuneRun& run, const std::vector<int>& rows,
+                                 const std::string& stage) {
+  std::vector<cv::Mat> out;
+  for (int r : rows) {
+    cv::Mat img = read_image_bgr(run.image_of(r).path);
+    if (run.policy == ResizePolicy::kNative && run.width == 0) {
+      run.width = img.cols;
+      run.height = img.rows;
+    }
+    if (run.policy == ResizePolicy::kNative && (img.cols != run.width || img.rows != run.height))
+      throw file_error(run.image_of(r).path,
+                       "has another size than the first image (--input-size native needs one "
+                       "size)");
+    out.push_back(resize_for_network(img, run.width, run.height, run.policy));
+    run.reporter.report(stage, static_cast<int64_t>(out.size()), static_cast<int64_t>(rows.size()));
+  }
+  return out;
+}
+
+void load_training_data(FinetuneRun& run) {
+  parse_input_size(run.params.input_size, &run.width, &run.height, &run.policy);
+  run.train_images = load_images(run, run.train_rows, "read training images");
+  run.val_images = load_images(run, run.val_rows, "read validation images");
+  run.train_targets = targets_of(run.problem, run.train_rows);
+  run.val_targets = targets_of(run.problem, run.val_rows);
+  // Class weights from the training images only.
+  if (run.params.pos_weight) {
+    const torch::Tensor pos = run.train_targets.sum(0);
+    const torch::Tensor neg = static_cast<double>(run.train_rows.size()) - pos;
+    run.pos_weight = torch::where(pos > 0, neg / pos.clamp_min(1), torch::ones_like(pos))
+                         .clamp(1.0, run.params.max_pos_weight)
+                         .to(run.device);
+  }
+}
+
+// The network and optimizer, and the state of an interrupted run when there is one.
+void build_net(FinetuneRun& run, const std::string& checkpoint_path) {
+  torch::manual_seed(run.params.seed);
+  run.net =
+      std::make_shared<MultiTaskNet>(run.backbone, run.params.head, run.k, run.width, run.height);
+  run.net->to(run.device);
+  run.optimizer = make_optimizer(*run.net, run.params);
+  nlohmann::json identity = {
+      {"params", finetune_params_json(run.params)},       {"terms", run.problem.terms},
+      {"stage_range", run.problem.stage_range},           {"backbone", run.backbone->arch()},
+      {"weights_sha256", run.backbone->weights_sha256()}, {"input", {run.width, run.height}}};
+  for (int r : run.train_rows) identity["train_ids"].push_back(run.image_of(r).id);
+  for (int r : run.val_rows) identity["val_ids"].push_back(run.image_of(r).id);
+  run.state.fingerprint = sha256_bytes(identity.dump());
+  for (auto& p : detail::trainable_parameters(*run.net)) run.best.push_back(p.detach().clone());
+  if (run.params.resume && std::filesystem::exists(checkpoint_path)) {
+    detail::load_checkpoint(checkpoint_path, run.state.fingerprint, *run.net, *run.optimizer,
+                            &run.best, &run.state, run.device);
+    run.reporter.info("resuming " + checkpoint_path + " after epoch " +
+                      std::to_string(run.state.epochs_done));
+  }
+}
+
+void describe_run(const FinetuneRun& run, const FinetuneResult& result) {
+  const auto& layers = run.backbone->layers();
+  const int first = run.net->frozen_through() + 1;
+  const std::string trained = first <= run.net->cut()
+                                  ? layers[static_cast<size_t>(first)].name + ".." +
+                                        layers[static_cast<size_t>(run.net->cut())].name
+                                  : std::string("none");
+  run.reporter.info("fine-tuning " + run.backbone->arch() + " stages " + trained + " + head (" +
+                    std::to_string(run.net->head_input_dim()) + " -> " +
+                    std::to_string(run.params.head.hidden) + " -> " + std::to_string(run.k) +
+                    ") on " + std::to_string(run.train_rows.size()) + " images of " +
+                    std::to_string(result.train_genes.size()) + " genes, validation " +
+                    std::to_string(run.val_rows.size()) + " images of " +
+                    std::to_string(result.val_genes.size()) + " genes, " +
+                    std::to_string(run.width) + "x" + std::to_string(run.height));
+}
+
+// Fast path: the frozen trunk's outputs, computed once (V copies with augmentation).
+void fill_trunk_cache(FinetuneRun& run, FinetuneResult& result) {
+  run.use_cache = run.params.cache_trunk && run.net->frozen_through() >= 0;
+  run.variants = run.params.augment.enabled ? run.params.cache_variants : 1;
+  const bool more = !run.state.stopped && run.state.epochs_done < run.params.epochs;
+  if (!run.use_cache || !more) return;
+  const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
+  for (int v = 0; v < run.variants; ++v) {
+    std::vector<cv::Mat> copy = run.train_images;
+    for (size_t i = 0; v > 0 && i < copy.size(); ++i)
+      copy[i] = apply_augmentation(
+          copy[i], draw_augmentation(run.params.augment,
+                                     sub_seed(run.params.seed, SeedStream::kCacheAugment, 0),
+                                     static_cast<uint64_t>(v) * copy.size() + i));
+    run.train_cache.push_back(trunk_outputs(*run.net, copy, run.params.batch, run.device,
+                                            run.reporter,
+                                            "cache trunk (copy " + std::to_string(v + 1) + ")"));
+  }
+  if (run.has_val())
+    run.val_cache = trunk_outputs(*run.net, run.val_images, run.params.batch, run.device,
+                                  run.reporter, "cache trunk (validation)");
+  result.cache_cpu_seconds = cpu_seconds_since(cpu_start);
+  result.cache_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double mb = static_cast<double>(run.train_cache[0].numel()) * 4 * run.variants / 1e6 +
+                    (run.has_val() ? static_cast<double>(run.val_cache.numel()) * 4 / 1e6 : 0);
+  run.reporter.info("cached the frozen trunk (through " +
+                    run.backbone->layers()[static_cast<size_t>(run.net->frozen_through())].name +
+                    "): " + std::to_string(static_cast<int>(mb)) + " MB in " +
+                    format_duration(result.cache_seconds) + " (CPU " +
+                    format_duration(result.cache_cpu_seconds) + ")");
+}
+
+// One pass over the training images in a seeded order; returns the mean training loss.
+double train_epoch(FinetuneRun& run, int epoch) {
+  const auto& p = run.params;
+  const int64_t n = static_cast<int64_t>(run.train_rows.size());
+  const std::string stage = "epoch " + std::to_string(epoch) + "/" + std::to_string(p.epochs);
+  run.net->train();
+  torch::manual_seed(sub_seed(p.seed, SeedStream::kDropout, static_cast<uint64_t>(epoch)));
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  detail::Rng order_rng(sub_seed(p.seed, SeedStream::kTrainingOrder, static_cast<uint64_t>(epoch)));
+  order_rng.shuffle(order);
+  double loss_sum = 0;
+  for (int64_t begin = 0; begin < n; begin += p.batch) {
+    const int64_t end = std::min<int64_t>(n, begin + p.batch);
+    std::vector<int64_t> idx(order.begin() + begin, order.begin() + end);
+    const torch::Tensor index = torch::tensor(idx, torch::kLong);
+    torch::Tensor trunk_out;
+    if (run.use_cache) {
+      trunk_out = run.train_cache[static_cast<size_t>((epoch - 1) % run.variants)]
+                      .index_select(0, index)
+                      .to(run.device);
+    } else {
+      std::vector<cv::Mat> batch;
+      for (int64_t i : idx)
+        batch.push_back(apply_augmentation(
+            run.train_images[static_cast<size_t>(i)],
+            draw_augmentation(p.augment, sub_seed(p.seed, SeedStream::kAugment, 0),
+                              static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(n) +
+                                  static_cast<uint64_t>(i))));
+      trunk_out = run.net->trunk(run.backbone->to_input(batch).to(run.device));
+    }
+    const torch::Tensor loss =
+        multitask_loss(run.net->upper(trunk_out),
+                       run.train_targets.index_select(0, index).to(run.device), run.pos_weight);
+    run.optimizer->zero_grad();
+    loss.backward();
+    run.optimizer->step();
+    loss_sum += loss.item<double>() * static_cast<double>(end - begin);
+    run.reporter.report(stage, end, n);
+  }
+  return loss_sum / static_cast<double>(n);
+}
+
+// Validation loss and per-term AUC on the held-out training genes (NaN without validation).
+void validate(FinetuneRun& run, EpochRecord& record) {
+  record.val_loss = record.mean_val_auc = std::nan("");
+  record.val_auc.assign(static_cast<size_t>(run.k), std::nan(""));
+  if (!run.has_val()) return;
+  run.net->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  const int64_t nv = static_cast<int64_t>(run.val_rows.size());
+  for (int64_t begin = 0; begin < nv; begin += run.params.batch) {
+    const int64_t end = std::min<int64_t>(nv, begin + run.params.batch);
+    torch::Tensor trunk_out;
+    if (run.use_cache) {
+      trunk_out = run.val_cache.slice(0, begin, end).to(run.device);
+    } else {
+      std::vector<cv::Mat> batch(run.val_images.begin() + begin, run.val_images.begin() + end);
+      trunk_out = run.net->trunk(run.backbone->to_input(batch).to(run.device));
+    }
+    parts.push_back(run.net->upper(trunk_out).to(torch::kCPU));
+  }
+  const torch::Tensor logits = torch::cat(parts);
+  record.val_loss = multitask_loss(logits, run.val_targets,
+                                   run.pos_weight.defined() ? run.pos_weight.cpu() : run.pos_weight)
+                        .item<double>();
+  const torch::Tensor scores = logits.to(torch::kDouble).contiguous();
+  const auto sa = scores.accessor<double, 2>();
+  double sum = 0;
+  int defined = 0;
+  for (int t = 0; t < run.k; ++t) {
+    std::vector<double> s(static_cast<size_t>(nv));
+    std::vector<uint8_t> y(static_cast<size_t>(nv));
+    for (int64_t i = 0; i < nv; ++i) {
+      s[static_cast<size_t>(i)] = sa[i][t];
+      y[static_cast<size_t>(i)] = run.problem.label(run.val_rows[static_cast<size_t>(i)], t);
+    }
+    if (auto auc = roc_auc(s, y)) {
+      record.val_auc[static_cast<size_t>(t)] = *auc;
+      sum += *auc;
+      ++defined;
+    }
+  }
+  if (defined > 0) record.mean_val_auc = sum / defined;
+}
+
+// Early stopping on the validation loss; without validation the last epoch is kept. Returns
+// whether this epoch is the best so far.
+bool update_best(FinetuneRun& run, const EpochRecord& record) {
+  const bool improved = !run.has_val() || record.val_loss < run.state.best_val_loss;
+  if (improved) {
+    run.state.best_val_loss = run.has_val() ? record.val_loss : run.state.best_val_loss;
+    run.state.best_epoch = record.epoch;
+    run.state.bad_epochs = 0;
+    run.best.clear();
+    for (auto& p : detail::trainable_parameters(*run.net)) run.best.push_back(p.detach().clone());
+  } else if (++run.state.bad_epochs >= run.params.patience) {
+    run.state.stopped = true;
+  }
+  return improved;
+}
+
+// Trains epochs until the last, early stopping, or --stop-after. Returns false when
+// --stop-after ended the run (checkpoint kept).
+bool run_epochs(FinetuneRun& run, const std::string& out_path, const std::string& checkpoint_path) {
+  const auto& p = run.params;
+  int epochs_this_run = 0;
+  for (int epoch = run.state.epochs_done + 1; epoch <= p.epochs && !run.state.stopped; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
+    EpochRecord record;
+    record.epoch = epoch;
+    record.train_loss = train_epoch(run, epoch);
+    validate(run, record);
+    const bool improved = update_best(run, record);
+    record.cpu_seconds = cpu_seconds_since(cpu_start);
+    record.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    run.state.curve.push_back(record);
+    run.state.epochs_done = epoch;
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "epoch %d/%d: train loss %.4f, val loss %.4f, mean val AUC %.4f%s, ", epoch,
+                  p.epochs, record.train_loss, record.val_loss, record.mean_val_auc,
+                  improved && run.has_val() ? " (best)" : "");
+    run.reporter.info(line + format_duration(record.seconds));
+    write_curve_tsv(out_path + ".curve.tsv", run.state.curve, run.problem.terms);
+    detail::save_checkpoint(checkpoint_path, *run.net, *run.optimizer, run.best, run.state);
+    if (run.state.stopped)
+      run.reporter.info("early stop: no better validation loss for " + std::to_string(p.patience) +
+                        " epochs; keeping epoch " + std::to_string(run.state.best_epoch));
+    if (p.stop_after > 0 && ++epochs_this_run >= p.stop_after && !run.state.stopped &&
+        epoch < p.epochs) {
+      run.reporter.info("stopped after " + std::to_string(epochs_this_run) +
+                        " epochs (--stop-after); continue with --resume");
+      return false;
+    }
+  }
+  return true;
+}
+
+nlohmann::json model_sidecar(const FinetuneRun& run, const FinetuneResult& result) {
+  const auto& backbone = *run.backbone;
+  const auto& net = *run.net;
+  const auto& pre = backbone.preprocessing();
+  return {
+      {"format", "ishannot-finetuned-model"},
+      {"format_version", 1},
+      {"tool_version", ISHANNOT_VERSION},
+      {"backbone", backbone.arch()},
+      {"base_weights_path", backbone.weights_path()},
+      {"base_weights_sha256", backbone.weights_sha256()},
+      {"head",
+       {{"cut", backbone.layers()[static_cast<size_t>(net.cut())].name},
+        {"freeze_through", net.frozen_through() < 0
+                               ? std::string("none")
+                               : backbone.layers()[static_cast<size_t>(net.frozen_through())].name},
+        {"pool", run.params.head.pool},
+        {"hidden", run.params.head.hidden},
+        {"dropout", run.params.head.dropout},
+        {"input_dim", net.head_input_dim()}}},
+      {"input_size", run.params.input_size},
+      {"input_width", run.width},
+      {"input_height", run.height},
+      {"preprocessing",
+       {{"name", pre.name},
+        {"rgb", pre.rgb},
+        {"scale", pre.scale},
+        {"mean", pre.mean},
+        {"std", pre.stdev}}},
+      {"stage_range", run.problem.stage_range},
+      {"terms", run.problem.terms},
+      {"data_source", run.dataset.source},
+      {"train_genes", result.train_genes},
+      {"val_genes", result.val_genes},
+      {"train_images", result.train_images},
+      {"val_images", result.val_images},
+      {"params", finetune_params_json(run.params)},
+      {"best_epoch", run.state.best_epoch},
+      {"early_stopped", run.state.stopped},
+      {"curve", detail::curve_to_json(run.state.curve)},
+      {"command_line", run.params.command_line}};
+}
+
+// The best epoch's weights, saved on the CPU so that any machine can read them.
+void save_best_model(FinetuneRun& run, FinetuneResult& result, const std::string& out_path) {
+  {
+    torch::NoGradGuard no_grad;
+    auto params_now = detail::trainable_parameters(*run.net);
+    for (size_t i = 0; i < params_now.size(); ++i) params_now[i].copy_(run.best[i]);
+  }
+  run.net->to(torch::kCPU);
+  run.net->eval();
+  result.finished = true;
+  result.early_stopped = run.state.stopped;
+  detail::save_model(out_path, *run.net, model_sidecar(run, result));
+}
+
 }  // namespace
 
 FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
@@ -109,325 +478,22 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
                         const Reporter& reporter) {
   if (auto p = params.check(); !p.empty()) throw Error("finetune: " + p);
   if (allowed_rows.empty()) throw Error("finetune: no training image in " + problem.stage_range);
-  torch::Device device(torch::kCPU);
-  try {
-    device = torch::Device(params.device);
-  } catch (const c10::Error&) {
-    throw Error("--device " + params.device + ": expected cpu, cuda or cuda:N");
-  }
-  if (device.is_cuda() && !torch::cuda::is_available()) {
-    throw Error("--device " + params.device +
-                ": this libtorch build has no CUDA or sees no GPU (use --device cpu)");
-  }
-  const int k = static_cast<int>(problem.terms.size());
-  auto image_of = [&](int row) -> const ImageRecord& {
-    return dataset.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(row)])];
-  };
-
-  // Training and validation rows: whole genes, all among the allowed rows.
+  FinetuneRun run(dataset, problem, params, reporter, std::move(backbone));
+  run.device = resolve_device(params.device);
+  run.k = static_cast<int>(problem.terms.size());
   FinetuneResult result;
   result.terms = problem.terms;
-  std::vector<int> train_rows, val_rows;
-  split_validation(dataset, problem, allowed_rows, params.val_fraction, params.seed, &train_rows,
-                   &val_rows);
-  if (train_rows.empty()) throw Error("finetune: the validation split left no training image");
-  {
-    std::set<std::string> tg, vg;
-    for (int r : train_rows) tg.insert(image_of(r).gene);
-    for (int r : val_rows) vg.insert(image_of(r).gene);
-    result.train_genes.assign(tg.begin(), tg.end());
-    result.val_genes.assign(vg.begin(), vg.end());
-  }
-  result.train_images = static_cast<int>(train_rows.size());
-  result.val_images = static_cast<int>(val_rows.size());
-  const bool has_val = !val_rows.empty();
-
-  // Images at the network's input size, decoded once.
-  int width = 0, height = 0;
-  ResizePolicy policy;
-  parse_input_size(params.input_size, &width, &height, &policy);
-  auto load = [&](const std::vector<int>& rows, const std::string& stage) {
-    std::vector<cv::Mat> out;
-    for (int r : rows) {
-      cv::Mat img = read_image_bgr(image_of(r).path);
-      if (policy == ResizePolicy::kNative && width == 0) {
-        width = img.cols;
-        height = img.rows;
-      }
-      if (policy == ResizePolicy::kNative && (img.cols != width || img.rows != height))
-        throw file_error(
-            image_of(r).path,
-            "has another size than the first image (--input-size native needs one size)");
-      out.push_back(resize_for_network(img, width, height, policy));
-      reporter.report(stage, static_cast<int64_t>(out.size()), static_cast<int64_t>(rows.size()));
-    }
-    return out;
-  };
-  const std::vector<cv::Mat> train_images = load(train_rows, "read training images");
-  const std::vector<cv::Mat> val_images = load(val_rows, "read validation images");
-  const torch::Tensor train_targets = targets_of(problem, train_rows);
-  const torch::Tensor val_targets = targets_of(problem, val_rows);
-
-  // Class weights from the training images only.
-  torch::Tensor pos_weight;
-  if (params.pos_weight) {
-    const torch::Tensor pos = train_targets.sum(0);
-    const torch::Tensor neg = static_cast<double>(train_rows.size()) - pos;
-    pos_weight = torch::where(pos > 0, neg / pos.clamp_min(1), torch::ones_like(pos))
-                     .clamp(1.0, params.max_pos_weight)
-                     .to(device);
-  }
-
-  torch::manual_seed(params.seed);
-  auto net = std::make_shared<MultiTaskNet>(backbone, params.head, k, width, height);
-  net->to(device);
-  auto optimizer = make_optimizer(*net, params);
-
-  nlohmann::json identity = {
-      {"params", finetune_params_json(params)},       {"terms", problem.terms},
-      {"stage_range", problem.stage_range},           {"backbone", backbone->arch()},
-      {"weights_sha256", backbone->weights_sha256()}, {"input", {width, height}}};
-  for (int r : train_rows) identity["train_ids"].push_back(image_of(r).id);
-  for (int r : val_rows) identity["val_ids"].push_back(image_of(r).id);
-  TrainingState state;
-  state.fingerprint = sha256_bytes(identity.dump());
-  std::vector<torch::Tensor> best;
-  for (auto& p : detail::trainable_parameters(*net)) best.push_back(p.detach().clone());
-
+  split_rows(run, allowed_rows, result);
+  load_training_data(run);
   const std::string checkpoint_path = out_path + ".checkpoint";
-  if (params.resume && std::filesystem::exists(checkpoint_path)) {
-    detail::load_checkpoint(checkpoint_path, state.fingerprint, *net, *optimizer, &best, &state,
-                            device);
-    reporter.info("resuming " + checkpoint_path + " after epoch " +
-                  std::to_string(state.epochs_done));
-  } else if (params.resume) {
-    reporter.info("no checkpoint " + checkpoint_path + ": starting from epoch 1");
-  }
-  const int first = net->frozen_through() + 1;
-  reporter.info("fine-tuning " + backbone->arch() + " stages " +
-                (first <= net->cut() ? backbone->layers()[static_cast<size_t>(first)].name + ".." +
-                                           backbone->layers()[static_cast<size_t>(net->cut())].name
-                                     : std::string("none")) +
-                " + head (" + std::to_string(net->head_input_dim()) + " -> " +
-                std::to_string(params.head.hidden) + " -> " + std::to_string(k) + ") on " +
-                std::to_string(train_rows.size()) + " images of " +
-                std::to_string(result.train_genes.size()) + " genes, validation " +
-                std::to_string(val_rows.size()) + " images of " +
-                std::to_string(result.val_genes.size()) + " genes, " + std::to_string(width) + "x" +
-                std::to_string(height));
-
-  // Fast path: the frozen trunk's outputs, once.
-  const bool use_cache = params.cache_trunk && net->frozen_through() >= 0;
-  const bool more = !state.stopped && state.epochs_done < params.epochs;
-  std::vector<torch::Tensor> train_cache;
-  torch::Tensor val_cache;
-  const int variants = params.augment.enabled ? params.cache_variants : 1;
-  if (use_cache && more) {
-    const auto cache_start = std::chrono::steady_clock::now();
-    const std::clock_t cache_cpu_start = std::clock();
-    for (int v = 0; v < variants; ++v) {
-      std::vector<cv::Mat> copy = train_images;
-      for (size_t i = 0; v > 0 && i < copy.size(); ++i)
-        copy[i] = apply_augmentation(
-            copy[i],
-            draw_augmentation(params.augment, sub_seed(params.seed, SeedStream::kCacheAugment, 0),
-                              static_cast<uint64_t>(v) * copy.size() + i));
-      train_cache.push_back(trunk_outputs(*net, copy, params.batch, device, reporter,
-                                          "cache trunk (copy " + std::to_string(v + 1) + ")"));
-    }
-    if (has_val)
-      val_cache = trunk_outputs(*net, val_images, params.batch, device, reporter,
-                                "cache trunk (validation)");
-    result.cache_cpu_seconds = cpu_seconds_since(cache_cpu_start);
-    result.cache_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - cache_start).count();
-    const double mb = static_cast<double>(train_cache[0].numel()) * 4 * variants / 1e6 +
-                      (has_val ? static_cast<double>(val_cache.numel()) * 4 / 1e6 : 0);
-    reporter.info("cached the frozen trunk (through " +
-                  backbone->layers()[static_cast<size_t>(net->frozen_through())].name +
-                  "): " + std::to_string(static_cast<int>(mb)) + " MB in " +
-                  std::to_string(std::lround(result.cache_seconds)) + " s (CPU " +
-                  std::to_string(std::lround(result.cache_cpu_seconds)) + " s)");
-  }
-
-  const int64_t n = static_cast<int64_t>(train_rows.size());
-  int epochs_this_run = 0;
-  for (int epoch = state.epochs_done + 1; epoch <= params.epochs && !state.stopped; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::clock_t cpu_start = std::clock();
-    const std::string stage =
-        "epoch " + std::to_string(epoch) + "/" + std::to_string(params.epochs);
-    EpochRecord record;
-    record.epoch = epoch;
-    net->train();
-    torch::manual_seed(sub_seed(params.seed, SeedStream::kDropout, static_cast<uint64_t>(epoch)));
-    std::vector<int64_t> order(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-    detail::Rng order_rng(
-        sub_seed(params.seed, SeedStream::kTrainingOrder, static_cast<uint64_t>(epoch)));
-    order_rng.shuffle(order);
-    double loss_sum = 0;
-    for (int64_t begin = 0; begin < n; begin += params.batch) {
-      const int64_t end = std::min<int64_t>(n, begin + params.batch);
-      std::vector<int64_t> idx(order.begin() + begin, order.begin() + end);
-      const torch::Tensor index = torch::tensor(idx, torch::kLong);
-      torch::Tensor trunk_out;
-      if (use_cache) {
-        trunk_out =
-            train_cache[static_cast<size_t>((epoch - 1) % variants)].index_select(0, index).to(
-                device);
-      } else {
-        std::vector<cv::Mat> batch;
-        for (int64_t i : idx)
-          batch.push_back(apply_augmentation(
-              train_images[static_cast<size_t>(i)],
-              draw_augmentation(params.augment, sub_seed(params.seed, SeedStream::kAugment, 0),
-                                static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(n) +
-                                    static_cast<uint64_t>(i))));
-        trunk_out = net->trunk(backbone->to_input(batch).to(device));
-      }
-      const torch::Tensor loss = multitask_loss(
-          net->upper(trunk_out), train_targets.index_select(0, index).to(device), pos_weight);
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-      loss_sum += loss.item<double>() * static_cast<double>(end - begin);
-      reporter.report(stage, end, n);
-    }
-    record.train_loss = loss_sum / static_cast<double>(n);
-
-    record.val_loss = record.mean_val_auc = std::nan("");
-    record.val_auc.assign(static_cast<size_t>(k), std::nan(""));
-    if (has_val) {
-      net->eval();
-      torch::NoGradGuard no_grad;
-      std::vector<torch::Tensor> parts;
-      const int64_t nv = static_cast<int64_t>(val_rows.size());
-      for (int64_t begin = 0; begin < nv; begin += params.batch) {
-        const int64_t end = std::min<int64_t>(nv, begin + params.batch);
-        torch::Tensor trunk_out;
-        if (use_cache) {
-          trunk_out = val_cache.slice(0, begin, end).to(device);
-        } else {
-          std::vector<cv::Mat> batch(val_images.begin() + begin, val_images.begin() + end);
-          trunk_out = net->trunk(backbone->to_input(batch).to(device));
-        }
-        parts.push_back(net->upper(trunk_out).to(torch::kCPU));
-      }
-      const torch::Tensor logits = torch::cat(parts);
-      record.val_loss =
-          multitask_loss(logits, val_targets, pos_weight.defined() ? pos_weight.cpu() : pos_weight)
-              .item<double>();
-      const torch::Tensor scores = logits.to(torch::kDouble).contiguous();
-      const auto sa = scores.accessor<double, 2>();
-      double sum = 0;
-      int defined = 0;
-      for (int t = 0; t < k; ++t) {
-        std::vector<double> s(static_cast<size_t>(nv));
-        std::vector<uint8_t> y(static_cast<size_t>(nv));
-        for (int64_t i = 0; i < nv; ++i) {
-          s[static_cast<size_t>(i)] = sa[i][t];
-          y[static_cast<size_t>(i)] = problem.label(val_rows[static_cast<size_t>(i)], t);
-        }
-        if (auto auc = roc_auc(s, y)) {
-          record.val_auc[static_cast<size_t>(t)] = *auc;
-          sum += *auc;
-          ++defined;
-        }
-      }
-      if (defined > 0) record.mean_val_auc = sum / defined;
-    }
-
-    // Early stopping on the validation loss; without validation the last epoch is kept.
-    const bool improved = !has_val || record.val_loss < state.best_val_loss;
-    if (improved) {
-      state.best_val_loss = has_val ? record.val_loss : state.best_val_loss;
-      state.best_epoch = epoch;
-      state.bad_epochs = 0;
-      best.clear();
-      for (auto& p : detail::trainable_parameters(*net)) best.push_back(p.detach().clone());
-    } else if (++state.bad_epochs >= params.patience) {
-      state.stopped = true;
-    }
-    record.cpu_seconds = cpu_seconds_since(cpu_start);
-    record.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    state.curve.push_back(record);
-    state.epochs_done = epoch;
-
-    char line[200];
-    std::snprintf(line, sizeof line,
-                  "epoch %d/%d: train loss %.4f, val loss %.4f, mean val AUC %.4f%s, %.1f s", epoch,
-                  params.epochs, record.train_loss, record.val_loss, record.mean_val_auc,
-                  improved && has_val ? " (best)" : "", record.seconds);
-    reporter.info(line);
-    write_curve_tsv(out_path + ".curve.tsv", state.curve, problem.terms);
-    detail::save_checkpoint(checkpoint_path, *net, *optimizer, best, state);
-    if (state.stopped)
-      reporter.info("early stop: no better validation loss for " + std::to_string(params.patience) +
-                    " epochs; keeping epoch " + std::to_string(state.best_epoch));
-    if (params.stop_after > 0 && ++epochs_this_run >= params.stop_after && !state.stopped &&
-        epoch < params.epochs) {
-      result.curve = state.curve;
-      result.best_epoch = state.best_epoch;
-      reporter.info("stopped after " + std::to_string(epochs_this_run) +
-                    " epochs (--stop-after); continue with --resume");
-      return result;
-    }
-  }
-
-  // The best epoch's weights, saved on the CPU so that any machine can read them.
-  {
-    torch::NoGradGuard no_grad;
-    auto params_now = detail::trainable_parameters(*net);
-    for (size_t i = 0; i < params_now.size(); ++i) params_now[i].copy_(best[i]);
-  }
-  net->to(torch::kCPU);
-  net->eval();
-  result.finished = true;
-  result.best_epoch = state.best_epoch;
-  result.early_stopped = state.stopped;
-  result.curve = state.curve;
-
-  nlohmann::json sidecar = {
-      {"format", "ishannot-finetuned-model"},
-      {"format_version", 1},
-      {"tool_version", ISHANNOT_VERSION},
-      {"backbone", backbone->arch()},
-      {"base_weights_path", backbone->weights_path()},
-      {"base_weights_sha256", backbone->weights_sha256()},
-      {"head",
-       {{"cut", backbone->layers()[static_cast<size_t>(net->cut())].name},
-        {"freeze_through",
-         net->frozen_through() < 0
-             ? std::string("none")
-             : backbone->layers()[static_cast<size_t>(net->frozen_through())].name},
-        {"pool", params.head.pool},
-        {"hidden", params.head.hidden},
-        {"dropout", params.head.dropout},
-        {"input_dim", net->head_input_dim()}}},
-      {"input_size", params.input_size},
-      {"input_width", width},
-      {"input_height", height},
-      {"preprocessing",
-       {{"name", backbone->preprocessing().name},
-        {"rgb", backbone->preprocessing().rgb},
-        {"scale", backbone->preprocessing().scale},
-        {"mean", backbone->preprocessing().mean},
-        {"std", backbone->preprocessing().stdev}}},
-      {"stage_range", problem.stage_range},
-      {"terms", problem.terms},
-      {"data_source", dataset.source},
-      {"train_genes", result.train_genes},
-      {"val_genes", result.val_genes},
-      {"train_images", result.train_images},
-      {"val_images", result.val_images},
-      {"params", finetune_params_json(params)},
-      {"best_epoch", state.best_epoch},
-      {"early_stopped", state.stopped},
-      {"curve", detail::curve_to_json(state.curve)},
-      {"command_line", params.command_line}};
-  detail::save_model(out_path, *net, sidecar);
+  build_net(run, checkpoint_path);
+  describe_run(run, result);
+  fill_trunk_cache(run, result);
+  const bool finished = run_epochs(run, out_path, checkpoint_path);
+  result.curve = run.state.curve;
+  result.best_epoch = run.state.best_epoch;
+  if (!finished) return result;
+  save_best_model(run, result, out_path);
   std::filesystem::remove(checkpoint_path);
   return result;
 }

@@ -1,0 +1,44 @@
+#pragma once
+// Internal to the evaluation protocol (src/eval/): one stage range's problem matched to the store
+// rows, and the task that evaluates one (term, outer fold) on a Gram matrix.
+#include <Eigen/Dense>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ishannot/data/dataset.h"
+#include "ishannot/data/terms.h"
+#include "ishannot/eval/evaluation.h"
+
+namespace ishannot::detail {
+
+/// One stage range's problem, matched to the store rows.
+struct EvaluationStage {
+  std::string name;
+  uint64_t index = 0;  ///< position in stage_range_names(), for seeds
+  StageProblem problem;
+  std::vector<std::string> genes;  ///< per problem row
+  std::vector<int> folds;          ///< per problem row: outer fold (data/folds.h)
+  std::vector<uint8_t> skip_term;  ///< per term: skipped for every fold (single gene...)
+  Dataset matched;                 ///< the stage range's images with features in all its stores
+};
+
+/// What one task adds to the result.
+struct TaskOutput {
+  std::vector<MetricRow> metrics;
+  std::vector<PredictionRow> predictions;
+  std::vector<SkipRow> skipped;
+};
+
+/// Evaluates term `term` on outer fold `fold`: C by inner grouped CV on the training rows, the
+/// under-sampling ensemble on the training rows, metrics on the test rows. Rows flagged in `bad`
+/// (non-finite features) take no part. `gram` is the (preprocessed) Gram matrix of the stage's
+/// problem rows that this fold reads.
+TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStage& stage,
+                               const std::vector<uint8_t>& bad, int term, int fold,
+                               const std::string& layer, const EvaluationParams& params);
+
+/// "3 images", "1 image".
+std::string plural(int n, const std::string& word);
+
+}  // namespace ishannot::detail
