@@ -18,7 +18,7 @@ class TinyBackbone : public Backbone {
     torch::manual_seed(seed);
     auto conv = [](int64_t in, int64_t out) {
       return std::make_shared<ishannot::detail::ConvStage>(torch::randn({out, in, 3, 3}) * 0.4,
-                                                 torch::randn({out}) * 0.1, 1, 1, true);
+                                                           torch::randn({out}) * 0.1, 1, 1, true);
     };
     add_stage("conv1", 0, conv(3, 4));
     add_stage("pool1", 0, std::make_shared<ishannot::detail::MaxPoolStage>(2, 2, 0));
