@@ -17,8 +17,8 @@ log="$work/bench_baseline.log"
 for n in 1000 7580; do
   echo "== $n images: learn a 1024-atom dictionary and code (lasso, 3 poolings, 1x1+2x2+4x4)" | tee -a "$log"
   "$bin" --threads 1 --progress none baseline --data "$work/syn$n/images.csv" \
-    --out "$work/sc$n.h5" --float16 2>&1 | tee -a "$log"
+    --out "$work/sc$n.h5" --dtype float16 2>&1 | tee -a "$log"
 done
 echo "== OMP coder (10 atoms) on the 1,000 images, dictionary reused" | tee -a "$log"
 "$bin" --threads 1 --progress none baseline --data "$work/syn1000/images.csv" --out "$work/sc1000_omp.h5" \
-  --dictionary "$work/sc1000.dictionary.txt" --coder omp --float16 2>&1 | tee -a "$log"
+  --dictionary "$work/sc1000.dictionary.txt" --coder omp --dtype float16 2>&1 | tee -a "$log"

@@ -20,12 +20,6 @@ std::string GroupedSplitParams::check() const {
   return "";
 }
 
-std::string TrainTestParams::check() const {
-  if (!(test_fraction > 0.0 && test_fraction <= 0.5))
-    return "test fraction must be in (0, 0.5] (got " + std::to_string(test_fraction) + ")";
-  return "";
-}
-
 std::vector<int> grouped_kfold(const std::vector<std::string>& genes,
                                const std::vector<uint8_t>& labels, int n_terms,
                                const GroupedSplitParams& params) {
@@ -104,19 +98,6 @@ std::vector<int> grouped_kfold(const std::vector<std::string>& genes,
   return fold;
 }
 
-std::vector<uint8_t> grouped_train_test(const std::vector<std::string>& genes,
-                                        const std::vector<uint8_t>& labels, int n_terms,
-                                        const TrainTestParams& params) {
-  if (auto problem = params.check(); !problem.empty()) throw Error(problem);
-  GroupedSplitParams kfold;
-  kfold.folds = std::max(2, static_cast<int>(std::lround(1.0 / params.test_fraction)));
-  kfold.seed = params.seed;
-  const auto folds = grouped_kfold(genes, labels, n_terms, kfold);
-  std::vector<uint8_t> is_test(folds.size());
-  for (size_t i = 0; i < folds.size(); ++i) is_test[i] = folds[i] == 0 ? 1 : 0;
-  return is_test;
-}
-
 std::vector<int> grouped_inner_kfold(const std::vector<std::string>& genes,
                                      const std::vector<uint8_t>& labels, int n_terms,
                                      const std::vector<int>& items,
@@ -134,13 +115,6 @@ std::vector<int> grouped_inner_kfold(const std::vector<std::string>& genes,
   GroupedSplitParams inner = params;
   inner.seed = derive_seed(params.seed, {stream(SeedStream::kInnerFolds)});
   return grouped_kfold(sub_genes, sub_labels, k, inner);
-}
-
-std::vector<int> items_of_fold(const std::vector<int>& folds, int fold, bool in_fold) {
-  std::vector<int> out;
-  for (size_t i = 0; i < folds.size(); ++i)
-    if ((folds[i] == fold) == in_fold) out.push_back(static_cast<int>(i));
-  return out;
 }
 
 }  // namespace ishannot

@@ -20,6 +20,15 @@ namespace detail {
 namespace {
 
 constexpr int kWidth = 320, kHeight = 128;
+
+// The random streams of one image, derived from the group's and the image's seeds (seed.h).
+enum RenderStream : uint64_t {
+  kClutterChoice = 0xC0,
+  kClutterShapes = 0xC1,
+  kGroupJitter = 0x6E,
+  kImageJitter = 0x1D,
+  kPixelNoise = 0x5D,  // OpenCV's generator: coarse textures, grain, sensor noise
+};
 constexpr double kSquare = 0.45;  // squircle parameter: 0 = ellipse, 1 = rectangle
 
 double smoothstep(double e0, double e1, double x) {
@@ -36,7 +45,7 @@ struct ActivePattern {
 
 // Expression outside the listed terms: 1-2 blobs or a few spots, fixed per group.
 std::vector<Shape> clutter_shapes(uint64_t group_seed) {
-  Rng rng = Rng::stream(group_seed, 0xC1u);
+  Rng rng = Rng::stream(group_seed, kClutterShapes);
   std::vector<Shape> shapes;
   const int n = 1 + static_cast<int>(rng.below(2));
   for (int i = 0; i < n; ++i) {
@@ -71,15 +80,17 @@ void smooth_noise(cv::RNG& rng, int cells_x, int cells_y, cv::Mat& full) {
 }  // namespace
 
 bool group_has_clutter(uint64_t group_seed, double probability) {
-  return Rng::stream(group_seed, 0xC0u).bernoulli(probability);
+  return Rng::stream(group_seed, kClutterChoice).bernoulli(probability);
 }
 
+// A documented numeric kernel (allowed to be long, ARCHITECTURE.md): one pass over each pixel
+// buffer in the order patterns -> outline -> textures -> stain (half resolution) -> colour.
 cv::Mat render_group_image(const std::vector<std::string>& terms, const std::string& stage,
                            uint64_t group_seed, uint64_t image_seed, double var, bool with_clutter,
                            const SynthParams& params) {
-  Rng group_rng = Rng::stream(group_seed, 0x6Eu);
-  Rng rng = Rng::stream(image_seed, 0x1Du);
-  cv::RNG cv_rng(image_seed ^ 0x5DEECE66DULL);
+  Rng group_rng = Rng::stream(group_seed, kGroupJitter);
+  Rng rng = Rng::stream(image_seed, kImageJitter);
+  cv::RNG cv_rng(derive_seed(image_seed, {kPixelNoise}));
 
   // Patterns: the group's terms (jittered per group, then per image) and clutter.
   std::vector<ActivePattern> patterns;

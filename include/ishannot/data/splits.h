@@ -21,20 +21,6 @@ std::vector<int> grouped_kfold(const std::vector<std::string>& genes,
                                const std::vector<uint8_t>& labels, int n_terms,
                                const GroupedSplitParams& params);
 
-/// A train/test split by gene: the test side is one fold of a stratified grouped k-fold with
-/// k = round(1 / test_fraction), so it inherits the stratification.
-struct TrainTestParams {
-  double test_fraction = 0.2;  ///< in (0, 0.5]
-  uint64_t seed = 1234;
-  std::string check() const;
-};
-
-/// Per item: 1 = test, 0 = train. Same inputs as grouped_kfold. Throws Error when there are
-/// fewer genes than round(1 / test_fraction).
-std::vector<uint8_t> grouped_train_test(const std::vector<std::string>& genes,
-                                        const std::vector<uint8_t>& labels, int n_terms,
-                                        const TrainTestParams& params);
-
 /// Inner folds for model selection on training items only: `items` are indices into genes/labels
 /// (e.g. the items of the outer training folds); returns a fold in [0, params.folds) for each of
 /// them, in the order of `items`. Genes are again never split; the seed is mixed so inner folds do
@@ -43,8 +29,5 @@ std::vector<int> grouped_inner_kfold(const std::vector<std::string>& genes,
                                      const std::vector<uint8_t>& labels, int n_terms,
                                      const std::vector<int>& items,
                                      const GroupedSplitParams& params);
-
-/// Indices of the items whose fold is (`in_fold` true) or is not (false) `fold`.
-std::vector<int> items_of_fold(const std::vector<int>& folds, int fold, bool in_fold = true);
 
 }  // namespace ishannot
