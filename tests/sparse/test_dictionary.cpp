@@ -12,21 +12,16 @@
 #include "ishannot/sparse/sparse_coding.h"
 #include "support/test_paths.h"
 
+#include "support/test_util.h"
+
 using namespace ishannot;
 
 namespace {
 
 Eigen::MatrixXf planted_atoms(int d, int k, std::mt19937_64& rng) {
-  std::normal_distribution<float> normal;
-  Eigen::MatrixXf D(d, k);
-  for (int j = 0; j < k; ++j) {
-    for (int i = 0; i < d; ++i) D(i, j) = normal(rng);
-    D.col(j).normalize();
-  }
-  return D;
+  return test::random_unit_columns(d, k, rng);
 }
 
-// Samples that are sparse positive combinations (1-2 atoms) of the planted atoms, unit norm.
 Eigen::MatrixXf planted_samples(const Eigen::MatrixXf& D, int n, std::mt19937_64& rng) {
   std::uniform_int_distribution<int> atom(0, static_cast<int>(D.cols()) - 1);
   std::uniform_real_distribution<float> weight(0.5f, 1.0f);

@@ -8,19 +8,15 @@
 #include "ishannot/common/error.h"
 #include "ishannot/sparse/sparse_coding.h"
 
+#include "support/test_util.h"
+
 using namespace ishannot;
 
 namespace {
 
 Eigen::MatrixXf random_dictionary(int d, int k, uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  Eigen::MatrixXf D(d, k);
-  for (int j = 0; j < k; ++j) {
-    for (int i = 0; i < d; ++i) D(i, j) = normal(rng);
-    D.col(j).normalize();
-  }
-  return D;
+  return test::random_unit_columns(d, k, rng);
 }
 
 Eigen::MatrixXf random_unit_columns(int d, int n, uint64_t seed) {

@@ -13,9 +13,24 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Dense>
+#include <random>
+
 #include "ishannot/common/error.h"
 
 namespace ishannot::test {
+
+/// A d x k matrix of unit-norm columns with Gaussian directions (random dictionaries, atoms).
+template <class Generator>
+Eigen::MatrixXf random_unit_columns(int d, int k, Generator& rng) {
+  std::normal_distribution<float> normal;
+  Eigen::MatrixXf m(d, k);
+  for (int j = 0; j < k; ++j) {
+    for (int i = 0; i < d; ++i) m(i, j) = normal(rng);
+    m.col(j).normalize();
+  }
+  return m;
+}
 
 /// what() of the ishannot::Error that `f` throws, or "" when it throws none.
 inline std::string error_text(const std::function<void()>& f) {
