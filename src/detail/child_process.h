@@ -8,9 +8,9 @@ namespace ishannot::detail {
 
 /// What a finished child left behind.
 struct ChildResult {
-  int exit_code = 0;   ///< its exit status; 128 + signal number when a signal ended it
-  std::string out;     ///< its standard output
-  std::string err;     ///< its standard error
+  int exit_code = 0;  ///< its exit status; 128 + signal number when a signal ended it
+  std::string out;    ///< its standard output
+  std::string err;    ///< its standard error
 };
 
 /// The full path of `program` found on $PATH (or `program` itself when it contains a '/' and is

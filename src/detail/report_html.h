@@ -26,8 +26,8 @@ struct PageSection {
 /// Everything the page is made of.
 struct PageParts {
   std::string title;
-  std::string meta;                 ///< a line under the title (escaped HTML)
-  std::vector<std::string> notes;   ///< plain text, shown in a box at the top
+  std::string meta;                ///< a line under the title (escaped HTML)
+  std::vector<std::string> notes;  ///< plain text, shown in a box at the top
   std::vector<PageSection> sections;
   std::vector<std::string> scripts;  ///< script texts inlined in order (vega..., page.js)
   std::string footer;                ///< escaped HTML

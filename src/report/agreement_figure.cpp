@@ -20,14 +20,15 @@ struct Vote {
 
 // (id, term) -> label and vote of one method at one layer in one stage range.
 std::map<std::pair<std::string, std::string>, Vote> votes_of(
-    const std::vector<MethodPrediction>& predictions, const MethodLayer& side,
+    const std::vector<const std::vector<MethodPrediction>*>& sources, const MethodLayer& side,
     const std::string& stage_range) {
   std::map<std::pair<std::string, std::string>, Vote> out;
-  for (const auto& p : predictions)
-    if (p.method == side.method && p.prediction.layer == side.layer &&
-        p.prediction.stage_range == stage_range)
-      out[{p.prediction.id, p.prediction.term}] = {p.prediction.label, p.prediction.vote,
-                                                   p.prediction.gene};
+  for (const auto* predictions : sources)
+    for (const auto& p : *predictions)
+      if (p.method == side.method && p.prediction.layer == side.layer &&
+          p.prediction.stage_range == stage_range)
+        out[{p.prediction.id, p.prediction.term}] = {p.prediction.label, p.prediction.vote,
+                                                     p.prediction.gene};
   return out;
 }
 
@@ -43,11 +44,16 @@ std::vector<std::pair<std::string, std::string>> legend(const AgreementMap& map)
 
 int legend_index(Agreement agreement) {
   switch (agreement) {
-    case Agreement::kFirstPositive: return 0;
-    case Agreement::kFirstNegative: return 1;
-    case Agreement::kSecondPositive: return 2;
-    case Agreement::kSecondNegative: return 3;
-    case Agreement::kSame: return 4;
+    case Agreement::kFirstPositive:
+      return 0;
+    case Agreement::kFirstNegative:
+      return 1;
+    case Agreement::kSecondPositive:
+      return 2;
+    case Agreement::kSecondNegative:
+      return 3;
+    case Agreement::kSame:
+      return 4;
   }
   return 4;
 }
@@ -62,6 +68,13 @@ Agreement agreement_of(int label, int first_vote, int second_vote) {
 }
 
 AgreementMap agreement_map(const std::vector<MethodPrediction>& predictions,
+                           const MethodLayer& first, const MethodLayer& second,
+                           const std::string& stage_range, int max_images) {
+  return agreement_map(std::vector<const std::vector<MethodPrediction>*>{&predictions}, first,
+                       second, stage_range, max_images);
+}
+
+AgreementMap agreement_map(const std::vector<const std::vector<MethodPrediction>*>& predictions,
                            const MethodLayer& first, const MethodLayer& second,
                            const std::string& stage_range, int max_images) {
   AgreementMap map;
@@ -128,7 +141,9 @@ Figure agreement_figure(const AgreementMap& map,
   }
   json cells = json::array(), thumbs = json::array();
   for (const auto& cell : map.cells)
-    cells.push_back({{"row", row_of[cell.id]}, {"id", cell.id}, {"term", cell.term},
+    cells.push_back({{"row", row_of[cell.id]},
+                     {"id", cell.id},
+                     {"term", cell.term},
                      {"label", cell.label},
                      {"agreement", entries[legend_index(cell.agreement)].first}});
   for (const auto& image : map.images) {
@@ -136,35 +151,48 @@ Figure agreement_figure(const AgreementMap& map,
     if (at != thumbnail_of.end() && !at->second.empty())
       thumbs.push_back({{"row", row_of[image.id]}, {"url", at->second}});
   }
-  const json y = {{"field", "row"}, {"type", "nominal"}, {"sort", rows}, {"title", nullptr},
+  const json y = {{"field", "row"},
+                  {"type", "nominal"},
+                  {"sort", rows},
+                  {"title", nullptr},
                   {"scale", {{"domain", rows}}}};
   const json grid = {
       {"data", {{"values", cells}}},
       {"width", {{"step", 18}}},
       {"height", {{"step", 18}}},
       {"encoding",
-       {{"x", {{"field", "term"}, {"type", "nominal"}, {"sort", map.terms}, {"title", nullptr},
-               {"axis", {{"orient", "top"}, {"labelAngle", -40}, {"labelLimit", 200}}}}},
+       {{"x",
+         {{"field", "term"},
+          {"type", "nominal"},
+          {"sort", map.terms},
+          {"title", nullptr},
+          {"axis", {{"orient", "top"}, {"labelAngle", -40}, {"labelLimit", 200}}}}},
         {"y", y}}},
       {"layer",
        {{{"mark", {{"type", "rect"}, {"stroke", "#c8ccd4"}, {"strokeWidth", 0.5}}},
          {"encoding",
-          {{"color", {{"field", "agreement"}, {"type", "nominal"}, {"title", "agreement"},
-                      {"scale", {{"domain", domain}, {"range", range}}},
-                      {"legend", {{"orient", "bottom"}, {"columns", 1}, {"symbolStrokeColor", "#888"},
-                                  {"symbolType", "square"}}}}},
+          {{"color",
+            {{"field", "agreement"},
+             {"type", "nominal"},
+             {"title", "agreement"},
+             {"scale", {{"domain", domain}, {"range", range}}},
+             {"legend",
+              {{"orient", "bottom"},
+               {"columns", 1},
+               {"symbolStrokeColor", "#888"},
+               {"symbolType", "square"}}}}},
            {"tooltip",
             {detail::tooltip_field("id", "image"), detail::tooltip_field("term", "term"),
              detail::tooltip_field("label", "annotated"),
              detail::tooltip_field("agreement", "agreement")}}}}},
         {{"transform", {{{"filter", "datum.label == 1"}}}},
          {"mark", {{"type", "point"}, {"filled", true}, {"size", 9}, {"color", "#222"}}}}}}};
-  json spec = {{"title", detail::spec_title(
-                             "Figure 7: " + map.first.name() + " vs " + map.second.name() + ", " +
-                                 map.stage_range,
-                             "the " + std::to_string(map.images.size()) +
-                                 " images with the most terms; dot = annotated term")},
-               {"config", detail::spec_config()}};
+  json spec = {
+      {"title", detail::spec_title("Figure 7: " + map.first.name() + " vs " + map.second.name() +
+                                       ", " + map.stage_range,
+                                   "the " + std::to_string(map.images.size()) +
+                                       " images with the most terms; dot = annotated term")},
+      {"config", detail::spec_config()}};
   if (thumbs.empty()) {
     spec.update(grid);
   } else {
@@ -174,8 +202,12 @@ Figure agreement_figure(const AgreementMap& map,
         {"height", {{"step", 18}}},
         {"mark", {{"type", "image"}, {"width", 45}, {"height", 17}, {"aria", false}}},
         {"encoding",
-         {{"y", {{"field", "row"}, {"type", "nominal"}, {"sort", rows}, {"axis", nullptr},
-                 {"scale", {{"domain", rows}}}}},
+         {{"y",
+           {{"field", "row"},
+            {"type", "nominal"},
+            {"sort", rows},
+            {"axis", nullptr},
+            {"scale", {{"domain", rows}}}}},
           {"url", {{"field", "url"}, {"type", "nominal"}}}}}};
     spec["hconcat"] = {column, grid};
     spec["spacing"] = 2;

@@ -23,8 +23,9 @@ std::string card_html(const std::vector<const AnnotationRow*>& rows,
                       Thumbnails& thumbnails, Thumbnails& heat_thumbnails, int terms) {
   const AnnotationRow& first = *rows.front();
   std::vector<const AnnotationRow*> best = rows;
-  std::stable_sort(best.begin(), best.end(),
-                   [](const AnnotationRow* a, const AnnotationRow* b) { return a->score > b->score; });
+  std::stable_sort(best.begin(), best.end(), [](const AnnotationRow* a, const AnnotationRow* b) {
+    return a->score > b->score;
+  });
   if (static_cast<int>(best.size()) > terms) best.resize(terms);
   std::ostringstream html;
   html << "<div class=\"card\" data-image=\"" << html_escape(first.image) << "\">";
@@ -39,8 +40,8 @@ std::string card_html(const std::vector<const AnnotationRow*>& rows,
     html << "<tr><td>" << (r->label ? "<b>" : "") << html_escape(r->term)
          << (r->label ? "</b>" : "") << "</td><td class=\"num\">" << fixed3(r->score)
          << "</td><td><div class=\"bar\" title=\"" << r->votes << " of " << r->members
-         << " members vote positive\"><span style=\"width:"
-         << std::clamp(r->score, 0.0, 1.0) * 100 << "%\"></span></div></td></tr>";
+         << " members vote positive\"><span style=\"width:" << std::clamp(r->score, 0.0, 1.0) * 100
+         << "%\"></span></div></td></tr>";
   html << "</table>";
   std::ostringstream heat;
   for (const AnnotationRow* r : best) {
@@ -84,10 +85,12 @@ std::string gallery_html(const AnnotationRun& run, Thumbnails& thumbnails, int i
   html << "<p class=\"caption\">Each image with its " << terms
        << " best-scored terms (score = mean probability of the ensemble's members; bold = "
           "labelled, i.e. a majority of members vote for it)"
-       << (run.heatmaps.empty() ? "." : " and the heat maps of those terms (evidence overlaid on "
-                                        "the image).")
+       << (run.heatmaps.empty() ? "."
+                                : " and the heat maps of those terms (evidence overlaid on "
+                                  "the image).")
        << "</p>\n<div class=\"gallery\">\n";
-  for (const auto& rows : ordered) html << card_html(rows, maps, thumbnails, heat_thumbnails, terms);
+  for (const auto& rows : ordered)
+    html << card_html(rows, maps, thumbnails, heat_thumbnails, terms);
   html << "</div>\n";
   if (const int missing = thumbnails.failures() - failed_before; missing > 0)
     notes.push_back(run.dir + ": " + std::to_string(missing) +
@@ -97,8 +100,9 @@ std::string gallery_html(const AnnotationRun& run, Thumbnails& thumbnails, int i
     notes.push_back(run.dir + ": " + std::to_string(heat_thumbnails.failures()) +
                     " heat maps listed in heatmaps/index.tsv could not be read");
   if (run.heatmaps.empty())
-    notes.push_back(run.dir + ": no heat maps (heatmaps/index.tsv absent or empty: the features "
-                              "have no spatial map)");
+    notes.push_back(run.dir +
+                    ": no heat maps (heatmaps/index.tsv absent or empty: the features "
+                    "have no spatial map)");
   return html.str();
 }
 

@@ -70,7 +70,8 @@ ChildResult run_child(const std::vector<std::string>& argv) {
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv.at(0).c_str(), &actions, nullptr, args.data(), environ);
+  const int spawned =
+      posix_spawn(&pid, argv.at(0).c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) throw Error(argv[0] + ": cannot start: " + std::strerror(spawned));
   int status = 0;

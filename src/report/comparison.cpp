@@ -55,8 +55,8 @@ void rename_clashes(std::vector<EvaluationRun>& runs, std::vector<std::string>& 
       for (int i = 2; names.count(renamed); ++i)
         renamed = method + " (" + folder + " " + std::to_string(i) + ")";
       rename_method(run, method, renamed);
-      notes.push_back(run.dir + " repeats results of method " + method + " from an earlier run: shown as '" +
-                      renamed + "'");
+      notes.push_back(run.dir + " repeats results of method " + method +
+                      " from an earlier run: shown as '" + renamed + "'");
     }
     for (const auto& m : run.metrics) {
       claimed.insert({m.method, m.layer, m.stage_range});
@@ -125,8 +125,10 @@ void note_mismatches(Comparison& c) {
       for (const auto& term : c.terms_of(method, c.layer_shown(method, stage), stage))
         if (!std::binary_search(shared.begin(), shared.end(), term)) own.push_back(term);
       if (!own.empty())
-        c.notes.push_back(stage + ": " + method + " has terms the other methods lack (not in "
-                          "Figures 5-7): " + join(own, "; "));
+        c.notes.push_back(stage + ": " + method +
+                          " has terms the other methods lack (not in "
+                          "Figures 5-7): " +
+                          join(own, "; "));
     }
   }
 }
@@ -207,7 +209,8 @@ Comparison compare_runs(std::vector<EvaluationRun>& runs, const ComparisonParams
   c.terms = term_results(all);
   choose_layers(c, params);
   for (const auto& [method, layer] : params.layers)
-    c.notes.push_back(method + ": layer " + layer + " shown (--layer), not the best one");
+    c.notes.push_back(method + ": layer " + layer +
+                      " shown (--layer) in Table 2 and Figures 5-7, whatever its AUC");
   note_mismatches(c);
   return c;
 }

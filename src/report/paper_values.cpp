@@ -34,7 +34,7 @@ const std::vector<PaperValue>& paper_table2() {
 }
 
 const char* paper_citation() {
-  return "Zhang et al., KDD 2015, Table 2";
+  return "Zhang et al., KDD 2015";
 }
 
 }  // namespace ishannot

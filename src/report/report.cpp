@@ -29,23 +29,25 @@ std::string figures_html(const std::vector<Figure>& figures, const std::string& 
   return html;
 }
 
-std::vector<detail::PageSection> evaluation_sections(const std::vector<Figure>& figures,
-                                                     const Comparison& c,
-                                                     const std::map<std::string, std::string>& svgs) {
+std::vector<detail::PageSection> evaluation_sections(
+    const std::vector<Figure>& figures, const Comparison& c,
+    const std::map<std::string, std::string>& svgs) {
   std::vector<detail::PageSection> sections;
   sections.push_back(
       {"table2", "Table 2",
        "<p class=\"caption\">Mean ± std over terms of the per-term means over the outer folds, "
-       "each method at its shown layer (small print). <b>paper</b>: the values published by "
+       "each method at its shown layer (first rows). <b>paper</b>: the values published by "
        "Zhang et al. (KDD 2015, Table 2), not computed here.</p>\n" +
            detail::table2_html(c) + figures_html(figures, "table2", svgs)});
-  const std::pair<const char*, const char*> parts[] = {
-      {"figure3-4", "Figures 3/4: layers"}, {"figure5", "Figure 5: methods"},
-      {"figure6", "Figure 6: terms"},       {"figure7", "Figure 7: agreement"},
-      {"roc-", "ROC curves"}};
+  const std::pair<const char*, const char*> parts[] = {{"figure3-4", "Figures 3/4: layers"},
+                                                       {"figure5", "Figure 5: methods"},
+                                                       {"figure6", "Figure 6: terms"},
+                                                       {"figure7", "Figure 7: agreement"},
+                                                       {"roc-", "ROC curves"}};
   for (const auto& [prefix, title] : parts) {
     const std::string html = figures_html(figures, prefix, svgs);
-    if (!html.empty()) sections.push_back({std::string(prefix) == "roc-" ? "roc" : prefix, title, html});
+    if (!html.empty())
+      sections.push_back({std::string(prefix) == "roc-" ? "roc" : prefix, title, html});
   }
   return sections;
 }
@@ -72,15 +74,16 @@ detail::PageSection runs_section(const detail::ReportRuns& runs) {
   std::string html;
   auto add = [&](const std::string& dir, const std::string& kind, const nlohmann::json& run,
                  const TextTable& skipped) {
-    html += "<details><summary>" + html_escape(dir) + " (" + kind + ")</summary>\n<h3>run.json</h3>\n" +
-            detail::provenance_table_html(run) + "<h3>skipped</h3>\n" +
-            detail::skipped_html(skipped) + "</details>\n";
+    html += "<details><summary>" + html_escape(dir) + " (" + kind +
+            ")</summary>\n<h3>run.json</h3>\n" + detail::provenance_table_html(run) +
+            "<h3>skipped</h3>\n" + detail::skipped_html(skipped) + "</details>\n";
   };
   for (const auto& r : runs.evaluations) add(r.dir, "evaluate", r.run, r.skipped);
   for (const auto& r : runs.annotations) add(r.dir, "annotate", r.run, r.skipped);
   return {"runs", "Runs: provenance and skips",
           "<p class=\"caption\">Each run's run.json (command, dataset, features, versions, "
-          "configuration, timings) and what it skipped and why.</p>\n" + html};
+          "configuration, timings) and what it skipped and why.</p>\n" +
+              html};
 }
 
 // Specs to OUT/figures/ID.vl.json, SVGs rendered next to them; stale figure files removed.
@@ -143,12 +146,12 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
   detail::ReportRuns runs = detail::read_report_runs(run_dirs, result.notes, reporter);
   Comparison comparison;
   std::vector<Figure> figures;
-  Thumbnails thumbnails(96, 40);
+  Thumbnails thumbnails(64, 26);  // Figure 7 draws them 45 x 17
   if (!runs.evaluations.empty()) {
     comparison = compare_runs(runs.evaluations, params.comparison);
     result.notes.insert(result.notes.begin(), comparison.notes.begin(), comparison.notes.end());
-    figures = detail::evaluation_figures(runs.evaluations, comparison, params, thumbnails,
-                                         result.notes);
+    figures =
+        detail::evaluation_figures(runs.evaluations, comparison, params, thumbnails, result.notes);
   }
   for (size_t i = 0; i < runs.annotations.size(); ++i)
     if (auto f = groups_figure(runs.annotations[i], "groups-" + std::to_string(i + 1)))
@@ -161,8 +164,7 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
   detail::PageParts page;
   page.title = params.title;
   page.meta = meta_line(params, runs, runtime, created);
-  if (!runs.evaluations.empty())
-    page.sections = evaluation_sections(figures, comparison, svgs);
+  if (!runs.evaluations.empty()) page.sections = evaluation_sections(figures, comparison, svgs);
   for (auto& s : annotation_sections(runs.annotations, figures, svgs, params, result.notes))
     page.sections.push_back(std::move(s));
   page.sections.push_back(runs_section(runs));
@@ -170,13 +172,14 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
   for (const char* name : {"vega", "vega-lite", "vega-embed"})
     page.scripts.push_back(read_text_file(runtime.bundle(name)));
   page.scripts.push_back(detail::assets::page_js);
-  page.footer = "Self-contained: opens offline, makes no network request. Vega, Vega-Lite and "
-                "Vega-Embed (BSD-3-Clause, © University of Washington Interactive Data Lab) are "
-                "inlined for the interactive figures.";
+  page.footer =
+      "Self-contained: opens offline, makes no network request. Vega, Vega-Lite and "
+      "Vega-Embed (BSD-3-Clause, © University of Washington Interactive Data Lab) are "
+      "inlined for the interactive figures.";
 
   nlohmann::json provenance = {{"format", "ishannot-report"}, {"format_version", 1},
-                               {"created_utc", created}, {"runs", runs.read},
-                               {"vega", runtime.versions}, {"notes", result.notes},
+                               {"created_utc", created},      {"runs", runs.read},
+                               {"vega", runtime.versions},    {"notes", result.notes},
                                {"warnings", result.warnings}};
   for (const auto& [key, value] : params.provenance) provenance["provenance"][key] = value;
   for (const auto& f : figures) provenance["figures"].push_back(f.id);

@@ -29,7 +29,8 @@ void flatten(const nlohmann::json& value, const std::string& prefix,
   if (value.is_array() && std::all_of(value.begin(), value.end(),
                                       [](const nlohmann::json& v) { return v.is_primitive(); })) {
     std::string joined;
-    for (const auto& v : value) joined += (joined.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+    for (const auto& v : value)
+      joined += (joined.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
     out.emplace_back(prefix, joined);
     return;
   }
@@ -42,7 +43,8 @@ std::string script_text(const std::string& script) {
   std::string out = script;
   for (size_t at = 0; (at = out.find("</", at)) != std::string::npos; at += 3) {
     std::string tag = out.substr(at + 2, 6);
-    std::transform(tag.begin(), tag.end(), tag.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(tag.begin(), tag.end(), tag.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (tag == "script") out.replace(at, 2, "<\\/");
   }
   return out;
@@ -55,12 +57,23 @@ std::string html_escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -103,18 +116,19 @@ std::string page_html(const PageParts& parts) {
     html << "</ul>\n</section>\n";
   }
   for (const auto& section : parts.sections)
-    html << "<section id=\"" << html_escape(section.id) << "\">\n<h2>"
-         << html_escape(section.title) << "</h2>\n"
+    html << "<section id=\"" << html_escape(section.id) << "\">\n<h2>" << html_escape(section.title)
+         << "</h2>\n"
          << section.html << "</section>\n";
   html << "</main>\n<footer>" << parts.footer << "</footer>\n";
-  for (const auto& script : parts.scripts) html << "<script>" << script_text(script) << "</script>\n";
+  for (const auto& script : parts.scripts)
+    html << "<script>" << script_text(script) << "</script>\n";
   html << "</body>\n</html>\n";
   return html.str();
 }
 
 std::string figure_html(const Figure& figure, const std::string& svg) {
   std::ostringstream html;
-  html << "<figure id=\"" << html_escape(figure.id) << "\" data-figure=\""
+  html << "<figure id=\"figure-" << html_escape(figure.id) << "\" data-figure=\""
        << html_escape(figure.id) << "\">\n<div class=\"static\">" << svg
        << "</div>\n<div class=\"interactive\"></div>\n"
        << "<script type=\"application/json\" class=\"vega-spec\">" << script_json(figure.spec)
@@ -129,33 +143,37 @@ std::string table2_html(const Comparison& c) {
   std::map<std::tuple<std::string, std::string, std::string>, double> paper;
   for (const auto& p : paper_table2()) paper[{p.metric, p.method, p.stage_range}] = p.mean;
   std::ostringstream html;
-  html << "<table class=\"table2\">\n<tr><th rowspan=\"2\">measure</th><th rowspan=\"2\">method</th>";
+  html << "<div class=\"wide\"><table class=\"table2\">\n<tr><th rowspan=\"2\">measure</th>"
+          "<th rowspan=\"2\">method</th>";
   for (const auto& stage : c.stage_ranges)
     html << "<th colspan=\"2\">" << html_escape(stage) << "</th>";
   html << "</tr>\n<tr>";
   for (size_t i = 0; i < c.stage_ranges.size(); ++i)
     html << "<th>ours</th><th class=\"paper\">paper</th>";
   html << "</tr>\n";
+  for (const auto& method : c.methods) {  // the layer each cell of ours comes from
+    html << "<tr class=\"small\"><td>layer shown</td><td>" << html_escape(method) << "</td>";
+    for (const auto& stage : c.stage_ranges)
+      html << "<td colspan=\"2\">" << html_escape(c.layer_shown(method, stage)) << "</td>";
+    html << "</tr>\n";
+  }
   for (const std::string metric : {"auc", "accuracy", "sensitivity", "specificity"})
     for (const auto& method : c.methods) {
-      html << "<tr><td>" << (metric == "auc" ? "AUC" : metric) << "</td><td>"
-           << html_escape(method) << "</td>";
+      html << "<tr><td>" << (metric == "auc" ? "AUC" : metric) << "</td><td>" << html_escape(method)
+           << "</td>";
       for (const auto& stage : c.stage_ranges) {
         const std::string layer = c.layer_shown(method, stage);
         const SummaryRow* s = layer.empty() ? nullptr : c.find(method, layer, stage, metric);
-        if (s)
-          html << "<td class=\"num\">" << fixed4(s->over_terms.mean) << " ± "
-               << fixed4(s->over_terms.std) << " <span class=\"small\">" << html_escape(layer)
-               << "</span></td>";
-        else
-          html << "<td class=\"num\">–</td>";
+        html << "<td class=\"num\">"
+             << (s ? fixed4(s->over_terms.mean) + " ± " + fixed4(s->over_terms.std) : "–")
+             << "</td>";
         const auto p = paper.find({metric, method, stage});
         html << "<td class=\"num paper\">" << (p == paper.end() ? "–" : fixed4(p->second))
              << "</td>";
       }
       html << "</tr>\n";
     }
-  html << "</table>\n";
+  html << "</table></div>\n";
   return html.str();
 }
 

@@ -21,13 +21,14 @@ namespace fs = std::filesystem;
 namespace detail {
 
 ReportRuns read_report_runs(const std::vector<std::string>& dirs, std::vector<std::string>& notes,
-               const Reporter& reporter) {
+                            const Reporter& reporter) {
   ReportRuns runs;
   for (const auto& dir : dirs) {
     const RunKind kind = run_kind(dir);
     if (kind == RunKind::kEvaluation) {
       auto run = read_evaluation_run(dir);
-      runs.read.push_back({{"dir", dir}, {"kind", "evaluate"}, {"metric_rows", run.metrics.size()}});
+      runs.read.push_back(
+          {{"dir", dir}, {"kind", "evaluate"}, {"metric_rows", run.metrics.size()}});
       if (run.metrics.empty())
         notes.push_back(dir + ": an empty evaluate run (metrics.tsv has no rows; " +
                         std::to_string(run.skipped.rows.size()) +
@@ -45,8 +46,9 @@ ReportRuns read_report_runs(const std::vector<std::string>& dirs, std::vector<st
     reporter.info("report: read " + dir);
   }
   if (runs.evaluations.empty() && runs.annotations.empty())
-    throw Error("nothing to report: " + std::string(dirs.size() == 1 ? "the run is" : "every run is") +
-                " empty (" + notes.front() + ")");
+    throw Error(
+        "nothing to report: " + std::string(dirs.size() == 1 ? "the run is" : "every run is") +
+        " empty (" + notes.front() + ")");
   return runs;
 }
 
@@ -93,9 +95,8 @@ std::vector<Figure> agreement_figures(const std::vector<EvaluationRun>& runs, co
                                       const ReportParams& params,
                                       const std::map<std::string, std::string>& image_paths,
                                       Thumbnails& thumbnails, std::vector<std::string>& notes) {
-  std::vector<MethodPrediction> predictions;
-  for (const auto& run : runs)
-    predictions.insert(predictions.end(), run.predictions.begin(), run.predictions.end());
+  std::vector<const std::vector<MethodPrediction>*> predictions;
+  for (const auto& run : runs) predictions.push_back(&run.predictions);
   std::vector<Figure> figures;
   for (const auto& stage : c.stage_ranges) {
     std::optional<std::pair<MethodLayer, MethodLayer>> sides;
@@ -105,18 +106,19 @@ std::vector<Figure> agreement_figures(const std::vector<EvaluationRun>& runs, co
     else
       sides = default_agreement_pair(c, stage);
     if (!sides || sides->first.layer.empty() || sides->second.layer.empty()) {
-      notes.push_back("Figure 7, " + stage + ": needs two methods (or two layers) with results there");
+      notes.push_back("Figure 7, " + stage +
+                      ": needs two methods (or two layers) with results there");
       continue;
     }
-    const AgreementMap map = agreement_map(predictions, sides->first, sides->second, stage,
-                                           params.agreement_images);
+    const AgreementMap map =
+        agreement_map(predictions, sides->first, sides->second, stage, params.agreement_images);
     if (map.images_with_other_truth > 0)
-      notes.push_back("Figure 7, " + stage + ": " + std::to_string(map.images_with_other_truth) +
-                      " images have another annotation in the two runs (other datasets?): left out");
+      notes.push_back(
+          "Figure 7, " + stage + ": " + std::to_string(map.images_with_other_truth) +
+          " images have another annotation in the two runs (other datasets?): left out");
     if (map.images.empty() || map.terms.empty()) {
-      notes.push_back("Figure 7, " + stage + ": no image predicted by both " +
-                      sides->first.name() + " and " + sides->second.name() +
-                      " (predictions.tsv missing or disjoint)");
+      notes.push_back("Figure 7, " + stage + ": no image predicted by both " + sides->first.name() +
+                      " and " + sides->second.name() + " (predictions.tsv missing or disjoint)");
       continue;
     }
     std::map<std::string, std::string> thumbs;
@@ -143,8 +145,8 @@ std::vector<Figure> evaluation_figures(const std::vector<EvaluationRun>& runs, c
   figures.push_back(terms_figure(c));
   const auto paths = evaluation_image_paths(runs, params, notes);
   for (auto& f : agreement_figures(runs, c, params, paths, thumbnails, notes)) figures.push_back(f);
-  std::vector<RocRow> roc;
-  for (const auto& run : runs) roc.insert(roc.end(), run.roc.begin(), run.roc.end());
+  std::vector<const std::vector<RocRow>*> roc;
+  for (const auto& run : runs) roc.push_back(&run.roc);
   for (const auto& stage : c.stage_ranges) {
     if (auto f = roc_figure(c, roc, stage))
       figures.push_back(*f);

@@ -26,24 +26,30 @@ std::vector<RocRow> thin_roc(const std::vector<RocRow>& curve, double step) {
   std::vector<RocRow> kept;
   for (size_t i = 0; i < curve.size(); ++i) {
     const bool ends = i == 0 || i + 1 == curve.size();
-    if (ends || std::abs(curve[i].fpr - kept.back().fpr) +
-                        std::abs(curve[i].tpr - kept.back().tpr) >=
-                    step)
+    if (ends ||
+        std::abs(curve[i].fpr - kept.back().fpr) + std::abs(curve[i].tpr - kept.back().tpr) >= step)
       kept.push_back(curve[i]);
   }
   return kept;
 }
 
-std::optional<Figure> roc_figure(const Comparison& c, const std::vector<RocRow>& roc,
+std::optional<Figure> roc_figure(const Comparison& c,
+                                 const std::vector<const std::vector<RocRow>*>& sources,
                                  const std::string& stage_range) {
   const auto terms = c.shared_terms(stage_range);
   const auto methods = c.methods_in(stage_range);
   // Curves in file order (roc.tsv lists each curve's points from (0, 0)).
   std::map<std::pair<std::string, std::string>, std::vector<RocRow>> curves;
-  for (const auto& r : roc)
-    if (r.stage_range == stage_range && r.layer == c.layer_shown(r.method, stage_range) &&
-        std::binary_search(terms.begin(), terms.end(), r.term))
-      curves[{r.method, r.term}].push_back(r);
+  std::map<std::string, std::string> shown;  // method -> layer shown here
+  for (const auto& method : methods) shown[method] = c.layer_shown(method, stage_range);
+  for (const auto* roc : sources)
+    for (const auto& r : *roc) {
+      if (r.stage_range != stage_range) continue;
+      const auto layer = shown.find(r.method);
+      if (layer != shown.end() && r.layer == layer->second &&
+          std::binary_search(terms.begin(), terms.end(), r.term))
+        curves[{r.method, r.term}].push_back(r);
+    }
   if (curves.empty()) return std::nullopt;
   json rows = json::array();
   for (const auto& term : terms) {
@@ -55,10 +61,15 @@ std::optional<Figure> roc_figure(const Comparison& c, const std::vector<RocRow>&
       const double auc = curve_area(at->second);
       int order = 0;
       for (const auto& p : thin_roc(at->second, 1.0 / 200))
-        rows.push_back({{"term", term}, {"method", method}, {"layer", p.layer},
-                        {"fpr", p.fpr}, {"tpr", p.tpr}, {"order", order++},
-                        {"pooled_auc", auc},
-                        {"threshold", std::isinf(p.threshold) ? json(nullptr) : json(p.threshold)}});
+        rows.push_back(
+            {{"term", term},
+             {"method", method},
+             {"layer", p.layer},
+             {"fpr", p.fpr},
+             {"tpr", p.tpr},
+             {"order", order++},
+             {"pooled_auc", auc},
+             {"threshold", std::isinf(p.threshold) ? json(nullptr) : json(p.threshold)}});
     }
   }
   std::vector<std::string> names = methods;
@@ -69,18 +80,28 @@ std::optional<Figure> roc_figure(const Comparison& c, const std::vector<RocRow>&
       {"title", detail::spec_title("ROC curves, " + stage_range,
                                    "pooled out-of-fold predictions; one panel per term")},
       {"data", {{"values", rows}}},
-      {"facet", {{"field", "term"}, {"type", "nominal"}, {"title", nullptr}, {"sort", terms},
-                 {"header", {{"labelLimit", 180}}}}},
+      {"facet",
+       {{"field", "term"},
+        {"type", "nominal"},
+        {"title", nullptr},
+        {"sort", terms},
+        {"header", {{"labelLimit", 180}}}}},
       {"columns", 5},
       {"spec",
        {{"width", 150},
         {"height", 150},
         {"mark", {{"type", "line"}, {"strokeWidth", 1.5}, {"interpolate", "linear"}}},
         {"encoding",
-         {{"x", {{"field", "fpr"}, {"type", "quantitative"}, {"title", "false positive rate"},
-                 {"scale", {{"domain", {0, 1}}}}}},
-          {"y", {{"field", "tpr"}, {"type", "quantitative"}, {"title", "true positive rate"},
-                 {"scale", {{"domain", {0, 1}}}}}},
+         {{"x",
+           {{"field", "fpr"},
+            {"type", "quantitative"},
+            {"title", "false positive rate"},
+            {"scale", {{"domain", {0, 1}}}}}},
+          {"y",
+           {{"field", "tpr"},
+            {"type", "quantitative"},
+            {"title", "true positive rate"},
+            {"scale", {{"domain", {0, 1}}}}}},
           {"order", {{"field", "order"}, {"type", "quantitative"}}},
           {"color", colour},
           {"strokeDash",
@@ -90,7 +111,8 @@ std::optional<Figure> roc_figure(const Comparison& c, const std::vector<RocRow>&
            {detail::tooltip_field("method", "method"), detail::tooltip_field("layer", "layer"),
             detail::tooltip_field("pooled_auc", "pooled AUC", true),
             detail::tooltip_field("threshold", "threshold", true),
-            detail::tooltip_field("fpr", "fpr", true), detail::tooltip_field("tpr", "tpr", true)}}}}}},
+            detail::tooltip_field("fpr", "fpr", true),
+            detail::tooltip_field("tpr", "tpr", true)}}}}}},
       {"config", detail::spec_config()}};
   return Figure{"roc-" + stage_range, "ROC curves, " + stage_range,
                 "Pooled out-of-fold ROC curve of every term of stage range " + stage_range +

@@ -37,56 +37,58 @@ std::string stage_name(const std::string& text) {
 
 TextTable read_text_table(const std::string& path) {
   if (!is_file(path)) return {};
-  auto table = detail::read_tsv_table(path);
-  return {std::move(table.header), std::move(table.rows)};
+  detail::TsvReader t(path);
+  TextTable table{t.header(), {}};
+  while (t.next()) table.rows.push_back(t.cells());
+  return table;
 }
 
 std::vector<MetricRow> read_metrics(const std::string& path) {
-  const auto t = detail::read_tsv_table(path);
+  detail::TsvReader t(path);
   const int method = t.require("method"), layer = t.require("layer"),
             stage = t.require("stage_range"), term = t.require("term"), fold = t.require("fold"),
             metric = t.require("metric"), value = t.require("value");
   std::vector<MetricRow> rows;
-  for (size_t r = 0; r < t.rows.size(); ++r)
-    rows.push_back({t.rows[r][method], t.rows[r][layer], stage_name(t.rows[r][stage]),
-                    t.rows[r][term], t.integer(r, fold), t.rows[r][metric], t.number(r, value)});
+  while (t.next())
+    rows.push_back({t.text(method), t.text(layer), stage_name(t.text(stage)), t.text(term),
+                    t.integer(fold), t.text(metric), t.number(value)});
   return rows;
 }
 
 std::vector<MethodPrediction> read_predictions(const std::string& path) {
   if (!is_file(path)) return {};
-  const auto t = detail::read_tsv_table(path);
+  detail::TsvReader t(path);
   const int method = t.require("method"), layer = t.require("layer"),
             stage = t.require("stage_range"), term = t.require("term"), fold = t.require("fold"),
             id = t.require("id"), gene = t.require("gene"), label = t.require("label"),
             score = t.require("score"), vote = t.require("vote");
   std::vector<MethodPrediction> rows;
-  for (size_t r = 0; r < t.rows.size(); ++r) {
+  while (t.next()) {
     PredictionRow p;
-    p.id = t.rows[r][id];
-    p.gene = t.rows[r][gene];
-    p.stage_range = stage_name(t.rows[r][stage]);
-    p.layer = t.rows[r][layer];
-    p.term = t.rows[r][term];
-    p.fold = t.integer(r, fold);
-    p.label = t.integer(r, label);
-    p.score = t.number(r, score);
-    p.vote = t.integer(r, vote);
-    rows.push_back({t.rows[r][method], std::move(p)});
+    p.id = t.text(id);
+    p.gene = t.text(gene);
+    p.stage_range = stage_name(t.text(stage));
+    p.layer = t.text(layer);
+    p.term = t.text(term);
+    p.fold = t.integer(fold);
+    p.label = t.integer(label);
+    p.score = t.number(score);
+    p.vote = t.integer(vote);
+    rows.push_back({t.text(method), std::move(p)});
   }
   return rows;
 }
 
 std::vector<RocRow> read_roc(const std::string& path) {
   if (!is_file(path)) return {};
-  const auto t = detail::read_tsv_table(path);
+  detail::TsvReader t(path);
   const int method = t.require("method"), layer = t.require("layer"),
             stage = t.require("stage_range"), term = t.require("term"),
             threshold = t.require("threshold"), fpr = t.require("fpr"), tpr = t.require("tpr");
   std::vector<RocRow> rows;
-  for (size_t r = 0; r < t.rows.size(); ++r)
-    rows.push_back({t.rows[r][method], t.rows[r][layer], stage_name(t.rows[r][stage]),
-                    t.rows[r][term], t.number(r, threshold), t.number(r, fpr), t.number(r, tpr)});
+  while (t.next())
+    rows.push_back({t.text(method), t.text(layer), stage_name(t.text(stage)), t.text(term),
+                    t.number(threshold), t.number(fpr), t.number(tpr)});
   return rows;
 }
 
@@ -102,8 +104,9 @@ std::string resolve_path(const std::string& path, const std::string& base) {
 RunKind run_kind(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw file_error(dir, fs::exists(dir, ec) ? "not a folder (give an evaluate or annotate output folder)"
-                                              : "no such folder");
+    throw file_error(dir, fs::exists(dir, ec)
+                              ? "not a folder (give an evaluate or annotate output folder)"
+                              : "no such folder");
   const bool run = is_file(dir + "/run.json");
   if (run && is_file(dir + "/metrics.tsv")) return RunKind::kEvaluation;
   if (run && is_file(dir + "/annotations.tsv")) return RunKind::kAnnotation;
@@ -135,35 +138,35 @@ AnnotationRun read_annotation_run(const std::string& dir) {
   AnnotationRun run;
   run.dir = dir;
   run.run = read_run_json(dir);
-  const auto t = detail::read_tsv_table(dir + "/annotations.tsv");
+  detail::TsvReader t(dir + "/annotations.tsv");
   const int image = t.require("image"), path = t.require("path"), gene = t.require("gene"),
             stage = t.require("stage_range"), term = t.require("term"), score = t.require("score"),
             votes = t.require("votes"), members = t.require("members"), label = t.require("label");
-  for (size_t r = 0; r < t.rows.size(); ++r)
-    run.annotations.push_back({t.rows[r][image], resolve_path(t.rows[r][path], dir),
-                               t.rows[r][gene], stage_name(t.rows[r][stage]), t.rows[r][term],
-                               t.number(r, score), t.integer(r, votes), t.integer(r, members),
-                               t.integer(r, label)});
+  while (t.next())
+    run.annotations.push_back({t.text(image), resolve_path(t.text(path), dir), t.text(gene),
+                               stage_name(t.text(stage)), t.text(term), t.number(score),
+                               t.integer(votes), t.integer(members), t.integer(label)});
   if (is_file(dir + "/groups.tsv")) {
-    const auto g = detail::read_tsv_table(dir + "/groups.tsv");
+    detail::TsvReader g(dir + "/groups.tsv");
     const int gene_c = g.require("gene"), stage_c = g.require("stage_range"),
               term_c = g.require("term"), score_c = g.require("score"),
               label_c = g.require("label"), images_c = g.require("images"),
               rule_c = g.column("rule");
-    for (size_t r = 0; r < g.rows.size(); ++r)
-      run.groups.push_back({g.rows[r][gene_c], stage_name(g.rows[r][stage_c]), g.rows[r][term_c],
-                            g.number(r, score_c), g.integer(r, label_c), g.integer(r, images_c),
-                            g.text(r, rule_c)});
+    while (g.next())
+      run.groups.push_back({g.text(gene_c), stage_name(g.text(stage_c)), g.text(term_c),
+                            g.number(score_c), g.integer(label_c), g.integer(images_c),
+                            g.text(rule_c)});
   }
   const std::string index = dir + "/heatmaps/index.tsv";
-  if (is_file(index) && !read_text_file(index).empty()) {
-    const auto h = detail::read_tsv_table(index);
+  if (is_file(index) &&  // "absent or empty" both mean: no heat maps
+      read_text_file(index).find_first_not_of(" \t\r\n") != std::string::npos) {
+    detail::TsvReader h(index);
     const int image_c = h.require("image"), stage_c = h.require("stage_range"),
               term_c = h.require("term"), score_c = h.require("score"), file_c = h.require("file");
-    for (size_t r = 0; r < h.rows.size(); ++r)
-      run.heatmaps.push_back({h.rows[r][image_c], stage_name(h.rows[r][stage_c]),
-                              h.rows[r][term_c], h.number(r, score_c),
-                              (fs::path(dir) / "heatmaps" / h.rows[r][file_c]).string()});
+    while (h.next())
+      run.heatmaps.push_back({h.text(image_c), stage_name(h.text(stage_c)), h.text(term_c),
+                              h.number(score_c),
+                              (fs::path(dir) / "heatmaps" / h.text(file_c)).string()});
   }
   run.skipped = read_text_table(dir + "/skipped.tsv");
   return run;

@@ -10,12 +10,11 @@ namespace ishannot {
 
 namespace {
 
-using nlohmann::json;
 using detail::tooltip_field;
+using nlohmann::json;
 
 const std::vector<std::string>& reported_metrics() {
-  static const std::vector<std::string> metrics = {"auc", "accuracy", "sensitivity",
-                                                   "specificity"};
+  static const std::vector<std::string> metrics = {"auc", "accuracy", "sensitivity", "specificity"};
   return metrics;
 }
 
@@ -35,8 +34,8 @@ json bar_layers(const std::string& x, const json& x_sort, const std::string& fie
             {"type", "quantitative"},
             {"title", y_title},
             {"scale", {{"domain", {floor, 1.0}}}}};
-  json x_enc = {{"field", x}, {"type", "nominal"}, {"sort", x_sort}, {"title", nullptr},
-                {"axis", x_axis}};
+  json x_enc = {
+      {"field", x}, {"type", "nominal"}, {"sort", x_sort}, {"title", nullptr}, {"axis", x_axis}};
   json offset = {{"field", "method"}, {"type", "nominal"}, {"sort", colour["scale"]["domain"]}};
   json bars = {{"mark", {{"type", "bar"}, {"clip", true}}},
                {"encoding",
@@ -50,7 +49,7 @@ json bar_layers(const std::string& x, const json& x_sort, const std::string& fie
                 {"encoding",
                  {{"x", x_enc},
                   {"xOffset", offset},
-                  {"y", {{"field", "lo"}, {"type", "quantitative"}}},
+                  {"y", {{"field", "lo"}, {"type", "quantitative"}, {"scale", y["scale"]}}},
                   {"y2", {{"field", "hi"}}}}}};
   return json::array({bars, rules});
 }
@@ -58,6 +57,7 @@ json bar_layers(const std::string& x, const json& x_sort, const std::string& fie
 }  // namespace
 
 Figure table2_figure(const Comparison& c) {
+  const std::string paper_source = std::string("paper (") + paper_citation() + ")";
   json rows = json::array();
   std::vector<std::string> methods = c.methods;
   for (const auto& stage : c.stage_ranges)
@@ -65,8 +65,11 @@ Figure table2_figure(const Comparison& c) {
       const std::string layer = c.layer_shown(method, stage);
       for (const auto& metric : reported_metrics())
         if (const SummaryRow* s = layer.empty() ? nullptr : c.find(method, layer, stage, metric)) {
-          json row = {{"source", "ours"}, {"method", method}, {"layer", layer},
-                      {"stage_range", stage}, {"metric", detail::metric_label(metric)},
+          json row = {{"source", "ours"},
+                      {"method", method},
+                      {"layer", layer},
+                      {"stage_range", stage},
+                      {"metric", detail::metric_label(metric)},
                       {"terms", s->over_terms.count}};
           add_band(row, "value", s->over_terms);
           rows.push_back(row);
@@ -76,15 +79,21 @@ Figure table2_figure(const Comparison& c) {
     if (std::find(methods.begin(), methods.end(), p.method) != methods.end() &&
         std::find(c.stage_ranges.begin(), c.stage_ranges.end(), p.stage_range) !=
             c.stage_ranges.end())
-      rows.push_back({{"source", std::string("paper (") + paper_citation() + ")"},
-                      {"method", p.method}, {"stage_range", p.stage_range},
-                      {"metric", detail::metric_label(p.metric)}, {"value", p.mean}});
+      rows.push_back({{"source", paper_source},
+                      {"method", p.method},
+                      {"stage_range", p.stage_range},
+                      {"metric", detail::metric_label(p.metric)},
+                      {"value", p.mean}});
   const json colour = detail::colour_by("method", methods, "method");
-  const json x = {{"field", "stage_range"}, {"type", "ordinal"}, {"sort", c.stage_ranges},
+  const json x = {{"field", "stage_range"},
+                  {"type", "ordinal"},
+                  {"sort", c.stage_ranges},
                   {"title", "stage range"}};
   const json offset = {{"field", "method"}, {"type", "nominal"}, {"sort", methods}};
-  const json tooltip = {tooltip_field("source", "source"), tooltip_field("method", "method"),
-                        tooltip_field("layer", "layer"), tooltip_field("stage_range", "stage range"),
+  const json tooltip = {tooltip_field("source", "source"),
+                        tooltip_field("method", "method"),
+                        tooltip_field("layer", "layer"),
+                        tooltip_field("stage_range", "stage range"),
                         tooltip_field("value", "mean over terms", true),
                         tooltip_field("value_std", "std over terms", true)};
   json spec = {
@@ -94,7 +103,9 @@ Figure table2_figure(const Comparison& c) {
       {"data", {{"values", rows}}},
       {"facet",
        {{"column",
-         {{"field", "metric"}, {"type", "nominal"}, {"title", nullptr},
+         {{"field", "metric"},
+          {"type", "nominal"},
+          {"title", nullptr},
           {"sort", {"AUC", "accuracy", "sensitivity", "specificity"}}}}}},
       {"spec",
        {{"width", 190},
@@ -103,21 +114,36 @@ Figure table2_figure(const Comparison& c) {
          {{{"transform", {{{"filter", "datum.source == 'ours'"}}}},
            {"mark", {{"type", "rule"}, {"strokeWidth", 1.5}}},
            {"encoding",
-            {{"x", x}, {"xOffset", offset},
-             {"y", {{"field", "lo"}, {"type", "quantitative"}, {"scale", {{"zero", false}}},
-                    {"title", "mean over terms"}}},
-             {"y2", {{"field", "hi"}}}, {"color", colour}}}},
-          {{"transform", {{{"filter", "datum.source == 'ours'"}}}},
-           {"mark", {{"type", "point"}, {"filled", true}, {"size", 50}}},
+            {{"x", x},
+             {"xOffset", offset},
+             {"y",
+              {{"field", "lo"},
+               {"type", "quantitative"},
+               {"scale", {{"zero", false}}},
+               {"title", "mean over terms"}}},
+             {"y2", {{"field", "hi"}}},
+             {"color", colour}}}},
+          // One point layer for ours and the paper's (a layer that is empty in a facet makes
+          // Vega warn): filled circles for ours, open diamonds for the paper's.
+          {{"mark", {{"type", "point"}, {"filled", false}, {"size", 60}, {"strokeWidth", 1.5}}},
            {"encoding",
-            {{"x", x}, {"xOffset", offset}, {"y", {{"field", "value"}, {"type", "quantitative"}}},
-             {"color", colour}, {"tooltip", tooltip}}}},
-          {{"transform", {{{"filter", "datum.source != 'ours'"}}}},
-           {"mark", {{"type", "point"}, {"shape", "diamond"}, {"filled", false}, {"size", 90},
-                     {"strokeWidth", 1.5}}},
-           {"encoding",
-            {{"x", x}, {"xOffset", offset}, {"y", {{"field", "value"}, {"type", "quantitative"}}},
-             {"color", colour}, {"tooltip", tooltip}}}}}}}},
+            {{"x", x},
+             {"xOffset", offset},
+             {"y", {{"field", "value"}, {"type", "quantitative"}}},
+             {"color", colour},
+             {"fill",
+              {{"condition",
+                {{"test", "datum.source == 'ours'"},
+                 {"field", "method"},
+                 {"type", "nominal"},
+                 {"scale", colour["scale"]}}},
+               {"value", "white"}}},
+             {"shape",
+              {{"field", "source"},
+               {"type", "nominal"},
+               {"legend", nullptr},  // the subtitle says it: Vega draws no stroke here
+               {"scale", {{"domain", {"ours", paper_source}}, {"range", {"circle", "diamond"}}}}}},
+             {"tooltip", tooltip}}}}}}}},
       {"resolve", {{"scale", {{"y", "independent"}}}}},
       {"config", detail::spec_config()}};
   return {"table2", "Table 2: ours beside the paper's",
@@ -149,16 +175,22 @@ std::optional<Figure> layer_figure(const Comparison& c) {
     for (const auto& stage : c.stage_ranges)
       for (const auto& layer : c.layers.at(method))
         if (const SummaryRow* s = c.find(method, layer, stage, "auc")) {
-          json row = {{"method", method}, {"layer", layer}, {"stage_range", stage},
+          json row = {{"method", method},
+                      {"layer", layer},
+                      {"stage_range", stage},
                       {"terms", s->over_terms.count}};
           add_band(row, "auc", s->over_terms);
           values.push_back(row["lo"]);
           rows.push_back(row);
         }
   const json colour = detail::colour_by("method", c.methods, "method");
-  const json x = {{"field", "layer"}, {"type", "ordinal"}, {"sort", layers}, {"title", "layer"},
+  const json x = {{"field", "layer"},
+                  {"type", "ordinal"},
+                  {"sort", layers},
+                  {"title", "layer"},
                   {"axis", {{"labelAngle", -30}, {"labelLimit", 140}}}};
-  const json tooltip = {tooltip_field("method", "method"), tooltip_field("layer", "layer"),
+  const json tooltip = {tooltip_field("method", "method"),
+                        tooltip_field("layer", "layer"),
                         tooltip_field("stage_range", "stage range"),
                         tooltip_field("auc", "mean AUC over terms", true),
                         tooltip_field("auc_std", "std over terms", true),
@@ -169,7 +201,9 @@ std::optional<Figure> layer_figure(const Comparison& c) {
       {"data", {{"values", rows}}},
       {"facet",
        {{"column",
-         {{"field", "stage_range"}, {"type", "ordinal"}, {"sort", c.stage_ranges},
+         {{"field", "stage_range"},
+          {"type", "ordinal"},
+          {"sort", c.stage_ranges},
           {"title", "stage range"}}}}},
       {"spec",
        {{"width", std::max<size_t>(150, 45 * layers.size())},
@@ -178,14 +212,20 @@ std::optional<Figure> layer_figure(const Comparison& c) {
          {{{"mark", {{"type", "rule"}, {"opacity", 0.6}}},
            {"encoding",
             {{"x", x},
-             {"y", {{"field", "lo"}, {"type", "quantitative"}}},
+             {"y",
+              {{"field", "lo"},
+               {"type", "quantitative"},
+               {"scale", {{"domain", {detail::axis_floor(values), 1.0}}}}}},
              {"y2", {{"field", "hi"}}},
              {"color", colour}}}},
           {{"mark", {{"type", "line"}, {"point", {{"size", 45}}}}},
            {"encoding",
             {{"x", x},
-             {"y", {{"field", "auc"}, {"type", "quantitative"}, {"title", "AUC (mean over terms)"},
-                    {"scale", {{"domain", {detail::axis_floor(values), 1.0}}}}}},
+             {"y",
+              {{"field", "auc"},
+               {"type", "quantitative"},
+               {"title", "AUC (mean over terms)"},
+               {"scale", {{"domain", {detail::axis_floor(values), 1.0}}}}}},
              {"color", colour},
              {"tooltip", tooltip}}}}}}}},
       {"config", detail::spec_config()}};
@@ -207,12 +247,13 @@ Figure methods_figure(const Comparison& c) {
       std::vector<double> aucs;
       for (const auto& t : c.terms)
         if (t.method == method && t.layer == layer && t.stage_range == stage &&
-            t.metrics.count("auc") &&
-            std::binary_search(shared.begin(), shared.end(), t.term))
+            t.metrics.count("auc") && std::binary_search(shared.begin(), shared.end(), t.term))
           aucs.push_back(t.metrics.at("auc").mean);
       if (aucs.empty()) continue;
       const MeanStd over_terms = mean_std(aucs);
-      json row = {{"method", method}, {"layer", layer}, {"stage_range", stage},
+      json row = {{"method", method},
+                  {"layer", layer},
+                  {"stage_range", stage},
                   {"terms", over_terms.count}};
       add_band(row, "auc", over_terms);
       values.push_back(row["lo"]);
@@ -220,7 +261,8 @@ Figure methods_figure(const Comparison& c) {
     }
   }
   const json colour = detail::colour_by("method", c.methods, "method");
-  const json tooltip = {tooltip_field("method", "method"), tooltip_field("layer", "layer"),
+  const json tooltip = {tooltip_field("method", "method"),
+                        tooltip_field("layer", "layer"),
                         tooltip_field("stage_range", "stage range"),
                         tooltip_field("auc", "mean AUC over terms", true),
                         tooltip_field("auc_std", "std over terms", true),
@@ -251,10 +293,12 @@ Figure terms_figure(const Comparison& c) {
       const std::string layer = c.layer_shown(method, stage);
       for (const auto& t : c.terms)
         if (t.method == method && t.layer == layer && t.stage_range == stage &&
-            t.metrics.count("auc") &&
-            std::binary_search(shared.begin(), shared.end(), t.term)) {
-          json row = {{"method", method}, {"layer", layer}, {"stage_range", stage},
-                      {"term", t.term}, {"folds", t.metrics.at("auc").count}};
+            t.metrics.count("auc") && std::binary_search(shared.begin(), shared.end(), t.term)) {
+          json row = {{"method", method},
+                      {"layer", layer},
+                      {"stage_range", stage},
+                      {"term", t.term},
+                      {"folds", t.metrics.at("auc").count}};
           add_band(row, "auc", t.metrics.at("auc"));
           values.push_back(row["lo"]);
           rows.push_back(row);
@@ -262,7 +306,8 @@ Figure terms_figure(const Comparison& c) {
     }
   }
   const json colour = detail::colour_by("method", c.methods, "method");
-  const json tooltip = {tooltip_field("term", "term"), tooltip_field("method", "method"),
+  const json tooltip = {tooltip_field("term", "term"),
+                        tooltip_field("method", "method"),
                         tooltip_field("layer", "layer"),
                         tooltip_field("auc", "AUC (mean over folds)", true),
                         tooltip_field("auc_std", "std over folds", true),

@@ -16,9 +16,9 @@ namespace ishannot {
 std::string base64_encode(const std::string& bytes) {
   // OpenSSL's encoder (Debian libssl, already linked for SHA-256): 4 output bytes per 3 input.
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int length =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(bytes.data()),
+                                     static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(length));
   return out;
 }

@@ -66,7 +66,8 @@ std::vector<std::string> render_svgs(const VegaRuntime& runtime,
   const auto result = detail::run_child({runtime.node, script, runtime.dir, list});
   if (result.exit_code != 0) {
     std::string message = result.err;
-    while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+      message.pop_back();
     for (char& c : message)
       if (c == '\n') c = ';';
     throw Error("rendering the figures with " + runtime.node + " failed (exit " +

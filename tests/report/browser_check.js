@@ -25,7 +25,8 @@ const width = 1280, height = 1700, timeoutMs = 90000;
 
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ishannot-chromium-'));
 const browser = spawn(chromium, [
-  '--headless', '--remote-debugging-pipe', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--headless', '--remote-debugging-pipe', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--no-first-run',
   '--no-default-browser-check', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--disable-extensions', '--hide-scrollbars', '--mute-audio',
   `--user-data-dir=${profile}`, 'about:blank',

@@ -3,6 +3,8 @@
 // whose layers carry more or less of the terms' signal (so TL, TL+MTL and SC differ and layers
 // differ), `ishannot evaluate` runs on them, and an annotate output in the agreed format
 // (annotations.tsv, groups.tsv, heatmaps/index.tsv, skipped.tsv, run.json).
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -41,8 +43,9 @@ inline std::vector<FixtureImage> fixture_images() {
       for (int t = 0; t < 4; ++t)
         if ((g + t * (s + 2)) % 3 != 0) terms.push_back("term " + stages[s] + " " + char('A' + t));
       for (int i = 0; i < 4; ++i)
-        images.push_back({"img" + std::to_string(s) + "_" + std::to_string(g) + "_" + std::to_string(i),
-                          "gene" + std::to_string(g), stages[s], terms});
+        images.push_back(
+            {"img" + std::to_string(s) + "_" + std::to_string(g) + "_" + std::to_string(i),
+             "gene" + std::to_string(g), stages[s], terms});
     }
   return images;
 }
@@ -66,8 +69,8 @@ inline std::string write_fixture_dataset(const std::string& dir) {
 
 /// A feature store: per layer, features = strength x (sum of the image's term directions) +
 /// unit Gaussian noise, 24 dimensions.
-inline void write_fixture_store(const std::string& path, const std::map<std::string, double>& layers,
-                                uint64_t seed) {
+inline void write_fixture_store(const std::string& path,
+                                const std::map<std::string, double>& layers, uint64_t seed) {
   const auto images = fixture_images();
   const int dim = 24;
   std::vector<LayerSpec> specs;
@@ -103,8 +106,9 @@ inline bool write_fixture_evaluations(const std::string& dir, const std::string&
   write_fixture_store(dir + "/sc.h5", {{"sc_max", 0.4}}, 13);
   const std::string evaluate = ishannot_binary() + " --quiet evaluate --data " + manifest +
                                " --folds 3 --c-grid 1 --models 3 ";
-  return run_command(evaluate + "--features " + dir + "/tl.h5 --layers l3,l4,l5 --method TL --out " +
-                     dir + "/eval-tl > /dev/null") == 0 &&
+  return run_command(evaluate + "--features " + dir +
+                     "/tl.h5 --layers l3,l4,l5 --method TL --out " + dir +
+                     "/eval-tl > /dev/null") == 0 &&
          run_command(evaluate + "--features " + dir + "/mtl.h5 --layers l3,l4,l5 --no-concat " +
                      "--method TL+MTL --out " + dir + "/eval-mtl > /dev/null") == 0 &&
          run_command(evaluate + "--features " + dir + "/sc.h5 --stages 13-16 --method SC --out " +
@@ -123,8 +127,8 @@ inline std::string write_fixture_annotations(const std::string& dir, const std::
     for (int t = 0; t < 4; ++t) {
       const double score = 0.1 + 0.2 * t + 0.01 * n;
       rows << image.id << "\t" << data_dir << "/images/" << image.id << ".png\t" << image.gene
-           << "\t13-16\t5\tterm 13-16 " << char('A' + t) << "\t" << score << "\t" << (score > 0.5 ? 3 : 1)
-           << "\t3\t" << (score > 0.5 ? 1 : 0) << "\n";
+           << "\t13-16\t5\tterm 13-16 " << char('A' + t) << "\t" << score << "\t"
+           << (score > 0.5 ? 3 : 1) << "\t3\t" << (score > 0.5 ? 1 : 0) << "\n";
     }
   }
   std::ofstream groups(dir + "/groups.tsv");
@@ -142,7 +146,8 @@ inline std::string write_fixture_annotations(const std::string& dir, const std::
         << "img1_0_0\t13-16\tterm 13-16 C\t0.51\tb.png\n";
   std::ofstream(dir + "/skipped.tsv") << "image\treason\nimg9\tunreadable image\n";
   std::ofstream(dir + "/run.json") << R"({"format": "ishannot-annotation", "provenance": )"
-                                   << R"({"created_by": "fixture"}})" << "\n";
+                                   << R"({"created_by": "fixture"}})"
+                                   << "\n";
   return dir;
 }
 

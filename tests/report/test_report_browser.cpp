@@ -25,11 +25,13 @@ using nlohmann::json;
 
 namespace {
 
-using Key = std::tuple<std::string, std::string, std::string, std::string>;  // method layer stage term
+using Key =
+    std::tuple<std::string, std::string, std::string, std::string>;  // method layer stage term
 
 std::string chromium_binary() {
   for (const char* name : {"chromium", "chromium-browser"})
-    if (test::run_command(std::string("command -v ") + name + " > /dev/null 2>&1") == 0) return name;
+    if (test::run_command(std::string("command -v ") + name + " > /dev/null 2>&1") == 0)
+      return name;
   return "";
 }
 
@@ -103,8 +105,10 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
   ISHANNOT_SKIP_WITHOUT_REPORT_TOOLS();
   const std::vector<std::string> runs = {dir_ + "/eval-tl", dir_ + "/eval-mtl", dir_ + "/eval-sc"};
   const std::string report = dir_ + "/report";
-  ASSERT_EQ(test::run_command(test::ishannot_binary() + " report --runs " + runs[0] + " " + runs[1] +
-                              " " + runs[2] + " " + dir_ + "/annotate --agreement-images 20 --out " +
+  ASSERT_EQ(test::run_command(test::ishannot_binary() + " report --runs " + runs[0] + " " +
+                              runs[1] + " " + runs[2] + " " + dir_ +
+                              "/annotate --agreement-images 20 --title 'TL vs TL+MTL vs SC "
+                              "(test fixture)' --out " +
                               report + " > " + dir_ + "/stdout.txt 2> " + dir_ + "/stderr.txt"),
             0)
       << read_text_file(dir_ + "/stderr.txt");
@@ -133,7 +137,8 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
                     "half of the report test";
   }
   const std::string screenshot =
-      (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "report-screenshot.png").string();
+      (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "report-screenshot.png")
+          .string();
   ASSERT_EQ(test::run_command("node " + test::source_dir() + "/tests/report/browser_check.js " +
                               chromium + " " + report + "/index.html " + dir_ + "/browser.json " +
                               screenshot),
@@ -186,7 +191,8 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
   for (const auto& d : figure(result, "table2")["data"]) {
     if (S(d["source"]) == "ours") {
       const std::string metric = S(d["metric"]) == "AUC" ? "auc" : S(d["metric"]);
-      const auto means = term_means(metrics.at(metric)).at({S(d["method"]), S(d["layer"]), S(d["stage_range"])});
+      const auto means =
+          term_means(metrics.at(metric)).at({S(d["method"]), S(d["layer"]), S(d["stage_range"])});
       EXPECT_NEAR(d["value"].get<double>(), mean(means), 1e-12);
       EXPECT_NEAR(d["value_std"].get<double>(), sample_std(means), 1e-12);
       ++ours;
@@ -203,14 +209,15 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
   for (const auto& d : figure(result, "figure3-4-layers")["data"]) {
     if (!d.contains("auc")) continue;
     EXPECT_NE(S(d["method"]), "SC");
-    EXPECT_NEAR(d["auc"].get<double>(), mean(auc_means.at({S(d["method"]), S(d["layer"]), S(d["stage_range"])})),
-                1e-12);
+    EXPECT_NEAR(d["auc"].get<double>(),
+                mean(auc_means.at({S(d["method"]), S(d["layer"]), S(d["stage_range"])})), 1e-12);
     layers.insert({S(d["method"]), S(d["layer"])});
   }
   EXPECT_EQ(layers.size(), 4u + 3u);
 
   // Figure 7: each cell's colour from predictions.tsv; the 20 images with the most terms.
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::pair<int, int>> votes;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::pair<int, int>>
+      votes;
   for (const auto& run : runs)
     for (auto& p : test::read_tsv(run + "/predictions.tsv"))
       votes[{p["method"] + " · " + p["layer"], p["stage_range"], p["id"], p["term"]}] = {
@@ -229,7 +236,7 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
       const auto [label, vote_a] = votes.at({a, stage, S(d["id"]), S(d["term"])});
       const int vote_b = votes.at({b, stage, S(d["id"]), S(d["term"])}).second;
       const std::string expected =
-          vote_a == vote_b ? "same prediction"
+          vote_a == vote_b  ? "same prediction"
           : vote_a == label ? a + " right, " + b + " wrong: " + (label ? "positive" : "negative")
                             : b + " right, " + a + " wrong: " + (label ? "positive" : "negative");
       EXPECT_EQ(S(d["agreement"]), expected) << stage << " " << S(d["id"]) << " " << S(d["term"]);
@@ -240,10 +247,12 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
     int fewest = 100;
     for (const auto& [id, n] : positives) fewest = std::min(fewest, n);
     for (const auto& [key, lv] : votes)  // no image left out has more terms than one shown
-      if (std::get<0>(key) == a && std::get<1>(key) == stage && !positives.count(std::get<2>(key))) {
+      if (std::get<0>(key) == a && std::get<1>(key) == stage &&
+          !positives.count(std::get<2>(key))) {
         int n = 0;
         for (const auto& [k2, lv2] : votes)
-          if (std::get<0>(k2) == a && std::get<1>(k2) == stage && std::get<2>(k2) == std::get<2>(key))
+          if (std::get<0>(k2) == a && std::get<1>(k2) == stage &&
+              std::get<2>(k2) == std::get<2>(key))
             n += lv2.first;
         EXPECT_LE(n, fewest) << std::get<2>(key);
       }
@@ -264,9 +273,8 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
     int plotted = 0;
     for (const auto& d : figure(result, "roc-" + stage)["data"])
       if (S(d["method"]) != "chance") {
-        EXPECT_TRUE(roc_points.count({S(d["method"]) + " · " + S(d["layer"]),
-                                      stage, S(d["term"]), d["fpr"].get<double>(),
-                                      d["tpr"].get<double>()}))
+        EXPECT_TRUE(roc_points.count({S(d["method"]) + " · " + S(d["layer"]), stage, S(d["term"]),
+                                      d["fpr"].get<double>(), d["tpr"].get<double>()}))
             << d.dump();
         ++plotted;
       }
@@ -293,9 +301,10 @@ TEST_F(ReportEndToEnd, BadInputIsOneLineOrAVisibleNote) {
   // A folder that is no output.
   std::string err = cli_error(bin + dir_ + "/eval-tl " + dir_ + "/data", &code);
   EXPECT_EQ(code, 1);
-  EXPECT_EQ(err, "ishannot: error: " + dir_ +
-                     "/data: not an evaluate output (metrics.tsv + run.json) nor an annotate output "
-                     "(annotations.tsv + run.json)\n");
+  EXPECT_EQ(err,
+            "ishannot: error: " + dir_ +
+                "/data: not an evaluate output (metrics.tsv + run.json) nor an annotate output "
+                "(annotations.tsv + run.json)\n");
   // An empty run alone: nothing to report. Beside a real run: a note on the page.
   std::filesystem::create_directories(dir_ + "/empty");
   std::filesystem::copy_file(dir_ + "/eval-sc/run.json", dir_ + "/empty/run.json");

@@ -69,16 +69,18 @@ TEST(ReportInputs, ReadsEvaluateColumnsByNameWhateverTheirOrder) {
 TEST(ReportInputs, BadFoldersAndFilesAreOneLineNamingThem) {
   const std::string dir = test::temp_dir("report-bad");
   std::filesystem::create_directories(dir + "/plain");
-  EXPECT_NE(test::error_text([&] { run_kind(dir + "/plain"); })
-                .find("plain: not an evaluate output (metrics.tsv + run.json) nor an annotate"),
+  EXPECT_NE(test::error_text([&] {
+              run_kind(dir + "/plain");
+            }).find("plain: not an evaluate output (metrics.tsv + run.json) nor an annotate"),
             std::string::npos);
   EXPECT_NE(test::error_text([&] { run_kind(dir + "/missing"); }).find("missing: no such folder"),
             std::string::npos);
   write(dir + "/nometric/run.json", "{}");
   write(dir + "/nometric/metrics.tsv", "method\tlayer\tstage_range\tterm\tfold\tvalue\n");
   EXPECT_EQ(test::error_text([&] { read_evaluation_run(dir + "/nometric"); }),
-            dir + "/nometric/metrics.tsv: no column 'metric' (its columns: method, layer, "
-                  "stage_range, term, fold, value)");
+            dir +
+                "/nometric/metrics.tsv: no column 'metric' (its columns: method, layer, "
+                "stage_range, term, fold, value)");
   write(dir + "/badnumber/run.json", "{}");
   write(dir + "/badnumber/metrics.tsv",
         "method\tlayer\tstage_range\tterm\tfold\tmetric\tvalue\nTL\ta\t4-6\tt\t0\tauc\tx\n");
@@ -97,9 +99,10 @@ TEST(ReportInputs, ReadsAnnotateOutputsInTheAgreedFormat) {
         "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n"
         "i1\tx.png\tG\t13-17\t5\tgut\t0.8\t9\t11\t1\n");
   write(dir + "/a/x.png", "");
-  write(dir + "/a/groups.tsv",
-        "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\nG\t13-16\t5\tgut\t0.7\t1\t"
-        "3\tmean\n");
+  write(
+      dir + "/a/groups.tsv",
+      "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\nG\t13-16\t5\tgut\t0.7\t1\t"
+      "3\tmean\n");
   write(dir + "/a/heatmaps/index.tsv", "");  // empty: no heat maps
   EXPECT_EQ(run_kind(dir + "/a"), RunKind::kAnnotation);
   const auto run = read_annotation_run(dir + "/a");
@@ -126,15 +129,15 @@ TEST(ReportComparison, BestLayerRenamedClashesAndMismatches) {
   // (0.9 = mean of 0.85 and 0.95) -> mean 0.8: b is best in 13-16.
   std::vector<EvaluationRun> runs;
   runs.push_back(read_evaluation_run(evaluation_folder(
-      dir + "/tl", {"TL|a|13-16|t1|0|auc|0.8", "TL|a|13-16|t2|0|auc|0.6",
-                    "TL|b|13-16|t1|0|auc|0.85", "TL|b|13-16|t1|1|auc|0.95",
-                    "TL|b|13-16|t2|0|auc|0.7", "TL|a|4-6|t1|0|auc|0.5"})));
+      dir + "/tl",
+      {"TL|a|13-16|t1|0|auc|0.8", "TL|a|13-16|t2|0|auc|0.6", "TL|b|13-16|t1|0|auc|0.85",
+       "TL|b|13-16|t1|1|auc|0.95", "TL|b|13-16|t2|0|auc|0.7", "TL|a|4-6|t1|0|auc|0.5"})));
   // SC: 13-16 only, terms t2 and t3.
   runs.push_back(read_evaluation_run(
       evaluation_folder(dir + "/sc", {"SC|s|13-16|t2|0|auc|0.55", "SC|s|13-16|t3|0|auc|0.6"})));
   // Another TL run with layer a in 13-16 again: renamed.
-  runs.push_back(read_evaluation_run(
-      evaluation_folder(dir + "/again", {"TL|a|13-16|t2|0|auc|0.7"})));
+  runs.push_back(
+      read_evaluation_run(evaluation_folder(dir + "/again", {"TL|a|13-16|t2|0|auc|0.7"})));
   const Comparison c = compare_runs(runs);
   EXPECT_EQ(c.methods, (std::vector<std::string>{"TL", "SC", "TL (again)"}));
   EXPECT_EQ(runs[2].metrics[0].method, "TL (again)");
@@ -214,7 +217,8 @@ TEST(ReportFigures, AgreementColourCodeAndTheImagesWithTheMostTerms) {
 
 TEST(ReportFigures, RocThinningKeepsEndsAndSteps) {
   std::vector<RocRow> curve;
-  for (int i = 0; i <= 10; ++i) curve.push_back({"m", "l", "s", "t", 1.0 - i / 10.0, i / 1000.0, i / 10.0});
+  for (int i = 0; i <= 10; ++i)
+    curve.push_back({"m", "l", "s", "t", 1.0 - i / 10.0, i / 1000.0, i / 10.0});
   // Steps of 0.101 in fpr + tpr: every point; steps of at least 0.25: 0, 3 (0.303), 6, 9, 10.
   EXPECT_EQ(thin_roc(curve, 0.1).size(), 11u);
   const auto thin = thin_roc(curve, 0.25);

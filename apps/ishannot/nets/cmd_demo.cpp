@@ -114,9 +114,10 @@ void demo_report(const DemoArgs& a, const GlobalOptions& options, const Reporter
   params.data = a.out + "/data/images.csv";
   params.provenance = provenance(options);
   try {
-    const ReportResult report = write_report({a.out + "/results"}, a.out + "/report", params, reporter);
-    std::cerr << "demo: report (" << report.figures.size() << " figures, "
-              << report.notes.size() << " notes), open it in a browser:\n";
+    const ReportResult report =
+        write_report({a.out + "/results"}, a.out + "/report", params, reporter);
+    std::cerr << "demo: report (" << report.figures.size() << " figures, " << report.notes.size()
+              << " notes), open it in a browser:\n";
     std::cout << report.index << "\n";
   } catch (const Error& e) {
     std::cerr << "demo: no report: " << e.what() << "\n";

@@ -43,11 +43,11 @@ Figure terms_figure(const Comparison& comparison);
 
 /// What Figure 7 shows in one cell: how the two methods' votes compare with the truth.
 enum class Agreement {
-  kSame,             ///< both predict the same label (both right or both wrong): white
-  kFirstPositive,    ///< first method right, second wrong, on a positive: green
-  kFirstNegative,    ///< first right, second wrong, on a negative: blue
-  kSecondPositive,   ///< second right, first wrong, on a positive: red
-  kSecondNegative,   ///< second right, first wrong, on a negative: pink
+  kSame,            ///< both predict the same label (both right or both wrong): white
+  kFirstPositive,   ///< first method right, second wrong, on a positive: green
+  kFirstNegative,   ///< first right, second wrong, on a negative: blue
+  kSecondPositive,  ///< second right, first wrong, on a positive: red
+  kSecondNegative,  ///< second right, first wrong, on a negative: pink
 };
 
 /// Agreement of one image x term cell from the truth and the two votes (0/1).
@@ -81,8 +81,12 @@ struct AgreementMap {
   int images_with_other_truth = 0;
 };
 
-/// Builds the map from two runs' predictions (the rows of `first`/`second`'s method and layer
-/// in `stage_range`). Images predicted by one side only are left out.
+/// Builds the map from the runs' predictions (the rows of `first`/`second`'s method and layer
+/// in `stage_range`, from any of `sources`). Images predicted by one side only are left out.
+AgreementMap agreement_map(const std::vector<const std::vector<MethodPrediction>*>& sources,
+                           const MethodLayer& first, const MethodLayer& second,
+                           const std::string& stage_range, int max_images);
+/// The same from one table of predictions.
 AgreementMap agreement_map(const std::vector<MethodPrediction>& predictions,
                            const MethodLayer& first, const MethodLayer& second,
                            const std::string& stage_range, int max_images);
@@ -100,7 +104,9 @@ Figure agreement_figure(const AgreementMap& map,
 
 /// Pooled out-of-fold ROC curves of one stage range: a panel per term, a line per method (at its
 /// shown layer), thinned to steps of at least 1/200 in fpr + tpr; nullopt without roc rows.
-std::optional<Figure> roc_figure(const Comparison& comparison, const std::vector<RocRow>& roc,
+/// `sources`: the runs' roc.tsv rows.
+std::optional<Figure> roc_figure(const Comparison& comparison,
+                                 const std::vector<const std::vector<RocRow>*>& sources,
                                  const std::string& stage_range);
 
 /// ROC points thinned for plotting: the first and last points, and every point at least `step`

@@ -19,7 +19,7 @@ struct PaperValue {
 /// TL+MTL; stage ranges 4-6, 7-8, 9-10, 11-12, 13-16.
 const std::vector<PaperValue>& paper_table2();
 
-/// The citation shown wherever these values appear.
+/// The source named wherever these values appear ("Zhang et al., KDD 2015").
 const char* paper_citation();
 
 }  // namespace ishannot

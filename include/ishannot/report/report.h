@@ -43,9 +43,9 @@ struct ReportParams {
 
 /// What write_report wrote.
 struct ReportResult {
-  std::string index;                  ///< OUT/index.html
-  std::vector<std::string> figures;   ///< OUT/figures/ID.svg, in page order
-  std::vector<std::string> notes;     ///< what the report could not show, and why (also on the page)
+  std::string index;                 ///< OUT/index.html
+  std::vector<std::string> figures;  ///< OUT/figures/ID.svg, in page order
+  std::vector<std::string> notes;    ///< what the report could not show, and why (also on the page)
   std::vector<std::string> warnings;  ///< Vega's warnings while rendering
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // The output folders `ishannot report` reads, as data. Two kinds, told apart by their files:
-//   evaluate: metrics.tsv + run.json (and predictions.tsv, roc.tsv, skipped.tsv; docs/EVALUATION.md)
-//   annotate: annotations.tsv + run.json (and groups.tsv, heatmaps/index.tsv, skipped.tsv)
+//   evaluate: metrics.tsv + run.json (and predictions.tsv, roc.tsv, skipped.tsv;
+//   docs/EVALUATION.md) annotate: annotations.tsv + run.json (and groups.tsv, heatmaps/index.tsv,
+//   skipped.tsv)
 // Every TSV is read by column name, never by position: the formats may gain columns (e.g.
 // stage_order) without breaking the report. Only the columns named below are required; an
 // optional file that is missing reads as empty. Bad files throw Error naming the file (and line).

@@ -11,8 +11,8 @@ namespace ishannot {
 
 /// Where the renderer's pieces are.
 struct VegaRuntime {
-  std::string node;                          ///< full path of the node executable
-  std::string dir;                           ///< folder with vega/vega-lite/vega-embed .min.js
+  std::string node;                             ///< full path of the node executable
+  std::string dir;                              ///< folder with vega/vega-lite/vega-embed .min.js
   std::map<std::string, std::string> versions;  ///< package -> version (dir/versions.json)
 
   /// Path of one bundle: dir/NAME.min.js (NAME = vega, vega-lite, vega-embed).
@@ -32,6 +32,7 @@ struct RenderJob {
 
 /// Renders every job with one Node process. Returns Vega's warnings ("ID: text"). Throws Error
 /// naming the failed figures (and Node's message) when one fails.
-std::vector<std::string> render_svgs(const VegaRuntime& runtime, const std::vector<RenderJob>& jobs);
+std::vector<std::string> render_svgs(const VegaRuntime& runtime,
+                                     const std::vector<RenderJob>& jobs);
 
 }  // namespace ishannot
