@@ -328,6 +328,22 @@ TEST_F(ReportEndToEnd, BadInputIsOneLineOrAVisibleNote) {
   EXPECT_EQ(err, "ishannot: error: " + dir_ +
                      "/home/vega/vega.min.js: missing (the report's plotting library); run "
                      "scripts/setup.sh (it installs Node.js and fetches vega)\n");
+  // Figure 7's sides and the layer shown, chosen; where a side has no results: a note (and the
+  // figure an earlier report in the folder had is removed).
+  err = cli_error(bin + dir_ + "/eval-tl " + dir_ + "/eval-sc", &code);
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/r/figures/figure7-11-12.svg"));
+  err =
+      cli_error(bin + dir_ + "/eval-tl " + dir_ + "/eval-sc --compare SC,TL --layer TL=l5", &code);
+  EXPECT_EQ(code, 0) << err;
+  const std::string html = read_text_file(dir_ + "/r/index.html");
+  EXPECT_NE(html.find("Figure 7: SC · sc_max vs TL · l5, 13-16"), std::string::npos);
+  EXPECT_NE(html.find("Figure 7, 11-12: needs two methods"), std::string::npos);
+  EXPECT_NE(html.find("TL: layer l5 shown (--layer)"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/r/figures/figure7-11-12.svg"));
+  err = cli_error(bin + dir_ + "/eval-sc --compare SC,XX", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(err, "ishannot: error: --compare XX: no run has method 'XX'\n");
   // Usage errors: exit 2.
   err = cli_error(bin + dir_ + "/eval-sc --layer TL", &code);
   EXPECT_EQ(code, 2) << err;
