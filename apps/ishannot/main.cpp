@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   add_demo_command(app, options);
 #endif
   add_baseline_command(app, options);
+  add_report_command(app, options);
 #ifdef ISHANNOT_WITH_TORCH
   add_finetune_command(app, options);
 #endif
