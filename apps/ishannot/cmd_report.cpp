@@ -24,10 +24,8 @@ void add_report_options(CLI::App* cmd, ReportOptions& o) {
       ->required()
       ->expected(1, -1);
   add_out_option(cmd, o.out, "report folder (index.html, figures/*.svg, report.json)");
-  add_data_option(cmd, o.data, false)
-      ->description(
-          "dataset with the image files, for thumbnails (default: the one each "
-          "run.json names)");
+  add_data_option(cmd, o.data, false,
+                  "the images of the thumbnails (default: the dataset each run.json names)");
   cmd->add_option("--layer", o.layers,
                   "METHOD=LAYER: show this layer of a method in Table 2 and Figures 5-7 "
                   "(repeatable; default: per stage range the layer with the best mean AUC)");

@@ -10,9 +10,12 @@ void require_valid(const std::string& command, const std::string& problem) {
   if (!problem.empty()) throw UsageError(command + ": " + problem);
 }
 
-CLI::Option* add_data_option(CLI::App* cmd, std::string& data, bool required) {
-  auto* option = cmd->add_option(
-      "--data", data, "dataset: manifest CSV, BDGP-table folder (standard_*.csv) or image folder");
+CLI::Option* add_data_option(CLI::App* cmd, std::string& data, bool required,
+                             const std::string& note) {
+  auto* option =
+      cmd->add_option("--data", data,
+                      "dataset: manifest CSV, BDGP-table folder (standard_*.csv) or image folder" +
+                          (note.empty() ? std::string() : "; " + note));
   if (required) option->required();
   return option;
 }

@@ -40,8 +40,10 @@ auto parse_usage(Parse&& parse) -> decltype(parse()) {
   }
 }
 
-/// --data: a manifest CSV, a BDGP-table folder or a folder of images.
-CLI::Option* add_data_option(CLI::App* cmd, std::string& data, bool required = true);
+/// --data: a manifest CSV, a BDGP-table folder or a folder of images; `note` (e.g. what the
+/// command uses it for) follows the shared help text.
+CLI::Option* add_data_option(CLI::App* cmd, std::string& data, bool required = true,
+                             const std::string& note = "");
 /// --out, with what it names.
 CLI::Option* add_out_option(CLI::App* cmd, std::string& out, const std::string& help);
 /// --stages A,B (comma list); `help` says what the default is.
