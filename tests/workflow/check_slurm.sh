@@ -110,18 +110,36 @@ snakemake -s "$repo/workflow/Snakefile" --configfile "$repo/workflow/tiny.yaml" 
   > "$run/snakemake.log" 2>&1 || { tail -30 "$run/snakemake.log"; fail "the workflow failed under Slurm ($run)"; }
 log "workflow under Slurm: $(($(date +%s) - start)) s"
 
-# Every job Snakemake submitted is in Slurm's completion log, completed, under its rule's name.
+# Every job Snakemake submitted is in Slurm's completion log: completed, under its rule's name,
+# with the CPUs, memory and time limit its rule declares in tiny.yaml.
 submitted=$(grep -c "Submitted job .* with external jobid" "$run/snakemake.log" || true)
-completed=$(grep -c "JobName=ishannot-.* JobState=COMPLETED\|JobState=COMPLETED.*Name=ishannot-" "$tmp/jobcomp.log" || true)
-records=$(grep -c "ishannot-" "$tmp/jobcomp.log" || true)
-rules=$(grep -o "Name=ishannot-[a-z_]*" "$tmp/jobcomp.log" | sort -u | sed 's/.*ishannot-//' | tr '\n' ' ')
-log "submitted $submitted jobs; Slurm completion log: $records records, $completed COMPLETED; rules: $rules"
 ((submitted > 0)) || fail "Snakemake submitted no job to Slurm"
-((records == submitted && completed == submitted)) ||
-  fail "Slurm recorded $records jobs ($completed completed) for $submitted submissions ($tmp/jobcomp.log)"
-for rule in synth extract_tl merge_tl finetune extract_tl_mtl merge_tl_mtl baseline evaluate; do
-  [[ " $rules " == *" $rule "* ]] || fail "no Slurm job ran rule $rule"
-done
+/usr/bin/python3 - "$tmp/jobcomp.log" "$repo/workflow/tiny.yaml" "$submitted" << 'PY' ||
+import re, sys, yaml
+log, config, submitted = sys.argv[1], sys.argv[2], int(sys.argv[3])
+resources = yaml.safe_load(open(config))["resources"]
+records = [dict(f.split("=", 1) for f in line.split() if "=" in f)
+           for line in open(log) if "Name=ishannot-" in line]
+rules = sorted({r["Name"][len("ishannot-"):] for r in records})
+print(f"Slurm completion log: {len(records)} ishannot jobs for {submitted} submissions; rules: "
+      + " ".join(rules), file=sys.stderr)
+problems = [] if len(records) == submitted else ["record count"]
+for r in records:
+    rule = r["Name"][len("ishannot-"):]
+    want = resources[rule.replace("_tl_mtl", "").replace("_tl", "")]
+    tres = dict(t.split("=") for t in r["Tres"].split(","))
+    got = (r["JobState"], r["TimeLimit"], tres["mem"], tres["cpu"])
+    expected = ("COMPLETED", str(want["runtime"]), f"{want['mem_mb']}M", str(want["threads"]))
+    if got != expected:
+        problems.append(f"job {r['JobId']} ({rule}): {got}, expected {expected}")
+for rule in ["synth", "extract_tl", "merge_tl", "finetune", "extract_tl_mtl", "merge_tl_mtl",
+             "baseline", "evaluate"]:
+    if rule not in rules:
+        problems.append(f"no Slurm job ran rule {rule}")
+print("\n".join(problems), file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+  fail "Slurm's completion log does not match the submitted jobs ($tmp/jobcomp.log)"
 [[ $(ls "$run/slurm-logs" | wc -l) -eq $submitted ]] || fail "expected $submitted sbatch logs in $run/slurm-logs"
 
 # Same results as the local run.

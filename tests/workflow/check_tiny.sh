@@ -40,14 +40,16 @@ leader=$!
 killed=0
 for _ in $(seq 1200); do
   if ! kill -0 "$leader" 2> /dev/null; then break; fi
-  if [[ -f "$out/tl/features.h5" ]] && compgen -G "$out/tl-mtl/*/model*.pt" > /dev/null; then
-    in_flight=$(find "$out" -name '*.partial' -o -name '*.checkpoint' | sed "s|$out/||" | tr '\n' ' ')
+  # Once a fine-tuned net exists, at the first moment a job is half-way through writing.
+  in_flight=$(find "$out" -name '*.partial' -o -name '*.checkpoint' 2> /dev/null |
+    sed "s|$out/||" | tr '\n' ' ')
+  if [[ -n "$in_flight" ]] && compgen -G "$out/tl-mtl/*/model*.pt" > /dev/null; then
     kill -KILL -- "-$leader"
     killed=1
-    log "killed (SIGKILL to process group $leader); partial state left: ${in_flight:-none}"
+    log "killed (SIGKILL to process group $leader) while writing: $in_flight"
     break
   fi
-  sleep 0.5
+  sleep 0.2
 done
 wait "$leader" 2> /dev/null || true
 ((killed)) || fail "the workflow ended before it could be killed (see $local_dir/run1.log)"
