@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <set>
 
@@ -202,9 +203,11 @@ ShardSet check_shards(const std::vector<std::string>& paths, const MergeParams& 
 MergeResult merge_feature_stores(const std::vector<std::string>& paths, const std::string& out_path,
                                  const MergeParams& params, const Reporter& reporter) {
   const auto start = std::chrono::steady_clock::now();
+  namespace fs = std::filesystem;
   for (const auto& path : paths)
-    if (path == out_path || path == out_path + ".partial")
-      throw file_error(out_path, "the output is also one of the shards");
+    for (const auto& out : {out_path, out_path + ".partial"})
+      if (fs::weakly_canonical(path) == fs::weakly_canonical(out))
+        throw file_error(out_path, "the output is also one of the shards (" + path + ")");
   const ShardSet set = check_shards(paths, params);
   FeatureStoreWriter writer(out_path, set.layers, set.dtype, set.attributes, params.resume);
   MergeResult result;

@@ -211,6 +211,10 @@ TEST(MergeShards, RefusesGapsOverlapsAndOtherExtractions) {
   EXPECT_NE(e.find("not a shard: no shard attribute"), std::string::npos) << e;
   e = refusal({});
   EXPECT_NE(e.find("no shard given"), std::string::npos) << e;
+  // The output may not overwrite a shard, however it is spelled.
+  e = test::error_text([&] { merge_feature_stores(shards, dir + "/other/../s0of3.h5"); });
+  EXPECT_NE(e.find("the output is also one of the shards"), std::string::npos) << e;
+  EXPECT_TRUE(std::filesystem::exists(shards[0]));
 }
 
 TEST(MergeShards, AnInterruptedMergeResumesToTheSameStore) {

@@ -37,11 +37,12 @@ start=$(date +%s)
 log "2. the tiny study with --cores 2, killed once jobs are in flight"
 setsid "${smk[@]}" > "$local_dir/run1.log" 2>&1 &
 leader=$!
+trap 'kill -KILL -- "-$leader" 2> /dev/null || true' EXIT  # never leave the run behind
 killed=0
 for _ in $(seq 1200); do
   if ! kill -0 "$leader" 2> /dev/null; then break; fi
   # Once a fine-tuned net exists, at the first moment a job is half-way through writing.
-  in_flight=$(find "$out" -name '*.partial' -o -name '*.checkpoint' 2> /dev/null |
+  in_flight=$( (find "$out" -name '*.partial' -o -name '*.checkpoint' 2> /dev/null || true) |
     sed "s|$out/||" | tr '\n' ' ')
   if [[ -n "$in_flight" ]] && compgen -G "$out/tl-mtl/*/model*.pt" > /dev/null; then
     kill -KILL -- "-$leader"
@@ -52,6 +53,7 @@ for _ in $(seq 1200); do
   sleep 0.2
 done
 wait "$leader" 2> /dev/null || true
+trap - EXIT
 ((killed)) || fail "the workflow ended before it could be killed (see $local_dir/run1.log)"
 [[ ! -f "$out/summary.tsv" ]] || fail "summary.tsv exists after the kill"
 "${smk[@]}" --unlock > "$local_dir/unlock.log" 2>&1 || fail "snakemake --unlock"

@@ -19,7 +19,11 @@ def run_ishannot(args, threads, log, folder=None):
     with open(log[0], "w") as err:
         err.write(f"$ {' '.join(command)}\n")
         err.flush()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=err)
+        status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=err).returncode
+    if status != 0:
+        with open(log[0]) as err:
+            last = (err.read().strip().splitlines() or [""])[-1]
+        raise RuntimeError(f"ishannot {args[0]} exited with {status}: {last} (log: {log[0]})")
     if folder:
         os.replace(partial(folder), folder)
 
