@@ -27,6 +27,9 @@ done
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates
   libtorch-dev libopencv-dev libhdf5-dev hdf5-tools libvlfeat-dev libeigen3-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libssl-dev clang-format)
+# The study as a workflow (workflow/, docs/WORKFLOW.md): Snakemake, and Slurm + munge for the
+# cluster profile and its one-node test (tests/workflow/check_slurm.sh).
+packages+=(snakemake slurm-wlm munge)
 # Independent peers used by tests that write reference files, and by bench/.
 packages+=(python3 python3-numpy python3-torch python3-h5py)
 # `ishannot report` renders its figures with Node.js (Vega-Lite); its test loads the report in a

@@ -12,6 +12,7 @@
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/folds.h"
+#include "ishannot/data/subset.h"
 #include "ishannot/sparse/sc_baseline.h"
 #include "options.h"
 
@@ -101,14 +102,7 @@ ScBaselineParams baseline_params(const BaselineOptions& o, const GlobalOptions& 
 
 // The images to code: the dataset's, limited to --stages.
 Dataset images_to_code(const Dataset& all, const std::vector<std::string>& stages) {
-  Dataset ds = all;
-  if (!stages.empty()) {
-    const std::set<std::string> wanted(stages.begin(), stages.end());
-    ds.images.clear();
-    for (const auto& rec : all.images)
-      if (wanted.count(rec.stage_range)) ds.images.push_back(rec);
-  }
-  if (ds.images.empty()) throw Error(all.source + ": no image to code (check --stages)");
+  Dataset ds = images_of_stages(all, stages);
   for (const auto& rec : ds.images)
     if (rec.path.empty()) throw Error(all.source + ": metadata-only dataset (no image files)");
   return ds;

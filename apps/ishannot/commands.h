@@ -38,6 +38,8 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options);
 void add_evaluate_command(CLI::App& app, GlobalOptions& options);
 void add_baseline_command(CLI::App& app, GlobalOptions& options);
 void add_report_command(CLI::App& app, GlobalOptions& options);
+void add_merge_command(CLI::App& app, GlobalOptions& options);
+void add_experiment_command(CLI::App& app, GlobalOptions& options);
 // CNN commands (apps/ishannot/nets/cmd_*.cpp; only with libtorch).
 void add_classify_command(CLI::App& app, GlobalOptions& options);
 void add_extract_command(CLI::App& app, GlobalOptions& options);

@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
 #endif
   add_baseline_command(app, options);
   add_report_command(app, options);
+  add_merge_command(app, options);
+  add_experiment_command(app, options);
 #ifdef ISHANNOT_WITH_TORCH
   add_finetune_command(app, options);
 #endif

@@ -1,11 +1,15 @@
 // ishannot extract: images (a manifest, a folder, BDGP tables with images) -> HDF5 feature store.
 #include <torch/torch.h>
 
+#include <optional>
+
 #include "../commands.h"
 #include "../options.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/data/shards.h"
+#include "ishannot/data/subset.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
 #include "ishannot/nets/finetune.h"
@@ -16,6 +20,8 @@ namespace {
 
 struct ExtractArgs {
   std::string data, out, backbone = "resnet50", weights, dtype = "float32", pool = "none", model;
+  std::string shard;                ///< "i/N" or ""
+  std::vector<std::string> stages;  ///< only these stage ranges' images (empty: all)
   ResumeOptions resume;
   ExtractParams params;
   CLI::Option* input_size = nullptr;
@@ -37,7 +43,27 @@ void add_extract_options(CLI::App* cmd, ExtractArgs& a) {
   add_pool_option(cmd, a.pool, "pool each map to a grid first (default: none = flatten, paper)");
   add_batch_option(cmd, a.params.batch, "images per forward pass");
   add_dtype_option(cmd, a.dtype);
+  add_stages_option(cmd, a.stages, "extract only their images (default: all)");
+  cmd->add_option("--shard", a.shard,
+                  "extract only shard i of N (0-based): images [i*n/N, (i+1)*n/N) in dataset "
+                  "order; 'ishannot merge' joins the N stores");
   add_resume_options(cmd, a.resume, "OUT.partial");
+}
+
+// The images this run extracts: all, those of --stages, or one shard of them (the selection is
+// recorded in the store: 'ishannot merge' checks the shards against it).
+Dataset images_to_extract(const Dataset& all, const std::vector<std::string>& stages,
+                          const std::optional<ShardSpec>& shard, ExtractParams& params) {
+  const Dataset dataset = images_of_stages(all, stages);
+  if (!stages.empty()) {
+    std::string list;
+    for (const auto& s : stages) list += (list.empty() ? "" : ",") + s;
+    params.extra_attributes["stage_ranges"] = list;
+  }
+  if (!shard) return dataset;
+  for (const auto& [key, value] : shard_attributes(dataset, *shard))
+    params.extra_attributes[key] = value;
+  return shard_of(dataset, *shard);
 }
 
 // The backbone to read features from: a fine-tuned model's (recording it and the genes it saw in
@@ -69,10 +95,14 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   require_valid("extract", params.check());
   params.resume = apply_resume_options(a.resume, {a.out + ".partial"});
 
-  const Dataset dataset = read_dataset(a.data);
-  for (const auto& skip : dataset.skipped)
+  const auto stages = normalised_stages(a.stages);
+  std::optional<ShardSpec> shard;
+  if (!a.shard.empty()) shard = parse_usage([&] { return parse_shard_spec(a.shard); });
+  const Dataset all = read_dataset(a.data);
+  for (const auto& skip : all.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   const auto net = extraction_net(a, params, reporter);
+  const Dataset dataset = images_to_extract(all, stages, shard, params);
   const ExtractResult r = extract_features(dataset, *net, params, a.out, reporter);
   std::string layers;
   for (const auto& l : r.layers)
