@@ -159,8 +159,8 @@ TEST(CliFaults, CheckImagesCountsBadImagesAndWritesACleanManifest) {
   std::string csv = "image,gene,stage_range,terms\n";
   for (int i = 0; i < 4; ++i) {
     write_image(dir + "/images/ok" + std::to_string(i) + ".png");
-    csv += "ok" + std::to_string(i) + ".png,gene" + std::to_string(i) + ",13-16,t" +
-           (i == 2 ? ";\"u, v\"" : "") + "\n";
+    csv += "ok" + std::to_string(i) + ".png,gene" + std::to_string(i) + ",13-16," +
+           (i == 2 ? "\"t;u, v\"" : "t") + "\n";
   }
   csv += "huge.png,gene9,13-16,t\n";
   std::ofstream(dir + "/images/cut.png") << "\x89PNG\r\n";  // truncated
