@@ -179,7 +179,11 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   ScBaselineParams params = baseline_params(o, options);
   require_valid("baseline", o.terms.params().check());
   const auto stages = normalised_stages(o.stages);
-  // The output's lock first (shared with the store writer below): a second run on this --out
+  const Dataset all = read_dataset(o.data);
+  const Dataset ds = images_to_code(all, stages);
+  refuse_inputs_as_outputs(o, ds);
+  check_store_output(o.out);  // a folder or a file of another kind: before any work
+  // The output's lock next (shared with the store writer below): a second run on this --out
   // stops here, before it learns a dictionary over this run's. --restart does not delete
   // OUT.partial; the writer truncates it under the lock.
   std::error_code ec;
@@ -187,10 +191,6 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   const bool resume =
       !o.resume.restart && apply_resume_options(o.resume, {o.out + ".partial"}) && partial_present;
   const FileLock lock(o.out + ".partial");
-
-  const Dataset all = read_dataset(o.data);
-  const Dataset ds = images_to_code(all, stages);
-  refuse_inputs_as_outputs(o, ds);
   reporter.info("baseline: " + std::to_string(ds.images.size()) + " images from " + o.data);
   std::string scope;
   std::vector<std::string> genes;
@@ -231,6 +231,7 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   }
   FeatureStoreWriter writer(o.out, encoder.layers(), parse_dtype_option(o.dtype), attributes,
                             resume);
+  set_dataset_metadata(writer, ds);
   const Stopwatch coding;
   const ScRunSummary summary = write_sc_features(ds.images, encoder, writer, o.batch, reporter);
   writer.close();

@@ -119,15 +119,7 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
   FeatureStoreWriter writer(out_path, result.layers, params.dtype, attributes, params.resume);
   const std::set<std::string> done(writer.existing_ids().begin(), writer.existing_ids().end());
   refuse_ids_not_in(dataset, writer.existing_ids(), out_path + ".partial");
-  std::map<std::string, std::string> genes, stages;
-  for (const ImageRecord& r : dataset.images) {
-    genes[r.id] = r.gene;
-    stages[r.id] = r.stage_range;
-  }
-  if (!dataset.images.front().gene.empty()) {
-    writer.set_metadata("gene", genes);
-    writer.set_metadata("stage_range", stages);
-  }
+  set_dataset_metadata(writer, dataset);
   result.already_present = static_cast<int64_t>(done.size());
   if (!done.empty()) {
     reporter.info("resuming " + out_path + ".partial: " + std::to_string(done.size()) +

@@ -72,9 +72,9 @@ void write_string_dataset(hid_t parent, const std::string& name,
                 path, "cannot write " + name);
 }
 
-// Refuses an output path that is a folder, sits in a missing folder, or holds a file that is not
-// a feature store (a manifest, an image, a weight file...): checked before any work.
-void check_output_path(const std::string& path) {
+}  // namespace
+
+void check_store_output(const std::string& path) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (ec && ec != std::errc::no_such_file_or_directory)
@@ -89,8 +89,6 @@ void check_output_path(const std::string& path) {
                      "exists and is not a feature store: refusing to overwrite it (remove it or "
                      "choose another --out)");
 }
-
-}  // namespace
 
 struct FeatureStoreWriter::Impl {
   std::string path, tmp;
@@ -388,7 +386,7 @@ FeatureStoreWriter::FeatureStoreWriter(const std::string& path,
     if (layer.dim <= 0) throw file_error(path, "layer " + layer.name + " has no dimension");
     if (!names.insert(layer.name).second) throw file_error(path, "layer " + layer.name + " twice");
   }
-  check_output_path(path);
+  check_store_output(path);
   std::error_code ec;
   const bool had_partial = fs::exists(impl_->tmp, ec) && fs::file_size(impl_->tmp, ec) > 0;
   impl_->lock = FileLock(impl_->tmp);  // before looking inside: no other writer changes it now

@@ -24,6 +24,19 @@ std::map<std::string, std::string> store_attributes(const StoreProvenance& p) {
           {"seed", std::to_string(p.seed)}};
 }
 
+void set_dataset_metadata(FeatureStoreWriter& writer, const Dataset& dataset) {
+  std::map<std::string, std::string> genes, stages;
+  bool any_gene = false;
+  for (const auto& image : dataset.images) {
+    genes[image.id] = image.gene;
+    stages[image.id] = image.stage_range;
+    any_gene = any_gene || !image.gene.empty();
+  }
+  if (!any_gene) return;
+  writer.set_metadata("gene", genes);
+  writer.set_metadata("stage_range", stages);
+}
+
 std::string dataset_sha256(const Dataset& dataset) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(dataset.source, ec)) return sha256_file(dataset.source);

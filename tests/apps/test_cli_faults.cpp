@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 
 #include "ishannot/common/fs_util.h"
@@ -184,4 +185,33 @@ TEST(CliFaults, CheckImagesCountsBadImagesAndWritesACleanManifest) {
     EXPECT_EQ(clean.images[i].terms, all.images[i].terms);
     EXPECT_EQ(clean.images[i].gene, all.images[i].gene);
   }
+}
+
+// 15.5: baseline --out equal to an input (the manifest, an image, the dictionary it reads) was
+// accepted and overwrote it; 15.8: --out DIR is refused before the dictionary is learned.
+TEST(CliFaults, BaselineRefusesOutputsThatAreInputs) {
+  const std::string dir = test::temp_dir("cli-baseline-out");
+  fs::create_directories(dir + "/images");
+  std::string csv = "image,gene,stage_range,terms\n";
+  for (int i = 0; i < 4; ++i) {
+    write_image(dir + "/images/b" + std::to_string(i) + ".png");
+    csv += "b" + std::to_string(i) + ".png,gene" + std::to_string(i) + ",13-16,t\n";
+  }
+  std::ofstream(dir + "/images.csv") << csv;
+  std::ofstream(dir + "/dict.txt") << "not really a dictionary\n";
+  const std::map<std::string, std::string> cases = {
+      {"--out " + dir + "/images.csv", "input"},
+      {"--out " + dir + "/images/b1.png", "input"},
+      {"--dictionary " + dir + "/dict.txt --out " + dir + "/dict.txt", "input"},
+      {"--out " + dir + "/images", "folder"}};
+  for (const auto& [args, needle] : cases) {
+    const std::string before = read_text_file(dir + "/images.csv");
+    std::string err;
+    EXPECT_EQ(run_cli("baseline --data " + dir + "/images.csv " + args, &err, dir), 1) << args;
+    EXPECT_EQ(lines(err), 1) << err;
+    EXPECT_NE(err.find(needle), std::string::npos) << args << ": " << err;
+    EXPECT_EQ(read_text_file(dir + "/images.csv"), before);
+  }
+  EXPECT_EQ(read_text_file(dir + "/dict.txt"), "not really a dictionary\n");
+  EXPECT_FALSE(fs::exists(dir + "/images.partial"));
 }

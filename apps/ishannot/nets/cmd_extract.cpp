@@ -59,10 +59,13 @@ std::shared_ptr<Backbone> extraction_net(const ExtractArgs& a, ExtractParams& pa
   return net;
 }
 
-// Neither the store nor its partial may be one of the files this run reads.
-void refuse_inputs_as_outputs(const ExtractArgs& a, const Dataset& dataset, const Backbone& net) {
-  std::vector<NamedPath> inputs = {{dataset.source, "the dataset"},
-                                   {net.weights_path(), "the weights"}};
+// Neither the store nor its partial may be one of the files this run reads (`net`: once loaded,
+// its weight file, the default one included).
+void refuse_inputs_as_outputs(const ExtractArgs& a, const Dataset& dataset,
+                              const Backbone* net = nullptr) {
+  std::vector<NamedPath> inputs = {{a.data, "the dataset"}, {dataset.source, "the dataset"}};
+  if (!a.weights.empty()) inputs.push_back({a.weights, "the weights"});
+  if (net) inputs.push_back({net->weights_path(), "the weights"});
   if (!a.model.empty()) {
     inputs.push_back({a.model, "the fine-tuned model"});
     inputs.push_back({a.model + ".json", "the fine-tuned model's sidecar"});
@@ -88,8 +91,10 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   const Dataset dataset = read_dataset(a.data);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
+  refuse_inputs_as_outputs(a, dataset);
+  check_store_output(a.out);  // a folder or a file of another kind: now, not after the network
   const auto net = extraction_net(a, params, reporter);
-  refuse_inputs_as_outputs(a, dataset, *net);
+  refuse_inputs_as_outputs(a, dataset, net.get());
   const ExtractResult r = extract_features(dataset, *net, params, a.out, reporter);
   std::string layers;
   for (const auto& l : r.layers)

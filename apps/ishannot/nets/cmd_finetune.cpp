@@ -99,10 +99,11 @@ FinetuneParams finetune_params(const FinetuneArgs& a, const GlobalOptions& optio
 }
 
 // None of the files written (the model, its sidecar, curve and checkpoint) may be one it reads.
-void refuse_inputs_as_outputs(const FinetuneArgs& a, const Dataset& dataset, const Backbone& net) {
-  std::vector<NamedPath> inputs = {{a.data, "the dataset"},
-                                   {dataset.source, "the dataset"},
-                                   {net.weights_path(), "the weights"}};
+void refuse_inputs_as_outputs(const FinetuneArgs& a, const Dataset& dataset,
+                              const Backbone* net = nullptr) {
+  std::vector<NamedPath> inputs = {{a.data, "the dataset"}, {dataset.source, "the dataset"}};
+  if (!a.weights.empty()) inputs.push_back({a.weights, "the weights"});
+  if (net) inputs.push_back({net->weights_path(), "the weights"});
   for (const auto& image : dataset.images) inputs.push_back({image.path, "an input image"});
   for (const char* suffix : {"", ".json", ".curve.tsv", ".checkpoint"})
     refuse_inputs_as_output(a.out + suffix, inputs);
@@ -140,8 +141,10 @@ void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   const StageProblem problem = select_terms(dataset, stage, terms);
   const std::vector<int> allowed = allowed_rows(a, dataset, problem, options, reporter);
+  refuse_inputs_as_outputs(a, dataset);
+  check_model_output(a.out);  // before the network is loaded
   auto net = load_backbone(a.backbone, a.weights);
-  refuse_inputs_as_outputs(a, dataset, *net);
+  refuse_inputs_as_outputs(a, dataset, net.get());
   const FinetuneResult r = finetune(dataset, problem, allowed, net, params, a.out, reporter);
   if (!r.finished) return;
   reporter.info("wrote " + a.out + " (+ .json, .curve.tsv): " + std::to_string(r.terms.size()) +

@@ -85,6 +85,11 @@ class FeatureStoreWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Refuses (Error naming the path) an output store path that is a folder, sits in a missing
+/// folder, or holds a file that is not a feature store: the writer's own first check, exposed so
+/// that a command can run it before any expensive work.
+void check_store_output(const std::string& path);
+
 /// True when `path` is an HDF5 file with a format_version attribute (a feature store, finished
 /// or partial); false for anything else (no error).
 bool is_feature_store(const std::string& path);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ishannot/data/dataset.h"
+#include "ishannot/features/feature_store.h"
 
 namespace ishannot {
 
@@ -32,6 +33,11 @@ struct StoreProvenance {
 /// tool_version, created_by, manifest_path, manifest_sha256, backbone, weights_path,
 /// weights_sha256, input_size, resize_policy, preprocessing, pooling, layers, seed.
 std::map<std::string, std::string> store_attributes(const StoreProvenance& provenance);
+
+/// Per-image metadata of a store from its dataset: /meta/gene and /meta/stage_range (written at
+/// close, in /ids order), so that the store is usable without its manifest. Nothing for a dataset
+/// without genes (a plain image folder).
+void set_dataset_metadata(FeatureStoreWriter& writer, const Dataset& dataset);
 
 /// SHA-256 naming a dataset's listing: of its manifest file when it was read from one (source is
 /// a file), else of its image list ("id<TAB>path" lines, in order: an image or BDGP folder).

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -34,7 +35,7 @@ std::string synth_set(const std::string& dir, int images = 60) {
 std::string finetune(const std::string& manifest, const std::string& out,
                      const std::string& extra = "") {
   return test::cli() + "finetune --data " + manifest +
-         " --stage 13-16 --input-size 32x32 --freeze-through res4f --batch 8 --top-k 3 " + extra +
+         " --stage 13-16 --input-size 32x32 --freeze-through res5b --batch 8 --top-k 3 " + extra +
          " --out " + out;
 }
 
@@ -43,36 +44,50 @@ std::string finetune(const std::string& manifest, const std::string& out,
 TEST(FinetuneFaults, KillNineThenRerunGivesTheUninterruptedModel) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   const std::string dir = test::temp_dir("finetune-kill");
-  const std::string manifest = synth_set(dir);
-  const std::string options = "--epochs 6 --patience 10 --val-fraction 0.25";
-  const auto start = std::chrono::steady_clock::now();
+  const std::string manifest = synth_set(dir, 40);
+  const std::string options = "--epochs 3 --patience 10 --val-fraction 0.25";
   ASSERT_EQ(test::run_status(finetune(manifest, dir + "/ref.pt", options)), 0);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto reference = nlohmann::json::parse(read_text_file(dir + "/ref.pt.json"));
   const std::string out = dir + "/m.pt";
-  for (double at : {0.5, 0.8}) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      execl("/bin/sh", "sh", "-c", ("exec " + finetune(manifest, out, options)).c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::duration<double>(at * seconds));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+  // Killed by progress: once the first epoch's checkpoint is there (the resume is then tested).
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + finetune(manifest, out, options)).c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
   }
+  bool killed = false;
+  for (int i = 0; i < 30000 && !killed; ++i) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) break;
+    if (fs::exists(out + ".checkpoint")) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(killed) << "the run ended before its first checkpoint was seen";
   ASSERT_EQ(test::run_status(finetune(manifest, out, options)), 0);
   const auto model = nlohmann::json::parse(read_text_file(out + ".json"));
   EXPECT_EQ(model.at("best_epoch"), reference.at("best_epoch"));
   ASSERT_EQ(model.at("curve").size(), reference.at("curve").size());
   for (size_t e = 0; e < model.at("curve").size(); ++e)
     EXPECT_EQ(model.at("curve")[e].at("train_loss"), reference.at("curve")[e].at("train_loss"));
-  EXPECT_EQ(model.at("model_file_sha256"), reference.at("model_file_sha256"));
+  // Same weights: every record of the two libtorch archives equal (python3's zipfile reads them;
+  // the archives' bytes differ only in their top folder, named after the file).
+  EXPECT_EQ(test::run_status("/usr/bin/python3 -c \"import sys, zipfile\n"
+                             "a, b = (zipfile.ZipFile(p) for p in sys.argv[1:])\n"
+                             "key = lambda z: {i.filename.split('/', 1)[1]: z.read(i) "
+                             "for i in z.infolist()}\n"
+                             "sys.exit(0 if key(a) == key(b) else 1)\" " +
+                             out + " " + dir + "/ref.pt"),
+            0);
 }
 
 // 15.1: `finetune --lr 9.9 --optimizer adam --transfer-lr-factor 1` diverged to NaN and hung in
-// validation.
+// validation (roc_auc looping on NaN scores). SGD at the same rate reaches NaN within the first
+// epoch at 32x32 (the campaign's Adam case needs 224x224 and minutes); before the fix this
+// command hung too (timeout 124 after 60 s; 5 s to the message after).
 TEST(FinetuneFaults, ADivergingRunStopsWithAMessageThatSaysSo) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   const std::string dir = test::temp_dir("finetune-diverge");
@@ -80,8 +95,8 @@ TEST(FinetuneFaults, ADivergingRunStopsWithAMessageThatSaysSo) {
   const int status = test::run_status(
       "timeout 300 " +
       finetune(manifest, dir + "/m.pt",
-               "--freeze-through none --lr 9.9 --optimizer adam --transfer-lr-factor 1 "
-               "--epochs 4 --val-fraction 0.25 --no-augment") +
+               "--lr 9.9 --optimizer sgd --transfer-lr-factor 1 --epochs 2 --val-fraction 0.25 "
+               "--no-augment") +
       " 2> " + dir + "/err.txt");
   const std::string err = read_text_file(dir + "/err.txt");
   EXPECT_EQ(status, 1) << "(124: timed out, i.e. hung)\n" << err;
