@@ -29,6 +29,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Unmounts a test's tmpfs when the test ends, however it ends.
+struct Unmount {
+  std::string dir;
+  ~Unmount() { umount2(dir.c_str(), MNT_DETACH); }
+};
+
 constexpr int64_t kDim = 65536;  // 256 KiB per row: a 4-row batch is 1 MiB
 
 float value_of(int64_t row, int64_t col) {
@@ -139,12 +145,12 @@ TEST(StoreDurability, ADiskFullBatchIsNotCountedAndTheRunResumes) {
   const std::string dir = test::temp_dir("store-tmpfs");
   const std::string mnt = dir + "/mnt";
   if (!mount_tmpfs(mnt, "2m")) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  const Unmount unmount{mnt};  // also when an assertion ends the test early
   const std::string path = mnt + "/f.h5";
   const int code = fill_until_failure(path, "disk full");
   ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0);
   EXPECT_EQ(code, 0) << "(3: never failed, 4: message, 5: two lines, 1xx: signal)";
   resume_and_finish(path, 24);
-  umount(mnt.c_str());
 }
 
 // 15.2: under a file-size limit with SIGXFSZ ignored, extract printed "cannot flush" and then

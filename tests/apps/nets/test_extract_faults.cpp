@@ -29,6 +29,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Unmounts a test's tmpfs when the test ends, however it ends.
+struct Unmount {
+  std::string dir;
+  ~Unmount() { umount2(dir.c_str(), MNT_DETACH); }
+};
+
 // 60 synthetic BDGP-like images of 13-16 (the campaign's S), made once per test.
 std::string synth_set(const std::string& dir, int images = 60) {
   const std::string out = dir + "/S";
@@ -131,6 +137,7 @@ TEST(ExtractFaults, ADiskFullRunStopsCleanlyAndResumesToTheSameStore) {
   fs::create_directories(mnt);
   if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=2m") != 0)
     GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  const Unmount unmount{mnt};  // also when an assertion ends the test early
   const int status = test::run_status(extract(manifest, mnt + "/f.h5") + " 2> " + dir + "/err.txt");
   ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0);
   const std::string err = read_text_file(dir + "/err.txt");
@@ -139,7 +146,6 @@ TEST(ExtractFaults, ADiskFullRunStopsCleanlyAndResumesToTheSameStore) {
   EXPECT_NE(err.find("disk full"), std::string::npos) << err;
   ASSERT_EQ(test::run_status(extract(manifest, mnt + "/f.h5")), 0);
   expect_same_store(mnt + "/f.h5", reference);
-  umount(mnt.c_str());
 }
 
 // 15.2: `(ulimit -f 1000; trap '' XFSZ; ishannot extract ...)` crashed in HDF5's close.
