@@ -18,7 +18,8 @@ done
 $run evaluate "${eval_opts[@]}" --fold-features "$work/fold{fold}.h5" --out "$work/eval_strict"
 # Mean AUC over terms of the per-term mean over folds.
 mean_auc() {
-  awk -F'\t' '$6 == "auc" { s[$4] += $7; n[$4]++ }
+  # metrics.tsv: method layer stage_range stage_order term fold metric value
+  awk -F'\t' '$7 == "auc" { s[$5] += $8; n[$5]++ }
     END { for (t in s) { m += s[t] / n[t]; c++ } printf "%.4f over %d terms\n", m / c, c }'
 }
 echo "default (dictionary from all images): $(tail -n +2 "$work/eval_default/metrics.tsv" | mean_auc)"

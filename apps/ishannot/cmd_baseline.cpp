@@ -8,11 +8,13 @@
 
 #include "commands.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/file_lock.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/folds.h"
 #include "ishannot/data/subset.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/sparse/sc_baseline.h"
 #include "options.h"
 
@@ -71,6 +73,18 @@ std::string default_dictionary_path(const std::string& out) {
   return (p.parent_path() / (p.stem().string() + ".dictionary.txt")).string();
 }
 
+// Neither the store, its partial nor the dictionary written may be one of the files read.
+void refuse_inputs_as_outputs(const BaselineOptions& o, const Dataset& ds) {
+  std::vector<NamedPath> inputs = {{o.data, "the dataset"}, {ds.source, "the dataset"}};
+  if (!o.dictionary.empty()) inputs.push_back({o.dictionary, "the dictionary"});
+  for (const auto& image : ds.images) inputs.push_back({image.path, "an input image"});
+  refuse_inputs_as_output(o.out, inputs);
+  refuse_inputs_as_output(o.out + ".partial", inputs);
+  if (o.dictionary.empty())
+    refuse_inputs_as_output(
+        o.save_dictionary.empty() ? default_dictionary_path(o.out) : o.save_dictionary, inputs);
+}
+
 ScBaselineParams baseline_params(const BaselineOptions& o, const GlobalOptions& options) {
   ScBaselineParams params;
   params.sift.patch_sizes = o.patches;
@@ -123,7 +137,7 @@ Dictionary baseline_dictionary(const BaselineOptions& o, const Dataset& all, con
     *scope = "loaded from " + o.dictionary;
     return dict;
   }
-  if (resume && std::filesystem::exists(auto_dict) && std::filesystem::exists(o.out + ".partial")) {
+  if (resume && std::filesystem::exists(auto_dict)) {  // resume: a partial store is there
     Dictionary dict = load_dictionary(auto_dict);
     check_dictionary_matches(auto_dict, dict, params);
     reporter.info("baseline: resuming with the dictionary " + auto_dict);
@@ -159,10 +173,18 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   ScBaselineParams params = baseline_params(o, options);
   require_valid("baseline", o.terms.params().check());
   const auto stages = normalised_stages(o.stages);
-  const bool resume = apply_resume_options(o.resume, {o.out + ".partial"});
-
   const Dataset all = read_dataset(o.data);
   const Dataset ds = images_to_code(all, stages);
+  refuse_inputs_as_outputs(o, ds);
+  check_store_output(o.out);  // a folder or a file of another kind: before any work
+  // The output's lock next (shared with the store writer below): a second run on this --out
+  // stops here, before it learns a dictionary over this run's. --restart does not delete
+  // OUT.partial; the writer truncates it under the lock.
+  std::error_code ec;
+  const bool partial_present = std::filesystem::file_size(o.out + ".partial", ec) > 0 && !ec;
+  const bool resume =
+      !o.resume.restart && apply_resume_options(o.resume, {o.out + ".partial"}) && partial_present;
+  const FileLock lock(o.out + ".partial");
   reporter.info("baseline: " + std::to_string(ds.images.size()) + " images from " + o.data);
   std::string scope;
   std::vector<std::string> genes;
@@ -176,14 +198,26 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   params.dictionary.atoms = dict.size();
 
   const ScEncoder encoder(dict, params);
-  auto attributes = sc_attributes(params);
-  for (const auto& [key, value] : provenance(options)) attributes[key] = value;
-  attributes["backbone"] = "sparse-coding";
-  attributes["seed"] = std::to_string(options.seed);
-  attributes["input_size"] = "native";
+  // The documented attribute set (the dictionary plays the weights' part), then the SC ones.
+  StoreProvenance store;
+  store.created_by = options.command_line;
+  store.manifest_path = ds.source;
+  store.manifest_sha256 = dataset_sha256(ds);
+  store.backbone = "sparse-coding";
+  store.weights_path = dict_path;
+  store.weights_sha256 = sha256_file(dict_path);
+  store.input_size = "native";
+  store.resize_policy = "native";
+  store.preprocessing = "sift-" + sift_channel_name(params.sift.channel);
+  std::string layers;
+  for (const auto& l : encoder.layers()) layers += (layers.empty() ? "" : ",") + l.name;
+  store.layers = layers;
+  store.seed = options.seed;
+  auto attributes = store_attributes(store);
+  for (const auto& [key, value] : sc_attributes(params)) attributes[key] = value;
   attributes["pooling"] = attributes["sc_poolings"];
   attributes["sc_dictionary_scope"] = scope;
-  attributes["sc_dictionary_sha256"] = sha256_file(dict_path);
+  attributes["sc_dictionary_sha256"] = store.weights_sha256;
   if (!genes.empty()) {
     std::string list;
     for (const auto& g : genes) list += g + "\n";
@@ -191,6 +225,7 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   }
   FeatureStoreWriter writer(o.out, encoder.layers(), parse_dtype_option(o.dtype), attributes,
                             resume);
+  set_dataset_metadata(writer, ds);
   const Stopwatch coding;
   const ScRunSummary summary = write_sc_features(ds.images, encoder, writer, o.batch, reporter);
   writer.close();

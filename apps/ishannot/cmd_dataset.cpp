@@ -21,7 +21,24 @@ struct DatasetOptions {
   std::vector<std::string> stages;
   std::string tsv;
   bool check_images = false;
+  std::string write_clean;  // manifest without the unreadable images
 };
+
+// --check-images: decode every image; one line per bad one (through the reporter) and a count;
+// --write-clean OUT.csv: the manifest without them (paths relative to OUT.csv's folder).
+Dataset check_images(const DatasetOptions& o, const Dataset& all, const Reporter& reporter) {
+  Dataset ds = drop_unreadable_images(all, reporter);
+  const size_t bad = all.images.size() - ds.images.size();
+  reporter.info("checked " + std::to_string(all.images.size()) + " images: " + std::to_string(bad) +
+                " unreadable");
+  if (!o.write_clean.empty()) {
+    refuse_inputs_as_output(o.write_clean, {{o.data, "the dataset"}});
+    write_manifest(ds, o.write_clean);
+    reporter.info("wrote " + o.write_clean + ": " + std::to_string(ds.images.size()) +
+                  " images (without the " + std::to_string(bad) + " unreadable)");
+  }
+  return ds;
+}
 }  // namespace
 
 void add_dataset_command(CLI::App& app, GlobalOptions& options) {
@@ -36,11 +53,16 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
   cmd->add_option("--tsv", opt->tsv, "also write the summary as TSV to this file ('-' = stdout)");
   cmd->add_flag("--check-images", opt->check_images,
                 "decode every image and report unreadable ones (slow on big sets)");
+  cmd->add_option("--write-clean", opt->write_clean,
+                  "with --check-images: write the manifest without the unreadable images to this "
+                  "CSV");
   cmd->callback([opt, &options] {
     const Reporter reporter = make_reporter(options);
     Dataset ds = opt->images.empty() ? read_dataset(opt->data)
                                      : read_bdgp_tables(opt->data, BdgpReadParams{opt->images});
-    if (opt->check_images) ds = drop_unreadable_images(ds, reporter);
+    if (!opt->write_clean.empty() && !opt->check_images)
+      throw UsageError("dataset: --write-clean needs --check-images");
+    if (opt->check_images) ds = check_images(*opt, ds, reporter);
     const TermSelectionParams params = opt->terms.params();
     require_valid("dataset", params.check());
     const auto stages = normalised_stages(opt->stages);

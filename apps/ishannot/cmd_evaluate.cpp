@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/features/feature_store.h"
@@ -136,24 +137,66 @@ std::map<std::string, std::string> run_provenance(const EvaluateOptions& o, cons
   return run;
 }
 
+// What a skip or note is about, without its particulars (counts, ids, genes in parentheses):
+// the key that groups the terminal lines.
+std::string kind_of(const std::string& reason) {
+  std::string kind;
+  int depth = 0;
+  for (char c : reason) {
+    if (c == '(') ++depth;
+    if (depth == 0 && !(c >= '0' && c <= '9')) kind += c;
+    if (c == ')' && depth > 0) --depth;
+  }
+  return kind;
+}
+
+// One line per kind of skip (skipped.tsv) and of routine note (run.json), with its count and
+// its first occurrence, however many there are.
 void print_skip_notes(const EvaluationResult& result, const std::string& out,
                       const GlobalOptions& options) {
-  for (const auto& s : result.skipped) {
-    if (!options.quiet)
-      std::cerr << "skipped: " << (s.layer.empty() ? "" : s.layer + " ") << s.stage_range
-                << (s.term.empty() ? "" : " '" + s.term + "'")
-                << (s.fold < 0 ? "" : " fold " + std::to_string(s.fold)) << ": " << s.reason
+  auto print = [&](const std::vector<SkipRow>& rows, const char* label, const char* where) {
+    std::vector<std::string> order;
+    std::map<std::string, std::pair<int, const SkipRow*>> kinds;
+    for (const auto& s : rows) {
+      auto [it, fresh] = kinds.try_emplace(kind_of(s.reason), 0, &s);
+      if (fresh) order.push_back(it->first);
+      ++it->second.first;
+    }
+    for (const auto& kind : order) {
+      const auto& [count, s] = kinds.at(kind);
+      std::cerr << label << " " << count << "x (" << where << "), e.g. "
+                << (s->layer.empty() ? "" : s->layer + " ") << s->stage_range
+                << (s->term.empty() ? "" : " '" + s->term + "'")
+                << (s->fold < 0 ? "" : " fold " + std::to_string(s->fold)) << ": " << s->reason
                 << "\n";
+    }
+  };
+  if (!options.quiet) {
+    print(result.skipped, "skipped", "skipped.tsv");
+    print(result.notes, "note", "run.json");
   }
   std::cerr << "wrote " << out << "/{metrics.tsv,summary.md,summary.tsv,predictions.tsv,"
-            << "roc.tsv,skipped.tsv,run.json} (" << result.skipped.size() << " skip notes, "
-            << format_duration(result.seconds.at("total")) << ")\n";
+            << "roc.tsv,skipped.tsv,run.json} (" << result.skipped.size() << " skips, "
+            << result.notes.size() << " notes, " << format_duration(result.seconds.at("total"))
+            << ")\n";
+}
+
+// The outputs must not replace an input: --out names a folder that is not the manifest or a
+// store, and none of the files written into it is one of them.
+void check_outputs_are_not_inputs(const EvaluateOptions& o) {
+  std::vector<NamedPath> inputs = {{o.data, "the dataset"}};
+  if (!o.features.empty()) inputs.push_back({o.features, "the feature store"});
+  refuse_inputs_as_output(o.out, inputs);
+  for (const char* f : {"metrics.tsv", "summary.tsv", "summary.md", "predictions.tsv", "roc.tsv",
+                        "skipped.tsv", "run.json"})
+    refuse_inputs_as_output(o.out + "/" + f, inputs);
 }
 
 void run_evaluate(const EvaluateOptions& o, const GlobalOptions& options) {
   apply_threads(options);
   const Reporter reporter = make_reporter(options);
   const EvaluationParams params = evaluation_params(o, options);
+  check_outputs_are_not_inputs(o);
   const bool is_csv = std::filesystem::is_regular_file(o.data);
   const Dataset dataset = is_csv ? read_manifest(o.data, false) : read_dataset(o.data);
   OpenStores stores;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -48,6 +49,12 @@ std::string subcommand_word(int argc, char** argv) {
   return "";
 }
 
+// Errors are one line (README: exit codes and messages).
+std::string first_line(const std::string& text) {
+  const size_t end = text.find_first_of("\r\n");
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
 uint64_t parse_seed(const std::string& text) {
   uint64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -77,6 +84,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "bar", "plain", "none"}))
       ->capture_default_str();
   app.fallthrough();
+  // Usage errors on one line, like every other error (exit code 2).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "ishannot: error: " + first_line(e.what()) + " (--help for the options)\n";
+  });
   // The seed is parsed (range-checked) before any subcommand callback runs.
   app.parse_complete_callback([&] { options.seed = parse_seed(seed_text); });
 
@@ -115,10 +126,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   } catch (const UsageError& e) {
-    std::cerr << "ishannot: error: " << e.what() << "\n";
+    std::cerr << "ishannot: error: " << first_line(e.what()) << "\n";
     return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A file-system call that was not given its own message: "PATH: reason", not the raw text.
+    std::cerr << "ishannot: error: " << e.path1().string() << ": " << e.code().message() << "\n";
+    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "ishannot: error: " << e.what() << "\n";
+    // One line, whatever threw (libtorch appends a stack trace to its messages).
+    std::cerr << "ishannot: error: " << first_line(e.what()) << "\n";
     return 1;
   }
   return 0;

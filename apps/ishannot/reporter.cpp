@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "ishannot/common/format.h"
 #include "ishannot/common/threads.h"
 #include "ishannot/version.h"
 
@@ -26,12 +27,10 @@ struct ProgressState {
   bool bar_open = false;
 };
 
+// One duration style everywhere (common/format.h); "?" while unknown.
 std::string format_seconds(double s) {
-  char buf[32];
   if (s < 0 || s > 1e7) return "?";
-  int total = static_cast<int>(s + 0.5);
-  std::snprintf(buf, sizeof buf, "%d:%02d:%02d", total / 3600, (total / 60) % 60, total % 60);
-  return buf;
+  return format_duration(s);
 }
 
 }  // namespace

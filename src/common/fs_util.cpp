@@ -1,6 +1,7 @@
 #include "ishannot/common/fs_util.h"
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,20 @@
 
 namespace ishannot {
 namespace fs = std::filesystem;
+
+std::string describe_unreadable(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec == std::errc::too_many_symbolic_link_levels)
+    return "symbolic link loop (too many levels of symbolic links)";
+  if (ec && ec != std::errc::no_such_file_or_directory) return "cannot be read: " + ec.message();
+  if (!fs::exists(status)) {
+    if (fs::is_symlink(fs::symlink_status(path, ec))) return "broken symbolic link (no target)";
+    return "no such file";
+  }
+  if (fs::is_directory(status)) return "is a folder, not a file";
+  return "cannot be read (permission?)";
+}
 
 void write_atomically(const std::string& path,
                       const std::function<void(const std::string& tmp_path)>& write) {
@@ -39,9 +54,23 @@ void write_text_atomically(const std::string& path, const std::string& text) {
   });
 }
 
+void refuse_inputs_as_output(const std::string& output, const std::vector<NamedPath>& inputs) {
+  struct stat out {};
+  if (stat(output.c_str(), &out) != 0) return;
+  for (const auto& input : inputs) {
+    struct stat in {};
+    if (stat(input.path.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+      throw file_error(output, "is also an input (" + input.what +
+                                   (input.path == output ? "" : ", " + input.path) +
+                                   "): refusing to overwrite it; choose another output");
+  }
+}
+
 std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw file_error(path, "is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw file_error(path, fs::exists(path) ? "cannot be read" : "no such file");
+  if (!in) throw file_error(path, describe_unreadable(path));
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -83,7 +112,7 @@ class Sha256 {
 
 std::string sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw file_error(path, fs::exists(path) ? "cannot be read" : "no such file");
+  if (!in) throw file_error(path, describe_unreadable(path));
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
   while (in) {

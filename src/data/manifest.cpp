@@ -47,7 +47,14 @@ Dataset read_manifest(const std::string& csv_path, bool check_files) {
   if (rows.empty()) throw file_error(csv_path, "empty file (expected a header line)");
   std::map<std::string, int> col;
   const auto& header = rows[0].fields;
-  for (size_t c = 0; c < header.size(); ++c) col[lower(detail::trim(header[c]))] = int(c);
+  for (size_t c = 0; c < header.size(); ++c) {
+    const std::string name = lower(detail::trim(header[c]));
+    auto [it, fresh] = col.emplace(name, int(c));
+    if (!fresh && !name.empty())
+      throw file_error(csv_path, "the header names the column '" + name + "' twice (columns " +
+                                     std::to_string(it->second + 1) + " and " +
+                                     std::to_string(c + 1) + ")");
+  }
   for (const char* needed : {"image", "gene", "stage_range", "terms"}) {
     if (!col.count(needed))
       throw file_error(csv_path, std::string("header lacks the column '") + needed +
@@ -81,9 +88,12 @@ Dataset read_manifest(const std::string& csv_path, bool check_files) {
     if (view_col >= 0) rec.view = detail::normalise_view(row.fields[view_col], where);
     // Relative to the manifest's folder; bdgp-mini style manifests name bare files that live in
     // an images/ subfolder next to the manifest, so that is tried second.
+    // (A name that is there counts even when it is a broken or looping link: it is reported
+    // for what it is below, not as missing.)
+    std::error_code ec;
+    auto there = [&](const fs::path& q) { return fs::exists(fs::symlink_status(q, ec)); };
     fs::path p = fs::path(image).is_absolute() ? fs::path(image) : base / image;
-    if (!fs::path(image).is_absolute() && !fs::is_regular_file(p) &&
-        fs::is_regular_file(base / "images" / image))
+    if (!fs::path(image).is_absolute() && !there(p) && there(base / "images" / image))
       p = base / "images" / image;
     rec.path = p.lexically_normal().string();
     rec.id = fs::path(image).stem().string();
@@ -91,7 +101,9 @@ Dataset read_manifest(const std::string& csv_path, bool check_files) {
     if (!fresh)
       throw Error(where + ": duplicate image id '" + rec.id + "' (first listed at line " +
                   std::to_string(it->second) + ")");
-    if (check_files && !fs::is_regular_file(rec.path)) {
+    if (check_files && !fs::is_regular_file(rec.path, ec)) {
+      const std::string why = describe_unreadable(rec.path);
+      if (why != "no such file") throw Error(where + ": " + rec.path + ": " + why);
       if (missing++ == 0) first_missing = where + ": " + rec.path;
     }
     ds.images.push_back(std::move(rec));

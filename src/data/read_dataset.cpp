@@ -5,6 +5,7 @@
 #include <map>
 
 #include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/data/bdgp.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/image/image.h"
@@ -51,8 +52,13 @@ Dataset read_image_folder(const std::string& folder) {
 }
 
 Dataset read_dataset(const std::string& path) {
-  if (!fs::exists(path)) throw file_error(path, "no such file or folder");
-  if (!fs::is_directory(path)) return read_manifest(path);
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) {
+    const std::string why = describe_unreadable(path);
+    throw file_error(path, why == "no such file" ? "no such file or folder" : why);
+  }
+  if (!fs::is_directory(status)) return read_manifest(path);
   if (is_bdgp_table_folder(path)) {
     BdgpReadParams params;
     if (fs::is_directory(fs::path(path) / "images"))
@@ -70,12 +76,20 @@ Dataset drop_unreadable_images(const Dataset& dataset, const Reporter& reporter)
   const int64_t total = static_cast<int64_t>(dataset.images.size());
   int64_t done = 0;
   for (const auto& im : dataset.images) {
+    // Whatever goes wrong with one image (a decoder's own exception, memory for an absurd size)
+    // counts it as unreadable; the check goes on.
+    std::string problem;
     try {
       if (im.path.empty()) throw Error(im.id + ": no image file (metadata-only dataset)");
       (void)read_image_bgr(im.path);
       out.images.push_back(im);
     } catch (const Error& e) {
-      reporter.info(std::string("skipped unreadable image: ") + e.what());
+      problem = e.what();
+    } catch (const std::exception& e) {
+      problem = im.path + ": cannot be decoded: " + std::string(e.what()).substr(0, 200);
+    }
+    if (!problem.empty()) {
+      reporter.info("unreadable image: " + problem.substr(0, problem.find('\n')));
       out.add_skip("unreadable image");
     }
     reporter.report("checking images", ++done, total);

@@ -28,6 +28,7 @@ struct TaskOutput {
   std::vector<MetricRow> metrics;
   std::vector<PredictionRow> predictions;
   std::vector<SkipRow> skipped;
+  std::vector<SkipRow> notes;
 };
 
 /// Evaluates term `term` on outer fold `fold`: C by inner grouped CV on the training rows, the

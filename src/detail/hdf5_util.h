@@ -36,6 +36,18 @@ void silence_hdf5();
 hid_t check_id(hid_t id, const std::string& path, const std::string& what);
 /// Throws Error("path: what") when status < 0.
 void check_status(herr_t status, const std::string& path, const std::string& what);
+/// For writes: throws Error("path: what: REASON") when status < 0, REASON saying "disk full" or
+/// "file-size limit (ulimit -f) reached" when that is why (write_failure_reason).
+void check_write(herr_t status, const std::string& path, const std::string& what);
+/// Why a write to `path` failed, as far as can be told: the system error HDF5 recorded on its
+/// error stack (ENOSPC: "disk full ...", EFBIG: "file-size limit ...", EDQUOT...), else the state
+/// of the file system (almost no free space) and of RLIMIT_FSIZE; "" when nothing explains it.
+std::string write_failure_reason(const std::string& path);
+
+/// A file-access property list: HDF5 >= 1.8 format (large attributes stored densely) and, when
+/// `own_lock`, HDF5's own file locking off (the caller holds a FileLock on the file, which
+/// HDF5's lock would collide with).
+Hid file_access(bool own_lock);
 
 /// The IEEE half type as h5py defines it (a copy of F32LE with 1/5/10-bit fields, bias 15).
 Hid make_half_type();
@@ -51,6 +63,8 @@ std::map<std::string, std::string> read_attributes(hid_t object, const std::stri
 
 /// Reads a 1-D dataset of strings (variable or fixed length, any padding).
 std::vector<std::string> read_strings(hid_t dataset, const std::string& path);
+/// Reads the integer attribute `name` of `object`; false when it is absent or not an integer.
+bool read_int_attribute(hid_t object, const std::string& name, int64_t* value);
 /// Reads a string or string-array attribute (variable or fixed length); empty when absent.
 std::vector<std::string> read_string_attribute(hid_t object, const std::string& name,
                                                const std::string& path);

@@ -42,15 +42,43 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// The stage ranges to evaluate: the requested ones, else all present but 1-3 (the paper's).
+// The stage ranges to evaluate: the requested ones (each must be in the dataset), else all
+// present but 1-3 (the paper's).
 std::vector<std::string> stages_to_evaluate(const Dataset& dataset,
                                             const EvaluationParams& params) {
+  const std::vector<std::string> present = dataset.stage_ranges();
+  std::string listed;
+  for (const auto& s : present) listed += (listed.empty() ? "" : ", ") + s;
+  for (const auto& s : params.stage_ranges)
+    if (std::find(present.begin(), present.end(), s) == present.end())
+      throw file_error(dataset.source, "no image of stage range " + s + " (the dataset has " +
+                                           (listed.empty() ? std::string("none") : listed) + ")");
   std::vector<std::string> stages = params.stage_ranges;
   if (stages.empty())
-    for (const auto& s : dataset.stage_ranges())
+    for (const auto& s : present)
       if (s != "1-3") stages.push_back(s);
-  if (stages.empty()) throw Error("evaluate: dataset " + dataset.source + " has no stage range");
+  if (stages.empty())
+    throw file_error(dataset.source, "no stage range to evaluate (the dataset has " +
+                                         (listed.empty() ? std::string("none") : listed) + ")");
   return stages;
+}
+
+// "a, b, c" of the first `count` values (", ..." when there are more).
+std::string first_few(const std::vector<std::string>& values, size_t count = 3) {
+  std::string out;
+  for (size_t i = 0; i < values.size() && i < count; ++i) out += (i ? ", " : "") + values[i];
+  return values.size() > count ? out + ", ..." : out;
+}
+
+// Nothing matched: name the ids expected (the dataset's) and the ids found (the store's).
+Error no_matching_ids(const Dataset& dataset, const FeatureStoreReader& store) {
+  std::vector<std::string> expected;
+  for (const auto& image : dataset.images) expected.push_back(image.id);
+  return file_error(store.path(), "no image of dataset " + dataset.source +
+                                      " has features in this store: the dataset's ids are " +
+                                      first_few(expected) + "; the store's are " +
+                                      (store.ids().empty() ? "none" : first_few(store.ids())) +
+                                      " (ids are the image file names without extension)");
 }
 
 // Every store met, indexed once: its id -> row map and the genes its net was fine-tuned on.
@@ -195,8 +223,15 @@ bool prepare_stage(const Dataset& dataset, EvaluationStage& stage, const StageSt
     stage.genes = std::move(outer.genes);
     stage.folds = std::move(outer.fold);
   } catch (const Error& e) {
+    std::set<std::string> genes;
+    for (const auto& image : stage.matched.images) genes.insert(image.gene);
     result.skipped.push_back(
-        {"", stage.name, "", -1, std::string("stage range skipped: ") + e.what()});
+        {"", stage.name, "", -1,
+         static_cast<int>(genes.size()) < params.folds
+             ? "stage range skipped: " + plural(static_cast<int>(genes.size()), "gene") +
+                   " with features, fewer than the " + std::to_string(params.folds) +
+                   " folds (--folds)"
+             : std::string("stage range skipped: ") + e.what()});
     return false;
   }
   check_no_leakage(stage, stores, index, params.folds);
@@ -232,12 +267,18 @@ GramResult layer_gram(const EvaluationStage& stage, const StageStores& stores, S
   GramResult combined;
   combined.grams.resize(static_cast<size_t>(params.folds));
   combined.non_finite.assign(static_cast<size_t>(n), 0);
+  combined.overflow.assign(static_cast<size_t>(n), 0);
+  combined.all_zero.assign(static_cast<size_t>(n), 0);
   for (const auto* s : stores.distinct) {
     auto g = compute_gram(*s, layer, rows_in(*s), params.preprocessing, stage.folds, params.folds,
                           params.gram, reporter);
     combined.seconds += g.seconds;
-    for (int i = 0; i < n; ++i)
-      combined.non_finite[static_cast<size_t>(i)] |= g.non_finite[static_cast<size_t>(i)];
+    for (int i = 0; i < n; ++i) {
+      const auto r = static_cast<size_t>(i);
+      combined.non_finite[r] |= g.non_finite[r];
+      combined.overflow[r] |= g.overflow[r];
+      combined.all_zero[r] |= g.all_zero[r];
+    }
     for (int f = 0; f < params.folds; ++f)
       if (stores.of_fold[static_cast<size_t>(f)] == s)
         combined.grams[static_cast<size_t>(f)] =
@@ -257,21 +298,29 @@ StageGrams stage_grams(const EvaluationStage& stage, const StageStores& stores, 
   for (const auto& layer : layers) {
     GramResult g = layer_gram(stage, stores, index, layer, params, reporter);
     result.seconds["gram/" + stage.name + "/" + layer] = g.seconds;
-    int n_bad = 0;
-    std::string first;
-    for (int i = 0; i < n; ++i)
-      if (g.non_finite[static_cast<size_t>(i)]) {
-        concat_bad[static_cast<size_t>(i)] = 1;
-        if (n_bad++ == 0)
-          first =
-              stage.matched
-                  .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]
-                  .id;
-      }
-    if (n_bad > 0)
-      result.skipped.push_back(
-          {layer, stage.name, "", -1,
-           plural(n_bad, "image") + " with NaN/Inf features (dropped; first: " + first + ")"});
+    std::vector<uint8_t> bad(static_cast<size_t>(n), 0);
+    // Rows the Gram cannot use, by kind: each dropped for this layer and the concatenation.
+    const std::pair<const std::vector<uint8_t>*, const char*> kinds[] = {
+        {&g.non_finite, " with NaN/Inf features"},
+        {&g.overflow, " with features too large for the Gram (overflow)"},
+        {&g.all_zero, " whose features are all zero (never written?)"}};
+    for (const auto& [flags, what] : kinds) {
+      int n_bad = 0;
+      std::string first;
+      for (int i = 0; i < n; ++i)
+        if ((*flags)[static_cast<size_t>(i)]) {
+          bad[static_cast<size_t>(i)] = concat_bad[static_cast<size_t>(i)] = 1;
+          if (n_bad++ == 0)
+            first = stage.matched
+                        .images[static_cast<size_t>(
+                            stage.problem.image_indices[static_cast<size_t>(i)])]
+                        .id;
+        }
+      if (n_bad > 0)
+        result.skipped.push_back(
+            {layer, stage.name, "", -1,
+             plural(n_bad, "image") + what + " (dropped; first: " + first + ")"});
+    }
     if (!concat_name.empty()) {
       if (concat_grams.empty())
         concat_grams = g.grams;
@@ -279,7 +328,7 @@ StageGrams stage_grams(const EvaluationStage& stage, const StageStores& stores, 
         for (size_t f = 0; f < g.grams.size(); ++f) concat_grams[f] += g.grams[f];
     }
     out.grams[layer] = std::move(g.grams);
-    out.bad[layer] = std::move(g.non_finite);
+    out.bad[layer] = std::move(bad);
   }
   if (!concat_name.empty()) {
     out.grams[concat_name] = std::move(concat_grams);
@@ -321,6 +370,7 @@ void classify_config(const EvaluationStage& stage, const std::string& config,
     result.metrics.insert(result.metrics.end(), o.metrics.begin(), o.metrics.end());
     result.predictions.insert(result.predictions.end(), o.predictions.begin(), o.predictions.end());
     result.skipped.insert(result.skipped.end(), o.skipped.begin(), o.skipped.end());
+    result.notes.insert(result.notes.end(), o.notes.begin(), o.notes.end());
   }
   grams.clear();
   grams.shrink_to_fit();
@@ -329,7 +379,23 @@ void classify_config(const EvaluationStage& stage, const std::string& config,
                 " in " + format_duration(since(start)));
 }
 
+// Says what each summary cell averaged: the top-k requested and the distinct images scored.
+void add_summary_counts(EvaluationResult& result, const EvaluationParams& params) {
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> tested;
+  for (const auto& p : result.predictions) tested[{p.layer, p.stage_range}].insert(p.id);
+  for (auto& row : result.summary) {
+    row.terms_requested = params.terms.top_k;
+    row.test_images = static_cast<int>(tested[{row.layer, row.stage_range}].size());
+  }
+}
+
 }  // namespace
+
+int stage_order(const std::string& stage_range) {
+  const auto& names = stage_range_names();
+  const auto it = std::find(names.begin(), names.end(), stage_range);
+  return it == names.end() ? 0 : static_cast<int>(it - names.begin()) + 1;
+}
 
 EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader& store,
                                 const EvaluationParams& params, const Reporter& reporter) {
@@ -376,10 +442,19 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
       classify_config(stage, config, grams.grams[config], grams.bad[config], params, reporter,
                       result);
   }
-  if (matched_images == 0)
-    throw file_error(first_store.path(), "no image of dataset " + dataset.source +
-                                             " has features in this store (do the ids match?)");
+  if (matched_images == 0) throw no_matching_ids(dataset, first_store);
+  if (result.stage_ranges.empty()) {
+    // Every stage range was skipped (e.g. --folds larger than the genes): an error, not an
+    // empty table.
+    std::string why;
+    for (const auto& s : result.skipped)
+      if (s.term.empty() && s.layer.empty() && !s.stage_range.empty())
+        why += (why.empty() ? "" : "; ") + s.stage_range + ": " + s.reason;
+    throw file_error(dataset.source,
+                     "nothing to evaluate: " + (why.empty() ? "no stage range" : why));
+  }
   result.summary = summarise(result.metrics);
+  add_summary_counts(result, params);
   result.seconds["total"] = since(start);
   return result;
 }

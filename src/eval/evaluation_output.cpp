@@ -36,10 +36,28 @@ std::string field(const std::string& s) {
   return out;
 }
 
+// A cell of Table 2: "mean ± std (T/K terms, N images)", marked " *" when T < K / 2.
+std::string summary_cell(const SummaryRow& r, bool* marked) {
+  const bool few = r.terms_requested > 0 && 2 * r.over_terms.count < r.terms_requested;
+  *marked = *marked || few;
+  std::string cell = fixed4(r.over_terms.mean) + " ± " + fixed4(r.over_terms.std);
+  if (r.terms_requested > 0)
+    cell += " (" + std::to_string(r.over_terms.count) + "/" + std::to_string(r.terms_requested) +
+            " terms, " + std::to_string(r.test_images) + " images)";
+  return few ? cell + " *" : cell;
+}
+
+std::string stage_order_text(const std::string& stage_range) {
+  const int order = stage_order(stage_range);
+  return order > 0 ? std::to_string(order) : std::string();
+}
+
 }  // namespace
 
 std::string summary_table(const EvaluationResult& result) {
   std::ostringstream out;
+  bool marked = false;
+  int requested = 0;
   out << "| measure | method | layer |";
   for (const auto& s : result.stage_ranges) out << " " << s << " |";
   out << "\n|---|---|---|";
@@ -61,14 +79,17 @@ std::string summary_table(const EvaluationResult& result) {
               found = &r;
           if (found) {
             any = true;
-            row << " " << fixed4(found->over_terms.mean) << " ± " << fixed4(found->over_terms.std)
-                << " |";
+            requested = std::max(requested, found->terms_requested);
+            row << " " << summary_cell(*found, &marked) << " |";
           } else {
             row << " – |";
           }
         }
         if (any) out << row.str() << "\n";
       }
+  if (marked)
+    out << "\n\\* averaged over fewer than half of the " << requested
+        << " requested terms (--top-k): too few terms had positives in enough genes.\n";
   return out.str();
 }
 
@@ -76,39 +97,44 @@ namespace {
 
 void write_metrics_tsv(const std::string& path, const EvaluationResult& result) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tterm\tfold\tmetric\tvalue\n";
+  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue\n";
   for (const auto& m : result.metrics)
     out << field(m.method) << '\t' << field(m.layer) << '\t' << m.stage_range << '\t'
-        << field(m.term) << '\t' << m.fold << '\t' << m.metric << '\t' << format_exact(m.value)
-        << '\n';
+        << stage_order_text(m.stage_range) << '\t' << field(m.term) << '\t' << m.fold << '\t'
+        << m.metric << '\t' << format_exact(m.value) << '\n';
   write_text_atomically(path, out.str());
 }
 
 void write_summary_tsv(const std::string& path, const EvaluationResult& result) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tmetric\tmean_over_terms\tstd_over_terms\tterms\t"
-         "mean_over_folds\tstd_over_folds\tfolds\n";
+  out << "method\tlayer\tstage_range\tstage_order\tmetric\tmean_over_terms\tstd_over_terms\t"
+         "terms\tterms_requested\ttest_images\tmean_over_folds\tstd_over_folds\tfolds\n";
   for (const auto& r : result.summary)
-    out << field(r.method) << '\t' << field(r.layer) << '\t' << r.stage_range << '\t' << r.metric
-        << '\t' << format_exact(r.over_terms.mean) << '\t' << format_exact(r.over_terms.std) << '\t'
-        << r.over_terms.count << '\t' << format_exact(r.over_folds.mean) << '\t'
-        << format_exact(r.over_folds.std) << '\t' << r.over_folds.count << '\n';
+    out << field(r.method) << '\t' << field(r.layer) << '\t' << r.stage_range << '\t'
+        << stage_order_text(r.stage_range) << '\t' << r.metric << '\t'
+        << format_exact(r.over_terms.mean) << '\t' << format_exact(r.over_terms.std) << '\t'
+        << r.over_terms.count << '\t' << r.terms_requested << '\t' << r.test_images << '\t'
+        << format_exact(r.over_folds.mean) << '\t' << format_exact(r.over_folds.std) << '\t'
+        << r.over_folds.count << '\n';
   write_text_atomically(path, out.str());
 }
 
 void write_summary_md(const std::string& path, const EvaluationResult& result) {
-  write_text_atomically(path, "Mean ± std over terms (per-term means over the outer folds).\n\n" +
-                                  summary_table(result));
+  write_text_atomically(path,
+                        "Mean ± std over terms (per-term means over the outer folds); in "
+                        "parentheses: terms averaged of those requested, test images.\n\n" +
+                            summary_table(result));
 }
 
 void write_predictions_tsv(const std::string& path, const EvaluationResult& result,
                            const EvaluationParams& params) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tterm\tfold\tid\tgene\tlabel\tscore\tvote\n";
+  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tid\tgene\tlabel\tscore\tvote\n";
   for (const auto& p : result.predictions)
     out << field(params.method) << '\t' << field(p.layer) << '\t' << p.stage_range << '\t'
-        << field(p.term) << '\t' << p.fold << '\t' << field(p.id) << '\t' << field(p.gene) << '\t'
-        << p.label << '\t' << format_exact(p.score) << '\t' << p.vote << '\n';
+        << stage_order_text(p.stage_range) << '\t' << field(p.term) << '\t' << p.fold << '\t'
+        << field(p.id) << '\t' << field(p.gene) << '\t' << p.label << '\t' << format_exact(p.score)
+        << '\t' << p.vote << '\n';
   write_text_atomically(path, out.str());
 }
 
@@ -125,25 +151,39 @@ void write_roc_tsv(const std::string& path, const EvaluationResult& result,
     pooled[key].second.push_back(static_cast<uint8_t>(p.label));
   }
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tterm\tthreshold\tfpr\ttpr\n";
+  out << "method\tlayer\tstage_range\tstage_order\tterm\tthreshold\tfpr\ttpr\n";
   for (const auto& key : order) {
     const auto& [scores, labels] = pooled[key];
     for (const auto& point : roc_curve(scores, labels))
       out << field(params.method) << '\t' << field(std::get<0>(key)) << '\t' << std::get<1>(key)
-          << '\t' << field(std::get<2>(key)) << '\t' << format_exact(point.threshold) << '\t'
-          << format_exact(point.fpr) << '\t' << format_exact(point.tpr) << '\n';
+          << '\t' << stage_order_text(std::get<1>(key)) << '\t' << field(std::get<2>(key)) << '\t'
+          << format_exact(point.threshold) << '\t' << format_exact(point.fpr) << '\t'
+          << format_exact(point.tpr) << '\n';
   }
   write_text_atomically(path, out.str());
 }
 
-void write_skipped_tsv(const std::string& path, const EvaluationResult& result) {
+// The key columns of metrics.tsv (fold: a number, or empty for every fold) and the reason.
+void write_skipped_tsv(const std::string& path, const EvaluationResult& result,
+                       const EvaluationParams& params) {
   std::ostringstream out;
-  out << "layer\tstage_range\tterm\tfold\treason\n";
+  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\treason\n";
   for (const auto& s : result.skipped)
-    out << field(s.layer) << '\t' << s.stage_range << '\t' << field(s.term) << '\t'
-        << (s.fold < 0 ? std::string("all") : std::to_string(s.fold)) << '\t' << field(s.reason)
-        << '\n';
+    out << field(params.method) << '\t' << field(s.layer) << '\t' << s.stage_range << '\t'
+        << stage_order_text(s.stage_range) << '\t' << field(s.term) << '\t'
+        << (s.fold < 0 ? std::string() : std::to_string(s.fold)) << '\t' << field(s.reason) << '\n';
   write_text_atomically(path, out.str());
+}
+
+nlohmann::json notes_json(const std::vector<SkipRow>& notes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& n : notes)
+    out.push_back({{"layer", n.layer},
+                   {"stage_range", n.stage_range},
+                   {"term", n.term},
+                   {"fold", n.fold < 0 ? nlohmann::json(nullptr) : nlohmann::json(n.fold)},
+                   {"reason", n.reason}});
+  return out;
 }
 
 nlohmann::json library_versions() {
@@ -178,7 +218,8 @@ nlohmann::json run_config(const EvaluationResult& result, const EvaluationParams
 
 void write_run_json(const std::string& path, const EvaluationResult& result,
                     const EvaluationParams& params,
-                    const std::map<std::string, std::string>& provenance) {
+                    const std::map<std::string, std::string>& provenance,
+                    const std::vector<std::string>& files) {
   nlohmann::json run;
   run["format"] = "ishannot-evaluation";
   run["format_version"] = 1;
@@ -193,8 +234,42 @@ void write_run_json(const std::string& path, const EvaluationResult& result,
   run["seconds"] = result.seconds;
   run["counts"] = {{"metric_rows", result.metrics.size()},
                    {"predictions", result.predictions.size()},
-                   {"skipped", result.skipped.size()}};
+                   {"skipped", result.skipped.size()},
+                   {"notes", result.notes.size()}};
+  run["notes"] = notes_json(result.notes);
+  run["files"] = files;
   write_text_atomically(path, run.dump(2) + "\n");
+}
+
+// DIR.partial next to DIR (DIR without a trailing slash).
+std::string staging_folder(const std::string& dir) {
+  std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  if (p.empty() || p == ".") p = std::filesystem::absolute(".").lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.string() + ".partial";
+}
+
+// Moves the staged files into DIR: one rename for a new DIR; else run.json (the marker of a
+// complete run) is removed first and moved in last, so a run.json is only ever beside its run.
+void publish(const std::string& staging, const std::string& dir,
+             const std::vector<std::string>& files) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    fs::rename(staging, dir, ec);
+    if (ec) throw file_error(dir, "cannot move the outputs into place: " + ec.message());
+    return;
+  }
+  fs::remove(fs::path(dir) / "run.json", ec);
+  for (const auto& f : files) {
+    if (f == "run.json") continue;
+    fs::rename(fs::path(staging) / f, fs::path(dir) / f, ec);
+    if (ec) throw file_error(dir + "/" + f, "cannot move into place: " + ec.message());
+  }
+  fs::rename(fs::path(staging) / "run.json", fs::path(dir) / "run.json", ec);
+  if (ec) throw file_error(dir + "/run.json", "cannot move into place: " + ec.message());
+  fs::remove_all(staging, ec);
 }
 
 }  // namespace
@@ -202,16 +277,30 @@ void write_run_json(const std::string& path, const EvaluationResult& result,
 void write_evaluation_outputs(const std::string& dir, const EvaluationResult& result,
                               const EvaluationParams& params,
                               const std::map<std::string, std::string>& provenance) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw file_error(dir, "cannot create the output folder: " + ec.message());
-  write_metrics_tsv(dir + "/metrics.tsv", result);
-  write_summary_tsv(dir + "/summary.tsv", result);
-  write_summary_md(dir + "/summary.md", result);
-  write_predictions_tsv(dir + "/predictions.tsv", result, params);
-  write_roc_tsv(dir + "/roc.tsv", result, params);
-  write_skipped_tsv(dir + "/skipped.tsv", result);
-  write_run_json(dir + "/run.json", result, params, provenance);
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw file_error(dir, "exists and is not a folder (the outputs go into a folder)");
+  const std::string staging = staging_folder(dir);
+  fs::remove_all(staging, ec);  // left by a killed run
+  fs::create_directories(staging, ec);
+  if (ec) throw file_error(staging, "cannot create the output folder: " + ec.message());
+  const std::vector<std::string> files = {"metrics.tsv",     "summary.tsv", "summary.md",
+                                          "predictions.tsv", "roc.tsv",     "skipped.tsv",
+                                          "run.json"};
+  try {
+    write_metrics_tsv(staging + "/metrics.tsv", result);
+    write_summary_tsv(staging + "/summary.tsv", result);
+    write_summary_md(staging + "/summary.md", result);
+    write_predictions_tsv(staging + "/predictions.tsv", result, params);
+    write_roc_tsv(staging + "/roc.tsv", result, params);
+    write_skipped_tsv(staging + "/skipped.tsv", result, params);
+    write_run_json(staging + "/run.json", result, params, provenance, files);
+    publish(staging, dir, files);
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
 }
 
 }  // namespace ishannot

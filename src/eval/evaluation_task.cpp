@@ -3,6 +3,7 @@
 // smaller C), then the under-sampling ensemble is trained on the training genes and scored on the
 // test genes.
 #include <algorithm>
+#include <cmath>
 
 #include "detail/evaluation_stage.h"
 #include "ishannot/common/error.h"
@@ -112,12 +113,19 @@ TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStag
                                 static_cast<uint64_t>(term), static_cast<uint64_t>(fold)});
   std::string note;
   const double c = choose_c(gram, stage, y, train, derive_seed(seed, {1}), params, note);
-  if (!note.empty()) skip(note);
+  if (!note.empty()) out.notes.push_back({layer, stage.name, term_name, fold, note});
   EnsembleParams ep = params.ensemble;
   ep.C = c;
   ep.seed = derive_seed(seed, {2});
   const KernelEnsemble ensemble = train_ensemble(gram, train, y, ep);
   const auto prediction = predict_ensemble(gram, ensemble, test);
+  // The last guard against NaN (the rows that cause it are dropped before): no metric, no
+  // prediction of a classifier whose scores are not numbers.
+  for (double score : prediction.score)
+    if (!std::isfinite(score)) {
+      skip("the classifier gave non-finite scores (NaN/Inf): features too large or degenerate?");
+      return out;
+    }
   std::vector<uint8_t> labels(test.size());
   for (size_t t = 0; t < test.size(); ++t) {
     const int row = test[t];

@@ -8,9 +8,20 @@
 
 namespace ishannot {
 
+namespace {
+
+// NaN has no rank: a NaN score makes every rank-based metric undefined (and would break both the
+// sort's ordering and the tie loops below, which never advance on NaN != NaN).
+bool any_nan(const std::vector<double>& scores) {
+  return std::any_of(scores.begin(), scores.end(), [](double s) { return std::isnan(s); });
+}
+
+}  // namespace
+
 std::optional<double> roc_auc(const std::vector<double>& scores,
                               const std::vector<uint8_t>& labels) {
   ISHANNOT_ASSERT(scores.size() == labels.size(), "one label per score");
+  if (any_nan(scores)) return std::nullopt;
   const size_t n = scores.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
@@ -38,6 +49,7 @@ std::optional<double> roc_auc(const std::vector<double>& scores,
 std::vector<RocPoint> roc_curve(const std::vector<double>& scores,
                                 const std::vector<uint8_t>& labels) {
   const size_t n = scores.size();
+  if (any_nan(scores)) return {};
   const auto positives = static_cast<double>(std::count(labels.begin(), labels.end(), 1));
   const double negatives = static_cast<double>(n) - positives;
   if (positives == 0 || negatives == 0) return {};

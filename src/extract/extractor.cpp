@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include "ishannot/common/error.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
-#include "ishannot/version.h"
 
 namespace ishannot {
 
@@ -37,6 +37,23 @@ torch::Tensor to_rows(const torch::Tensor& map, const ExtractParams& p) {
                            : std::get<0>(torch::adaptive_max_pool2d(x, cells));
   }
   return x.flatten(1).contiguous();
+}
+
+// A resumed partial must hold only images of this dataset: a manifest that lost images since
+// the partial was started is another dataset (like a changed layer).
+void refuse_ids_not_in(const Dataset& dataset, const std::vector<std::string>& stored,
+                       const std::string& partial) {
+  std::set<std::string> ids;
+  for (const ImageRecord& r : dataset.images) ids.insert(r.id);
+  int64_t extra = 0;
+  std::string first;
+  for (const auto& id : stored)
+    if (!ids.count(id) && extra++ == 0) first = id;
+  if (extra > 0)
+    throw file_error(partial, "cannot resume: it holds " + std::to_string(extra) +
+                                  " images the dataset " + dataset.source +
+                                  " no longer lists (first: " + first +
+                                  "); --restart to start over with this dataset");
 }
 
 }  // namespace
@@ -69,32 +86,40 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
   }
   ExtractResult result;
   for (int t : taps) {
+    // shape: what the stored values are (C x grid when pooled); source_shape: the tap's map.
     LayerSpec spec;
     spec.name = net.layers()[t].name;
-    spec.shape = shape_string(shapes[t]);
+    spec.source_shape = shape_string(shapes[t]);
     const bool pooled = params.pool.pooled() && shapes[t].size() == 3;
-    spec.dim = pooled ? shapes[t][0] * params.pool.rows * params.pool.cols : 1;
-    if (!pooled) {
-      for (int64_t d : shapes[t]) spec.dim *= d;
-    }
+    spec.shape = pooled ? shape_string({shapes[t][0], params.pool.rows, params.pool.cols})
+                        : spec.source_shape;
+    spec.pooling = pooled ? params.pool.text() : "none";
+    spec.dim = 1;
+    for (int64_t d : pooled ? std::vector<int64_t>{shapes[t][0], params.pool.rows, params.pool.cols}
+                            : shapes[t])
+      spec.dim *= d;
     result.layers.push_back(spec);
   }
 
-  std::map<std::string, std::string> attributes = {
-      {"tool_version", ISHANNOT_VERSION},
-      {"backbone", net.arch()},
-      {"weights_path", net.weights_path()},
-      {"weights_sha256", net.weights_sha256()},
-      {"input_size", std::to_string(width) + "x" + std::to_string(height)},
-      {"resize_policy", policy == ResizePolicy::kNative ? "native" : "squash"},
-      {"preprocessing", net.preprocessing().name},
-      {"pooling", params.pool.text()},
-      {"layers", params.layers},
-  };
-  if (!params.command_line.empty()) attributes["created_by"] = params.command_line;
+  StoreProvenance provenance;
+  provenance.created_by = params.command_line;
+  provenance.manifest_path = dataset.source;
+  provenance.manifest_sha256 = dataset_sha256(dataset);
+  provenance.backbone = net.arch();
+  provenance.weights_path = net.weights_path();
+  provenance.weights_sha256 = net.weights_sha256();
+  provenance.input_size = std::to_string(width) + "x" + std::to_string(height);
+  provenance.resize_policy = policy == ResizePolicy::kNative ? "native" : "squash";
+  provenance.preprocessing = net.preprocessing().name;
+  provenance.pooling = params.pool.text();
+  provenance.layers = params.layers;
+  provenance.seed = params.seed;
+  auto attributes = store_attributes(provenance);
   for (const auto& [key, value] : params.extra_attributes) attributes[key] = value;
   FeatureStoreWriter writer(out_path, result.layers, params.dtype, attributes, params.resume);
   const std::set<std::string> done(writer.existing_ids().begin(), writer.existing_ids().end());
+  refuse_ids_not_in(dataset, writer.existing_ids(), out_path + ".partial");
+  set_dataset_metadata(writer, dataset);
   result.already_present = static_cast<int64_t>(done.size());
   if (!done.empty()) {
     reporter.info("resuming " + out_path + ".partial: " + std::to_string(done.size()) +

@@ -65,6 +65,14 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
 
 }  // namespace
 
+bool is_feature_store(const std::string& path) {
+  detail::silence_hdf5();
+  if (H5Fis_hdf5(path.c_str()) <= 0) return false;
+  Hid fapl = detail::file_access(true);  // no HDF5 lock: a writer may hold ours on a partial
+  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
+  return file.valid() && H5Aexists(file.get(), "format_version") > 0;
+}
+
 FeatureStoreReader::FeatureStoreReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
   detail::silence_hdf5();
   auto& s = *impl_;
@@ -77,7 +85,10 @@ FeatureStoreReader::FeatureStoreReader(const std::string& path) : impl_(std::mak
   s.attributes = detail::read_attributes(s.file.get(), path);
   auto version = s.attributes.find("format_version");
   if (version == s.attributes.end())
-    throw file_error(path, "no format_version attribute: not an ishannot feature store");
+    throw file_error(path,
+                     "no format_version attribute: not an ishannot feature store (a store "
+                     "written by another tool needs the root attribute format_version = 1, "
+                     "/ids and /features/<layer>: docs/FEATURE_STORE.md)");
   if (version->second != std::to_string(kFeatureStoreFormatVersion))
     throw file_error(path, "feature store format_version " + version->second +
                                " is not supported (this build reads version " +

@@ -1,73 +1,97 @@
-// FeatureStoreWriter: creates (or resumes) PATH.partial, appends row batches, renames on close.
+// FeatureStoreWriter: creates (or resumes) PATH.partial under an exclusive lock, appends row
+// batches in three durable steps (rows, ids, complete_rows), renames on close.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <set>
 
 #include "detail/half.h"
 #include "detail/hdf5_util.h"
+#include "detail/store_writer.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/file_lock.h"
 #include "ishannot/features/feature_store.h"
 
 namespace ishannot {
 
 using detail::check_id;
 using detail::check_status;
+using detail::check_write;
 using detail::Hid;
-
-struct FeatureStoreWriter::Impl {
-  std::string path, tmp;
-  std::vector<LayerSpec> layers;
-  FeatureDtype dtype = FeatureDtype::kFloat32;
-  Hid file, ids_dataset;
-  std::map<std::string, Hid> layer_datasets;
-  std::vector<std::string> existing;
-  std::set<std::string> seen;
-  int64_t rows = 0;
-  int uncaught_at_construction = 0;
-  bool closed = false;
-
-  void create(const std::map<std::string, std::string>& attributes);
-  void reopen(const std::map<std::string, std::string>& attributes);
-};
+namespace fs = std::filesystem;
 
 namespace {
 
-// Rows per chunk: about 256 KiB per chunk, whole rows (row blocks and column slabs both read
-// efficiently; a chunk fits HDF5's default 1 MiB cache while a batch is appended).
-hsize_t chunk_rows(int64_t dim, size_t element) {
-  const double per_row = static_cast<double>(dim) * static_cast<double>(element);
-  return static_cast<hsize_t>(std::clamp(262144.0 / per_row, 1.0, 4096.0));
-}
+// Root attributes that describe this run rather than the features: a resume updates them
+// instead of refusing (the finished store names the command and manifest that completed it).
+const std::set<std::string> kUpdatedOnResume = {"created_by", "manifest_path", "manifest_sha256",
+                                                "seed"};
 
 void extend_and_write(hid_t dataset, hsize_t rank, const hsize_t* new_dims, const hsize_t* start,
                       const hsize_t* count, hid_t mem_type, const void* data,
                       const std::string& path, const std::string& what) {
-  check_status(H5Dset_extent(dataset, new_dims), path, "cannot extend " + what);
+  check_write(H5Dset_extent(dataset, new_dims), path, "cannot extend " + what);
   Hid file_space(H5Dget_space(dataset));
   check_status(
       H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), path,
       "cannot select rows of " + what);
   Hid mem_space(H5Screate_simple(static_cast<int>(rank), count, nullptr));
-  check_status(H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data),
-               path, "cannot write " + what + " (disk full?)");
+  check_write(H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data),
+              path, "cannot write " + what);
+}
+
+void write_string_dataset(hid_t parent, const std::string& name,
+                          const std::vector<std::string>& values, const std::string& path) {
+  Hid type = detail::make_string_type();
+  const hsize_t dims[1] = {values.size()};
+  Hid space(H5Screate_simple(1, dims, nullptr));
+  Hid dataset(check_id(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                  H5P_DEFAULT, H5P_DEFAULT),
+                       path, "cannot create " + name));
+  std::vector<const char*> pointers;
+  for (const auto& v : values) pointers.push_back(v.c_str());
+  if (!values.empty())
+    check_write(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+                path, "cannot write " + name);
 }
 
 }  // namespace
 
+void check_store_output(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw file_error(path, "cannot be used as output: " + ec.message());
+  if (fs::is_directory(status))
+    throw file_error(path, "is a folder; --out names the .h5 file to write");
+  const fs::path folder = fs::path(path).parent_path();
+  if (!folder.empty() && !fs::is_directory(folder, ec))
+    throw file_error(path, "its folder " + folder.string() + " does not exist");
+  if (fs::exists(status) && !is_feature_store(path))
+    throw file_error(path,
+                     "exists and is not a feature store: refusing to overwrite it (remove it or "
+                     "choose another --out)");
+}
+
 void FeatureStoreWriter::Impl::create(const std::map<std::string, std::string>& attributes) {
-  // File format >= 1.8: attributes over 64 KB (a fine-tuned net's gene list) go to dense
-  // storage instead of failing; h5py and every HDF5 since 1.8 (2008) read it.
-  Hid fapl(H5Pcreate(H5P_FILE_ACCESS));
-  check_status(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), tmp,
-               "cannot set the HDF5 format version");
+  Hid fapl = detail::file_access(true);
   file = Hid(check_id(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), tmp,
                       "cannot create the feature store"));
   detail::write_int_attribute(file.get(), "format_version", kFeatureStoreFormatVersion, tmp);
+  detail::write_int_attribute(file.get(), "complete_rows", 0, tmp);
   for (const auto& [key, value] : attributes) {
-    if (key == "format_version") continue;
+    if (key == "format_version" || key == "complete_rows") continue;
     detail::write_string_attribute(file.get(), key, value, tmp);
   }
   {
@@ -87,7 +111,8 @@ void FeatureStoreWriter::Impl::create(const std::map<std::string, std::string>& 
   for (const auto& layer : layers) {
     const hsize_t dims[2] = {0, static_cast<hsize_t>(layer.dim)};
     const hsize_t max_dims[2] = {H5S_UNLIMITED, static_cast<hsize_t>(layer.dim)};
-    const hsize_t chunk[2] = {chunk_rows(layer.dim, element), static_cast<hsize_t>(layer.dim)};
+    const hsize_t chunk[2] = {detail::chunk_rows(layer.dim, element),
+                              static_cast<hsize_t>(layer.dim)};
     Hid space(H5Screate_simple(2, dims, max_dims));
     Hid plist(H5Pcreate(H5P_DATASET_CREATE));
     H5Pset_chunk(plist.get(), 2, chunk);
@@ -97,22 +122,31 @@ void FeatureStoreWriter::Impl::create(const std::map<std::string, std::string>& 
                          tmp, "cannot create /features/" + layer.name));
     detail::write_string_attribute(dataset.get(), "layer", layer.name, tmp);
     detail::write_string_attribute(dataset.get(), "shape", layer.shape, tmp);
+    detail::write_string_attribute(dataset.get(), "source_shape",
+                                   layer.source_shape.empty() ? layer.shape : layer.source_shape,
+                                   tmp);
+    if (!layer.pooling.empty())
+      detail::write_string_attribute(dataset.get(), "pooling", layer.pooling, tmp);
     detail::write_int_attribute(dataset.get(), "dim", layer.dim, tmp);
     layer_datasets[layer.name] = std::move(dataset);
   }
+  sync("cannot create the feature store");
 }
 
 void FeatureStoreWriter::Impl::reopen(const std::map<std::string, std::string>& attributes) {
-  file = Hid(check_id(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), tmp,
-                      "cannot reopen the partial feature store (delete it to start over)"));
+  Hid fapl = detail::file_access(true);
+  file = Hid(check_id(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl.get()), tmp,
+                      "cannot reopen the partial feature store (--restart to start over)"));
+  // Every check before the first write: a partial that cannot be resumed is left as it is.
   const auto stored = detail::read_attributes(file.get(), tmp);
   auto incompatible = [&](const std::string& why) {
-    return file_error(tmp, "cannot resume: " + why + " (delete the file to start over)");
+    return file_error(tmp, "cannot resume: " + why + " (--restart to start over)");
   };
   if (stored.count("format_version") == 0 ||
       stored.at("format_version") != std::to_string(kFeatureStoreFormatVersion))
     throw incompatible("format_version differs");
   for (const auto& [key, value] : attributes) {
+    if (kUpdatedOnResume.count(key)) continue;
     auto it = stored.find(key);
     if (it == stored.end() || it->second != value)
       throw incompatible("attribute " + key + " differs ('" +
@@ -121,8 +155,35 @@ void FeatureStoreWriter::Impl::reopen(const std::map<std::string, std::string>& 
   }
   ids_dataset = Hid(check_id(H5Dopen2(file.get(), "/ids", H5P_DEFAULT), tmp, "no /ids"));
   existing = detail::read_strings(ids_dataset.get(), tmp);
-  rows = static_cast<int64_t>(existing.size());
+  // Only rows recorded as complete count: a batch whose write did not reach the disk (a full
+  // disk, a kill between the steps of append) is written again, not kept as zeros.
+  int64_t complete = static_cast<int64_t>(existing.size());
+  if (detail::read_int_attribute(file.get(), "complete_rows", &complete) &&
+      (complete < 0 || complete > static_cast<int64_t>(existing.size())))
+    throw incompatible("it records " + std::to_string(complete) + " complete rows but holds " +
+                       std::to_string(existing.size()) + " ids (damaged)");
+  existing.resize(static_cast<size_t>(complete));
+  rows = complete;
+  open_layers(incompatible);
+  // Now the writes: the run's provenance, and everything cut back to the complete rows.
+  dirty = true;
+  for (const auto& key : kUpdatedOnResume)
+    if (auto it = attributes.find(key); it != attributes.end())
+      detail::write_string_attribute(file.get(), key, it->second, tmp);
+  for (const auto& [name, dataset] : layer_datasets) {
+    const hsize_t dims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(dim_of(name))};
+    check_write(H5Dset_extent(dataset.get(), dims), tmp, "cannot truncate /features/" + name);
+  }
+  const hsize_t ids_dims[1] = {static_cast<hsize_t>(rows)};
+  check_write(H5Dset_extent(ids_dataset.get(), ids_dims), tmp, "cannot truncate /ids");
+  detail::write_int_attribute(file.get(), "complete_rows", rows, tmp);
+  sync("cannot reopen the partial feature store");
   seen.insert(existing.begin(), existing.end());
+  all_ids = existing;
+}
+
+void FeatureStoreWriter::Impl::open_layers(
+    const std::function<Error(const std::string&)>& incompatible) {
   for (const auto& layer : layers) {
     const std::string name = "/features/" + layer.name;
     Hid dataset(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT));
@@ -136,11 +197,28 @@ void FeatureStoreWriter::Impl::reopen(const std::map<std::string, std::string>& 
     if (static_cast<int64_t>(dims[1]) != layer.dim)
       throw incompatible("layer " + layer.name + " has dim " + std::to_string(dims[1]));
     if (static_cast<int64_t>(dims[0]) < rows)
-      throw incompatible("layer " + layer.name + " has fewer rows than /ids");
-    // Rows written after the last complete /ids update belong to an interrupted batch.
-    dims[0] = static_cast<hsize_t>(rows);
-    check_status(H5Dset_extent(dataset.get(), dims), tmp, "cannot truncate " + name);
+      throw incompatible("layer " + layer.name + " has fewer rows than complete_rows (damaged)");
     layer_datasets[layer.name] = std::move(dataset);
+  }
+}
+
+int64_t FeatureStoreWriter::Impl::dim_of(const std::string& name) const {
+  for (const auto& layer : layers)
+    if (layer.name == name) return layer.dim;
+  return 0;
+}
+
+void FeatureStoreWriter::Impl::write_metadata() {
+  if (metadata.empty()) return;
+  Hid group(check_id(H5Gcreate2(file.get(), "/meta", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), tmp,
+                     "cannot create /meta"));
+  for (const auto& [name, by_id] : metadata) {
+    std::vector<std::string> values;
+    for (const auto& id : all_ids) {
+      auto it = by_id.find(id);
+      values.push_back(it == by_id.end() ? "" : it->second);
+    }
+    write_string_dataset(group.get(), name, values, tmp);
   }
 }
 
@@ -163,19 +241,41 @@ FeatureStoreWriter::FeatureStoreWriter(const std::string& path,
     if (layer.dim <= 0) throw file_error(path, "layer " + layer.name + " has no dimension");
     if (!names.insert(layer.name).second) throw file_error(path, "layer " + layer.name + " twice");
   }
-  if (resume && std::filesystem::exists(impl_->tmp))
-    impl_->reopen(attributes);
-  else
-    impl_->create(attributes);
+  check_store_output(path);
+  std::error_code ec;
+  const bool had_partial = fs::exists(impl_->tmp, ec) && fs::file_size(impl_->tmp, ec) > 0;
+  impl_->lock = FileLock(impl_->tmp);  // before looking inside: no other writer changes it now
+  if (had_partial && !is_feature_store(impl_->tmp))
+    throw file_error(impl_->tmp,
+                     "exists and is not a partial feature store: refusing to overwrite it (remove "
+                     "it yourself)");
+  const bool reopening = resume && had_partial;
+  try {
+    if (reopening)
+      impl_->reopen(attributes);
+    else
+      impl_->create(attributes);
+  } catch (...) {
+    // A refused resume leaves the partial untouched; a creation that failed (a full disk)
+    // leaves nothing: the file holds no row.
+    impl_->failed = !reopening || impl_->dirty;
+    try {
+      impl_->close_file();
+    } catch (...) {
+    }
+    if (!reopening) fs::remove(impl_->tmp, ec);
+    throw;
+  }
 }
 
 FeatureStoreWriter::~FeatureStoreWriter() {
   if (!impl_ || impl_->closed) return;
-  if (std::uncaught_exceptions() > impl_->uncaught_at_construction) {
+  if (std::uncaught_exceptions() > impl_->uncaught_at_construction || impl_->failed) {
     // Unwinding: keep PATH.partial for resume, do not publish an incomplete file.
-    impl_->layer_datasets.clear();
-    impl_->ids_dataset.reset();
-    impl_->file.reset();
+    try {
+      impl_->close_file();
+    } catch (...) {
+    }
     return;
   }
   try {
@@ -186,6 +286,13 @@ FeatureStoreWriter::~FeatureStoreWriter() {
 
 const std::vector<std::string>& FeatureStoreWriter::existing_ids() const {
   return impl_->existing;
+}
+
+void FeatureStoreWriter::set_metadata(const std::string& name,
+                                      const std::map<std::string, std::string>& by_id) {
+  if (name.empty() || name.find('/') != std::string::npos)
+    throw file_error(impl_->path, "invalid metadata name '" + name + "'");
+  impl_->metadata[name] = by_id;
 }
 
 void FeatureStoreWriter::append(const std::vector<std::string>& ids,
@@ -215,6 +322,19 @@ void FeatureStoreWriter::append(const std::vector<std::string>& ids,
                                            " exceeds the float16 range (store float32)");
       }
   }
+  impl_->check_room(n);
+  try {
+    commit(ids, data);
+  } catch (...) {
+    impl_->failed = true;
+    throw;
+  }
+}
+
+void FeatureStoreWriter::commit(const std::vector<std::string>& ids,
+                                const std::map<std::string, const float*>& data) {
+  const size_t n = ids.size();
+  // Step 1: the rows, on the disk.
   const hsize_t start[2] = {static_cast<hsize_t>(impl_->rows), 0};
   const hsize_t new_rows = static_cast<hsize_t>(impl_->rows) + n;
   Hid half = detail::make_half_type();
@@ -234,32 +354,44 @@ void FeatureStoreWriter::append(const std::vector<std::string>& ids,
                        "/features/" + layer.name);
     }
   }
-  // /ids last: its length is the number of complete rows (what resume trusts).
+  impl_->sync("cannot store the rows");
+  // Step 2: their ids.
   std::vector<const char*> pointers(n);
   for (size_t i = 0; i < n; ++i) pointers[i] = ids[i].c_str();
   Hid string_type = detail::make_string_type();
   const hsize_t ids_dims[1] = {new_rows}, ids_start[1] = {start[0]}, ids_count[1] = {n};
   extend_and_write(impl_->ids_dataset.get(), 1, ids_dims, ids_start, ids_count, string_type.get(),
                    pointers.data(), impl_->tmp, "/ids");
-  check_status(H5Fflush(impl_->file.get(), H5F_SCOPE_LOCAL), impl_->tmp, "cannot flush");
+  impl_->sync("cannot store the ids");
+  // Step 3: the count a resume trusts.
+  detail::write_int_attribute(impl_->file.get(), "complete_rows", static_cast<int64_t>(new_rows),
+                              impl_->tmp);
+  impl_->sync("cannot store the row count");
   impl_->rows = static_cast<int64_t>(new_rows);
   impl_->seen.insert(ids.begin(), ids.end());
+  impl_->all_ids.insert(impl_->all_ids.end(), ids.begin(), ids.end());
 }
 
 void FeatureStoreWriter::close() {
   if (impl_->closed) return;
   impl_->closed = true;
-  impl_->layer_datasets.clear();
-  impl_->ids_dataset.reset();
-  if (impl_->file.valid()) {
-    const herr_t status = H5Fclose(impl_->file.get());
-    impl_->file = Hid();
-    check_status(status, impl_->tmp, "cannot close the feature store");
+  if (impl_->failed) {
+    impl_->close_file();
+    throw file_error(impl_->tmp, "not complete: a write failed (rerun to resume)");
   }
+  try {
+    if (impl_->file.valid()) impl_->write_metadata();
+  } catch (...) {
+    impl_->failed = true;
+    impl_->close_file();
+    throw;
+  }
+  impl_->close_file();
   std::error_code ec;
-  std::filesystem::rename(impl_->tmp, impl_->path, ec);
+  fs::rename(impl_->tmp, impl_->path, ec);
   if (ec)
     throw file_error(impl_->path, "cannot rename " + impl_->tmp + " into place: " + ec.message());
+  impl_->lock.release();
 }
 
 }  // namespace ishannot

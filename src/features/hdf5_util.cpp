@@ -1,6 +1,13 @@
 #include "detail/hdf5_util.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 
 #include "ishannot/common/error.h"
@@ -61,6 +68,68 @@ void check_status(herr_t status, const std::string& path, const std::string& wha
   if (status < 0) throw file_error(path, what);
 }
 
+namespace {
+
+// The first "errno = N" HDF5's file drivers put on the error stack (sec2: "file write failed:
+// ..., errno = 28, error message = 'No space left on device', ...").
+herr_t find_errno(unsigned, const H5E_error2_t* error, void* data) {
+  if (error->desc == nullptr) return 0;
+  const char* at = std::strstr(error->desc, "errno = ");
+  if (at != nullptr && *static_cast<int*>(data) == 0)
+    *static_cast<int*>(data) = std::atoi(at + std::strlen("errno = "));
+  return 0;
+}
+
+std::string reason_of_errno(int error) {
+  switch (error) {
+    case ENOSPC:
+      return "disk full (no space left on the device)";
+    case EFBIG:
+      return "file-size limit (ulimit -f) reached";
+    case EDQUOT:
+      return "disk full (quota exceeded)";
+    default:
+      return std::strerror(error);
+  }
+}
+
+}  // namespace
+
+std::string write_failure_reason(const std::string& path) {
+  int error = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_errno, &error);
+  if (error != 0) return reason_of_errno(error);
+  // Nothing recorded: look at the file system and the limit ourselves.
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  struct statvfs fs {};
+  if (statvfs(folder.c_str(), &fs) == 0 &&
+      static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) < 1024.0 * 1024.0)
+    return reason_of_errno(ENOSPC);
+  rlimit limit{};
+  struct stat st {};
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      stat(path.c_str(), &st) == 0 &&
+      static_cast<double>(st.st_size) + 1024.0 * 1024.0 > static_cast<double>(limit.rlim_cur))
+    return reason_of_errno(EFBIG);
+  return "";
+}
+
+void check_write(herr_t status, const std::string& path, const std::string& what) {
+  if (status >= 0) return;
+  const std::string reason = write_failure_reason(path);
+  throw file_error(path, what + (reason.empty() ? "" : ": " + reason));
+}
+
+Hid file_access(bool own_lock) {
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS));
+  if (!fapl.valid() || H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0)
+    throw Error("HDF5: cannot set the file format version");
+  if (own_lock && H5Pset_file_locking(fapl.get(), false, true) < 0)
+    throw Error("HDF5: cannot turn off its file locking");
+  return fapl;
+}
+
 Hid make_half_type() {
   Hid t(H5Tcopy(H5T_IEEE_F32LE));
   if (!t.valid() || H5Tset_fields(t.get(), 15, 10, 5, 0, 10) < 0 || H5Tset_size(t.get(), 2) < 0 ||
@@ -91,7 +160,18 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
 
 void write_int_attribute(hid_t object, const std::string& name, int64_t value,
                          const std::string& path) {
-  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  if (H5Aexists(object, name.c_str()) > 0) {
+    // Rewritten in place when it is already a 64-bit integer (the writer's complete_rows, once
+    // per batch): no object-header churn.
+    Hid attr(H5Aopen(object, name.c_str(), H5P_DEFAULT));
+    Hid type(attr.valid() ? H5Aget_type(attr.get()) : -1);
+    if (type.valid() && H5Tget_class(type.get()) == H5T_INTEGER && H5Tget_size(type.get()) == 8) {
+      check_write(H5Awrite(attr.get(), H5T_NATIVE_INT64, &value), path,
+                  "cannot write attribute " + name);
+      return;
+    }
+    H5Adelete(object, name.c_str());
+  }
   Hid space(H5Screate(H5S_SCALAR));
   Hid attr(check_id(
       H5Acreate2(object, name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), path,
@@ -191,6 +271,15 @@ std::map<std::string, std::string> read_attributes(hid_t object, const std::stri
   check_status(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, visit_attribute, &visit),
                path, "cannot read attributes");
   return out;
+}
+
+bool read_int_attribute(hid_t object, const std::string& name, int64_t* value) {
+  if (H5Aexists(object, name.c_str()) <= 0) return false;
+  Hid attr(H5Aopen(object, name.c_str(), H5P_DEFAULT));
+  if (!attr.valid()) return false;
+  Hid type(H5Aget_type(attr.get()));
+  if (H5Tget_class(type.get()) != H5T_INTEGER) return false;
+  return H5Aread(attr.get(), H5T_NATIVE_INT64, value) >= 0;
 }
 
 std::vector<std::string> read_strings(hid_t dataset, const std::string& path) {

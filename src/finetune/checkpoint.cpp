@@ -19,6 +19,13 @@ double number_from(const nlohmann::json& j) {
   return j.is_null() ? std::nan("") : j.get<double>();
 }
 
+// The first line of an exception's message, without libtorch's stack trace.
+std::string first_line(const std::exception& e) {
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+  const std::string text = torch_error ? torch_error->what_without_backtrace() : e.what();
+  return text.substr(0, text.find_first_of("\r\n"));
+}
+
 }  // namespace
 
 nlohmann::json curve_to_json(const std::vector<EpochRecord>& curve) {
@@ -95,7 +102,9 @@ void load_checkpoint(const std::string& path, const std::string& fingerprint, Mu
     archive.read("state", text);
     meta = nlohmann::json::parse(text.toStringRef());
   } catch (const std::exception& e) {
-    throw file_error(path, std::string("not a readable fine-tuning checkpoint: ") + e.what());
+    // One line: libtorch's messages carry a stack trace (a truncated file, another format).
+    throw file_error(path, "not a readable fine-tuning checkpoint (truncated or damaged?): " +
+                               first_line(e) + "; --restart to start over");
   }
   if (meta.value("format", "") != "ishannot-finetune-checkpoint" ||
       meta.value("version", 0) != kCheckpointVersion) {
@@ -105,7 +114,7 @@ void load_checkpoint(const std::string& path, const std::string& fingerprint, Mu
   if (meta.value("fingerprint", "") != fingerprint) {
     throw file_error(path,
                      "checkpoint of a different configuration (data, terms, genes or options "
-                     "changed): rerun without --resume to start over");
+                     "changed): --restart to start over");
   }
   try {
     archive.read("net", net_archive);
@@ -120,9 +129,9 @@ void load_checkpoint(const std::string& path, const std::string& fingerprint, Mu
       best_archive.read("p" + std::to_string(i), t);
       best->push_back(t);
     }
-  } catch (const c10::Error& e) {
-    throw file_error(
-        path, std::string("checkpoint does not fit this network: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw file_error(path, "checkpoint does not fit this network: " + first_line(e) +
+                               "; --restart to start over");
   }
   state->epochs_done = meta.at("epochs_done").get<int>();
   state->best_epoch = meta.at("best_epoch").get<int>();

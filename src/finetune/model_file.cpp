@@ -4,6 +4,7 @@
 // range, training genes, curve) and carries the archive's SHA-256.
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "detail/checkpoint.h"
@@ -25,6 +26,29 @@ void save_model(const std::string& path, MultiTaskNet& net, const nlohmann::json
 }
 
 }  // namespace detail
+
+void check_model_output(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw file_error(path, "is a folder; --out names the model file to write");
+  const fs::path folder = fs::path(path).parent_path();
+  if (!folder.empty() && !fs::is_directory(folder, ec))
+    throw file_error(path, "its folder " + folder.string() + " does not exist");
+  auto ours = [](const std::string& sidecar) {
+    try {
+      return nlohmann::json::parse(read_text_file(sidecar)).value("format", "") ==
+             "ishannot-finetuned-model";
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  const bool model = fs::exists(path, ec), sidecar = fs::exists(path + ".json", ec);
+  if ((model || sidecar) && !(sidecar && ours(path + ".json")))
+    throw file_error(model ? path : path + ".json",
+                     "exists and is not a fine-tuned model of ours (no ishannot sidecar "
+                     "MODEL.json): refusing to overwrite it (remove it or choose another --out)");
+}
 
 FinetunedModel load_finetuned_model(const std::string& path, std::shared_ptr<Backbone> base,
                                     const std::string& weights) {

@@ -271,6 +271,16 @@ void fill_trunk_cache(FinetuneRun& run, FinetuneResult& result) {
                     format_duration(result.cache_cpu_seconds) + ")");
 }
 
+// A loss or score that is no longer a number: the run diverged. Stop with a message that says
+// so (the checkpoint of the last good epoch stays) rather than train or validate on NaN.
+Error diverged(const FinetuneRun& run, const std::string& what, int epoch) {
+  char rates[160];
+  std::snprintf(rates, sizeof rates, "lower --lr (now %g) or --transfer-lr-factor (now %g)",
+                run.params.lr, run.params.transfer_lr_factor);
+  return Error("finetune: the " + what + " became NaN/Inf in epoch " + std::to_string(epoch) +
+               ": training diverged; " + rates + " and rerun with --restart");
+}
+
 // One pass over the training images in a seeded order; returns the mean training loss.
 double train_epoch(FinetuneRun& run, int epoch) {
   const auto& p = run.params;
@@ -305,10 +315,12 @@ double train_epoch(FinetuneRun& run, int epoch) {
     const torch::Tensor loss =
         multitask_loss(run.net->upper(trunk_out),
                        run.train_targets.index_select(0, index).to(run.device), run.pos_weight);
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) throw diverged(run, "training loss", epoch);
     run.optimizer->zero_grad();
     loss.backward();
     run.optimizer->step();
-    loss_sum += loss.item<double>() * static_cast<double>(end - begin);
+    loss_sum += value * static_cast<double>(end - begin);
     run.reporter.report(stage, end, n);
   }
   return loss_sum / static_cast<double>(n);
@@ -335,9 +347,12 @@ void validate(FinetuneRun& run, EpochRecord& record) {
     parts.push_back(run.net->upper(trunk_out).to(torch::kCPU));
   }
   const torch::Tensor logits = torch::cat(parts);
+  if (!torch::isfinite(logits).all().item<bool>())
+    throw diverged(run, "validation scores", record.epoch);
   record.val_loss = multitask_loss(logits, run.val_targets,
                                    run.pos_weight.defined() ? run.pos_weight.cpu() : run.pos_weight)
                         .item<double>();
+  if (!std::isfinite(record.val_loss)) throw diverged(run, "validation loss", record.epoch);
   const torch::Tensor scores = logits.to(torch::kDouble).contiguous();
   const auto sa = scores.accessor<double, 2>();
   double sum = 0;
@@ -478,6 +493,7 @@ FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
                         const Reporter& reporter) {
   if (auto p = params.check(); !p.empty()) throw Error("finetune: " + p);
   if (allowed_rows.empty()) throw Error("finetune: no training image in " + problem.stage_range);
+  check_model_output(out_path);
   FinetuneRun run(dataset, problem, params, reporter, std::move(backbone));
   run.device = resolve_device(params.device);
   run.k = static_cast<int>(problem.terms.size());

@@ -5,17 +5,65 @@
 #include <vector>
 
 #include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/image/image.h"
 
 namespace ishannot {
 namespace {
 
 std::vector<unsigned char> read_bytes(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw file_error(path, "is a folder, not an image file");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw file_error(path, std::filesystem::exists(path) ? "cannot be read" : "no such image file");
+    const std::string why = describe_unreadable(path);
+    throw file_error(path, why == "no such file" ? "no such image file" : why);
   }
   return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+
+uint32_t big_endian(const std::vector<unsigned char>& b, size_t at, int bytes) {
+  uint32_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | b[at + static_cast<size_t>(i)];
+  return v;
+}
+
+// The size a PNG (IHDR) or JPEG (first start-of-frame marker) header declares, without decoding;
+// false for other formats or when the header is not found.
+bool declared_size(const std::vector<unsigned char>& b, uint64_t* width, uint64_t* height) {
+  if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[12] == 'I' && b[13] == 'H' &&
+      b[14] == 'D' && b[15] == 'R') {
+    *width = big_endian(b, 16, 4);
+    *height = big_endian(b, 20, 4);
+    return true;
+  }
+  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;
+  size_t at = 2;
+  while (at + 9 < b.size()) {
+    if (b[at] != 0xFF) return false;
+    const unsigned char marker = b[at + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++at;
+      continue;
+    }
+    const bool frame =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame) {
+      *height = big_endian(b, at + 5, 2);
+      *width = big_endian(b, at + 7, 2);
+      return true;
+    }
+    at += 2 + big_endian(b, at + 2, 2);
+  }
+  return false;
+}
+
+void check_pixel_limit(const std::string& path, uint64_t width, uint64_t height) {
+  if (width * height > kMaxImagePixels)
+    throw file_error(path, "declares " + std::to_string(width) + "x" + std::to_string(height) +
+                               " pixels, above the limit of " + std::to_string(kMaxImagePixels) +
+                               " pixels per image (corrupt, or not an ISH image)");
 }
 
 bool has_suffix(const std::vector<unsigned char>& b, const std::vector<unsigned char>& tail) {
@@ -46,8 +94,16 @@ cv::Mat read_image_bgr(const std::string& path) {
   const std::vector<unsigned char> bytes = read_bytes(path);
   if (bytes.empty()) throw file_error(path, "empty image file");
   check_not_truncated(path, bytes);
-  cv::Mat raw = cv::imdecode(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  uint64_t width = 0, height = 0;
+  if (declared_size(bytes, &width, &height)) check_pixel_limit(path, width, height);
+  cv::Mat raw;
+  try {
+    raw = cv::imdecode(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  } catch (const cv::Exception& e) {  // e.g. OpenCV's own size limit in other formats
+    throw file_error(path, "cannot be decoded: " + e.err);
+  }
   if (raw.empty()) throw file_error(path, "not a decodable image (corrupt or unknown format)");
+  check_pixel_limit(path, static_cast<uint64_t>(raw.cols), static_cast<uint64_t>(raw.rows));
   if (raw.rows == 0 || raw.cols == 0) throw file_error(path, "image has zero size");
   if (raw.depth() != CV_8U) {
     cv::Mat eight;

@@ -70,6 +70,31 @@ void symmetrise_from_lower(Eigen::MatrixXd& k) {
   k.triangularView<Eigen::StrictlyUpper>() = k.transpose().triangularView<Eigen::StrictlyUpper>();
 }
 
+// Rows whose Gram entries are not finite although their values are: first those with an infinite
+// or NaN diagonal (|x|^2 overflowed), then any row with a non-finite product with a row still in.
+// Their rows and columns are zeroed so that the rest of the matrix stays finite.
+void flag_overflow(std::vector<Eigen::MatrixXd>& grams, std::vector<uint8_t>& overflow) {
+  for (auto& k : grams) {
+    const Eigen::Index n = k.rows();
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (!std::isfinite(k(i, i))) overflow[static_cast<size_t>(i)] = 1;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (overflow[static_cast<size_t>(i)]) continue;
+      for (Eigen::Index j = 0; j < i; ++j)
+        if (!overflow[static_cast<size_t>(j)] && !std::isfinite(k(i, j))) {
+          overflow[static_cast<size_t>(i)] = 1;
+          break;
+        }
+    }
+  }
+  for (auto& k : grams)
+    for (Eigen::Index i = 0; i < k.rows(); ++i)
+      if (overflow[static_cast<size_t>(i)]) {
+        k.row(i).setZero();
+        k.col(i).setZero();
+      }
+}
+
 }  // namespace
 
 GramResult compute_gram(const FeatureStoreReader& store, const std::string& layer,
@@ -87,6 +112,8 @@ GramResult compute_gram(const FeatureStoreReader& store, const std::string& laye
   GramResult result;
   result.grams.assign(static_cast<size_t>(grams), Eigen::MatrixXd::Zero(n, n));
   result.non_finite.assign(static_cast<size_t>(n), 0);
+  result.overflow.assign(static_cast<size_t>(n), 0);
+  std::vector<uint8_t> nonzero(static_cast<size_t>(n), 0);
   const int64_t width_max = std::min(params.slab_columns, dim);
   RowMatrix slab(n, width_max), z;
   const int64_t steps = (dim + width_max - 1) / width_max;
@@ -95,11 +122,13 @@ GramResult compute_gram(const FeatureStoreReader& store, const std::string& laye
     if (slab.cols() != width) slab.resize(n, width);
     store.read_block(layer, rows, c0, width, slab.data());
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t c = 0; c < width; ++c)
+      for (int64_t c = 0; c < width; ++c) {
         if (!std::isfinite(slab(i, c))) {
           slab(i, c) = 0;
           result.non_finite[static_cast<size_t>(i)] = 1;
         }
+        if (slab(i, c) != 0) nonzero[static_cast<size_t>(i)] = 1;
+      }
   };
 
   // Standardise: per-fold column sums first (one extra pass), then training statistics per fold.
@@ -154,6 +183,11 @@ GramResult compute_gram(const FeatureStoreReader& store, const std::string& laye
     reporter.report("gram " + layer, s + 1, steps);
   }
   for (auto& k : result.grams) symmetrise_from_lower(k);
+  flag_overflow(result.grams, result.overflow);
+  result.all_zero.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    result.all_zero[static_cast<size_t>(i)] =
+        !nonzero[static_cast<size_t>(i)] && !result.non_finite[static_cast<size_t>(i)];
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

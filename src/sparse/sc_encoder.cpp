@@ -27,8 +27,14 @@ int64_t ScEncoder::dim() const {
 std::vector<LayerSpec> ScEncoder::layers() const {
   std::vector<LayerSpec> out;
   for (PoolingKind kind : params_.poolings) {
-    out.push_back({"sc_" + pooling_kind_name(kind), dim(),
-                   std::to_string(params_.pyramid.cells()) + "x" + std::to_string(coder_.atoms())});
+    // shape: pyramid cells x atoms; source: the atoms' codes of every dense-SIFT descriptor.
+    LayerSpec spec;
+    spec.name = "sc_" + pooling_kind_name(kind);
+    spec.dim = dim();
+    spec.shape = std::to_string(params_.pyramid.cells()) + "x" + std::to_string(coder_.atoms());
+    spec.source_shape = "descriptorsx" + std::to_string(coder_.atoms());
+    spec.pooling = pooling_kind_name(kind) + ":" + params_.pyramid.text();
+    out.push_back(spec);
   }
   return out;
 }

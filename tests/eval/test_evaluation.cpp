@@ -164,13 +164,14 @@ TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
   std::ifstream metrics(dir + "/out/metrics.tsv");
   std::string header;
   std::getline(metrics, header);
-  EXPECT_EQ(header, "method\tlayer\tstage_range\tterm\tfold\tmetric\tvalue");
+  EXPECT_EQ(header, "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue");
   const auto run = nlohmann::json::parse(read_text_file(dir + "/out/run.json"));
   EXPECT_EQ(run["seed"], 1234);
   EXPECT_EQ(run["config"]["models"], 3);
   EXPECT_NE(read_text_file(dir + "/out/summary.md").find("| auc | TL | good |"), std::string::npos);
   const auto roc = read_text_file(dir + "/out/roc.tsv");
-  EXPECT_EQ(roc.rfind("method\tlayer\tstage_range\tterm\tthreshold\tfpr\ttpr\n", 0), 0u);
+  EXPECT_EQ(roc.rfind("method\tlayer\tstage_range\tstage_order\tterm\tthreshold\tfpr\ttpr\n", 0),
+            0u);
   EXPECT_NE(roc.find("\tinf\t0\t0\n"), std::string::npos);
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "ishannot/eval/metrics.h"
@@ -75,4 +76,16 @@ TEST(Metrics, MeanStdIsTheSampleStd) {
   EXPECT_DOUBLE_EQ(s.mean, 2.5);
   EXPECT_NEAR(s.std, std::sqrt(5.0 / 3.0), 1e-15);  // sum of squares 5, n - 1 = 3
   EXPECT_EQ(mean_std({7}).std, 0.0);
+}
+
+// Issue 15.1: a NaN score made the tie loop of roc_auc spin forever (NaN != NaN, so it never
+// advanced). A metric over NaN scores is undefined: empty, never a hang or a NaN.
+TEST(Metrics, NanScoresGiveNoAucAndNoCurveInsteadOfHanging) {
+  const double nan = std::nan("");
+  EXPECT_FALSE(roc_auc({0.2, nan, 0.7}, {0, 1, 1}).has_value());
+  EXPECT_FALSE(roc_auc({nan, nan, nan}, {0, 1, 0}).has_value());
+  EXPECT_TRUE(roc_curve({0.2, nan, 0.4}, {0, 1, 1}).empty());
+  const BinaryMetrics m = binary_metrics({0, 1, 1}, {0.1, nan, 0.9}, {0, 1, 1});
+  EXPECT_FALSE(m.auc.has_value());
+  EXPECT_DOUBLE_EQ(*m.accuracy, 1.0);  // the votes are still defined
 }

@@ -76,6 +76,7 @@ std::string demo_features(const DemoArgs& a, const Dataset& dataset, const PoolG
   extract.pool = pool;
   extract.batch = 16;
   extract.command_line = options.command_line;
+  extract.seed = options.seed;
   reporter.info("demo: extracting ResNet50 " + a.layers + " features (pooling " + pool.text() +
                 ") into " + features);
   extract_features(dataset, *net, extract, features, reporter);

@@ -85,6 +85,22 @@ std::shared_ptr<Backbone> extraction_net(const ExtractArgs& a, ExtractParams& pa
   return net;
 }
 
+// Neither the store nor its partial may be one of the files this run reads (`net`: once loaded,
+// its weight file, the default one included).
+void refuse_inputs_as_outputs(const ExtractArgs& a, const Dataset& dataset,
+                              const Backbone* net = nullptr) {
+  std::vector<NamedPath> inputs = {{a.data, "the dataset"}, {dataset.source, "the dataset"}};
+  if (!a.weights.empty()) inputs.push_back({a.weights, "the weights"});
+  if (net) inputs.push_back({net->weights_path(), "the weights"});
+  if (!a.model.empty()) {
+    inputs.push_back({a.model, "the fine-tuned model"});
+    inputs.push_back({a.model + ".json", "the fine-tuned model's sidecar"});
+  }
+  for (const auto& image : dataset.images) inputs.push_back({image.path, "an input image"});
+  refuse_inputs_as_output(a.out, inputs);
+  refuse_inputs_as_output(a.out + ".partial", inputs);
+}
+
 void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   apply_torch_threads(options);
   const Reporter reporter = make_reporter(options);
@@ -92,8 +108,11 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   params.dtype = parse_dtype_option(a.dtype);
   params.pool = parse_pool_option(a.pool);
   params.command_line = options.command_line;
+  params.seed = options.seed;
   require_valid("extract", params.check());
-  params.resume = apply_resume_options(a.resume, {a.out + ".partial"});
+  // --restart does not delete OUT.partial: the writer truncates it once it holds its lock, so
+  // a run that is still writing it is never cut short by another.
+  params.resume = !a.resume.restart && apply_resume_options(a.resume, {a.out + ".partial"});
 
   const auto stages = normalised_stages(a.stages);
   std::optional<ShardSpec> shard;
@@ -101,8 +120,11 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   const Dataset all = read_dataset(a.data);
   for (const auto& skip : all.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
-  const auto net = extraction_net(a, params, reporter);
   const Dataset dataset = images_to_extract(all, stages, shard, params);
+  refuse_inputs_as_outputs(a, dataset);
+  check_store_output(a.out);  // a folder or a file of another kind: now, not after the network
+  const auto net = extraction_net(a, params, reporter);
+  refuse_inputs_as_outputs(a, dataset, net.get());
   const ExtractResult r = extract_features(dataset, *net, params, a.out, reporter);
   std::string layers;
   for (const auto& l : r.layers)

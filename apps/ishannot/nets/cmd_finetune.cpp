@@ -4,6 +4,7 @@
 #include "../commands.h"
 #include "../options.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/finetune.h"
 
@@ -91,9 +92,21 @@ FinetuneParams finetune_params(const FinetuneArgs& a, const GlobalOptions& optio
   params.cache_trunk = !a.no_cache;
   params.head.pool = parse_pool_option(a.head_pool).text();
   params.command_line = options.command_line;
-  params.resume = apply_resume_options(a.resume, {a.out + ".checkpoint"});
   require_valid("finetune", params.check());
+  if (!a.folds.fold.empty()) parse_usage([&] { return parse_fold_spec(a.folds.fold); });
+  params.resume = apply_resume_options(a.resume, {a.out + ".checkpoint"});
   return params;
+}
+
+// None of the files written (the model, its sidecar, curve and checkpoint) may be one it reads.
+void refuse_inputs_as_outputs(const FinetuneArgs& a, const Dataset& dataset,
+                              const Backbone* net = nullptr) {
+  std::vector<NamedPath> inputs = {{a.data, "the dataset"}, {dataset.source, "the dataset"}};
+  if (!a.weights.empty()) inputs.push_back({a.weights, "the weights"});
+  if (net) inputs.push_back({net->weights_path(), "the weights"});
+  for (const auto& image : dataset.images) inputs.push_back({image.path, "an input image"});
+  for (const char* suffix : {"", ".json", ".curve.tsv", ".checkpoint"})
+    refuse_inputs_as_output(a.out + suffix, inputs);
 }
 
 // The rows fine-tuning may read: the training genes of a fold or a list, else every gene.
@@ -128,7 +141,10 @@ void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   const StageProblem problem = select_terms(dataset, stage, terms);
   const std::vector<int> allowed = allowed_rows(a, dataset, problem, options, reporter);
+  refuse_inputs_as_outputs(a, dataset);
+  check_model_output(a.out);  // before the network is loaded
   auto net = load_backbone(a.backbone, a.weights);
+  refuse_inputs_as_outputs(a, dataset, net.get());
   const FinetuneResult r = finetune(dataset, problem, allowed, net, params, a.out, reporter);
   if (!r.finished) return;
   reporter.info("wrote " + a.out + " (+ .json, .curve.tsv): " + std::to_string(r.terms.size()) +

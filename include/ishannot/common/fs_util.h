@@ -3,6 +3,7 @@
 // per-user cache folder for downloaded models and photos.
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ishannot {
 
@@ -14,8 +15,23 @@ void write_atomically(const std::string& path,
 /// Writes `text` to `path` atomically.
 void write_text_atomically(const std::string& path, const std::string& text);
 
+/// Why `path` cannot be opened for reading, in words: "no such file", "is a folder, not a file",
+/// "symbolic link loop (...)", "broken symbolic link", "cannot be read (permission?)".
+std::string describe_unreadable(const std::string& path);
+
 /// Reads a whole file; throws Error naming the file when it cannot be read.
 std::string read_text_file(const std::string& path);
+
+/// A file a command reads, and what it is for messages ("the manifest", "an input image").
+struct NamedPath {
+  std::string path;
+  std::string what;
+};
+
+/// Throws Error "OUTPUT: is also an input (WHAT, PATH): refusing to overwrite it" when `output`
+/// names the same file as one of `inputs` (same device and inode, however it is spelled or
+/// linked). Nothing to check when `output` does not exist yet.
+void refuse_inputs_as_output(const std::string& output, const std::vector<NamedPath>& inputs);
 
 /// The cache folder: $ISHANNOT_HOME, else $HOME/.cache/ishannot.
 std::string cache_dir();

@@ -90,7 +90,9 @@ bool is_image_file_name(const std::string& path);
 void write_manifest(const Dataset& dataset, const std::string& csv_path);
 
 /// Decodes every image (read_image_bgr) and returns the dataset without the unreadable ones;
-/// each unreadable image is reported through `reporter` and counted in `skipped`.
+/// each unreadable image is reported through `reporter` (one line naming the file and the
+/// problem) and counted in `skipped` ("unreadable image"). Any failure of one image's decoding
+/// counts it as unreadable; the check always goes on.
 Dataset drop_unreadable_images(const Dataset& dataset, const Reporter& reporter = {});
 
 }  // namespace ishannot

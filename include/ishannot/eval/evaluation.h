@@ -7,10 +7,14 @@
 // inner out-of-fold AUC, ties to the smaller C), then the under-sampling ensemble (ensemble.h)
 // trained on the training genes and evaluated on the test genes (metrics.h).
 //
-// Bad input is skipped with a reason (EvaluationResult::skipped), never a crash or a NaN:
-// dataset images without features (and store ids the dataset lacks), NaN/Inf features, a stage
-// range with fewer genes than folds, a term whose positives come from a single gene, a training
-// fold without positives or negatives, a test fold where a metric is undefined.
+// Bad input is skipped with a reason (EvaluationResult::skipped), never a crash, a hang or a NaN:
+// dataset images without features (and store ids the dataset lacks), NaN/Inf features, features
+// too large for the Gram (overflow), all-zero feature rows, a stage range with fewer genes than
+// folds, a term whose positives come from a single gene, a training fold without positives or
+// negatives, a test fold where a metric is undefined, a (term, fold) whose classifier gave
+// non-finite scores. Routine choices (C fell back to the default) are notes
+// (EvaluationResult::notes), not skips. Errors (nothing to evaluate): a requested stage range
+// the dataset lacks, no stage range with enough genes for the folds, no image with features.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -70,16 +74,19 @@ struct SkipRow {
 };
 
 /// Mean +- std of one metric: over terms (per-term means over folds) and over folds (per-fold
-/// means over terms), as the paper reports them.
+/// means over terms), as the paper reports them; over_terms.count terms were averaged.
 struct SummaryRow {
   std::string method, layer, stage_range, metric;
   MeanStd over_terms, over_folds;
+  int terms_requested = 0;  ///< the top-k asked for (a cell over fewer than half is marked)
+  int test_images = 0;      ///< distinct images scored for this layer and stage range
 };
 
 struct EvaluationResult {
   std::vector<MetricRow> metrics;
   std::vector<PredictionRow> predictions;
-  std::vector<SkipRow> skipped;
+  std::vector<SkipRow> skipped;  ///< what was not evaluated, and why (skipped.tsv)
+  std::vector<SkipRow> notes;    ///< routine choices, e.g. C fell back to the default (run.json)
   std::vector<SummaryRow> summary;
   std::map<std::string, double> seconds;  ///< timings: "gram/<stage>/<layer>", "total", ...
   std::vector<std::string> layers;        ///< evaluated layer configurations, in order
@@ -111,13 +118,23 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
 std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics);
 
 /// The paper's Table 2 as Markdown: one row per metric x method x layer, one column per stage
-/// range, cells "mean ± std" over terms.
+/// range, cells "mean ± std (T/K terms, N images)" over terms, where T terms of the K requested
+/// were averaged over N test images; a cell with T < K/2 is marked " *" (footnote below).
 std::string summary_table(const EvaluationResult& result);
 
-/// Writes DIR/metrics.tsv (long form: method, layer, stage_range, term, fold, metric, value),
-/// DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/roc.tsv (pooled out-of-fold ROC
-/// points per layer, stage range and term), DIR/skipped.tsv and DIR/run.json
-/// (`provenance` is merged into run.json: command line, dataset, features...). Atomic writes.
+/// 1..6 for the stage ranges 1-3 .. 13-16 (their biological order, for sorting the TSVs);
+/// 0 for anything else.
+int stage_order(const std::string& stage_range);
+
+/// Writes DIR/metrics.tsv (long form: method, layer, stage_range, stage_order, term, fold, metric,
+/// value), DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/roc.tsv (pooled out-of-fold
+/// ROC points per layer, stage range and term), DIR/skipped.tsv (method, layer, stage_range,
+/// stage_order, term, fold — a number or empty —, reason) and DIR/run.json (`provenance` is merged
+/// into run.json: command line, dataset, features...; the routine notes; the list of files).
+/// All or nothing: the files are written into DIR.partial/ first; only when all are written do
+/// they replace DIR's (a new DIR: one rename; an existing one: its run.json is removed first and
+/// the new run.json, the marker of a complete run, is moved in last). A failure leaves DIR as it
+/// was and removes DIR.partial; a stale DIR.partial from a killed run is removed first.
 void write_evaluation_outputs(const std::string& dir, const EvaluationResult& result,
                               const EvaluationParams& params,
                               const std::map<std::string, std::string>& provenance);

@@ -22,7 +22,7 @@ struct BinaryMetrics {
 };
 
 /// AUC = P(score of a random positive > score of a random negative) + 0.5 P(equal).
-/// labels are 0/1 of the same length as scores. Empty when one class is absent.
+/// labels are 0/1 of the same length as scores. Empty when one class is absent or a score is NaN.
 std::optional<double> roc_auc(const std::vector<double>& scores,
                               const std::vector<uint8_t>& labels);
 
@@ -34,7 +34,7 @@ struct RocPoint {
 };
 
 /// ROC points at every distinct score (descending), preceded by (threshold +inf, 0, 0).
-/// Empty when one class is absent.
+/// Empty when one class is absent or a score is NaN.
 std::vector<RocPoint> roc_curve(const std::vector<double>& scores,
                                 const std::vector<uint8_t>& labels);
 

@@ -1,14 +1,22 @@
 #pragma once
 // Image input: reading with validation, and the resize policy used before a backbone.
 // ISH images (BDGP, FlyExpress) are standardised 320x128 RGB, embryo anterior-left, dorsal-up.
+#include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
 
 namespace ishannot {
 
+/// The largest image read_image_bgr decodes: 100 megapixels (300 MB as BGR). ISH images are
+/// 320x128; a header declaring more is corrupt or not an ISH image, and is refused before any
+/// memory is taken for it.
+constexpr uint64_t kMaxImagePixels = 100'000'000;
+
 /// Reads an image as 8-bit BGR (3 channels). Grey images are replicated to 3 channels and an
-/// alpha channel is dropped. Throws Error naming the file for: missing file, undecodable or
-/// truncated data (PNG without IEND, JPEG without EOI), 2 or more than 4 channels, zero size.
+/// alpha channel is dropped. Throws Error naming the file for: missing file, a folder, a symbolic
+/// link loop, undecodable or truncated data (PNG without IEND, JPEG without EOI), more than
+/// kMaxImagePixels pixels (checked on the PNG/JPEG header before decoding), 2 or more than 4
+/// channels, zero size. Never lets a decoder's own exception through.
 cv::Mat read_image_bgr(const std::string& path);
 
 /// How an image reaches the network's input size.

@@ -39,6 +39,13 @@ struct GramResult {
   /// Per requested row: 1 when the store held NaN/Inf in it (those values were read as 0; the
   /// caller must drop the row and say so).
   std::vector<uint8_t> non_finite;
+  /// Per requested row: 1 when its values are finite but too large for the Gram (|x|^2 or a
+  /// product with another row overflows, e.g. a stored 3e38): its row and column of every Gram
+  /// are set to 0; the caller must drop the row and say so.
+  std::vector<uint8_t> overflow;
+  /// Per requested row: 1 when every value of the row is 0 (a batch that never reached the disk
+  /// looks like this; l2 would divide by zero): the caller must drop the row and say so.
+  std::vector<uint8_t> all_zero;
   double seconds = 0;
 };
 

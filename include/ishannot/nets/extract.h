@@ -24,6 +24,7 @@ struct ExtractParams {
   FeatureDtype dtype = FeatureDtype::kFloat32;
   bool resume = true;        ///< continue OUT.partial when it exists and is compatible
   std::string command_line;  ///< provenance: written as the store's created_by attribute
+  uint64_t seed = 0;         ///< provenance: the run's --seed (extraction itself draws nothing)
   /// More root attributes of the store (e.g. a fine-tuned model's stage range and genes).
   std::map<std::string, std::string> extra_attributes;
 
@@ -39,7 +40,11 @@ struct ExtractResult {
 
 /// Extracts features of every image of `dataset` (which must have image paths) into `out_path`.
 /// Unreadable images throw Error naming the file (nothing is renamed into place; the .partial
-/// keeps the rows done so far for a resume).
+/// keeps the rows done so far for a resume). The store carries the documented attribute set
+/// (features/store_attributes.h), per layer its stored grid and source map, and /meta/gene and
+/// /meta/stage_range when the dataset has genes. A resume is refused when the partial holds
+/// images the dataset no longer lists, and the writer's own refusals apply (another process
+/// writing it, an output that is a folder or a file of another kind).
 ExtractResult extract_features(const Dataset& dataset, Backbone& net, const ExtractParams& params,
                                const std::string& out_path, const Reporter& reporter = {});
 

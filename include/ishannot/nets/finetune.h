@@ -90,11 +90,18 @@ void split_validation(const Dataset& dataset, const StageProblem& problem,
 /// Fine-tunes `backbone` (modified in place) on the allowed rows of `problem` and writes
 /// `out_path` (libtorch archive of the whole MultiTaskNet) with `out_path`.json (sidecar) and
 /// `out_path`.curve.tsv. Throws Error for bad parameters, unreadable images, a resume checkpoint
-/// from another configuration, or --device cuda without CUDA.
+/// from another configuration or damaged (one line), --device cuda without CUDA, an output
+/// check_model_output refuses, and a run that diverges (a NaN/Inf loss or validation score:
+/// "training diverged; lower --lr ...", the last good epoch's checkpoint kept).
 FinetuneResult finetune(const Dataset& dataset, const StageProblem& problem,
                         const std::vector<int>& allowed_rows, std::shared_ptr<Backbone> backbone,
                         const FinetuneParams& params, const std::string& out_path,
                         const Reporter& reporter = {});
+
+/// Refuses (Error naming the path) a model output that is a folder, sits in a missing folder,
+/// or would overwrite a file that is not one of our models (a MODEL or MODEL.json without our
+/// sidecar format): checked by finetune() before any work.
+void check_model_output(const std::string& path);
 
 /// A fine-tuned model read back.
 struct FinetunedModel {

@@ -1,0 +1,46 @@
+#pragma once
+// The root attributes of the stores we write: one documented set (docs/FEATURE_STORE.md), built
+// here for `extract` and `baseline` alike, so that every store says what it holds and how it was
+// made. Method-specific attributes (sc_* of the SC baseline, finetune_* of `extract --model`) are
+// added next to these.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "ishannot/data/dataset.h"
+#include "ishannot/features/feature_store.h"
+
+namespace ishannot {
+
+/// What a store records about its making. Empty fields are written as "" (never left out), so the
+/// set of attribute names is the same in every store.
+struct StoreProvenance {
+  std::string created_by;       ///< the command line (provenance of the CLI)
+  std::string manifest_path;    ///< the dataset the rows come from (Dataset::source)
+  std::string manifest_sha256;  ///< dataset_sha256() of that dataset
+  std::string backbone;         ///< resnet50 | vgg16 | sparse-coding | ...
+  std::string weights_path;     ///< network weights (fine-tuned model; SC: its dictionary)
+  std::string weights_sha256;   ///< SHA-256 of that file
+  std::string input_size;       ///< WxH the images were resized to, or "native"
+  std::string resize_policy;    ///< squash | native
+  std::string preprocessing;    ///< pixel preprocessing (caffe, torchvision, sift-grey...)
+  std::string pooling;          ///< none | avg:4x4 | ... (SC: its poolings)
+  std::string layers;           ///< the layers as requested
+  uint64_t seed = 0;            ///< the run's --seed
+};
+
+/// The documented root attributes (format_version and complete_rows are the writer's):
+/// tool_version, created_by, manifest_path, manifest_sha256, backbone, weights_path,
+/// weights_sha256, input_size, resize_policy, preprocessing, pooling, layers, seed.
+std::map<std::string, std::string> store_attributes(const StoreProvenance& provenance);
+
+/// Per-image metadata of a store from its dataset: /meta/gene and /meta/stage_range (written at
+/// close, in /ids order), so that the store is usable without its manifest. Nothing for a dataset
+/// without genes (a plain image folder).
+void set_dataset_metadata(FeatureStoreWriter& writer, const Dataset& dataset);
+
+/// SHA-256 naming a dataset's listing: of its manifest file when it was read from one (source is
+/// a file), else of its image list ("id<TAB>path" lines, in order: an image or BDGP folder).
+std::string dataset_sha256(const Dataset& dataset);
+
+}  // namespace ishannot

@@ -1,0 +1,48 @@
+// The documented root attributes of a store (store_attributes.h).
+#include "ishannot/features/store_attributes.h"
+
+#include <filesystem>
+
+#include "ishannot/common/fs_util.h"
+#include "ishannot/version.h"
+
+namespace ishannot {
+
+std::map<std::string, std::string> store_attributes(const StoreProvenance& p) {
+  return {{"tool_version", ISHANNOT_VERSION},
+          {"created_by", p.created_by},
+          {"manifest_path", p.manifest_path},
+          {"manifest_sha256", p.manifest_sha256},
+          {"backbone", p.backbone},
+          {"weights_path", p.weights_path},
+          {"weights_sha256", p.weights_sha256},
+          {"input_size", p.input_size},
+          {"resize_policy", p.resize_policy},
+          {"preprocessing", p.preprocessing},
+          {"pooling", p.pooling},
+          {"layers", p.layers},
+          {"seed", std::to_string(p.seed)}};
+}
+
+void set_dataset_metadata(FeatureStoreWriter& writer, const Dataset& dataset) {
+  std::map<std::string, std::string> genes, stages;
+  bool any_gene = false;
+  for (const auto& image : dataset.images) {
+    genes[image.id] = image.gene;
+    stages[image.id] = image.stage_range;
+    any_gene = any_gene || !image.gene.empty();
+  }
+  if (!any_gene) return;
+  writer.set_metadata("gene", genes);
+  writer.set_metadata("stage_range", stages);
+}
+
+std::string dataset_sha256(const Dataset& dataset) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(dataset.source, ec)) return sha256_file(dataset.source);
+  std::string listing;
+  for (const auto& image : dataset.images) listing += image.id + "\t" + image.path + "\n";
+  return sha256_bytes(listing);
+}
+
+}  // namespace ishannot
