@@ -78,4 +78,10 @@ int Dataset::listed_count(const std::string& stage_range, const std::string& vie
   return n;
 }
 
+int stage_order(const std::string& stage_range) {
+  const auto& names = stage_range_names();
+  const auto it = std::find(names.begin(), names.end(), stage_range);
+  return it == names.end() ? 0 : static_cast<int>(it - names.begin()) + 1;
+}
+
 }  // namespace ishannot

@@ -391,12 +391,6 @@ void add_summary_counts(EvaluationResult& result, const EvaluationParams& params
 
 }  // namespace
 
-int stage_order(const std::string& stage_range) {
-  const auto& names = stage_range_names();
-  const auto it = std::find(names.begin(), names.end(), stage_range);
-  return it == names.end() ? 0 : static_cast<int>(it - names.begin()) + 1;
-}
-
 EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader& store,
                                 const EvaluationParams& params, const Reporter& reporter) {
   return run_evaluation(

@@ -172,16 +172,18 @@ AnnotationRun read_annotation_run(const std::string& dir) {
   return run;
 }
 
-int stage_order(const std::string& stage_range) {
-  const auto& names = stage_range_names();
-  const auto at = std::find(names.begin(), names.end(), stage_range);
-  return static_cast<int>(at - names.begin());
+namespace {
+// Biological order, names that are not stage ranges after them.
+int sort_key(const std::string& stage_range) {
+  const int order = stage_order(stage_range);
+  return order > 0 ? order : 1000;
 }
+}  // namespace
 
 std::vector<std::string> sorted_stage_ranges(std::vector<std::string> stage_ranges) {
   std::stable_sort(stage_ranges.begin(), stage_ranges.end(),
                    [](const std::string& a, const std::string& b) {
-                     const int oa = stage_order(a), ob = stage_order(b);
+                     const int oa = sort_key(a), ob = sort_key(b);
                      return oa != ob ? oa < ob : a < b;
                    });
   stage_ranges.erase(std::unique(stage_ranges.begin(), stage_ranges.end()), stage_ranges.end());

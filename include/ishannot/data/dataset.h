@@ -61,6 +61,10 @@ struct Dataset {
 /// The six BDGP stage ranges in biological order: "1-3", "4-6", "7-8", "9-10", "11-12", "13-16".
 const std::vector<std::string>& stage_range_names();
 
+/// 1..6 for the stage ranges 1-3 .. 13-16 (their biological order: the `stage_order` column of
+/// every TSV we write, so that pandas and R sort 4-6 before 11-12); 0 for anything else.
+int stage_order(const std::string& stage_range);
+
 /// Normalises a stage-range name: "13-17" -> "13-16", BDGP stage numbers "1".."6" ->
 /// "1-3".."13-16", "stage 4-6" -> "4-6". Throws Error for anything else.
 std::string normalise_stage_range(const std::string& name);

@@ -122,10 +122,6 @@ std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics);
 /// were averaged over N test images; a cell with T < K/2 is marked " *" (footnote below).
 std::string summary_table(const EvaluationResult& result);
 
-/// 1..6 for the stage ranges 1-3 .. 13-16 (their biological order, for sorting the TSVs);
-/// 0 for anything else.
-int stage_order(const std::string& stage_range);
-
 /// Writes DIR/metrics.tsv (long form: method, layer, stage_range, stage_order, term, fold, metric,
 /// value), DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/roc.tsv (pooled out-of-fold
 /// ROC points per layer, stage range and term), DIR/skipped.tsv (method, layer, stage_range,

@@ -101,10 +101,6 @@ struct AnnotationRun {
 /// stage_range, term, score, votes, members, label.
 AnnotationRun read_annotation_run(const std::string& dir);
 
-/// Index of a stage range in biological order (stage_range_names(): "1-3" = 0 .. "13-16" = 5);
-/// names that are not stage ranges sort after them.
-int stage_order(const std::string& stage_range);
-
 /// Sorts stage-range names biologically, removing duplicates.
 std::vector<std::string> sorted_stage_ranges(std::vector<std::string> stage_ranges);
 
