@@ -91,6 +91,8 @@ int main(int argc, char** argv) {
   add_demo_command(app, options);
 #endif
   add_baseline_command(app, options);
+  add_train_command(app, options);
+  add_annotate_command(app, options);
 #ifdef ISHANNOT_WITH_TORCH
   add_finetune_command(app, options);
 #endif

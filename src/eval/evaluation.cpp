@@ -379,6 +379,7 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
   if (matched_images == 0)
     throw file_error(first_store.path(), "no image of dataset " + dataset.source +
                                              " has features in this store (do the ids match?)");
+  if (params.level != EvaluationLevel::kImage) add_group_level(result, params);
   result.summary = summarise(result.metrics);
   result.seconds["total"] = since(start);
   return result;
@@ -392,7 +393,9 @@ std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics) {
   };
   std::map<std::tuple<std::string, std::string, std::string, std::string>, Acc> groups;
   std::vector<std::tuple<std::string, std::string, std::string, std::string>> order;
-  static const std::set<std::string> reported = {"auc", "accuracy", "sensitivity", "specificity"};
+  static const std::set<std::string> reported = {
+      "auc",       "accuracy",       "sensitivity",       "specificity",
+      "group_auc", "group_accuracy", "group_sensitivity", "group_specificity"};
   for (const auto& m : metrics) {
     if (!reported.count(m.metric)) continue;
     auto key = std::make_tuple(m.method, m.layer, m.stage_range, m.metric);

@@ -47,12 +47,16 @@ std::string summary_table(const EvaluationResult& result) {
   out << "\n";
   std::set<std::string> methods;
   for (const auto& r : result.summary) methods.insert(r.method);
-  for (const std::string metric : {"auc", "accuracy", "sensitivity", "specificity"})
+  for (const std::string metric :
+       {"auc", "accuracy", "sensitivity", "specificity", "group_auc", "group_accuracy",
+        "group_sensitivity", "group_specificity"})
     for (const auto& method : methods)
       for (const auto& layer : result.layers) {
         bool any = false;
         std::ostringstream row;
-        row << "| " << metric << " | " << method << " | " << layer << " |";
+        const bool group = metric.rfind("group_", 0) == 0;
+        row << "| " << (group ? "group " + metric.substr(6) : metric) << " | " << method << " | "
+            << layer << " |";
         for (const auto& stage : result.stage_ranges) {
           const SummaryRow* found = nullptr;
           for (const auto& r : result.summary)
@@ -109,6 +113,18 @@ void write_predictions_tsv(const std::string& path, const EvaluationResult& resu
     out << field(params.method) << '\t' << field(p.layer) << '\t' << p.stage_range << '\t'
         << field(p.term) << '\t' << p.fold << '\t' << field(p.id) << '\t' << field(p.gene) << '\t'
         << p.label << '\t' << format_exact(p.score) << '\t' << p.vote << '\n';
+  write_text_atomically(path, out.str());
+}
+
+void write_group_predictions_tsv(const std::string& path, const EvaluationResult& result,
+                                 const EvaluationParams& params) {
+  std::ostringstream out;
+  out << "method\tlayer\tstage_range\tterm\tfold\tgene\tlabel\tscore\tvote\timages\trule\n";
+  for (const auto& g : result.group_predictions)
+    out << field(params.method) << '\t' << field(g.layer) << '\t' << g.stage_range << '\t'
+        << field(g.term) << '\t' << g.fold << '\t' << field(g.gene) << '\t' << g.label << '\t'
+        << format_exact(g.score) << '\t' << g.vote << '\t' << g.images << '\t'
+        << group_rule_name(params.group_rule) << '\n';
   write_text_atomically(path, out.str());
 }
 
@@ -171,6 +187,8 @@ nlohmann::json run_config(const EvaluationResult& result, const EvaluationParams
           {"inner_models", params.inner_models},
           {"solver_tolerance", params.ensemble.tolerance},
           {"preprocessing", preprocessing_name(params.preprocessing)},
+          {"level", evaluation_level_name(params.level)},
+          {"group_rule", group_rule_name(params.group_rule)},
           {"gram_slab_columns", params.gram.slab_columns},
           {"bias", "unregularised"},
           {"c_selection", "per term and outer fold: pooled inner-CV AUC, ties to smaller C"}};
@@ -210,6 +228,8 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   write_summary_md(dir + "/summary.md", result);
   write_predictions_tsv(dir + "/predictions.tsv", result, params);
   write_roc_tsv(dir + "/roc.tsv", result, params);
+  if (params.level != EvaluationLevel::kImage)
+    write_group_predictions_tsv(dir + "/group_predictions.tsv", result, params);
   write_skipped_tsv(dir + "/skipped.tsv", result);
   write_run_json(dir + "/run.json", result, params, provenance);
 }

@@ -41,6 +41,55 @@ torch::Tensor to_rows(const torch::Tensor& map, const ExtractParams& p) {
 
 }  // namespace
 
+FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, int width,
+                                   int height, ResizePolicy policy)
+    : net_(net), params_(params), width_(width), height_(height) {
+  taps_ = net.resolve_layers(params.layers);
+  torch::InferenceMode inference;
+  net.eval();
+  // Layer specs from a forward pass of a zero image (also validates the input size).
+  std::vector<std::vector<int64_t>> shapes;
+  try {
+    shapes = net.layer_shapes(width, height, taps_.back());
+  } catch (const c10::Error& e) {
+    throw Error("layer " + net.layers()[taps_.back()].name + " of " + net.arch() +
+                " cannot run at input " + std::to_string(width) + "x" + std::to_string(height) +
+                " (fully connected layers need 224x224)");
+  }
+  for (int t : taps_) {
+    LayerSpec spec;
+    spec.name = net.layers()[t].name;
+    spec.shape = shape_string(shapes[t]);
+    const bool pooled = params.pool.pooled() && shapes[t].size() == 3;
+    spec.dim = pooled ? shapes[t][0] * params.pool.rows * params.pool.cols : 1;
+    if (!pooled) {
+      for (int64_t d : shapes[t]) spec.dim *= d;
+    }
+    layers_.push_back(spec);
+  }
+  attributes_ = {
+      {"tool_version", ISHANNOT_VERSION},
+      {"backbone", net.arch()},
+      {"weights_path", net.weights_path()},
+      {"weights_sha256", net.weights_sha256()},
+      {"input_size", std::to_string(width) + "x" + std::to_string(height)},
+      {"resize_policy", policy == ResizePolicy::kNative ? "native" : "squash"},
+      {"preprocessing", net.preprocessing().name},
+      {"pooling", params.pool.text()},
+      {"layers", params.layers},
+  };
+  if (!params.command_line.empty()) attributes_["created_by"] = params.command_line;
+  for (const auto& [key, value] : params.extra_attributes) attributes_[key] = value;
+}
+
+std::map<std::string, torch::Tensor> FeatureExtractor::extract(const std::vector<cv::Mat>& inputs) {
+  torch::InferenceMode inference;
+  auto outputs = net_.forward_taps(net_.to_input(inputs), taps_);
+  std::map<std::string, torch::Tensor> rows;
+  for (int t : taps_) rows[net_.layers()[t].name] = to_rows(outputs.at(t), params_);
+  return rows;
+}
+
 ExtractResult extract_features(const Dataset& dataset, Backbone& net, const ExtractParams& params,
                                const std::string& out_path, const Reporter& reporter) {
   if (auto problem = params.check(); !problem.empty()) throw Error("extract: " + problem);
@@ -54,46 +103,11 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
     width = first.cols;
     height = first.rows;
   }
-  const std::vector<int> taps = net.resolve_layers(params.layers);
-  torch::InferenceMode inference;
-  net.eval();
-
-  // Layer specs from a forward pass of a zero image (also validates the input size).
-  std::vector<std::vector<int64_t>> shapes;
-  try {
-    shapes = net.layer_shapes(width, height, taps.back());
-  } catch (const c10::Error& e) {
-    throw Error("layer " + net.layers()[taps.back()].name + " of " + net.arch() +
-                " cannot run at input " + std::to_string(width) + "x" + std::to_string(height) +
-                " (fully connected layers need 224x224)");
-  }
+  FeatureExtractor extractor(net, params, width, height, policy);
   ExtractResult result;
-  for (int t : taps) {
-    LayerSpec spec;
-    spec.name = net.layers()[t].name;
-    spec.shape = shape_string(shapes[t]);
-    const bool pooled = params.pool.pooled() && shapes[t].size() == 3;
-    spec.dim = pooled ? shapes[t][0] * params.pool.rows * params.pool.cols : 1;
-    if (!pooled) {
-      for (int64_t d : shapes[t]) spec.dim *= d;
-    }
-    result.layers.push_back(spec);
-  }
-
-  std::map<std::string, std::string> attributes = {
-      {"tool_version", ISHANNOT_VERSION},
-      {"backbone", net.arch()},
-      {"weights_path", net.weights_path()},
-      {"weights_sha256", net.weights_sha256()},
-      {"input_size", std::to_string(width) + "x" + std::to_string(height)},
-      {"resize_policy", policy == ResizePolicy::kNative ? "native" : "squash"},
-      {"preprocessing", net.preprocessing().name},
-      {"pooling", params.pool.text()},
-      {"layers", params.layers},
-  };
-  if (!params.command_line.empty()) attributes["created_by"] = params.command_line;
-  for (const auto& [key, value] : params.extra_attributes) attributes[key] = value;
-  FeatureStoreWriter writer(out_path, result.layers, params.dtype, attributes, params.resume);
+  result.layers = extractor.layers();
+  FeatureStoreWriter writer(out_path, result.layers, params.dtype, extractor.attributes(),
+                            params.resume);
   const std::set<std::string> done(writer.existing_ids().begin(), writer.existing_ids().end());
   result.already_present = static_cast<int64_t>(done.size());
   if (!done.empty()) {
@@ -123,14 +137,9 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
       images.push_back(resize_for_network(img, width, height, policy));
       ids.push_back(todo[i]->id);
     }
-    auto outputs = net.forward_taps(net.to_input(images), taps);
-    std::map<std::string, torch::Tensor> rows;
+    const auto rows = extractor.extract(images);
     std::map<std::string, const float*> data;
-    for (int t : taps) {
-      const std::string& name = net.layers()[t].name;
-      rows[name] = to_rows(outputs.at(t), params);
-      data[name] = rows[name].data_ptr<float>();
-    }
+    for (const auto& [name, tensor] : rows) data[name] = tensor.data_ptr<float>();
     writer.append(ids, data);
     result.written += static_cast<int64_t>(ids.size());
     reporter.report("extract", result.already_present + result.written, total);

@@ -40,25 +40,6 @@ void add_extract_options(CLI::App* cmd, ExtractArgs& a) {
   add_resume_options(cmd, a.resume, "OUT.partial");
 }
 
-// The backbone to read features from: a fine-tuned model's (recording it and the genes it saw in
-// the store) or the pretrained one.
-std::shared_ptr<Backbone> extraction_net(const ExtractArgs& a, ExtractParams& params,
-                                         const Reporter& reporter) {
-  if (a.model.empty()) return load_backbone(a.backbone, a.weights);
-  const FinetunedModel model = load_finetuned_model(a.model, nullptr, a.weights);
-  auto net = model.net->backbone_ptr();
-  // The store's provenance names the fine-tuned model (its sidecar names the base weights).
-  net->set_weights_provenance(a.model, sha256_file(a.model));
-  if (a.input_size->count() == 0) params.input_size = model.input_size;
-  std::string genes;
-  for (const auto& g : model.seen_genes) genes += g + "\n";
-  params.extra_attributes["finetune_stage_range"] = model.stage_range;
-  params.extra_attributes["finetune_genes"] = genes;
-  reporter.info("fine-tuned " + net->arch() + " from " + a.model + " (" + model.stage_range + ", " +
-                std::to_string(model.terms.size()) + " terms)");
-  return net;
-}
-
 void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   apply_torch_threads(options);
   const Reporter reporter = make_reporter(options);
@@ -72,7 +53,8 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   const Dataset dataset = read_dataset(a.data);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
-  const auto net = extraction_net(a, params, reporter);
+  const auto net = extraction_net(a.backbone, a.weights, a.model, a.input_size->count() > 0,
+                                  params, reporter);
   const ExtractResult r = extract_features(dataset, *net, params, a.out, reporter);
   std::string layers;
   for (const auto& l : r.layers)

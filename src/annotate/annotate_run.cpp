@@ -1,0 +1,258 @@
+// annotate_images (annotate.h): checks before anything is written, then stage range by stage range
+// and batch by batch: features, scores, annotations, groups, heat maps; then the final files.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "detail/annotate_output.h"
+#include "ishannot/annotate/annotate.h"
+#include "ishannot/annotate/annotator.h"
+#include "ishannot/annotate/heatmap.h"
+#include "ishannot/annotate/recipe.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/image/image.h"
+
+namespace ishannot {
+
+std::string AnnotateParams::check() const {
+  if (heatmap_terms < 0) return "heat-map terms per image must be >= 0";
+  if (sheet_images < 1) return "contact sheet images must be >= 1";
+  if (batch < 1) return "batch must be >= 1";
+  return "";
+}
+
+int stage_order(const std::string& stage_range) {
+  const auto& names = stage_range_names();
+  const auto it = std::find(names.begin(), names.end(), stage_range);
+  return it == names.end() ? 0 : static_cast<int>(it - names.begin()) + 1;
+}
+
+namespace {
+
+using StageImages = std::vector<std::pair<std::string, std::vector<const ImageRecord*>>>;
+
+std::string join(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
+// The images of every stage range, in the bundle's order. Errors (nothing written yet): no image,
+// images without a stage range and no --stage, stage ranges the bundle lacks.
+StageImages images_by_stage(const std::vector<ImageRecord>& images, const std::string& source,
+                            const ModelBundle& bundle) {
+  if (images.empty()) throw file_error(source, "no image to annotate");
+  std::map<std::string, std::vector<const ImageRecord*>> by_stage;
+  int without = 0;
+  std::string first;
+  for (const auto& image : images) {
+    if (image.stage_range.empty() && without++ == 0) first = image.id;
+    by_stage[image.stage_range].push_back(&image);
+  }
+  if (without > 0)
+    throw file_error(source, std::to_string(without) + " images have no stage range (first: " +
+                                 first + "): give --stage (the bundle has " +
+                                 join(bundle.stage_ranges()) + ")");
+  for (const auto& [stage, list] : by_stage)
+    if (!bundle.stage(stage))
+      throw file_error(source, std::to_string(list.size()) + " images of stage range " + stage +
+                                   " (first: " + list.front()->id + "), which " + bundle.path +
+                                   " has no model for (it has " + join(bundle.stage_ranges()) +
+                                   ")");
+  StageImages out;
+  for (const auto& s : bundle.stage_ranges())
+    if (by_stage.count(s)) out.emplace_back(s, std::move(by_stage[s]));
+  return out;
+}
+
+struct RunContext {
+  const ModelBundle& bundle;
+  FeatureSource& source;
+  const AnnotateParams& params;
+  std::vector<LayerGrid> grids;  // empty: no heat maps
+  detail::AnnotateOutput& out;
+  const Reporter& reporter;
+  int64_t total = 0, handled = 0;
+};
+
+// Heat maps of one image's top terms (label 1, highest scores first).
+void write_heatmaps(RunContext& run, const StageAnnotator& annotator, const ImageRecord& image,
+                    const float* row, const BatchScores& scores, int64_t i,
+                    const std::vector<std::string>& slugs) {
+  const int terms = scores.terms;
+  std::vector<int> order;
+  for (int t = 0; t < terms; ++t)
+    if (scores.label[static_cast<size_t>(i * terms + t)]) order.push_back(t);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return scores.score[static_cast<size_t>(i * terms + a)] >
+           scores.score[static_cast<size_t>(i * terms + b)];
+  });
+  if (static_cast<int>(order.size()) > run.params.heatmap_terms)
+    order.resize(static_cast<size_t>(run.params.heatmap_terms));
+  if (order.empty() || image.path.empty()) return;
+  cv::Mat bgr;
+  try {
+    bgr = read_image_bgr(image.path);
+  } catch (const Error& e) {
+    return;  // features came from a store and the image is not readable: no overlay
+  }
+  const std::string& stage = annotator.stage().stage_range;
+  for (int t : order) {
+    const std::string file = stage + "/" + image.id + "." + slugs[static_cast<size_t>(t)] + ".png";
+    const auto maps = annotator.contributions(row, t, run.grids);
+    write_png(run.out.dir() + "/heatmaps/" + file, render_evidence_overlay(bgr, maps));
+    run.out.heatmap(image, stage, annotator.stage().terms[static_cast<size_t>(t)].term,
+                    scores.score[static_cast<size_t>(i * terms + t)], file);
+  }
+}
+
+void annotate_batch(RunContext& run, const StageAnnotator& annotator,
+                    const std::vector<const ImageRecord*>& batch,
+                    const std::vector<std::string>& layers, const std::vector<std::string>& slugs) {
+  std::vector<float> rows;
+  std::vector<std::string> failure;
+  run.source.read(batch, layers, rows, failure);
+  const int64_t d = annotator.dim();
+  std::vector<const ImageRecord*> good;
+  std::vector<float> kept;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const float* row = rows.data() + i * static_cast<size_t>(d);
+    if (failure[i].empty() && !std::all_of(row, row + d, [](float v) { return std::isfinite(v); }))
+      failure[i] = "NaN/Inf in its features";
+    const std::string file = batch[i]->path.empty() ? batch[i]->id : batch[i]->path;
+    if (!failure[i].empty()) {
+      run.out.skipped(file, failure[i]);
+      run.reporter.info("skipped " + file + ": " + failure[i]);
+      continue;
+    }
+    good.push_back(batch[i]);
+    kept.insert(kept.end(), row, row + d);
+  }
+  const auto n = static_cast<int64_t>(good.size());
+  if (n > 0) {
+    annotator.preprocess(kept.data(), n);
+    const BatchScores scores = annotator.score(kept.data(), n);
+    const auto& stage = annotator.stage();
+    for (int64_t i = 0; i < n; ++i) {
+      for (int t = 0; t < scores.terms; ++t) {
+        const size_t at = static_cast<size_t>(i * scores.terms + t);
+        run.out.annotation(*good[static_cast<size_t>(i)], stage.stage_range,
+                           stage.terms[static_cast<size_t>(t)].term, scores.score[at],
+                           scores.votes[at], run.bundle.models, scores.label[at]);
+      }
+      if (!run.grids.empty() && run.params.heatmap_terms > 0)
+        write_heatmaps(run, annotator, *good[static_cast<size_t>(i)],
+                       kept.data() + i * d, scores, i, slugs);
+    }
+  }
+  run.handled += static_cast<int64_t>(batch.size());
+  run.out.end_batch(run.handled);
+  run.reporter.report("annotate", run.handled, run.total);
+}
+
+std::string run_fingerprint(const std::string& bundle_sha, const FeatureSource& source,
+                            const std::vector<ImageRecord>& images, const AnnotateParams& p) {
+  std::ostringstream text;
+  text << bundle_sha << '|' << source.description() << '|' << images.size() << '|'
+       << p.heatmap_terms << '|' << p.sheet_images << '|' << group_rule_name(p.group_rule) << '|'
+       << p.batch;
+  for (const auto& [key, value] : source.attributes()) text << '|' << key << '=' << value;
+  for (const auto& image : images) text << '|' << image.id << ':' << image.stage_range;
+  return sha256_bytes(text.str());
+}
+
+void write_run_json(const std::string& path, const ModelBundle& bundle,
+                    const std::string& bundle_sha, const FeatureSource& source,
+                    const AnnotateParams& params, const AnnotateSummary& summary,
+                    const std::vector<std::string>& stages) {
+  nlohmann::json run;
+  run["format"] = "ishannot-annotation";
+  run["format_version"] = 1;
+  for (const auto& [key, value] : params.provenance) run["provenance"][key] = value;
+  run["bundle"] = {{"path", bundle.path}, {"sha256", bundle_sha}};
+  for (const char* key : {"tool_version", "created_by", "created_utc", "method", "training_scope",
+                          "training_data", "term_selection"})
+    if (bundle.attributes.count(key)) run["bundle"][key] = bundle.attributes.at(key);
+  run["features"]["source"] = source.description();
+  for (const auto& [key, value] : bundle.recipe.attributes)
+    if (key != "finetune_genes" && key != "sc_dictionary_genes") run["features"]["recipe"][key] = value;
+  for (const auto& l : bundle.recipe.layers) run["features"]["layers"].push_back(l.name);
+  run["stage_ranges"] = stages;
+  run["group_rule"] = group_rule_name(params.group_rule);
+  run["heatmaps"] = {{"available", summary.heatmap_note.empty()},
+                     {"per_image", params.heatmap_terms}};
+  if (!summary.heatmap_note.empty()) run["heatmaps"]["reason"] = summary.heatmap_note;
+  run["counts"] = {{"images", summary.images},     {"skipped", summary.skipped},
+                   {"rows", summary.rows},         {"groups", summary.groups},
+                   {"heatmaps", summary.heatmaps}, {"resumed_images", summary.resumed}};
+  run["seconds"] = summary.seconds;
+  write_text_atomically(path, run.dump(2) + "\n");
+}
+
+}  // namespace
+
+AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundle,
+                                FeatureSource& source, const AnnotateParams& params,
+                                const std::string& out_dir, const Reporter& reporter) {
+  if (auto problem = params.check(); !problem.empty()) throw Error("annotate: " + problem);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<ImageRecord> images = dataset.images;
+  for (auto& image : images)
+    if (image.stage_range.empty()) image.stage_range = params.stage_range;
+  const StageImages stages = images_by_stage(images, dataset.source, bundle);
+  if (auto diff = recipe_difference(bundle.recipe, source.attributes(), source.layers());
+      !diff.empty())
+    throw file_error(source.description(),
+                     "features made differently from those of the bundle " + bundle.path + ": " +
+                         diff);
+  AnnotateSummary summary;
+  std::vector<LayerGrid> grids = recipe_grids(bundle.recipe, &summary.heatmap_note);
+  const std::string bundle_sha = sha256_file(bundle.path);
+  detail::AnnotateOutput out(out_dir, run_fingerprint(bundle_sha, source, images, params),
+                             params.resume, params.group_rule, params.sheet_images);
+  summary.resumed = out.done();
+  if (summary.resumed > 0)
+    reporter.info("resuming " + out_dir + ": " + std::to_string(summary.resumed) +
+                  " images done by an interrupted run");
+  RunContext run{bundle, source, params, grids, out, reporter, 0, 0};
+  for (const auto& s : stages) run.total += static_cast<int64_t>(s.second.size());
+  std::vector<std::string> layers, stage_names;
+  for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
+  std::map<std::string, std::vector<std::string>> stage_terms;
+  for (const auto& [stage, list] : stages) {
+    stage_names.push_back(stage);
+    const StageModel& model = *bundle.stage(stage);
+    for (const auto& t : model.terms) stage_terms[stage].push_back(t.term);
+    const auto size = static_cast<int64_t>(list.size());
+    if (run.handled + size <= out.done()) {  // finished by the interrupted run
+      run.handled += size;
+      continue;
+    }
+    const StageAnnotator annotator(bundle, model);
+    const auto slugs = detail::term_slugs(stage_terms[stage]);
+    std::filesystem::create_directories(out_dir + "/heatmaps/" + stage);
+    const int64_t already = std::max<int64_t>(0, out.done() - run.handled);
+    run.handled += already;
+    for (int64_t b = already; b < size; b += params.batch) {
+      const auto first = list.begin() + b;
+      const std::vector<const ImageRecord*> batch(first, first + std::min<int64_t>(params.batch,
+                                                                                   size - b));
+      annotate_batch(run, annotator, batch, layers, slugs);
+    }
+  }
+  if (!summary.heatmap_note.empty())
+    write_text_atomically(out_dir + "/heatmaps/README.txt",
+                          "No heat maps for this model: " + summary.heatmap_note + ".\n");
+  out.finish(summary, stage_terms);
+  summary.resumed = std::min(summary.resumed, summary.images + summary.skipped);
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_run_json(out_dir + "/run.json", bundle, bundle_sha, source, params, summary, stage_names);
+  return summary;
+}
+
+}  // namespace ishannot
