@@ -7,7 +7,9 @@ planted (masks.csv: painted = 1), true and predicted (votes >= vote_threshold), 
 is the members' mean weight times the preprocessed features, summed over channels per grid cell;
 each cell's value is spread evenly over its pixels. Printed: how many maps, the mean share of the
 positive evidence inside the term's mask, the mean share of the image the mask covers (what a map
-that ignores place would put inside), and the share of maps with most of their evidence inside.
+that ignores place would put inside), and the share of maps with most of their evidence inside;
+then the same at the map's own resolution: the share of the positive cell evidence in the cells
+the mask touches, and the share of cells the mask touches.
 
 Usage: annotate_localisation.py BUNDLE.h5 FEATURES.h5 SYNTH_DIR [--stage 13-16]
 Needs Debian's python3-h5py, python3-numpy and python3-opencv (/usr/bin/python3)."""
@@ -30,11 +32,12 @@ def main():
     ap.add_argument("features")
     ap.add_argument("synth")
     ap.add_argument("--stage", default=None, help="one stage range (default: all)")
+    ap.add_argument("--by-term", action="store_true", help="also one line per stage and term")
     args = ap.parse_args()
     manifest = {}
     with open(os.path.join(args.synth, "images.csv")) as f:
         for row in csv.DictReader(f):
-            manifest[os.path.splitext(row["image"])[0]] = row
+            manifest[os.path.splitext(os.path.basename(row["image"]))[0]] = row
     masks = {}
     with open(os.path.join(args.synth, "masks.csv")) as f:
         for row in csv.DictReader(f):
@@ -57,6 +60,8 @@ def main():
     row_of = {text(i): r for r, i in enumerate(s["ids"])}
     inside_sum = area_sum = 0.0
     maps = majority = 0
+    cell_share_sum = cell_area_sum = 0.0
+    per_term = {}
     for stage in b["stages"]:
         if args.stage and stage != args.stage:
             continue
@@ -87,6 +92,8 @@ def main():
                 density = np.zeros((height, width))
                 contrib = mean_w[t] * x
                 offset = 0
+                cell_in = cell_all = 0.0
+                touched = cells_n = 0
                 for (c, h, w) in grids:
                     cells = contrib[offset:offset + c * h * w].reshape(c, h, w).sum(axis=0)
                     offset += c * h * w
@@ -95,11 +102,25 @@ def main():
                     counts = np.zeros((h, w))
                     np.add.at(counts, (rows[:, None], cols[None, :]), 1)
                     density += (cells / counts)[rows[:, None], cols[None, :]]
+                    # At the map's own resolution: cells the mask touches.
+                    hit = np.zeros((h, w), dtype=bool)
+                    ys, xs = np.nonzero(mask)
+                    hit[rows[ys], cols[xs]] = True
+                    cell_in += np.maximum(cells, 0)[hit].sum()
+                    cell_all += np.maximum(cells, 0).sum()
+                    touched += hit.sum()
+                    cells_n += h * w
                 positive = np.maximum(density, 0)
                 total = positive.sum()
                 if total <= 0:
                     continue
                 share = positive[mask].sum() / total
+                cell_share_sum += cell_in / cell_all if cell_all > 0 else 0.0
+                cell_area_sum += touched / cells_n
+                t_acc = per_term.setdefault((stage, term), [0, 0.0, 0.0])
+                t_acc[0] += 1
+                t_acc[1] += share
+                t_acc[2] += mask.mean()
                 inside_sum += share
                 area_sum += mask.mean()
                 majority += share > 0.5
@@ -107,8 +128,13 @@ def main():
     if maps == 0:
         print("no planted, predicted term on held-out images")
         return
+    if args.by_term:
+        for (stage, term), (n, inside, area) in sorted(per_term.items()):
+            print(f"{stage:6} {term[:45]:45} maps {n:4d}  inside {inside / n:.3f}  "
+                  f"mask_area {area / n:.3f}")
     print(f"maps {maps}  inside {inside_sum / maps:.3f}  mask_area {area_sum / maps:.3f}  "
-          f"most_inside {majority / maps:.3f}")
+          f"most_inside {majority / maps:.3f}  cells: inside {cell_share_sum / maps:.3f}  "
+          f"mask_cells {cell_area_sum / maps:.3f}")
 
 
 if __name__ == "__main__":

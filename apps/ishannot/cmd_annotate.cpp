@@ -1,6 +1,7 @@
 // `ishannot annotate --model model.h5 --data IMAGES --out DIR`: a model bundle applied to new
 // images (a folder, a manifest or BDGP tables): annotations.tsv, groups.tsv, heatmaps/,
 // skipped.tsv, run.json. Features are computed with the bundle's recipe, or read from --features.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -17,6 +18,7 @@ namespace {
 
 struct AnnotateOptions {
   std::string model, data, out, features, stage, weights, group_rule = "mean";
+  std::vector<std::string> stages;
   ResumeOptions resume;
   AnnotateParams params;
 };
@@ -30,6 +32,7 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
                   "feature store made with the bundle's recipe (default: computed on the fly)");
   cmd->add_option("--stage", o.stage,
                   "stage range of images whose data give none (a folder of images)");
+  add_stages_option(cmd, o.stages, "annotate only images of these (default: all)");
   cmd->add_option("--weights", o.weights,
                   "the bundle's weight file at a new place (its SHA-256 is checked)");
   cmd->add_option("--heatmaps", o.params.heatmap_terms,
@@ -47,9 +50,24 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
 }
 
 // The images: with --features and a manifest, the files need not exist (only ids matter).
-Dataset annotate_dataset(const AnnotateOptions& o) {
+// --stages keeps the images of those stage ranges (and those without one, for --stage).
+Dataset annotate_dataset(const AnnotateOptions& o, const Reporter& reporter) {
   const bool manifest = std::filesystem::is_regular_file(o.data);
-  return manifest && !o.features.empty() ? read_manifest(o.data, false) : read_dataset(o.data);
+  Dataset ds =
+      manifest && !o.features.empty() ? read_manifest(o.data, false) : read_dataset(o.data);
+  const auto stages = normalised_stages(o.stages);
+  if (stages.empty()) return ds;
+  const auto all = ds.images.size();
+  ds.images.erase(std::remove_if(ds.images.begin(), ds.images.end(),
+                                 [&](const ImageRecord& image) {
+                                   return !image.stage_range.empty() &&
+                                          std::find(stages.begin(), stages.end(),
+                                                    image.stage_range) == stages.end();
+                                 }),
+                  ds.images.end());
+  reporter.info("annotate: " + std::to_string(all - ds.images.size()) +
+                " images of other stage ranges left out (--stages)");
+  return ds;
 }
 
 std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const ModelBundle& bundle,
@@ -60,8 +78,9 @@ std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const Mo
 #else
   (void)bundle;
   (void)options;
-  throw UsageError("annotate: this build has no CNN (built without libtorch): give --features "
-                   "F.h5 made with the bundle's recipe");
+  throw UsageError(
+      "annotate: this build has no CNN (built without libtorch): give --features "
+      "F.h5 made with the bundle's recipe");
 #endif
 }
 
@@ -70,13 +89,14 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   const Reporter reporter = make_reporter(options);
   AnnotateParams params = o.params;
   params.group_rule = parse_usage([&] { return parse_group_rule(o.group_rule); });
-  if (!o.stage.empty()) params.stage_range = parse_usage([&] { return normalise_stage_range(o.stage); });
+  if (!o.stage.empty())
+    params.stage_range = parse_usage([&] { return normalise_stage_range(o.stage); });
   params.provenance = provenance(options);
   params.provenance["data"] = o.data;
   require_valid("annotate", params.check());
   params.resume = apply_resume_options(o.resume, {o.out + "/annotate.progress"});
   const ModelBundle bundle = read_model_bundle(o.model);
-  const Dataset dataset = annotate_dataset(o);
+  const Dataset dataset = annotate_dataset(o, reporter);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   const auto source = feature_source(o, bundle, options);
@@ -93,7 +113,8 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
 void add_annotate_command(CLI::App& app, GlobalOptions& options) {
   auto opt = std::make_shared<AnnotateOptions>();
   auto* cmd = app.add_subcommand(
-      "annotate", "annotate new images with a model bundle: per image, per gene x stage, heat maps");
+      "annotate",
+      "annotate new images with a model bundle: per image, per gene x stage, heat maps");
   add_annotate_options(cmd, *opt);
   cmd->callback([opt, &options] { run_annotate(*opt, options); });
 }

@@ -54,15 +54,15 @@ StageImages images_by_stage(const std::vector<ImageRecord>& images, const std::s
     by_stage[image.stage_range].push_back(&image);
   }
   if (without > 0)
-    throw file_error(source, std::to_string(without) + " images have no stage range (first: " +
-                                 first + "): give --stage (the bundle has " +
-                                 join(bundle.stage_ranges()) + ")");
+    throw file_error(source,
+                     std::to_string(without) + " images have no stage range (first: " + first +
+                         "): give --stage (the bundle has " + join(bundle.stage_ranges()) + ")");
   for (const auto& [stage, list] : by_stage)
     if (!bundle.stage(stage))
       throw file_error(source, std::to_string(list.size()) + " images of stage range " + stage +
                                    " (first: " + list.front()->id + "), which " + bundle.path +
                                    " has no model for (it has " + join(bundle.stage_ranges()) +
-                                   ")");
+                                   "; --stages keeps only some)");
   StageImages out;
   for (const auto& s : bundle.stage_ranges())
     if (by_stage.count(s)) out.emplace_back(s, std::move(by_stage[s]));
@@ -145,8 +145,8 @@ void annotate_batch(RunContext& run, const StageAnnotator& annotator,
                            scores.votes[at], run.bundle.models, scores.label[at]);
       }
       if (!run.grids.empty() && run.params.heatmap_terms > 0)
-        write_heatmaps(run, annotator, *good[static_cast<size_t>(i)],
-                       kept.data() + i * d, scores, i, slugs);
+        write_heatmaps(run, annotator, *good[static_cast<size_t>(i)], kept.data() + i * d, scores,
+                       i, slugs);
     }
   }
   run.handled += static_cast<int64_t>(batch.size());
@@ -179,7 +179,8 @@ void write_run_json(const std::string& path, const ModelBundle& bundle,
     if (bundle.attributes.count(key)) run["bundle"][key] = bundle.attributes.at(key);
   run["features"]["source"] = source.description();
   for (const auto& [key, value] : bundle.recipe.attributes)
-    if (key != "finetune_genes" && key != "sc_dictionary_genes") run["features"]["recipe"][key] = value;
+    if (key != "finetune_genes" && key != "sc_dictionary_genes")
+      run["features"]["recipe"][key] = value;
   for (const auto& l : bundle.recipe.layers) run["features"]["layers"].push_back(l.name);
   run["stage_ranges"] = stages;
   run["group_rule"] = group_rule_name(params.group_rule);
@@ -206,9 +207,8 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
   const StageImages stages = images_by_stage(images, dataset.source, bundle);
   if (auto diff = recipe_difference(bundle.recipe, source.attributes(), source.layers());
       !diff.empty())
-    throw file_error(source.description(),
-                     "features made differently from those of the bundle " + bundle.path + ": " +
-                         diff);
+    throw file_error(source.description(), "features made differently from those of the bundle " +
+                                               bundle.path + ": " + diff);
   AnnotateSummary summary;
   std::vector<LayerGrid> grids = recipe_grids(bundle.recipe, &summary.heatmap_note);
   const std::string bundle_sha = sha256_file(bundle.path);
@@ -239,8 +239,8 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
     run.handled += already;
     for (int64_t b = already; b < size; b += params.batch) {
       const auto first = list.begin() + b;
-      const std::vector<const ImageRecord*> batch(first, first + std::min<int64_t>(params.batch,
-                                                                                   size - b));
+      const std::vector<const ImageRecord*> batch(
+          first, first + std::min<int64_t>(params.batch, size - b));
       annotate_batch(run, annotator, batch, layers, slugs);
     }
   }
@@ -249,8 +249,7 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
                           "No heat maps for this model: " + summary.heatmap_note + ".\n");
   out.finish(summary, stage_terms);
   summary.resumed = std::min(summary.resumed, summary.images + summary.skipped);
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_run_json(out_dir + "/run.json", bundle, bundle_sha, source, params, summary, stage_names);
   return summary;
 }
