@@ -19,8 +19,13 @@ bin="$build/ishannot --quiet"
 py=/usr/bin/python3
 mkdir -p "$work"
 log() { echo "[$(date +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*"; }
-seconds() { local t0=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $t0" | bc; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+seconds() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
 
 synth() {  # synth DIR IMAGES [extra options]
   local dir=$1 n=$2
@@ -59,49 +64,49 @@ groups() {
   done
 }
 
-speed() {
+speed() {  # one thread each: CPU seconds are comparable on a shared machine
   local syn=$work/syn1000
   synth "$syn" 1000
-  [[ -f $work/m-default.h5 ]] || $bin train --data "$syn/images.csv" --out "$work/m-default.h5" \
-    --keep-features 2>/dev/null
-  local e=() a=()
+  [[ -f $work/m-default.h5 ]] || $bin --threads 1 train --data "$syn/images.csv" \
+    --out "$work/m-default.h5" --keep-features 2>/dev/null
   for i in 1 2 3; do
     rm -f "$work/speed.h5"
-    e+=("$(seconds $bin extract --data "$syn/images.csv" --layers res4f --input-size native \
-      --pool 4x10 --out "$work/speed.h5")")
+    log "extract  run $i: $( { /usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KB' \
+      $bin --threads 1 extract --data "$syn/images.csv" --layers res4f --input-size native \
+      --pool 4x10 --out "$work/speed.h5" >/dev/null; } 2>&1 | tail -1)"
     rm -rf "$work/speed-out"
-    a+=("$(seconds $bin annotate --model "$work/m-default.h5" --data "$syn/images.csv" \
-      --out "$work/speed-out")")
-    log "run $i: extract ${e[-1]} s, annotate ${a[-1]} s"
+    log "annotate run $i: $( { /usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KB' \
+      $bin --threads 1 annotate --model "$work/m-default.h5" --data "$syn/images.csv" \
+      --out "$work/speed-out" >/dev/null; } 2>&1 | tail -1)"
   done
-  log "median extract $(printf '%s\n' "${e[@]}" | median) s, annotate $(printf '%s\n' "${a[@]}" | median) s"
 }
 
-bundle() {
-  local m=$work/m-default.h5
+bundle() {  # size; load = annotate of one image with stored features (open, SHA-256, weights)
+  local syn=$work/syn1000 m=$work/m-default.h5
+  head -n 2 "$syn/images.csv" >"$syn/one.csv"
   log "default recipe bundle: $(stat -c %s "$m") bytes"
   for i in 1 2 3; do
-    log "load (read + weights of every stage): $(seconds $py -c "
-import h5py
-f = h5py.File('$m', 'r')
-for s in f['stages']: f['stages'][s]['weights'][:]
-") s (h5py)"
+    rm -rf "$work/one-out"
+    log "load + annotate 1 image: $( { /usr/bin/time -f '%e s wall, %U s user, %M KB' \
+      $bin --threads 1 annotate --model "$m" --data "$syn/one.csv" --features \
+      "$m.features.h5" --out "$work/one-out" >/dev/null; } 2>&1 | tail -1)"
   done
   local paper=$work/paper
   [[ -f $paper/features.h5 ]] || $py "$here/make_synthetic_store.py" --images 1000 \
     --dim 401408 --out "$paper"
-  [[ -f $work/m-paper.h5 ]] || $bin train --data "$paper/images.csv" --features \
-    "$paper/features.h5" --folds 0 --c-grid 1 --out "$work/m-paper.h5" 2>/dev/null
-  [[ -f $work/m-paper16.h5 ]] || $bin train --data "$paper/images.csv" --features \
-    "$paper/features.h5" --folds 0 --c-grid 1 --dtype float16 --out "$work/m-paper16.h5" \
-    2>/dev/null
-  log "paper-size bundle (one stage range, 10 terms x 11 members x 401,408): float32 \
-$(stat -c %s "$work/m-paper.h5") bytes, float16 $(stat -c %s "$work/m-paper16.h5") bytes"
-  for i in 1 2 3; do
-    rm -rf "$work/paper-out"
-    log "annotate 100 images with the paper-size bundle: $(seconds $bin annotate --model \
-      "$work/m-paper.h5" --data "$paper/images.csv" --features "$paper/features.h5" \
-      --heatmaps 0 --out "$work/paper-out") s"
+  for dtype in float32 float16; do
+    local mp=$work/m-paper-$dtype.h5
+    [[ -f $mp ]] || $bin --threads 1 train --data "$paper/images.csv" --features \
+      "$paper/features.h5" --folds 0 --c-grid 1 --dtype $dtype --out "$mp" 2>/dev/null
+    log "paper-size bundle ($dtype; one stage range, 10 terms x 11 members x 401,408): \
+$(stat -c %s "$mp") bytes"
+    head -n 2 "$paper/images.csv" >"$paper/one.csv"
+    for i in 1 2 3; do
+      rm -rf "$work/paper-out"
+      log "load + annotate 1 image: $( { /usr/bin/time -f '%e s wall, %U s user, %M KB' \
+        $bin --threads 1 annotate --model "$mp" --data "$paper/one.csv" --features \
+        "$paper/features.h5" --out "$work/paper-out" >/dev/null; } 2>&1 | tail -1)"
+    done
   done
 }
 

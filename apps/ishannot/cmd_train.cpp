@@ -25,6 +25,7 @@ struct TrainOptions {
   ResumeOptions resume;
   RecipeOptions recipe;
   CLI::Option* layers = nullptr;
+  std::vector<CLI::Option*> recipe_only;  ///< options that only apply without --features
   int min_genes = 0, folds = 5, inner_folds = 3, models = 11, inner_models = 3;
   std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
   double fallback_c = 1.0;
@@ -41,18 +42,19 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
   o.layers = cmd->add_option("--layers", o.recipe.layers,
                              "layers (concatenated): of --features (default: all of the store), "
                              "or the taps to extract");
-  cmd->add_option("--backbone", o.recipe.backbone, "without --features: resnet50 | vgg16")
-      ->capture_default_str();
-  cmd->add_option("--weights", o.recipe.weights,
-                  "without --features: weight file (default: the setup's ResNet50)");
-  cmd->add_option("--model", o.recipe.model,
-                  "without --features: a fine-tuned model (finetune) to extract from (TL+MTL)");
-  cmd->add_option("--input-size", o.recipe.input_size, "without --features: WxH or native")
-      ->capture_default_str();
-  add_pool_option(cmd, o.recipe.pool, "without --features: pool each map to a grid");
-  add_batch_option(cmd, o.recipe.batch, "without --features: images per forward pass");
-  cmd->add_flag("--keep-features", o.keep_features,
-                "without --features: keep OUT.features.h5 (reusable with --features)");
+  o.recipe_only = {
+      cmd->add_option("--backbone", o.recipe.backbone, "without --features: resnet50 | vgg16")
+          ->capture_default_str(),
+      cmd->add_option("--weights", o.recipe.weights,
+                      "without --features: weight file (default: the setup's ResNet50)"),
+      cmd->add_option("--model", o.recipe.model,
+                      "without --features: a fine-tuned model (finetune) to extract from"),
+      cmd->add_option("--input-size", o.recipe.input_size, "without --features: WxH or native")
+          ->capture_default_str(),
+      add_pool_option(cmd, o.recipe.pool, "without --features: pool each map to a grid"),
+      add_batch_option(cmd, o.recipe.batch, "without --features: images per forward pass"),
+      cmd->add_flag("--keep-features", o.keep_features,
+                    "without --features: keep OUT.features.h5 (reusable with --features)")};
   add_stages_option(cmd, o.stages, "the ones to train (default: all present except 1-3)");
   add_term_options(cmd, o.term_options);
   cmd->add_option("--terms", o.terms, "train these terms instead of the top-k (comma-separated)")
@@ -115,6 +117,11 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
   p.gram.slab_columns = o.slab_columns;
   p.weights_dtype = parse_dtype_option(o.dtype);
   p.seed = options.seed;
+  if (!o.features.empty())
+    for (const auto* option : o.recipe_only)
+      if (option->count() > 0)
+        throw UsageError("train: " + option->get_name() +
+                         " describes how to compute features: it has no effect with --features");
   p.provenance = provenance(options);
   p.provenance["training_data"] = o.data;
   require_valid("train", p.check());
@@ -128,7 +135,8 @@ std::string training_store(const TrainOptions& o, const Dataset& dataset, bool r
   const std::string store = o.out + ".features.h5";
 #ifdef ISHANNOT_WITH_TORCH
   if (std::filesystem::exists(store) && resume) {
-    reporter.info("train: reusing " + store + " (an earlier run's features; --restart redoes them)");
+    reporter.info("train: reusing " + store +
+                  " (an earlier run's features; --restart redoes them)");
     return store;
   }
   extract_recipe_features(dataset, o.recipe, store, resume, options, reporter);
@@ -147,8 +155,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
   const Reporter reporter = make_reporter(options);
   TrainParams params = train_params(o, options);
   const std::string features_file = o.out + ".features.h5";
-  params.resume =
-      apply_resume_options(o.resume, {o.out + ".partial", features_file + ".partial"});
+  params.resume = apply_resume_options(o.resume, {o.out + ".partial", features_file + ".partial"});
   if (o.resume.restart && o.features.empty()) std::filesystem::remove(features_file);
   // With stored features the images need not exist (only their ids matter), as in evaluate.
   const bool manifest = std::filesystem::is_regular_file(o.data);
@@ -160,15 +167,14 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
   TrainSummary summary;
   {
     const FeatureStoreReader store(store_path);
-    if (o.features.empty()) params.provenance["features_recipe"] = "train's own extraction";
     summary = train_model(dataset, store, params, o.out, reporter);
   }
   if (o.features.empty() && !o.keep_features) std::filesystem::remove(features_file);
   for (const auto& note : summary.notes)
     if (!options.quiet) std::cerr << "note: " << note << "\n";
   std::cerr << "wrote " << o.out << ": " << summary.terms << " terms in "
-            << summary.stage_ranges.size() << " stage ranges ("
-            << format_duration(summary.seconds) << ")\n";
+            << summary.stage_ranges.size() << " stage ranges (" << format_duration(summary.seconds)
+            << ")\n";
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ void write_heatmaps(RunContext& run, const StageAnnotator& annotator, const Imag
   cv::Mat bgr;
   try {
     bgr = read_image_bgr(image.path);
-  } catch (const Error& e) {
+  } catch (const Error&) {
     return;  // features came from a store and the image is not readable: no overlay
   }
   const std::string& stage = annotator.stage().stage_range;

@@ -51,7 +51,8 @@ struct Fixture {
 // A source that fails after `reads` batches (a killed run).
 class Failing : public FeatureSource {
  public:
-  Failing(std::unique_ptr<FeatureSource> inner, int reads) : inner_(std::move(inner)), left_(reads) {}
+  Failing(std::unique_ptr<FeatureSource> inner, int reads)
+      : inner_(std::move(inner)), left_(reads) {}
   std::string description() const override { return inner_->description(); }
   std::map<std::string, std::string> attributes() const override { return inner_->attributes(); }
   std::vector<LayerSpec> layers() const override { return inner_->layers(); }
@@ -71,10 +72,10 @@ class Failing : public FeatureSource {
 TEST(Annotate, OutputsGroupsAndHeatmaps) {
   Fixture f("annotate-out");
   Dataset input = f.ds;
-  input.images[3].path = f.dir + "/broken.png";   // still annotated from the store
+  input.images[3].path = f.dir + "/broken.png";  // still annotated from the store
   ImageRecord stray = f.ds.images[0];
   stray.id = "not_in_store";
-  input.images.push_back(stray);                   // no features: skipped
+  input.images.push_back(stray);  // no features: skipped
   auto source = store_feature_source(f.dir + "/f.h5");
   AnnotateParams ap;
   ap.batch = 7;
@@ -190,4 +191,46 @@ TEST(Annotate, ResumesAKilledRunToTheSameFiles) {
   for (const char* file : {"annotations.tsv", "groups.tsv", "skipped.tsv", "heatmaps/index.tsv"})
     EXPECT_EQ(read_text_file(f.dir + "/killed/" + file), read_text_file(f.dir + "/clean/" + file))
         << file;
+}
+
+// SC features (or any without a spatial grid): annotations as usual, no heat map drawn, and the
+// output says why instead of faking one.
+TEST(Annotate, FeaturesWithoutAMapSayThereIsNoHeatMap) {
+  const auto dir = test::temp_dir("annotate-sc");
+  Dataset ds = test::annotate_dataset();
+  for (auto& image : ds.images) {
+    image.path = dir + "/" + image.id + ".png";
+    cv::imwrite(image.path, cv::Mat(64, 96, CV_8UC3, cv::Scalar(200, 210, 220)));
+  }
+  test::write_map_store(dir + "/sc.h5", ds, 4, 2.0,
+                        {{"backbone", "sparse-coding"}, {"sc_dictionary_sha256", "d1"}});
+  TrainParams tp;
+  tp.folds = 0;
+  tp.layers = {"map"};
+  tp.fit.c_grid = {1.0};
+  tp.fit.ensemble.models = 3;
+  {
+    const FeatureStoreReader store(dir + "/sc.h5");
+    train_model(ds, store, tp, dir + "/m.h5");
+  }
+  const ModelBundle bundle = read_model_bundle(dir + "/m.h5");
+  auto source = store_feature_source(dir + "/sc.h5");
+  const auto s = annotate_images(ds, bundle, *source, {}, dir + "/out");
+  EXPECT_GT(s.rows, 100);
+  EXPECT_EQ(s.heatmaps, 0);
+  EXPECT_NE(s.heatmap_note.find("SC features"), std::string::npos);
+  EXPECT_TRUE(test::read_tsv(dir + "/out/heatmaps/index.tsv").empty());
+  EXPECT_NE(read_text_file(dir + "/out/heatmaps/README.txt").find("No heat maps"),
+            std::string::npos);
+  const auto run = nlohmann::json::parse(read_text_file(dir + "/out/run.json"));
+  EXPECT_EQ(run["heatmaps"]["available"], false);
+  EXPECT_NE(run["heatmaps"]["reason"].get<std::string>().find("pyramid"), std::string::npos);
+  // Features coded with another dictionary are refused.
+  test::write_map_store(dir + "/sc2.h5", ds, 4, 2.0,
+                        {{"backbone", "sparse-coding"}, {"sc_dictionary_sha256", "d2"}});
+  auto other = store_feature_source(dir + "/sc2.h5");
+  EXPECT_NE(test::error_text([&] {
+              annotate_images(ds, bundle, *other, {}, dir + "/o2");
+            }).find("sc_dictionary_sha256 is d2, the bundle needs d1"),
+            std::string::npos);
 }

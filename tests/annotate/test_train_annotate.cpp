@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -169,4 +170,34 @@ TEST(TrainAnnotate, EvidenceMapSumsToTheDecisionAndFindsTheTermsCell) {
     }
   EXPECT_GT(positives, 40);
   EXPECT_GT(hits, positives * 8 / 10) << hits << " of " << positives;
+}
+
+// A run killed while training 13-16 resumes at 13-16 (4-6 is kept from OUT.partial) and ends
+// with the same bundle as an uninterrupted run.
+TEST(TrainAnnotate, KilledTrainingResumesAtTheUnfinishedStageRange) {
+  const auto dir = test::temp_dir("train-resume");
+  const Dataset ds = test::annotate_dataset();
+  test::write_map_store(dir + "/f.h5", ds, 10);
+  const FeatureStoreReader store(dir + "/f.h5");
+  TrainParams tp = train_params(eval_params({1.0}));
+  train_model(ds, store, tp, dir + "/clean.h5");
+  Reporter killer;
+  killer.progress = [](const std::string& stage, int64_t, int64_t) {
+    if (stage == "train 13-16") throw Error("killed");
+  };
+  EXPECT_THROW(train_model(ds, store, tp, dir + "/m.h5", killer), Error);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/m.h5.partial"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/m.h5"));
+  const TrainSummary s = train_model(ds, store, tp, dir + "/m.h5");
+  EXPECT_EQ(s.resumed_stages, 1);
+  const ModelBundle a = read_model_bundle(dir + "/clean.h5"), b = read_model_bundle(dir + "/m.h5");
+  ASSERT_EQ(a.stage_ranges(), b.stage_ranges());
+  for (const auto& name : a.stage_ranges()) {
+    StageModel x = *a.stage(name), y = *b.stage(name);
+    load_stage_weights(a, x);
+    load_stage_weights(b, y);
+    EXPECT_EQ(x.weights, y.weights) << name;
+    ASSERT_EQ(x.terms.size(), y.terms.size());
+    for (size_t t = 0; t < x.terms.size(); ++t) EXPECT_EQ(x.terms[t].bias, y.terms[t].bias);
+  }
 }

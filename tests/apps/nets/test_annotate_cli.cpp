@@ -83,6 +83,33 @@ TEST(AnnotateCli, TrainAndAnnotateRealBdgpMini) {
   for (const auto& r : rows)
     EXPECT_NEAR(std::stod(r.at("score")), stored.at({r.at("image"), r.at("term")}), 1e-4);
 
+  // Agreement with evaluate through the CLI: train --fold 0/3 + annotate on fold 0's images give
+  // evaluate's out-of-fold scores (same features, C fixed).
+  const std::string protocol = " --folds 3 --c-grid 1 --models 3 --stages 13-16";
+  ASSERT_EQ(run(bin + "evaluate --data " + mini + "/images.csv --features " + dir +
+                "/m.h5.features.h5" + protocol + " --out " + dir + "/eval > /dev/null"),
+            0);
+  ASSERT_EQ(
+      run(bin + "train --data " + mini + "/images.csv --features " + dir + "/m.h5.features.h5" +
+          protocol + " --fold 0/3 --out " + dir + "/f0.h5 2> /dev/null"),
+      0);
+  ASSERT_EQ(run(bin + "annotate --model " + dir + "/f0.h5 --data " + mini +
+                "/images.csv --stages 13-16 --features " + dir +
+                "/m.h5.features.h5 --heatmaps 0 --out " + dir + "/f0 2> /dev/null"),
+            0);
+  std::map<std::pair<std::string, std::string>, double> fold0;
+  for (const auto& r : test::read_tsv(dir + "/f0/annotations.tsv"))
+    fold0[{r.at("image"), r.at("term")}] = std::stod(r.at("score"));
+  int agreed = 0;
+  for (const auto& p : test::read_tsv(dir + "/eval/predictions.tsv")) {
+    if (p.at("fold") != "0") continue;
+    const auto it = fold0.find({p.at("id"), p.at("term")});
+    if (it == fold0.end()) continue;  // a term the fold's training genes cannot train
+    EXPECT_NEAR(it->second, std::stod(p.at("score")), 1e-6) << p.at("id") << " " << p.at("term");
+    ++agreed;
+  }
+  EXPECT_GT(agreed, 5);
+
   // Bad input: one line naming the file, exit 1; usage errors exit 2.
   auto fails = [&](const std::string& args, int code, const std::string& needle) {
     const int rc = run(bin + args + " 2> " + dir + "/err.txt");
