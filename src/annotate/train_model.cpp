@@ -63,7 +63,8 @@ StageGrams stage_grams(const FeatureStoreReader& store, const std::vector<std::s
   for (const auto& layer : layers) {
     GramResult g = compute_gram(store, layer, plan.store_rows, params.preprocessing, fold_of, folds,
                                 params.gram, reporter);
-    for (int i = 0; i < n; ++i) out.bad[static_cast<size_t>(i)] |= g.non_finite[static_cast<size_t>(i)];
+    for (int i = 0; i < n; ++i)
+      out.bad[static_cast<size_t>(i)] |= g.non_finite[static_cast<size_t>(i)];
     if (sum.empty())
       sum = std::move(g.grams);
     else
@@ -111,9 +112,8 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
   const EvaluationParams eval = task_params(params);
   std::vector<std::pair<int, int>> tasks;  // (term, fold); fold -1 = the final fit
   for (int t = 0; t < n_terms; ++t) {
-    if (stage.skip_term[static_cast<size_t>(t)]) continue;
     tasks.emplace_back(t, -1);
-    if (plan.cross_validate)
+    if (plan.cross_validate && !stage.skip_term[static_cast<size_t>(t)])
       for (int f = 0; f < plan.folds; ++f) tasks.emplace_back(t, f);
   }
   std::vector<TermResult> results(static_cast<size_t>(n_terms));
@@ -136,7 +136,8 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
         TermResult& r = results[static_cast<size_t>(t)];
         std::vector<uint8_t> y(static_cast<size_t>(stage.problem.rows()));
         int pos = 0;
-        for (int i = 0; i < stage.problem.rows(); ++i) y[static_cast<size_t>(i)] = stage.problem.label(i, t);
+        for (int i = 0; i < stage.problem.rows(); ++i)
+          y[static_cast<size_t>(i)] = stage.problem.label(i, t);
         for (int i : train_rows) pos += y[static_cast<size_t>(i)];
         if (pos == 0 || pos == static_cast<int>(train_rows.size())) {
           r.note = "term '" + stage.problem.terms[static_cast<size_t>(t)] +
@@ -202,12 +203,15 @@ StageModel detail::train_stage(const FeatureStoreReader& store,
     for (int r : plan.train_rows)
       if (!grams.bad[static_cast<size_t>(r)]) {
         train_rows.push_back(r);
-        if (!grams.squared_norms.empty()) norms.push_back(grams.squared_norms[static_cast<size_t>(r)]);
+        if (!grams.squared_norms.empty())
+          norms.push_back(grams.squared_norms[static_cast<size_t>(r)]);
       } else {
-        model.notes.push_back("image " + stage.matched.images[static_cast<size_t>(
-                                             stage.problem.image_indices[static_cast<size_t>(r)])]
-                                             .id +
-                              " has NaN/Inf features: not used");
+        model.notes.push_back(
+            "image " +
+            stage.matched
+                .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(r)])]
+                .id +
+            " has NaN/Inf features: not used");
       }
   }  // the Grams are freed before the weight pass
   std::set<std::string> genes;

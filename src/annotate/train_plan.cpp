@@ -88,7 +88,7 @@ StagePlan plan_stage(const Dataset& matched, const std::string& stage_name, uint
   }
   const std::set<std::string> listed(params.train_genes.begin(), params.train_genes.end());
   for (int r = 0; r < stage.problem.rows(); ++r) {
-    const bool train = params.fold >= 0 ? stage.folds[static_cast<size_t>(r)] != params.fold
+    const bool train = params.fold >= 0  ? stage.folds[static_cast<size_t>(r)] != params.fold
                        : !listed.empty() ? listed.count(stage.genes[static_cast<size_t>(r)]) > 0
                                          : true;
     if (train) plan.train_rows.push_back(r);
@@ -100,18 +100,23 @@ StagePlan plan_stage(const Dataset& matched, const std::string& stage_name, uint
     plan.notes.push_back("no cross-validated quality: training is restricted to some genes (" +
                          std::string(params.fold >= 0 ? "--fold" : "--train-genes") +
                          "); evaluate the held-out genes with annotate instead");
-  // Terms whose positives come from fewer than two training genes: nothing to generalise from.
+  // As evaluate: a term whose positives come from a single gene cannot be cross-validated (its
+  // CV tasks are skipped); its final model is still fitted when the training genes have both
+  // classes, with a note when all its training positives come from one gene.
   stage.skip_term.assign(stage.problem.terms.size(), 0);
   for (size_t t = 0; t < stage.problem.terms.size(); ++t) {
-    std::set<std::string> genes;
-    for (int r : plan.train_rows)
+    std::set<std::string> genes, train_genes;
+    for (int r = 0; r < stage.problem.rows(); ++r)
       if (stage.problem.label(r, static_cast<int>(t)))
         genes.insert(stage.genes[static_cast<size_t>(r)]);
-    if (genes.size() >= 2) continue;
-    stage.skip_term[t] = 1;
-    plan.notes.push_back("term '" + stage.problem.terms[t] + "' not trained: its positives come from " +
-                         (genes.empty() ? std::string("no training gene")
-                                        : "a single training gene (" + *genes.begin() + ")"));
+    for (int r : plan.train_rows)
+      if (stage.problem.label(r, static_cast<int>(t)))
+        train_genes.insert(stage.genes[static_cast<size_t>(r)]);
+    stage.skip_term[t] = genes.size() < 2 ? 1 : 0;
+    if (train_genes.size() == 1)
+      plan.notes.push_back("term '" + stage.problem.terms[t] +
+                           "': all its training positives come from one gene (" +
+                           *train_genes.begin() + "): the model may know that gene, not the term");
   }
   return plan;
 }

@@ -45,12 +45,11 @@ std::vector<std::string> stages_to_train(const Dataset& dataset, const TrainPara
 
 std::string term_selection(const TrainParams& params) {
   std::string view = params.terms.view.empty() ? "all views" : params.terms.view + " images";
-  std::string what = !params.explicit_terms.empty()
-                         ? "terms " + join(params.explicit_terms, "; ")
-                     : params.min_positive_genes > 0
-                         ? "every term with >= " + std::to_string(params.min_positive_genes) +
-                               " positive genes"
-                         : "top " + std::to_string(params.terms.top_k) + " terms";
+  std::string what =
+      !params.explicit_terms.empty() ? "terms " + join(params.explicit_terms, "; ")
+      : params.min_positive_genes > 0
+          ? "every term with >= " + std::to_string(params.min_positive_genes) + " positive genes"
+          : "top " + std::to_string(params.terms.top_k) + " terms";
   if (!params.terms.exclude.empty()) what += ", excluding " + join(params.terms.exclude, "; ");
   return what + " (" + view + ")";
 }
@@ -89,7 +88,8 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
   a["c_grid"] = grid.str();
   a["inner_folds"] = std::to_string(params.fit.inner_folds);
   a["inner_models"] = std::to_string(params.fit.inner_models);
-  a["cv_folds"] = std::to_string(params.fold >= 0 || !params.train_genes.empty() ? 0 : params.folds);
+  a["cv_folds"] =
+      std::to_string(params.fold >= 0 || !params.train_genes.empty() ? 0 : params.folds);
   if (!a.count("training_data")) a["training_data"] = dataset.source;
   std::ostringstream fp;  // everything that changes the result
   fp << store.path() << '|' << store.rows() << '|' << join(layers, ",") << '|' << dataset.source
@@ -124,9 +124,9 @@ TrainSummary train_model(const Dataset& dataset, const FeatureStoreReader& store
   TrainSummary summary;
   const auto& all_stages = stage_range_names();
   for (const auto& stage_name : stages_to_train(dataset, params)) {
-    const auto done = std::find_if(
-        writer.completed().begin(), writer.completed().end(),
-        [&](const StageModel& s) { return s.stage_range == stage_name; });
+    const auto done =
+        std::find_if(writer.completed().begin(), writer.completed().end(),
+                     [&](const StageModel& s) { return s.stage_range == stage_name; });
     if (done != writer.completed().end()) {
       reporter.info("train " + stage_name + ": resumed from " + out_path + ".partial");
       summary.stage_ranges.push_back(stage_name);
@@ -168,11 +168,11 @@ TrainSummary train_model(const Dataset& dataset, const FeatureStoreReader& store
                   std::to_string(model.genes.size()) + " genes");
   }
   if (summary.stage_ranges.empty())
-    throw Error("train: nothing to train (no stage range with images, features and a term with "
-                "positives in two genes)");
+    throw Error(
+        "train: nothing to train (no stage range with images, features and a term with "
+        "both positive and negative training images)");
   writer.close();
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
 

@@ -14,7 +14,8 @@
 namespace ishannot::detail {
 
 struct StagePlan {
-  EvaluationStage stage;            ///< problem (trained terms), genes, folds, skip_term, matched
+  EvaluationStage stage;            ///< problem (trained terms), genes, folds, matched;
+                                    ///< skip_term: no CV (positives from a single gene)
   std::vector<int64_t> store_rows;  ///< per problem row
   std::vector<int> train_rows;      ///< problem rows the final models learn from (sorted)
   int folds = 0;                    ///< outer folds made (0: none)
