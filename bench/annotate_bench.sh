@@ -5,7 +5,7 @@
 #   groups   the group rule's choice: evaluate --level both with each rule
 #   speed    annotate on 1,000 images vs extract alone on the same images (alternating, medians)
 #   bundle   bundle size and load time: default recipe, and a paper-size layer (401,408 dims)
-#   memory   peak RSS of annotate on 1,000 and 10,000 images (/usr/bin/time -v)
+#   memory   peak RSS of annotate on 1,000 and 10,000 synthetic images (/usr/bin/time)
 # Usage: bash bench/annotate_bench.sh BUILD_DIR WORK_DIR [recipe|groups|speed|bundle|memory]...
 # The machine is shared: run at quiet moments (uptime load < 0.3) and read the medians.
 set -euo pipefail
@@ -110,21 +110,15 @@ $(stat -c %s "$mp") bytes"
   done
 }
 
-memory() {
-  local syn=$work/syn1000
-  rm -rf "$work/mem-out"
-  /usr/bin/time -v $bin annotate --model "$work/m-default.h5" --data "$syn/images.csv" \
-    --out "$work/mem-out" 2>&1 | grep -E 'Maximum resident|Elapsed'
+memory() {  # on the fly, default options: peak RSS must not grow with the number of images
   local big=$work/syn10000
   synth "$big" 10000 --stages 13-16
-  [[ -f $work/big.h5 ]] || $bin extract --data "$big/images.csv" --layers res4f \
-    --input-size native --pool 4x10 --dtype float16 --out "$work/big.h5"
-  for n in 1000 10000; do
-    head -n $((n + 1)) "$big/images.csv" >"$big/first$n.csv"
-    rm -rf "$work/mem-$n"
-    /usr/bin/time -v $bin annotate --model "$work/m-default.h5" --data "$big/first$n.csv" \
-      --features "$work/big.h5" --out "$work/mem-$n" 2>&1 | grep -E 'Maximum resident|Elapsed' \
-      | sed "s/^/$n images: /"
+  head -n 1001 "$big/images.csv" >"$big/first1000.csv"
+  for list in first1000 images; do
+    rm -rf "$work/mem-$list"
+    log "annotate $list: $( { /usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KB peak RSS' \
+      $bin annotate --model "$work/m-default.h5" --data "$big/$list.csv" \
+      --out "$work/mem-$list" >/dev/null; } 2>&1 | tail -1)"
   done
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "ishannot/annotate/heatmap.h"
@@ -23,6 +24,7 @@ const char* kAnnotationsHeader =
     "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n";
 const char* kIndexHeader = "image\tstage_range\tterm\tscore\tfile\n";
 const char* kSkippedHeader = "file\treason\n";
+constexpr int kSheetTileWidth = 240;  // pixels per image on a contact sheet
 
 // TSV fields must not hold tabs or newlines.
 std::string field(const std::string& s) {
@@ -125,15 +127,23 @@ void AnnotateOutput::annotation(const ImageRecord& image, const std::string& sta
 }
 
 void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
-                             const std::string& term, double score, const std::string& file) {
+                             const std::string& term, double score, const std::string& file,
+                             const cv::Mat& overlay) {
   if (index_.is_open())
-    index_ << field(image.id) << '\t' << stage << '\t' << field(term) << '\t'
-           << format_exact(score) << '\t' << file << '\n';
+    index_ << field(image.id) << '\t' << stage << '\t' << field(term) << '\t' << format_exact(score)
+           << '\t' << file << '\n';
   ++heatmaps_;
   auto& best = sheets_[{stage, term}];
-  best.push_back({score, image.id, image.gene, file});
-  std::sort(best.begin(), best.end(),
-            [](const SheetEntry& a, const SheetEntry& b) { return a.score > b.score; });
+  if (static_cast<int>(best.size()) >= sheet_images_ && score <= best.back().score) return;
+  SheetEntry entry{score, image.id, image.gene, file, {}};
+  if (!overlay.empty())
+    cv::resize(overlay, entry.thumbnail,
+               {kSheetTileWidth, std::max(1, overlay.rows * kSheetTileWidth / overlay.cols)}, 0, 0,
+               cv::INTER_AREA);
+  best.insert(
+      std::upper_bound(best.begin(), best.end(), entry,
+                       [](const SheetEntry& a, const SheetEntry& b) { return a.score > b.score; }),
+      std::move(entry));
   if (static_cast<int>(best.size()) > sheet_images_) best.pop_back();
 }
 
@@ -205,20 +215,22 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
     if (terms == stage_terms.end()) continue;
     const auto at = std::find(terms->second.begin(), terms->second.end(), key.second);
     if (at == terms->second.end()) continue;
-    const std::string name = term_slugs(terms->second)[static_cast<size_t>(at - terms->second.begin())];
+    const std::string name =
+        term_slugs(terms->second)[static_cast<size_t>(at - terms->second.begin())];
     std::vector<SheetTile> tiles;
     for (const auto& e : entries) {
       SheetTile tile;
-      tile.bgr = read_image_bgr(dir_ + "/heatmaps/" + e.file);
+      tile.bgr = e.thumbnail.empty() ? read_image_bgr(dir_ + "/heatmaps/" + e.file) : e.thumbnail;
       char score[32];
       std::snprintf(score, sizeof score, "%.3f", e.score);
-      tile.caption = {e.image, (e.gene.empty() ? std::string("") : e.gene + "  ") + "score " + score};
+      tile.caption = {e.image,
+                      (e.gene.empty() ? std::string("") : e.gene + "  ") + "score " + score};
       tiles.push_back(std::move(tile));
     }
     write_contact_sheet_png(dir_ + "/heatmaps/sheet_" + key.first + "_" + name + ".png",
                             key.first + "  " + key.second + ": the " +
                                 std::to_string(tiles.size()) + " highest-scoring images",
-                            tiles);
+                            tiles, 4, kSheetTileWidth);
   }
   for (auto* out : {&annotations_, &index_, &skips_}) out->close();
   fs::rename(dir_ + "/annotations.tsv.partial", dir_ + "/annotations.tsv");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "detail/annotate_output.h"
+#include "detail/parallel.h"
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/annotate/annotator.h"
 #include "ishannot/annotate/heatmap.h"
@@ -79,10 +80,8 @@ struct RunContext {
   int64_t total = 0, handled = 0;
 };
 
-// Heat maps of one image's top terms (label 1, highest scores first).
-void write_heatmaps(RunContext& run, const StageAnnotator& annotator, const ImageRecord& image,
-                    const float* row, const BatchScores& scores, int64_t i,
-                    const std::vector<std::string>& slugs) {
+// The image's top terms for heat maps: labelled 1, highest scores first, at most --heatmaps.
+std::vector<int> heatmap_terms(const BatchScores& scores, int64_t i, int limit) {
   const int terms = scores.terms;
   std::vector<int> order;
   for (int t = 0; t < terms; ++t)
@@ -91,23 +90,58 @@ void write_heatmaps(RunContext& run, const StageAnnotator& annotator, const Imag
     return scores.score[static_cast<size_t>(i * terms + a)] >
            scores.score[static_cast<size_t>(i * terms + b)];
   });
-  if (static_cast<int>(order.size()) > run.params.heatmap_terms)
-    order.resize(static_cast<size_t>(run.params.heatmap_terms));
-  if (order.empty() || image.path.empty()) return;
-  cv::Mat bgr;
-  try {
-    bgr = read_image_bgr(image.path);
-  } catch (const Error&) {
-    return;  // features came from a store and the image is not readable: no overlay
-  }
+  if (static_cast<int>(order.size()) > limit) order.resize(static_cast<size_t>(limit));
+  return order;
+}
+
+// One image's heat maps, drawn and written (PNG).
+struct ImageMaps {
+  std::vector<int> terms;
+  std::vector<std::string> files;  // relative to heatmaps/
+  std::vector<cv::Mat> overlays;
+};
+
+// Heat maps of a batch's images, in parallel over the images (PNG encoding dominates); the
+// decoded image comes from the source when it has one, else from the file (no overlay when the
+// file is unreadable: the features came from a store).
+std::vector<ImageMaps> draw_heatmaps(RunContext& run, const StageAnnotator& annotator,
+                                     const std::vector<const ImageRecord*>& images,
+                                     const std::vector<cv::Mat>& decoded, const float* rows,
+                                     const BatchScores& scores,
+                                     const std::vector<std::string>& slugs) {
+  const auto n = static_cast<int64_t>(images.size());
+  std::vector<ImageMaps> out(static_cast<size_t>(n));
+  if (run.grids.empty() || run.params.heatmap_terms == 0) return out;
   const std::string& stage = annotator.stage().stage_range;
-  for (int t : order) {
-    const std::string file = stage + "/" + image.id + "." + slugs[static_cast<size_t>(t)] + ".png";
-    const auto maps = annotator.contributions(row, t, run.grids);
-    write_png(run.out.dir() + "/heatmaps/" + file, render_evidence_overlay(bgr, maps));
-    run.out.heatmap(image, stage, annotator.stage().terms[static_cast<size_t>(t)].term,
-                    scores.score[static_cast<size_t>(i * terms + t)], file);
+  detail::LoopErrors errors;
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t i = 0; i < n; ++i) {
+    errors.run(i, [&] {
+      const ImageRecord& image = *images[static_cast<size_t>(i)];
+      auto& maps = out[static_cast<size_t>(i)];
+      maps.terms = heatmap_terms(scores, i, run.params.heatmap_terms);
+      cv::Mat bgr = decoded[static_cast<size_t>(i)];
+      if (maps.terms.empty()) return;
+      if (bgr.empty() && !image.path.empty()) {
+        try {
+          bgr = read_image_bgr(image.path);
+        } catch (const Error&) {
+        }
+      }
+      if (bgr.empty()) {
+        maps.terms.clear();
+        return;
+      }
+      for (int t : maps.terms) {
+        maps.files.push_back(stage + "/" + image.id + "." + slugs[static_cast<size_t>(t)] + ".png");
+        maps.overlays.push_back(render_evidence_overlay(
+            bgr, annotator.contributions(rows + i * annotator.dim(), t, run.grids)));
+        write_png(run.out.dir() + "/heatmaps/" + maps.files.back(), maps.overlays.back(), true);
+      }
+    });
   }
+  errors.rethrow();
+  return out;
 }
 
 void annotate_batch(RunContext& run, const StageAnnotator& annotator,
@@ -115,9 +149,12 @@ void annotate_batch(RunContext& run, const StageAnnotator& annotator,
                     const std::vector<std::string>& layers, const std::vector<std::string>& slugs) {
   std::vector<float> rows;
   std::vector<std::string> failure;
-  run.source.read(batch, layers, rows, failure);
+  std::vector<cv::Mat> decoded;
+  run.source.read(batch, layers, rows, failure, &decoded);
+  decoded.resize(batch.size());
   const int64_t d = annotator.dim();
   std::vector<const ImageRecord*> good;
+  std::vector<cv::Mat> good_decoded;
   std::vector<float> kept;
   for (size_t i = 0; i < batch.size(); ++i) {
     const float* row = rows.data() + i * static_cast<size_t>(d);
@@ -130,23 +167,29 @@ void annotate_batch(RunContext& run, const StageAnnotator& annotator,
       continue;
     }
     good.push_back(batch[i]);
+    good_decoded.push_back(decoded[i]);
     kept.insert(kept.end(), row, row + d);
   }
   const auto n = static_cast<int64_t>(good.size());
   if (n > 0) {
     annotator.preprocess(kept.data(), n);
     const BatchScores scores = annotator.score(kept.data(), n);
+    const auto maps = draw_heatmaps(run, annotator, good, good_decoded, kept.data(), scores, slugs);
     const auto& stage = annotator.stage();
     for (int64_t i = 0; i < n; ++i) {
+      const ImageRecord& image = *good[static_cast<size_t>(i)];
       for (int t = 0; t < scores.terms; ++t) {
         const size_t at = static_cast<size_t>(i * scores.terms + t);
-        run.out.annotation(*good[static_cast<size_t>(i)], stage.stage_range,
-                           stage.terms[static_cast<size_t>(t)].term, scores.score[at],
-                           scores.votes[at], run.bundle.models, scores.label[at]);
+        run.out.annotation(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
+                           scores.score[at], scores.votes[at], run.bundle.models, scores.label[at]);
       }
-      if (!run.grids.empty() && run.params.heatmap_terms > 0)
-        write_heatmaps(run, annotator, *good[static_cast<size_t>(i)], kept.data() + i * d, scores,
-                       i, slugs);
+      const auto& m = maps[static_cast<size_t>(i)];
+      for (size_t k = 0; k < m.files.size(); ++k) {
+        const int t = m.terms[k];
+        run.out.heatmap(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
+                        scores.score[static_cast<size_t>(i * scores.terms + t)], m.files[k],
+                        m.overlays[k]);
+      }
     }
   }
   run.handled += static_cast<int64_t>(batch.size());

@@ -19,7 +19,7 @@ StageAnnotator::StageAnnotator(const ModelBundle& bundle, StageModel stage)
       stage_(std::move(stage)) {
   if (stage_.weights.size() == 0) load_stage_weights(bundle, stage_);
   const auto terms = static_cast<Eigen::Index>(stage_.terms.size());
-  mean_weights_ = Eigen::MatrixXd::Zero(terms, stage_.weights.cols());
+  mean_weights_ = RowMatrixD::Zero(terms, stage_.weights.cols());
   for (Eigen::Index t = 0; t < terms; ++t) {
     for (int k = 0; k < models_; ++k)
       mean_weights_.row(t) += stage_.weights.row(t * models_ + k).cast<double>();
@@ -103,15 +103,19 @@ std::vector<Eigen::MatrixXd> StageAnnotator::contributions(
     const float* preprocessed, int term, const std::vector<LayerGrid>& grids) const {
   std::vector<Eigen::MatrixXd> maps;
   int64_t offset = 0;
-  const auto w = mean_weights_.row(term);
+  const double* w = mean_weights_.row(term).data();  // row-major: contiguous
   for (const auto& g : grids) {
     const int64_t cells = static_cast<int64_t>(g.rows) * g.cols;
-    Eigen::MatrixXd map = Eigen::MatrixXd::Zero(g.rows, g.cols);
-    for (int64_t c = 0; c < g.channels; ++c)
-      for (int64_t cell = 0; cell < cells; ++cell) {
-        const int64_t at = offset + c * cells + cell;
-        map(cell / g.cols, cell % g.cols) += w[at] * preprocessed[at];
-      }
+    std::vector<double> sum(static_cast<size_t>(cells), 0.0);  // cells in row-major order
+    for (int64_t c = 0; c < g.channels; ++c) {
+      const double* wc = w + offset + c * cells;
+      const float* zc = preprocessed + offset + c * cells;
+      for (int64_t cell = 0; cell < cells; ++cell)
+        sum[static_cast<size_t>(cell)] += wc[cell] * zc[cell];
+    }
+    Eigen::MatrixXd map(g.rows, g.cols);
+    for (int64_t cell = 0; cell < cells; ++cell)
+      map(cell / g.cols, cell % g.cols) = sum[static_cast<size_t>(cell)];
     maps.push_back(std::move(map));
     offset += g.channels * cells;
   }

@@ -33,29 +33,31 @@ cv::Mat evidence_density(const std::vector<Eigen::MatrixXd>& maps, int width, in
 }
 
 cv::Mat render_evidence_overlay(const cv::Mat& bgr, const std::vector<Eigen::MatrixXd>& maps) {
-  cv::Mat sum(bgr.rows, bgr.cols, CV_64F, cv::Scalar(0));
+  cv::Mat sum(bgr.rows, bgr.cols, CV_32F, cv::Scalar(0));
   for (const auto& map : maps) {
-    cv::Mat cells(static_cast<int>(map.rows()), static_cast<int>(map.cols()), CV_64F);
+    cv::Mat cells(static_cast<int>(map.rows()), static_cast<int>(map.cols()), CV_32F);
     for (int r = 0; r < cells.rows; ++r)
-      for (int c = 0; c < cells.cols; ++c) cells.at<double>(r, c) = map(r, c);
+      for (int c = 0; c < cells.cols; ++c) cells.at<float>(r, c) = static_cast<float>(map(r, c));
     cv::Mat up;
     cv::resize(cells, up, bgr.size(), 0, 0, cv::INTER_LINEAR);
     sum += up;
   }
   double lo = 0, hi = 0;
   cv::minMaxLoc(sum, &lo, &hi);
-  const double scale = std::max(std::fabs(lo), std::fabs(hi));
+  const float scale = static_cast<float>(std::max(std::fabs(lo), std::fabs(hi)));
   cv::Mat out = bgr.clone();
   if (!(scale > 0)) return out;
+  const float positive[3] = {0, 0, 255}, negative[3] = {255, 64, 0};  // BGR: red, blue
   for (int y = 0; y < out.rows; ++y) {
-    cv::Vec3b* line = out.ptr<cv::Vec3b>(y);
-    const double* value = sum.ptr<double>(y);
+    uchar* line = out.ptr<uchar>(y);
+    const float* value = sum.ptr<float>(y);
     for (int x = 0; x < out.cols; ++x) {
-      const double v = value[x] / scale;
-      const double alpha = 0.7 * std::min(1.0, std::fabs(v));
-      const cv::Vec3d colour = v > 0 ? cv::Vec3d(0, 0, 255) : cv::Vec3d(255, 64, 0);  // BGR
+      const float v = value[x] / scale;
+      const float alpha = 0.7f * std::min(1.0f, std::fabs(v));
+      const float* colour = v > 0 ? positive : negative;
       for (int c = 0; c < 3; ++c)
-        line[x][c] = cv::saturate_cast<uchar>((1 - alpha) * line[x][c] + alpha * colour[c]);
+        line[3 * x + c] =
+            static_cast<uchar>((1 - alpha) * line[3 * x + c] + alpha * colour[c] + 0.5f);
     }
   }
   return out;

@@ -20,7 +20,9 @@ class StoreSource : public FeatureSource {
   std::vector<LayerSpec> layers() const override { return store_.layers(); }
 
   void read(const std::vector<const ImageRecord*>& images, const std::vector<std::string>& layers,
-            std::vector<float>& rows, std::vector<std::string>& failure) override {
+            std::vector<float>& rows, std::vector<std::string>& failure,
+            std::vector<cv::Mat>* decoded) override {
+    if (decoded) decoded->assign(images.size(), cv::Mat());
     int64_t dim = 0;
     for (const auto& l : layers) dim += store_.dim(l);
     const size_t n = images.size();

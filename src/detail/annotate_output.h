@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <map>
+#include <opencv2/core.hpp>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -17,6 +18,7 @@ namespace ishannot::detail {
 struct SheetEntry {
   double score = 0;
   std::string image, gene, file;  ///< file relative to heatmaps/
+  cv::Mat thumbnail;              ///< the overlay at sheet size (empty after a resume: read back)
 };
 
 class AnnotateOutput {
@@ -33,16 +35,17 @@ class AnnotateOutput {
   /// One annotations.tsv row, and the group it feeds.
   void annotation(const ImageRecord& image, const std::string& stage, const std::string& term,
                   double score, int votes, int members, int label);
-  /// One heat map PNG written (file relative to heatmaps/).
+  /// One heat map PNG written (file relative to heatmaps/); `overlay` (may be empty) becomes the
+  /// contact sheet's thumbnail when the image is among the term's best.
   void heatmap(const ImageRecord& image, const std::string& stage, const std::string& term,
-               double score, const std::string& file);
+               double score, const std::string& file, const cv::Mat& overlay = cv::Mat());
   void skipped(const std::string& file, const std::string& reason);
   /// Ends a batch: flushes and records the progress (`images` handled in total).
   void end_batch(int64_t images);
 
   /// groups.tsv, the contact sheets, the renames; returns the counts.
-  void finish(AnnotateSummary& summary, const std::map<std::string, std::vector<std::string>>&
-                                            stage_terms);
+  void finish(AnnotateSummary& summary,
+              const std::map<std::string, std::vector<std::string>>& stage_terms);
 
   int64_t images() const { return images_; }
   int64_t skipped_count() const { return skipped_; }

@@ -26,10 +26,11 @@ std::string attribute(const FeatureRecipe& recipe, const std::string& key) {
 std::shared_ptr<Backbone> recipe_net(const FeatureRecipe& recipe, const std::string& override) {
   const std::string backbone = attribute(recipe, "backbone");
   if (backbone == "sparse-coding")
-    throw Error("the bundle was trained on sparse-coding (SC) features: make them for the new "
-                "images with ishannot baseline --dictionary DICT (the training features' "
-                "dictionary, SHA-256 " +
-                attribute(recipe, "sc_dictionary_sha256") + ") and pass them with --features");
+    throw Error(
+        "the bundle was trained on sparse-coding (SC) features: make them for the new "
+        "images with ishannot baseline --dictionary DICT (the training features' "
+        "dictionary, SHA-256 " +
+        attribute(recipe, "sc_dictionary_sha256") + ") and pass them with --features");
   const std::string path = override.empty() ? attribute(recipe, "weights_path") : override;
   if (path.empty() || !std::filesystem::exists(path))
     throw file_error(path.empty() ? std::string("(no weights path)") : path,
@@ -52,9 +53,10 @@ class CnnSource : public FeatureSource {
  public:
   CnnSource(std::shared_ptr<Backbone> net, const FeatureRecipe& recipe) : net_(std::move(net)) {
     ExtractParams params;
-    for (const auto& l : recipe.layers) params.layers += (params.layers.empty() ? "" : ",") + l.name;
-    params.pool = parse_pool_grid(attribute(recipe, "pooling").empty() ? "none"
-                                                                      : attribute(recipe, "pooling"));
+    for (const auto& l : recipe.layers)
+      params.layers += (params.layers.empty() ? "" : ",") + l.name;
+    params.pool = parse_pool_grid(
+        attribute(recipe, "pooling").empty() ? "none" : attribute(recipe, "pooling"));
     ResizePolicy ignored;
     parse_input_size(attribute(recipe, "input_size"), &width_, &height_, &ignored);
     const ResizePolicy policy = attribute(recipe, "resize_policy") == "native"
@@ -71,7 +73,9 @@ class CnnSource : public FeatureSource {
   std::vector<LayerSpec> layers() const override { return extractor_->layers(); }
 
   void read(const std::vector<const ImageRecord*>& images, const std::vector<std::string>& layers,
-            std::vector<float>& rows, std::vector<std::string>& failure) override {
+            std::vector<float>& rows, std::vector<std::string>& failure,
+            std::vector<cv::Mat>* decoded) override {
+    if (decoded) decoded->assign(images.size(), cv::Mat());
     int64_t dim = 0;
     for (const auto& name : layers)
       for (const auto& l : extractor_->layers())
@@ -86,6 +90,7 @@ class CnnSource : public FeatureSource {
         const cv::Mat bgr = read_image_bgr(images[i]->path);
         inputs.push_back(resize_for_network(bgr, width_, height_, ResizePolicy::kSquash));
         good.push_back(i);
+        if (decoded) (*decoded)[i] = bgr;
       } catch (const Error& e) {
         failure[i] = e.what();
       }

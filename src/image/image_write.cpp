@@ -9,9 +9,11 @@
 
 namespace ishannot {
 
-void write_png(const std::string& path, const cv::Mat& image) {
+void write_png(const std::string& path, const cv::Mat& image, bool fast) {
   std::vector<uchar> bytes;
-  if (!cv::imencode(".png", image, bytes)) throw file_error(path, "PNG encoding failed");
+  std::vector<int> params;
+  if (fast) params = {cv::IMWRITE_PNG_STRATEGY, cv::IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY};
+  if (!cv::imencode(".png", image, bytes, params)) throw file_error(path, "PNG encoding failed");
   write_atomically(path, [&](const std::string& tmp) {
     std::ofstream out(tmp, std::ios::binary);
     if (!out) throw file_error(tmp, "cannot open for writing");

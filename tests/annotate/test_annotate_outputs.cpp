@@ -57,9 +57,10 @@ class Failing : public FeatureSource {
   std::map<std::string, std::string> attributes() const override { return inner_->attributes(); }
   std::vector<LayerSpec> layers() const override { return inner_->layers(); }
   void read(const std::vector<const ImageRecord*>& images, const std::vector<std::string>& layers,
-            std::vector<float>& rows, std::vector<std::string>& failure) override {
+            std::vector<float>& rows, std::vector<std::string>& failure,
+            std::vector<cv::Mat>* decoded) override {
     if (left_-- == 0) throw Error("killed");
-    inner_->read(images, layers, rows, failure);
+    inner_->read(images, layers, rows, failure, decoded);
   }
 
  private:

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
@@ -40,10 +41,12 @@ class FeatureSource {
   virtual std::vector<LayerSpec> layers() const = 0;
   /// Features of `images` for `layers`, concatenated in that order, into rows (images.size() x
   /// dim, row-major). An image it cannot give features for gets a non-empty failure[i] (the
-  /// reason, naming the file) and is skipped by the caller; other errors throw.
+  /// reason, naming the file) and is skipped by the caller; other errors throw. A source that
+  /// decodes the images may hand them over in `decoded` (BGR, as read; empty Mats otherwise), so
+  /// that heat maps do not decode them again.
   virtual void read(const std::vector<const ImageRecord*>& images,
                     const std::vector<std::string>& layers, std::vector<float>& rows,
-                    std::vector<std::string>& failure) = 0;
+                    std::vector<std::string>& failure, std::vector<cv::Mat>* decoded = nullptr) = 0;
 };
 
 /// Features from a store, by image id (images without a row fail with a reason).
@@ -54,20 +57,20 @@ struct AnnotateParams {
   int heatmap_terms = 3;    ///< heat maps per image: its top terms by score with label 1
   int sheet_images = 16;    ///< images per contact sheet (the highest scores of the term)
   GroupRule group_rule = GroupRule::kMean;
-  int batch = 16;       ///< images per batch
-  bool resume = true;   ///< continue an interrupted run in the same folder
+  int batch = 8;       ///< images per batch (as extract: larger batches cost memory, not time)
+  bool resume = true;  ///< continue an interrupted run in the same folder
   /// Merged into run.json's provenance: tool_version, created_by, ...
   std::map<std::string, std::string> provenance;
   std::string check() const;
 };
 
 struct AnnotateSummary {
-  int64_t images = 0;     ///< annotated
-  int64_t skipped = 0;    ///< listed in skipped.tsv
-  int64_t rows = 0;       ///< annotations.tsv rows
-  int64_t groups = 0;     ///< gene x stage-range groups
-  int64_t heatmaps = 0;   ///< heat-map PNGs
-  int64_t resumed = 0;    ///< images taken from an interrupted run
+  int64_t images = 0;        ///< annotated
+  int64_t skipped = 0;       ///< listed in skipped.tsv
+  int64_t rows = 0;          ///< annotations.tsv rows
+  int64_t groups = 0;        ///< gene x stage-range groups
+  int64_t heatmaps = 0;      ///< heat-map PNGs
+  int64_t resumed = 0;       ///< images taken from an interrupted run
   std::string heatmap_note;  ///< why there are no heat maps ("" when there are)
   double seconds = 0;
 };

@@ -50,7 +50,8 @@ class StageAnnotator {
   Preprocessing preprocessing_;
   int models_ = 0, vote_threshold_ = 0;
   StageModel stage_;
-  Eigen::MatrixXd mean_weights_;  ///< terms x dim, the members' mean (heat maps)
+  using RowMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  RowMatrixD mean_weights_;  ///< terms x dim, the members' mean (heat maps)
 };
 
 }  // namespace ishannot
