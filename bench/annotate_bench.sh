@@ -117,7 +117,7 @@ memory() {  # on the fly, default options: peak RSS must not grow with the numbe
   for list in first1000 images; do
     rm -rf "$work/mem-$list"
     log "annotate $list: $( { /usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KB peak RSS' \
-      $bin annotate --model "$work/m-default.h5" --data "$big/$list.csv" \
+      $bin --threads 1 annotate --model "$work/m-default.h5" --data "$big/$list.csv" \
       --out "$work/mem-$list" >/dev/null; } 2>&1 | tail -1)"
   done
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -144,18 +145,88 @@ std::vector<ImageMaps> draw_heatmaps(RunContext& run, const StageAnnotator& anno
   return out;
 }
 
-void annotate_batch(RunContext& run, const StageAnnotator& annotator,
+// The stage annotators the batches need, loaded on demand. Images are sorted by stage range and
+// a batch may straddle two: at most two stage ranges' weights are held at once.
+class Annotators {
+ public:
+  Annotators(const ModelBundle& bundle, std::string out_dir)
+      : bundle_(bundle), out_dir_(std::move(out_dir)) {}
+  const StageAnnotator& get(const std::string& stage) {
+    auto& slot = loaded_[stage];
+    if (!slot) {
+      slot = std::make_unique<StageAnnotator>(bundle_, *bundle_.stage(stage));
+      std::vector<std::string> terms;
+      for (const auto& t : slot->stage().terms) terms.push_back(t.term);
+      slugs_[stage] = detail::term_slugs(terms);
+      std::filesystem::create_directories(out_dir_ + "/heatmaps/" + stage);
+    }
+    return *slot;
+  }
+  const std::vector<std::string>& slugs(const std::string& stage) const { return slugs_.at(stage); }
+  void keep_only(const std::string& stage) {
+    for (auto it = loaded_.begin(); it != loaded_.end();)
+      it = it->first == stage ? std::next(it) : loaded_.erase(it);
+  }
+
+ private:
+  const ModelBundle& bundle_;
+  std::string out_dir_;
+  std::map<std::string, std::unique_ptr<StageAnnotator>> loaded_;
+  std::map<std::string, std::vector<std::string>> slugs_;
+};
+
+// Scores images of one stage range (rows: their features), draws their heat maps, writes rows.
+void annotate_stage_images(RunContext& run, const StageAnnotator& annotator,
+                           const std::vector<std::string>& slugs,
+                           const std::vector<const ImageRecord*>& images,
+                           const std::vector<cv::Mat>& decoded, std::vector<float>& rows) {
+  const auto n = static_cast<int64_t>(images.size());
+  annotator.preprocess(rows.data(), n);
+  const BatchScores scores = annotator.score(rows.data(), n);
+  const auto maps = draw_heatmaps(run, annotator, images, decoded, rows.data(), scores, slugs);
+  const auto& stage = annotator.stage();
+  for (int64_t i = 0; i < n; ++i) {
+    const ImageRecord& image = *images[static_cast<size_t>(i)];
+    for (int t = 0; t < scores.terms; ++t) {
+      const size_t at = static_cast<size_t>(i * scores.terms + t);
+      run.out.annotation(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
+                         scores.score[at], scores.votes[at], run.bundle.models, scores.label[at]);
+    }
+    const auto& m = maps[static_cast<size_t>(i)];
+    for (size_t k = 0; k < m.files.size(); ++k) {
+      const int t = m.terms[k];
+      run.out.heatmap(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
+                      scores.score[static_cast<size_t>(i * scores.terms + t)], m.files[k],
+                      m.overlays[k]);
+    }
+  }
+}
+
+// One batch: features of all its images at once (the network sees full batches across stage
+// ranges: a new batch size would cost new convolution kernels), failures skipped, then each
+// stage range's images scored by its models.
+void annotate_batch(RunContext& run, Annotators& annotators,
                     const std::vector<const ImageRecord*>& batch,
-                    const std::vector<std::string>& layers, const std::vector<std::string>& slugs) {
+                    const std::vector<std::string>& layers) {
   std::vector<float> rows;
   std::vector<std::string> failure;
   std::vector<cv::Mat> decoded;
   run.source.read(batch, layers, rows, failure, &decoded);
   decoded.resize(batch.size());
-  const int64_t d = annotator.dim();
-  std::vector<const ImageRecord*> good;
-  std::vector<cv::Mat> good_decoded;
-  std::vector<float> kept;
+  const int64_t d = run.bundle.recipe.dim();
+  std::vector<const ImageRecord*> group;  // consecutive good images of one stage range
+  std::vector<cv::Mat> group_decoded;
+  std::vector<float> group_rows;
+  auto flush = [&] {
+    if (group.empty()) return;
+    const std::string& stage = group.front()->stage_range;
+    const StageAnnotator& annotator = annotators.get(stage);  // before slugs(): it makes them
+    annotate_stage_images(run, annotator, annotators.slugs(stage), group, group_decoded,
+                          group_rows);
+    group.clear();
+    group_decoded.clear();
+    group_rows.clear();
+  };
   for (size_t i = 0; i < batch.size(); ++i) {
     const float* row = rows.data() + i * static_cast<size_t>(d);
     if (failure[i].empty() && !std::all_of(row, row + d, [](float v) { return std::isfinite(v); }))
@@ -166,32 +237,13 @@ void annotate_batch(RunContext& run, const StageAnnotator& annotator,
       run.reporter.info("skipped " + file + ": " + failure[i]);
       continue;
     }
-    good.push_back(batch[i]);
-    good_decoded.push_back(decoded[i]);
-    kept.insert(kept.end(), row, row + d);
+    if (!group.empty() && group.front()->stage_range != batch[i]->stage_range) flush();
+    group.push_back(batch[i]);
+    group_decoded.push_back(decoded[i]);
+    group_rows.insert(group_rows.end(), row, row + d);
   }
-  const auto n = static_cast<int64_t>(good.size());
-  if (n > 0) {
-    annotator.preprocess(kept.data(), n);
-    const BatchScores scores = annotator.score(kept.data(), n);
-    const auto maps = draw_heatmaps(run, annotator, good, good_decoded, kept.data(), scores, slugs);
-    const auto& stage = annotator.stage();
-    for (int64_t i = 0; i < n; ++i) {
-      const ImageRecord& image = *good[static_cast<size_t>(i)];
-      for (int t = 0; t < scores.terms; ++t) {
-        const size_t at = static_cast<size_t>(i * scores.terms + t);
-        run.out.annotation(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
-                           scores.score[at], scores.votes[at], run.bundle.models, scores.label[at]);
-      }
-      const auto& m = maps[static_cast<size_t>(i)];
-      for (size_t k = 0; k < m.files.size(); ++k) {
-        const int t = m.terms[k];
-        run.out.heatmap(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
-                        scores.score[static_cast<size_t>(i * scores.terms + t)], m.files[k],
-                        m.overlays[k]);
-      }
-    }
-  }
+  flush();
+  annotators.keep_only(batch.back()->stage_range);
   run.handled += static_cast<int64_t>(batch.size());
   run.out.end_batch(run.handled);
   run.reporter.report("annotate", run.handled, run.total);
@@ -261,31 +313,22 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
   if (summary.resumed > 0)
     reporter.info("resuming " + out_dir + ": " + std::to_string(summary.resumed) +
                   " images done by an interrupted run");
-  RunContext run{bundle, source, params, grids, out, reporter, 0, 0};
-  for (const auto& s : stages) run.total += static_cast<int64_t>(s.second.size());
+  RunContext run{bundle, source, params, grids, out, reporter, 0, out.done()};
+  std::vector<const ImageRecord*> order;  // by stage range (the bundle's order), then input order
   std::vector<std::string> layers, stage_names;
-  for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
   std::map<std::string, std::vector<std::string>> stage_terms;
   for (const auto& [stage, list] : stages) {
+    order.insert(order.end(), list.begin(), list.end());
     stage_names.push_back(stage);
-    const StageModel& model = *bundle.stage(stage);
-    for (const auto& t : model.terms) stage_terms[stage].push_back(t.term);
-    const auto size = static_cast<int64_t>(list.size());
-    if (run.handled + size <= out.done()) {  // finished by the interrupted run
-      run.handled += size;
-      continue;
-    }
-    const StageAnnotator annotator(bundle, model);
-    const auto slugs = detail::term_slugs(stage_terms[stage]);
-    std::filesystem::create_directories(out_dir + "/heatmaps/" + stage);
-    const int64_t already = std::max<int64_t>(0, out.done() - run.handled);
-    run.handled += already;
-    for (int64_t b = already; b < size; b += params.batch) {
-      const auto first = list.begin() + b;
-      const std::vector<const ImageRecord*> batch(
-          first, first + std::min<int64_t>(params.batch, size - b));
-      annotate_batch(run, annotator, batch, layers, slugs);
-    }
+    for (const auto& t : bundle.stage(stage)->terms) stage_terms[stage].push_back(t.term);
+  }
+  run.total = static_cast<int64_t>(order.size());
+  for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
+  Annotators annotators(bundle, out_dir);
+  for (int64_t b = out.done(); b < run.total; b += params.batch) {
+    const auto first = order.begin() + b;
+    annotate_batch(run, annotators, {first, first + std::min<int64_t>(params.batch, run.total - b)},
+                   layers);
   }
   if (!summary.heatmap_note.empty())
     write_text_atomically(out_dir + "/heatmaps/README.txt",
