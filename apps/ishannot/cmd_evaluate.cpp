@@ -26,6 +26,7 @@ struct EvaluateOptions {
   bool no_concat = false;
   std::string preprocess = "l2";
   std::string method = "TL";
+  std::string level = "image", group_rule = "mean";
   int folds = 5, inner_folds = 3, models = 11, inner_models = 3;
   std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
   double fallback_c = 1.0;
@@ -71,6 +72,15 @@ void add_evaluate_options(CLI::App* cmd, EvaluateOptions& o) {
       ->capture_default_str();
   cmd->add_option("--method", o.method, "method label in the outputs (TL, TL+MTL, SC...)")
       ->capture_default_str();
+  cmd->add_option("--level", o.level,
+                  "metrics per image, per gene x stage-range group (image scores aggregated by "
+                  "--group-rule), or both: image | group | both")
+      ->check(CLI::IsMember({"image", "group", "both"}))
+      ->capture_default_str();
+  cmd->add_option("--group-rule", o.group_rule,
+                  "how a group's image scores combine: mean | max | votes (docs/ANNOTATE.md)")
+      ->check(CLI::IsMember({"mean", "max", "votes"}))
+      ->capture_default_str();
   cmd->add_option("--slab-columns", o.slab_columns,
                   "feature columns per Gram pass step (memory: images x this x 4 bytes)")
       ->capture_default_str();
@@ -92,6 +102,8 @@ EvaluationParams evaluation_params(const EvaluateOptions& o, const GlobalOptions
   params.preprocessing = parse_usage([&] { return parse_preprocessing(o.preprocess); });
   params.gram.slab_columns = o.slab_columns;
   params.seed = options.seed;
+  params.level = parse_usage([&] { return parse_evaluation_level(o.level); });
+  params.group_rule = parse_usage([&] { return parse_group_rule(o.group_rule); });
   require_valid("evaluate", params.check());
   if (o.features.empty() && o.fold_features.empty())
     throw UsageError("evaluate: give --features or --fold-features");
@@ -176,6 +188,7 @@ void print_skip_notes(const EvaluationResult& result, const std::string& out,
     print(result.notes, "note", "run.json");
   }
   std::cerr << "wrote " << out << "/{metrics.tsv,summary.md,summary.tsv,predictions.tsv,"
+            << (result.group_predictions.empty() ? "" : "group_predictions.tsv,")
             << "roc.tsv,skipped.tsv,run.json} (" << result.skipped.size() << " skips, "
             << result.notes.size() << " notes, " << format_duration(result.seconds.at("total"))
             << ")\n";
@@ -187,8 +200,8 @@ void check_outputs_are_not_inputs(const EvaluateOptions& o) {
   std::vector<NamedPath> inputs = {{o.data, "the dataset"}};
   if (!o.features.empty()) inputs.push_back({o.features, "the feature store"});
   refuse_inputs_as_output(o.out, inputs);
-  for (const char* f : {"metrics.tsv", "summary.tsv", "summary.md", "predictions.tsv", "roc.tsv",
-                        "skipped.tsv", "run.json"})
+  for (const char* f : {"metrics.tsv", "summary.tsv", "summary.md", "predictions.tsv",
+                        "group_predictions.tsv", "roc.tsv", "skipped.tsv", "run.json"})
     refuse_inputs_as_output(o.out + "/" + f, inputs);
 }
 

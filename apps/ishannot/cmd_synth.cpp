@@ -33,6 +33,8 @@ void add_synth_command(CLI::App& app, GlobalOptions& options) {
   cmd->add_option("--clutter", opt->params.clutter,
                   "chance a group also shows expression outside its terms")
       ->capture_default_str();
+  cmd->add_flag("--masks", opt->params.masks,
+                "also write where each term was painted: masks/<id>.<k>.png and masks.csv");
   cmd->add_option("--contact-sheet", opt->contact_sheet,
                   "write a PNG with one canonical image per built-in term and stage");
   cmd->add_flag("--describe", opt->describe,

@@ -4,9 +4,17 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "ishannot/annotate/annotate.h"
+#include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/progress.h"
+#include "ishannot/data/dataset.h"
+#ifdef ISHANNOT_WITH_TORCH
+#include "ishannot/nets/backbone.h"
+#include "ishannot/nets/extract.h"
+#endif
 
 namespace ishannot::cli {
 
@@ -32,6 +40,33 @@ int apply_threads(const GlobalOptions& options);
 /// Applies --threads to OpenMP and libtorch (CNN commands only); returns the count.
 int apply_torch_threads(const GlobalOptions& options);
 
+/// How `train` computes features when no --features store is given (the CNN path).
+struct RecipeOptions {
+  std::string backbone = "resnet50";
+  std::string weights;  ///< "" = the setup's ResNet50
+  std::string model;    ///< a fine-tuned model from `finetune` (TL+MTL features)
+  std::string layers = "res4f";
+  std::string input_size = "native";
+  std::string pool = "4x10";
+  int batch = 16;
+};
+
+#ifdef ISHANNOT_WITH_TORCH
+/// The backbone to extract from: a fine-tuned `model` (recorded in the store with the genes it saw;
+/// its input size unless `input_size_given`), or `backbone` with `weights` ("" = default).
+std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std::string& weights,
+                                         const std::string& model, bool input_size_given,
+                                         ExtractParams& params, const Reporter& reporter);
+/// Extracts the recipe's features of `dataset` into `store_path` (resumable, like extract).
+void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe,
+                             const std::string& store_path, bool resume,
+                             const GlobalOptions& options, const Reporter& reporter);
+/// annotate without --features: the bundle's own network (weights: its new path, or "").
+std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
+                                                     const std::string& weights,
+                                                     const GlobalOptions& options);
+#endif
+
 // Commands that need no CNN (apps/ishannot/cmd_*.cpp; built with or without libtorch).
 void add_synth_command(CLI::App& app, GlobalOptions& options);
 void add_dataset_command(CLI::App& app, GlobalOptions& options);
@@ -40,6 +75,8 @@ void add_baseline_command(CLI::App& app, GlobalOptions& options);
 void add_report_command(CLI::App& app, GlobalOptions& options);
 void add_merge_command(CLI::App& app, GlobalOptions& options);
 void add_experiment_command(CLI::App& app, GlobalOptions& options);
+void add_train_command(CLI::App& app, GlobalOptions& options);
+void add_annotate_command(CLI::App& app, GlobalOptions& options);
 // CNN commands (apps/ishannot/nets/cmd_*.cpp; only with libtorch).
 void add_classify_command(CLI::App& app, GlobalOptions& options);
 void add_extract_command(CLI::App& app, GlobalOptions& options);

@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
   add_report_command(app, options);
   add_merge_command(app, options);
   add_experiment_command(app, options);
+  add_train_command(app, options);
+  add_annotate_command(app, options);
 #ifdef ISHANNOT_WITH_TORCH
   add_finetune_command(app, options);
 #endif

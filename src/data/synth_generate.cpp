@@ -15,6 +15,7 @@
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/synth.h"
+#include "ishannot/image/image.h"
 #include "ishannot/version.h"
 
 #ifdef _OPENMP
@@ -28,17 +29,12 @@ namespace {
 
 constexpr int kFormatVersion = 1;
 
-void write_png(const cv::Mat& bgr, const std::string& path) {
-  std::vector<uchar> bytes;
-  if (!cv::imencode(".png", bgr, bytes)) throw file_error(path, "PNG encoding failed");
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw file_error(tmp, "cannot open for writing");
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) throw file_error(tmp, "write failed (disk full?)");
-  });
+// A CSV field, quoted when it holds a comma, a quote or a newline (RFC 4180).
+std::string csv_quote(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
 }
 
 }  // namespace
@@ -51,6 +47,8 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
   std::error_code ec;
   fs::create_directories(root / "images", ec);
   if (ec) throw file_error((root / "images").string(), "cannot create folder: " + ec.message());
+  if (params.masks) fs::create_directories(root / "masks", ec);
+  if (ec) throw file_error((root / "masks").string(), "cannot create folder: " + ec.message());
 
   // One job per image, each with its own seeds: the output does not depend on thread order.
   struct Job {
@@ -81,6 +79,7 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
     rec.terms = groups[job.group].terms;
   }
 
+  std::vector<std::string> mask_rows(jobs.size());  // masks.csv lines per image
   std::atomic<int64_t> done{0};
   std::mutex mutex;
   detail::LoopErrors errors;
@@ -95,10 +94,18 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
       const Job& job = jobs[j];
       const auto& group = groups[job.group];
       const uint64_t image_seed = detail::Rng::stream(params.seed, job.index).next();
-      const cv::Mat bgr =
-          detail::render_group_image(group.terms, group.stage_range, group_seed[job.group],
-                                     image_seed, 1.0, clutter[job.group], params);
-      write_png(bgr, ds.images[job.index].path);
+      std::vector<cv::Mat> masks;
+      const cv::Mat bgr = detail::render_group_image(
+          group.terms, group.stage_range, group_seed[job.group], image_seed, 1.0,
+          clutter[job.group], params, params.masks ? &masks : nullptr);
+      write_png(ds.images[job.index].path, bgr);
+      for (size_t k = 0; k < masks.size(); ++k) {
+        const std::string name = ds.images[job.index].id + "." + std::to_string(k) + ".png";
+        write_png((root / "masks" / name).string(), masks[k]);
+        mask_rows[static_cast<size_t>(j)] += ds.images[job.index].id + "," +
+                                             csv_quote(group.terms[k]) + ",masks/" + name + "," +
+                                             (cv::countNonZero(masks[k]) > 0 ? "1" : "0") + "\n";
+      }
       const int64_t n = ++done;
       if (n % 64 == 0 || n == total) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -110,6 +117,11 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
 
   const std::string manifest = (root / "images.csv").string();
   write_manifest(ds, manifest);
+  if (params.masks) {
+    std::string csv = "image,term,mask,painted\n";
+    for (const auto& rows : mask_rows) csv += rows;
+    write_text_atomically((root / "masks.csv").string(), csv);
+  }
 
   nlohmann::json info;
   info["format"] = "ishannot-synth";
@@ -123,6 +135,7 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
   info["weak_pattern"] = params.weak_pattern;
   info["clutter"] = params.clutter;
   info["noise"] = params.noise;
+  info["masks"] = params.masks;
   info["size"] = {320, 128};
   info["view"] = "lateral";
   if (params.like.empty()) {

@@ -87,13 +87,14 @@ bool group_has_clutter(uint64_t group_seed, double probability) {
 // buffer in the order patterns -> outline -> textures -> stain (half resolution) -> colour.
 cv::Mat render_group_image(const std::vector<std::string>& terms, const std::string& stage,
                            uint64_t group_seed, uint64_t image_seed, double var, bool with_clutter,
-                           const SynthParams& params) {
+                           const SynthParams& params, std::vector<cv::Mat>* masks) {
   Rng group_rng = Rng::stream(group_seed, kGroupJitter);
   Rng rng = Rng::stream(image_seed, kImageJitter);
   cv::RNG cv_rng(derive_seed(image_seed, {kPixelNoise}));
 
   // Patterns: the group's terms (jittered per group, then per image) and clutter.
   std::vector<ActivePattern> patterns;
+  std::vector<int> term_of_pattern;  // index into terms (-1: clutter)
   for (const auto& term : terms) {
     ActivePattern p;
     p.model = spatial_model(term, stage);
@@ -104,6 +105,7 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
     if (var > 0 && rng.bernoulli(params.missing_pattern)) continue;
     p.salt = group_rng.next();
     patterns.push_back(std::move(p));
+    term_of_pattern.push_back(static_cast<int>(&term - terms.data()));
   }
   if (with_clutter) {
     ActivePattern p;
@@ -111,6 +113,7 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
     p.strength = rng.uniform(0.6, 1.0);
     p.salt = group_rng.next();
     patterns.push_back(std::move(p));
+    term_of_pattern.push_back(-1);
   }
 
   // Embryo placement and outline.
@@ -188,6 +191,8 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
       depth.at<float>(y, x) = static_cast<float>(d);
     }
   }
+  std::vector<cv::Mat> half_masks(masks ? terms.size() : 0);
+  for (auto& m : half_masks) m = cv::Mat::zeros(hh, hw, CV_8U);
   if (!patterns.empty()) {
     for (int y = 0; y < hh; ++y) {
       for (int x = 0; x < hw; ++x) {
@@ -197,16 +202,24 @@ cv::Mat render_group_image(const std::vector<std::string>& terms, const std::str
         u += warp * 0.03 * (warp_u.at<float>(2 * y, 2 * x) - 0.5);
         v += warp * 0.25 * (warp_v.at<float>(2 * y, 2 * x) - 0.5);
         double clear = 1;
-        for (const auto& p : patterns) {
+        for (size_t k = 0; k < patterns.size(); ++k) {
+          const auto& p = patterns[k];
           double density = 0;
           for (const auto& s : p.model.shapes)
             density += shape_density(s, u - p.du, std::clamp(v - p.dv, -1.0, 1.0), d, 2 * x, 2 * y,
                                      p.salt);
           clear *= 1 - p.strength * std::clamp(density, 0.0, 1.0);
+          if (masks && term_of_pattern[k] >= 0 && in > 0.5 && density >= 0.5)
+            half_masks[static_cast<size_t>(term_of_pattern[k])].at<uchar>(y, x) = 255;
         }
         stain.at<float>(y, x) = static_cast<float>(1 - clear);
       }
     }
+  }
+  if (masks) {
+    masks->assign(terms.size(), cv::Mat());
+    for (size_t t = 0; t < terms.size(); ++t)
+      cv::resize(half_masks[t], (*masks)[t], cv::Size(kWidth, kHeight), 0, 0, cv::INTER_NEAREST);
   }
   cv::Mat& stain_full = scratch.stain_full;
   cv::resize(stain, stain_full, cv::Size(kWidth, kHeight), 0, 0, cv::INTER_LINEAR);

@@ -69,4 +69,20 @@ bool read_int_attribute(hid_t object, const std::string& name, int64_t* value);
 std::vector<std::string> read_string_attribute(hid_t object, const std::string& name,
                                                const std::string& path);
 
+/// Small whole datasets (model bundles; src/features/hdf5_arrays.cpp): 1-D string arrays and
+/// row-major numeric arrays of any rank (dims), written contiguous, read back whole. Readers throw
+/// Error naming the file and the dataset when it is missing or of another shape.
+void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values,
+                   const std::string& path);
+void write_doubles(hid_t parent, const std::string& name, const std::vector<double>& values,
+                   const std::vector<hsize_t>& dims, const std::string& path);
+void write_int64s(hid_t parent, const std::string& name, const std::vector<int64_t>& values,
+                  const std::string& path);
+std::vector<std::string> read_string_dataset(hid_t parent, const std::string& name,
+                                             const std::string& path);
+std::vector<double> read_doubles(hid_t parent, const std::string& name, size_t expected,
+                                 const std::string& path);
+std::vector<int64_t> read_int64s(hid_t parent, const std::string& name, size_t expected,
+                                 const std::string& path);
+
 }  // namespace ishannot::detail

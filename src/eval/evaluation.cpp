@@ -447,6 +447,7 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
     throw file_error(dataset.source,
                      "nothing to evaluate: " + (why.empty() ? "no stage range" : why));
   }
+  if (params.level != EvaluationLevel::kImage) add_group_level(result, params);
   result.summary = summarise(result.metrics);
   add_summary_counts(result, params);
   result.seconds["total"] = since(start);
@@ -461,7 +462,9 @@ std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics) {
   };
   std::map<std::tuple<std::string, std::string, std::string, std::string>, Acc> groups;
   std::vector<std::tuple<std::string, std::string, std::string, std::string>> order;
-  static const std::set<std::string> reported = {"auc", "accuracy", "sensitivity", "specificity"};
+  static const std::set<std::string> reported = {
+      "auc",       "accuracy",       "sensitivity",       "specificity",
+      "group_auc", "group_accuracy", "group_sensitivity", "group_specificity"};
   for (const auto& m : metrics) {
     if (!reported.count(m.metric)) continue;
     auto key = std::make_tuple(m.method, m.layer, m.stage_range, m.metric);

@@ -2,6 +2,7 @@
 #include <H5public.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -65,12 +66,15 @@ std::string summary_table(const EvaluationResult& result) {
   out << "\n";
   std::set<std::string> methods;
   for (const auto& r : result.summary) methods.insert(r.method);
-  for (const std::string metric : {"auc", "accuracy", "sensitivity", "specificity"})
+  for (const std::string metric : {"auc", "accuracy", "sensitivity", "specificity", "group_auc",
+                                   "group_accuracy", "group_sensitivity", "group_specificity"})
     for (const auto& method : methods)
       for (const auto& layer : result.layers) {
         bool any = false;
         std::ostringstream row;
-        row << "| " << metric << " | " << method << " | " << layer << " |";
+        const bool group = metric.rfind("group_", 0) == 0;
+        row << "| " << (group ? "group " + metric.substr(6) : metric) << " | " << method << " | "
+            << layer << " |";
         for (const auto& stage : result.stage_ranges) {
           const SummaryRow* found = nullptr;
           for (const auto& r : result.summary)
@@ -135,6 +139,19 @@ void write_predictions_tsv(const std::string& path, const EvaluationResult& resu
         << stage_order_text(p.stage_range) << '\t' << field(p.term) << '\t' << p.fold << '\t'
         << field(p.id) << '\t' << field(p.gene) << '\t' << p.label << '\t' << format_exact(p.score)
         << '\t' << p.vote << '\n';
+  write_text_atomically(path, out.str());
+}
+
+void write_group_predictions_tsv(const std::string& path, const EvaluationResult& result,
+                                 const EvaluationParams& params) {
+  std::ostringstream out;
+  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tgene\tlabel\tscore\tvote\timages\t"
+         "rule\n";
+  for (const auto& g : result.group_predictions)
+    out << field(params.method) << '\t' << field(g.layer) << '\t' << g.stage_range << '\t'
+        << stage_order_text(g.stage_range) << '\t' << field(g.term) << '\t' << g.fold << '\t'
+        << field(g.gene) << '\t' << g.label << '\t' << format_exact(g.score) << '\t' << g.vote
+        << '\t' << g.images << '\t' << group_rule_name(params.group_rule) << '\n';
   write_text_atomically(path, out.str());
 }
 
@@ -211,6 +228,8 @@ nlohmann::json run_config(const EvaluationResult& result, const EvaluationParams
           {"inner_models", params.inner_models},
           {"solver_tolerance", params.ensemble.tolerance},
           {"preprocessing", preprocessing_name(params.preprocessing)},
+          {"level", evaluation_level_name(params.level)},
+          {"group_rule", group_rule_name(params.group_rule)},
           {"gram_slab_columns", params.gram.slab_columns},
           {"bias", "unregularised"},
           {"c_selection", "per term and outer fold: pooled inner-CV AUC, ties to smaller C"}};
@@ -262,6 +281,9 @@ void publish(const std::string& staging, const std::string& dir,
     return;
   }
   fs::remove(fs::path(dir) / "run.json", ec);
+  // An earlier group-level run's group predictions do not describe this run.
+  if (std::find(files.begin(), files.end(), "group_predictions.tsv") == files.end())
+    fs::remove(fs::path(dir) / "group_predictions.tsv", ec);
   for (const auto& f : files) {
     if (f == "run.json") continue;
     fs::rename(fs::path(staging) / f, fs::path(dir) / f, ec);
@@ -285,14 +307,16 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   fs::remove_all(staging, ec);  // left by a killed run
   fs::create_directories(staging, ec);
   if (ec) throw file_error(staging, "cannot create the output folder: " + ec.message());
-  const std::vector<std::string> files = {"metrics.tsv",     "summary.tsv", "summary.md",
-                                          "predictions.tsv", "roc.tsv",     "skipped.tsv",
-                                          "run.json"};
+  const bool group = params.level != EvaluationLevel::kImage;
+  std::vector<std::string> files = {"metrics.tsv", "summary.tsv", "summary.md", "predictions.tsv"};
+  if (group) files.push_back("group_predictions.tsv");
+  for (const char* f : {"roc.tsv", "skipped.tsv", "run.json"}) files.push_back(f);
   try {
     write_metrics_tsv(staging + "/metrics.tsv", result);
     write_summary_tsv(staging + "/summary.tsv", result);
     write_summary_md(staging + "/summary.md", result);
     write_predictions_tsv(staging + "/predictions.tsv", result, params);
+    if (group) write_group_predictions_tsv(staging + "/group_predictions.tsv", result, params);
     write_roc_tsv(staging + "/roc.tsv", result, params);
     write_skipped_tsv(staging + "/skipped.tsv", result, params);
     write_run_json(staging + "/run.json", result, params, provenance, files);

@@ -1,15 +1,13 @@
 // One task of the evaluation protocol: a (term, outer fold) of a stage range, on its Gram matrix.
-// C is chosen by inner grouped CV on the training genes (pooled inner out-of-fold AUC, ties to the
-// smaller C), then the under-sampling ensemble is trained on the training genes and scored on the
-// test genes.
+// The term is fitted on the training genes by fit_term (term_fit.h: C by inner grouped CV, then
+// the under-sampling ensemble) and scored on the test genes.
 #include <algorithm>
 #include <cmath>
 
 #include "detail/evaluation_stage.h"
 #include "ishannot/common/error.h"
-#include "ishannot/common/seed.h"
-#include "ishannot/data/splits.h"
 #include "ishannot/eval/metrics.h"
+#include "ishannot/eval/term_fit.h"
 #include "ishannot/learn/ensemble.h"
 
 namespace ishannot::detail {
@@ -17,63 +15,6 @@ namespace ishannot::detail {
 std::string plural(int n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
-
-namespace {
-
-// Chooses C by inner grouped CV on the training rows: pooled inner out-of-fold AUC.
-double choose_c(const Eigen::MatrixXd& gram, const EvaluationStage& stage,
-                const std::vector<uint8_t>& y, const std::vector<int>& train, uint64_t seed,
-                const EvaluationParams& params, std::string& note) {
-  std::vector<double> grid = params.c_grid;
-  std::sort(grid.begin(), grid.end());
-  if (grid.size() == 1) return grid[0];
-  std::vector<int> inner;
-  try {
-    GroupedSplitParams split;
-    split.folds = params.inner_folds;
-    split.seed = seed;
-    inner = grouped_inner_kfold(stage.genes, y, 1, train, split);
-  } catch (const Error& e) {
-    note = std::string("inner CV impossible (") + e.what() + "): C = fallback";
-    return params.ensemble.C;
-  }
-  std::vector<KernelEnsemble> previous(static_cast<size_t>(params.inner_folds));
-  double best_auc = -1, best_c = params.ensemble.C;
-  for (double c : grid) {
-    std::vector<double> scores;
-    std::vector<uint8_t> labels;
-    for (int j = 0; j < params.inner_folds; ++j) {
-      std::vector<int> inner_train, inner_test;
-      for (size_t k = 0; k < train.size(); ++k)
-        (inner[k] == j ? inner_test : inner_train).push_back(train[k]);
-      int pos = 0;
-      for (int r : inner_train) pos += y[static_cast<size_t>(r)];
-      if (inner_test.empty() || pos == 0 || pos == static_cast<int>(inner_train.size())) continue;
-      EnsembleParams ep = params.ensemble;
-      ep.models = params.inner_models;
-      ep.C = c;
-      ep.seed = derive_seed(seed, {static_cast<uint64_t>(j)});
-      auto& warm = previous[static_cast<size_t>(j)];
-      KernelEnsemble ensemble =
-          train_ensemble(gram, inner_train, y, ep, warm.members.empty() ? nullptr : &warm);
-      const auto prediction = predict_ensemble(gram, ensemble, inner_test);
-      warm = std::move(ensemble);
-      for (size_t t = 0; t < inner_test.size(); ++t) {
-        scores.push_back(prediction.score[t]);
-        labels.push_back(y[static_cast<size_t>(inner_test[t])]);
-      }
-    }
-    const auto auc = roc_auc(scores, labels);
-    if (auc && *auc > best_auc) {
-      best_auc = *auc;
-      best_c = c;
-    }
-  }
-  if (best_auc < 0) note = "inner CV gave no defined AUC: C = fallback";
-  return best_c;
-}
-
-}  // namespace
 
 TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStage& stage,
                                const std::vector<uint8_t>& bad, int term, int fold,
@@ -108,16 +49,13 @@ TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStag
          " (" + plural(static_cast<int>(train.size()), "image") + ")");
     return out;
   }
-  const uint64_t seed =
-      derive_seed(params.seed, {stream(SeedStream::kEvaluationTask), stage.index,
-                                static_cast<uint64_t>(term), static_cast<uint64_t>(fold)});
-  std::string note;
-  const double c = choose_c(gram, stage, y, train, derive_seed(seed, {1}), params, note);
-  if (!note.empty()) out.notes.push_back({layer, stage.name, term_name, fold, note});
-  EnsembleParams ep = params.ensemble;
-  ep.C = c;
-  ep.seed = derive_seed(seed, {2});
-  const KernelEnsemble ensemble = train_ensemble(gram, train, y, ep);
+  // The one shared fit (term_fit.h): `train --fold F/K` refits this very ensemble.
+  const TermFit fit =
+      fit_term(gram, stage.genes, y, train,
+               evaluation_task_seed(params.seed, stage.index, term, fold), term_fit_params(params));
+  if (!fit.note.empty()) out.notes.push_back({layer, stage.name, term_name, fold, fit.note});
+  const double c = fit.C;
+  const KernelEnsemble& ensemble = fit.ensemble;
   const auto prediction = predict_ensemble(gram, ensemble, test);
   // The last guard against NaN (the rows that cause it are dropped before): no metric, no
   // prediction of a classifier whose scores are not numbers.
@@ -133,7 +71,8 @@ TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStag
     const auto& image =
         dataset.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(row)])];
     out.predictions.push_back({image.id, image.gene, stage.name, layer, term_name, fold, labels[t],
-                               prediction.score[t], prediction.vote[t]});
+                               prediction.score[t], prediction.vote[t], prediction.votes[t],
+                               static_cast<int>(ensemble.members.size())});
   }
   const BinaryMetrics m = binary_metrics(prediction.vote, prediction.score, labels);
   auto add = [&](const std::string& metric, double value) {

@@ -58,6 +58,66 @@ void refuse_ids_not_in(const Dataset& dataset, const std::vector<std::string>& s
 
 }  // namespace
 
+FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, int width,
+                                   int height, ResizePolicy policy)
+    : net_(net), params_(params), width_(width), height_(height) {
+  taps_ = net.resolve_layers(params.layers);
+  torch::InferenceMode inference;
+  net.eval();
+  // Layer specs from a forward pass of a zero image (also validates the input size).
+  std::vector<std::vector<int64_t>> shapes;
+  try {
+    shapes = net.layer_shapes(width, height, taps_.back());
+  } catch (const c10::Error& e) {
+    throw Error("layer " + net.layers()[taps_.back()].name + " of " + net.arch() +
+                " cannot run at input " + std::to_string(width) + "x" + std::to_string(height) +
+                " (fully connected layers need 224x224)");
+  }
+  for (int t : taps_) {
+    // shape: what the stored values are (C x grid when pooled); source_shape: the tap's map.
+    LayerSpec spec;
+    spec.name = net.layers()[t].name;
+    spec.source_shape = shape_string(shapes[t]);
+    const bool pooled = params.pool.pooled() && shapes[t].size() == 3;
+    const std::vector<int64_t> stored =
+        pooled ? std::vector<int64_t>{shapes[t][0], params.pool.rows, params.pool.cols} : shapes[t];
+    spec.shape = shape_string(stored);
+    spec.pooling = pooled ? params.pool.text() : "none";
+    spec.dim = 1;
+    for (int64_t d : stored) spec.dim *= d;
+    layers_.push_back(spec);
+  }
+  provenance_.created_by = params.command_line;
+  provenance_.backbone = net.arch();
+  provenance_.weights_path = net.weights_path();
+  provenance_.weights_sha256 = net.weights_sha256();
+  provenance_.input_size = std::to_string(width) + "x" + std::to_string(height);
+  provenance_.resize_policy = policy == ResizePolicy::kNative ? "native" : "squash";
+  provenance_.preprocessing = net.preprocessing().name;
+  provenance_.pooling = params.pool.text();
+  provenance_.layers = params.layers;
+  provenance_.seed = params.seed;
+}
+
+std::map<std::string, std::string> FeatureExtractor::attributes(const Dataset* dataset) const {
+  StoreProvenance provenance = provenance_;
+  if (dataset) {
+    provenance.manifest_path = dataset->source;
+    provenance.manifest_sha256 = dataset_sha256(*dataset);
+  }
+  auto attributes = store_attributes(provenance);
+  for (const auto& [key, value] : params_.extra_attributes) attributes[key] = value;
+  return attributes;
+}
+
+std::map<std::string, torch::Tensor> FeatureExtractor::extract(const std::vector<cv::Mat>& inputs) {
+  torch::InferenceMode inference;
+  auto outputs = net_.forward_taps(net_.to_input(inputs), taps_);
+  std::map<std::string, torch::Tensor> rows;
+  for (int t : taps_) rows[net_.layers()[t].name] = to_rows(outputs.at(t), params_);
+  return rows;
+}
+
 ExtractResult extract_features(const Dataset& dataset, Backbone& net, const ExtractParams& params,
                                const std::string& out_path, const Reporter& reporter) {
   if (auto problem = params.check(); !problem.empty()) throw Error("extract: " + problem);
@@ -71,52 +131,11 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
     width = first.cols;
     height = first.rows;
   }
-  const std::vector<int> taps = net.resolve_layers(params.layers);
-  torch::InferenceMode inference;
-  net.eval();
-
-  // Layer specs from a forward pass of a zero image (also validates the input size).
-  std::vector<std::vector<int64_t>> shapes;
-  try {
-    shapes = net.layer_shapes(width, height, taps.back());
-  } catch (const c10::Error& e) {
-    throw Error("layer " + net.layers()[taps.back()].name + " of " + net.arch() +
-                " cannot run at input " + std::to_string(width) + "x" + std::to_string(height) +
-                " (fully connected layers need 224x224)");
-  }
+  FeatureExtractor extractor(net, params, width, height, policy);
   ExtractResult result;
-  for (int t : taps) {
-    // shape: what the stored values are (C x grid when pooled); source_shape: the tap's map.
-    LayerSpec spec;
-    spec.name = net.layers()[t].name;
-    spec.source_shape = shape_string(shapes[t]);
-    const bool pooled = params.pool.pooled() && shapes[t].size() == 3;
-    spec.shape = pooled ? shape_string({shapes[t][0], params.pool.rows, params.pool.cols})
-                        : spec.source_shape;
-    spec.pooling = pooled ? params.pool.text() : "none";
-    spec.dim = 1;
-    for (int64_t d : pooled ? std::vector<int64_t>{shapes[t][0], params.pool.rows, params.pool.cols}
-                            : shapes[t])
-      spec.dim *= d;
-    result.layers.push_back(spec);
-  }
-
-  StoreProvenance provenance;
-  provenance.created_by = params.command_line;
-  provenance.manifest_path = dataset.source;
-  provenance.manifest_sha256 = dataset_sha256(dataset);
-  provenance.backbone = net.arch();
-  provenance.weights_path = net.weights_path();
-  provenance.weights_sha256 = net.weights_sha256();
-  provenance.input_size = std::to_string(width) + "x" + std::to_string(height);
-  provenance.resize_policy = policy == ResizePolicy::kNative ? "native" : "squash";
-  provenance.preprocessing = net.preprocessing().name;
-  provenance.pooling = params.pool.text();
-  provenance.layers = params.layers;
-  provenance.seed = params.seed;
-  auto attributes = store_attributes(provenance);
-  for (const auto& [key, value] : params.extra_attributes) attributes[key] = value;
-  FeatureStoreWriter writer(out_path, result.layers, params.dtype, attributes, params.resume);
+  result.layers = extractor.layers();
+  FeatureStoreWriter writer(out_path, result.layers, params.dtype, extractor.attributes(&dataset),
+                            params.resume);
   const std::set<std::string> done(writer.existing_ids().begin(), writer.existing_ids().end());
   refuse_ids_not_in(dataset, writer.existing_ids(), out_path + ".partial");
   set_dataset_metadata(writer, dataset);
@@ -148,14 +167,9 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
       images.push_back(resize_for_network(img, width, height, policy));
       ids.push_back(todo[i]->id);
     }
-    auto outputs = net.forward_taps(net.to_input(images), taps);
-    std::map<std::string, torch::Tensor> rows;
+    const auto rows = extractor.extract(images);
     std::map<std::string, const float*> data;
-    for (int t : taps) {
-      const std::string& name = net.layers()[t].name;
-      rows[name] = to_rows(outputs.at(t), params);
-      data[name] = rows[name].data_ptr<float>();
-    }
+    for (const auto& [name, tensor] : rows) data[name] = tensor.data_ptr<float>();
     writer.append(ids, data);
     result.written += static_cast<int64_t>(ids.size());
     reporter.report("extract", result.already_present + result.written, total);

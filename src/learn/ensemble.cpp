@@ -90,6 +90,7 @@ EnsemblePrediction predict_ensemble(const Eigen::MatrixXd& gram, const KernelEns
   }
   const auto members = static_cast<int>(ensemble.members.size());
   out.vote.resize(n);
+  out.votes = votes;
   for (size_t t = 0; t < n; ++t) {
     out.score[t] /= std::max(1, members);
     out.vote[t] = static_cast<uint8_t>(2 * votes[t] > members);

@@ -212,3 +212,55 @@ TEST(Synth, LikeSamplesRealGroups) {
   p.like = test::shared_data_dir() + "/bdgp-mini";  // not a table folder
   EXPECT_THROW(plan_synthetic_groups(p), Error);
 }
+
+// synth --masks: the images are the same bytes as without masks; every (image, term) of the
+// manifest has a mask; a painted mask covers stain (its pixels are bluer than the embryo outside
+// all of the image's masks), an unpainted one (the image misses the pattern) is empty.
+TEST(Synth, MasksSayWhereEachTermWasPainted) {
+  SynthParams p;
+  p.images = 60;
+  p.stages = {"13-16"};
+  const auto plain = test::temp_dir("synth-nomask"), masked = test::temp_dir("synth-mask");
+  generate_synthetic(p, plain);
+  p.masks = true;
+  const Dataset ds = read_manifest(generate_synthetic(p, masked));
+  for (const auto& im : ds.images)
+    EXPECT_EQ(read_text_file(im.path), read_text_file(plain + "/images/" + im.id + ".png"));
+  const auto rows = test::read_csv_rows(masked + "/masks.csv");
+  size_t expected = 0;
+  for (const auto& im : ds.images) expected += im.terms.size();
+  ASSERT_EQ(rows.size(), expected);
+  std::map<std::string, std::vector<cv::Mat>> masks_of;
+  for (const auto& r : rows)
+    masks_of[r.at("image")].push_back(read_image_bgr(masked + "/" + r.at("mask")));
+  int painted = 0, bluer = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto& r = rows[k];
+    const cv::Mat mask = read_image_bgr(masked + "/" + r.at("mask"));
+    const int on = cv::countNonZero(mask.reshape(1) > 0);
+    EXPECT_EQ(r.at("painted") == "1", on > 0) << r.at("mask");
+    if (on == 0) continue;
+    ++painted;
+    const cv::Mat image = read_image_bgr(masked + "/images/" + r.at("image") + ".png");
+    double in = 0, out = 0;
+    int n_in = 0, n_out = 0;
+    for (int y = 0; y < image.rows; ++y)
+      for (int x = 0; x < image.cols; ++x) {
+        const cv::Vec3b px = image.at<cv::Vec3b>(y, x);
+        const double blue = static_cast<double>(px[0]) - px[2];
+        const bool tissue = px[0] < 240;  // not the white background
+        bool any = false;
+        for (const auto& m : masks_of[r.at("image")]) any = any || m.at<cv::Vec3b>(y, x)[0] > 0;
+        if (mask.at<cv::Vec3b>(y, x)[0] > 0) {
+          in += blue;
+          ++n_in;
+        } else if (!any && tissue) {
+          out += blue;
+          ++n_out;
+        }
+      }
+    if (n_out == 0 || in / n_in > out / n_out + 10) ++bluer;
+  }
+  EXPECT_GT(painted, 60);
+  EXPECT_GT(bluer, painted * 9 / 10) << bluer << " of " << painted;
+}

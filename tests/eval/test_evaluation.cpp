@@ -346,3 +346,78 @@ TEST(Evaluation, PerFoldStoresRefuseLeakedTestGenesAndDropPartialImages) {
   EXPECT_TRUE(has_skip(r, "1 image without features in " + dir + "/partial.h5"));
   for (const auto& p : r.predictions) EXPECT_NE(p.id, dropped);
 }
+
+// evaluate --level both: group predictions and group metrics, recomputed here from the image
+// predictions by the rules' definitions (groups.h) and pair-counting AUC.
+TEST(Evaluation, GroupLevelAggregatesImagePredictionsPerGeneAndStage) {
+  const auto dir = test::temp_dir("eval-groups");
+  const Dataset ds = synthetic_dataset();
+  write_synthetic_store(dir + "/f.h5", ds, {}, 12);
+  FeatureStoreReader store(dir + "/f.h5");
+  for (GroupRule rule : {GroupRule::kMean, GroupRule::kMax, GroupRule::kVotes}) {
+    SCOPED_TRACE(group_rule_name(rule));
+    auto params = small_params();
+    params.layers = {"good"};
+    params.level = EvaluationLevel::kBoth;
+    params.group_rule = rule;
+    const auto r = run_evaluation(ds, store, params);
+    // (term, fold, gene) -> image scores, votes, labels
+    struct Images {
+      std::vector<double> score;
+      std::vector<int> votes, vote, label;
+    };
+    std::map<std::tuple<std::string, int, std::string>, Images> by_group;
+    for (const auto& p : r.predictions) {
+      auto& g = by_group[{p.term, p.fold, p.gene}];
+      g.score.push_back(p.score);
+      g.votes.push_back(p.votes);
+      g.vote.push_back(p.vote);
+      g.label.push_back(p.label);
+      EXPECT_EQ(p.members, 3);
+    }
+    ASSERT_EQ(r.group_predictions.size(), by_group.size());
+    std::map<std::pair<std::string, int>, std::pair<std::vector<double>, std::vector<int>>> task;
+    for (const auto& g : r.group_predictions) {
+      const auto& im = by_group.at({g.term, g.fold, g.gene});
+      double expected = 0;
+      int vote = 0;
+      if (rule == GroupRule::kMean) {
+        for (double s : im.score) expected += s / static_cast<double>(im.score.size());
+        vote = expected > 0.5;
+      } else if (rule == GroupRule::kMax) {
+        expected = *std::max_element(im.score.begin(), im.score.end());
+        vote = *std::max_element(im.vote.begin(), im.vote.end());
+      } else {
+        int votes = 0;
+        for (int v : im.votes) votes += v;
+        expected = votes / (3.0 * static_cast<double>(im.votes.size()));
+        vote = expected > 0.5;
+      }
+      EXPECT_NEAR(g.score, expected, 1e-12);
+      EXPECT_EQ(g.vote, vote);
+      EXPECT_EQ(g.label, im.label.front());
+      EXPECT_EQ(g.images, static_cast<int>(im.score.size()));
+      task[{g.term, g.fold}].first.push_back(g.score);
+      task[{g.term, g.fold}].second.push_back(g.label);
+    }
+    int aucs = 0;
+    for (const auto& m : r.metrics) {
+      if (m.metric != "group_auc") continue;
+      const auto& t = task.at({m.term, m.fold});
+      EXPECT_NEAR(m.value, test::naive_auc(t.first, t.second), 1e-12);
+      ++aucs;
+    }
+    EXPECT_GT(aucs, 5);
+    bool image_auc = false;
+    for (const auto& m : r.metrics) image_auc = image_auc || m.metric == "auc";
+    EXPECT_TRUE(image_auc);
+    EXPECT_NE(summary_table(r).find("| group auc | TL | good |"), std::string::npos);
+  }
+  auto params = small_params();
+  params.layers = {"good"};
+  params.level = EvaluationLevel::kGroup;
+  const auto r = run_evaluation(ds, store, params);
+  for (const auto& m : r.metrics) EXPECT_NE(m.metric, "auc");
+  write_evaluation_outputs(dir + "/out", r, params, {});
+  EXPECT_EQ(test::read_tsv(dir + "/out/group_predictions.tsv").size(), r.group_predictions.size());
+}

@@ -102,4 +102,37 @@ inline std::vector<std::map<std::string, std::string>> read_tsv(const std::strin
   return rows;
 }
 
+/// Rows of a simple CSV file (a header line; fields may be "quoted" with "" inside), as column
+/// name -> text.
+inline std::vector<std::map<std::string, std::string>> read_csv_rows(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::map<std::string, std::string>> rows;
+  std::vector<std::string> header;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cells.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        cells.emplace_back();
+      } else if (c != '\r') {
+        cells.back() += c;
+      }
+    }
+    if (header.empty()) {
+      header = cells;
+      continue;
+    }
+    std::map<std::string, std::string> row;
+    for (size_t k = 0; k < header.size() && k < cells.size(); ++k) row[header[k]] = cells[k];
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 }  // namespace ishannot::test

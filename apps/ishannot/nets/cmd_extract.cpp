@@ -66,25 +66,6 @@ Dataset images_to_extract(const Dataset& all, const std::vector<std::string>& st
   return shard_of(dataset, *shard);
 }
 
-// The backbone to read features from: a fine-tuned model's (recording it and the genes it saw in
-// the store) or the pretrained one.
-std::shared_ptr<Backbone> extraction_net(const ExtractArgs& a, ExtractParams& params,
-                                         const Reporter& reporter) {
-  if (a.model.empty()) return load_backbone(a.backbone, a.weights);
-  const FinetunedModel model = load_finetuned_model(a.model, nullptr, a.weights);
-  auto net = model.net->backbone_ptr();
-  // The store's provenance names the fine-tuned model (its sidecar names the base weights).
-  net->set_weights_provenance(a.model, sha256_file(a.model));
-  if (a.input_size->count() == 0) params.input_size = model.input_size;
-  std::string genes;
-  for (const auto& g : model.seen_genes) genes += g + "\n";
-  params.extra_attributes["finetune_stage_range"] = model.stage_range;
-  params.extra_attributes["finetune_genes"] = genes;
-  reporter.info("fine-tuned " + net->arch() + " from " + a.model + " (" + model.stage_range + ", " +
-                std::to_string(model.terms.size()) + " terms)");
-  return net;
-}
-
 // Neither the store nor its partial may be one of the files this run reads (`net`: once loaded,
 // its weight file, the default one included).
 void refuse_inputs_as_outputs(const ExtractArgs& a, const Dataset& dataset,
@@ -123,7 +104,8 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   const Dataset dataset = images_to_extract(all, stages, shard, params);
   refuse_inputs_as_outputs(a, dataset);
   check_store_output(a.out);  // a folder or a file of another kind: now, not after the network
-  const auto net = extraction_net(a, params, reporter);
+  const auto net =
+      extraction_net(a.backbone, a.weights, a.model, a.input_size->count() > 0, params, reporter);
   refuse_inputs_as_outputs(a, dataset, net.get());
   const ExtractResult r = extract_features(dataset, *net, params, a.out, reporter);
   std::string layers;

@@ -9,8 +9,9 @@
 // Groups come from a built-in vocabulary (the top-10 terms of each stage range with BDGP's lateral
 // frequencies; works on a fresh clone) or, with `like`, from BDGP's tables: real term sets, real
 // co-occurrences, real images per group. Output: DIR/images/<id>.png, DIR/images.csv (our manifest,
-// view = lateral) and DIR/synth.json (format version, parameters, provenance). Deterministic for a
-// seed, whatever the thread count.
+// view = lateral), DIR/synth.json (format version, parameters, provenance) and, with masks, where
+// each term was painted (DIR/masks/, DIR/masks.csv). Deterministic for a seed, whatever the
+// thread count.
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
@@ -30,6 +31,10 @@ struct SynthParams {
   double clutter = 0.35;          ///< chance a group also shows expression outside its terms
   double noise = 4.0;             ///< pixel noise (std, 8-bit levels)
   int threads = 0;                ///< 0 = OpenMP default
+  /// Also write where each term was painted: DIR/masks/<id>.<k>.png (k = the term's position in
+  /// the image's sorted terms; 255 = pattern density >= 0.5 inside the embryo, all 0 when the
+  /// image misses the pattern) and DIR/masks.csv (image,term,mask,painted).
+  bool masks = false;
   std::string check() const;
 };
 

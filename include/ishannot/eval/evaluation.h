@@ -25,12 +25,20 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/splits.h"
 #include "ishannot/data/terms.h"
+#include "ishannot/eval/groups.h"
 #include "ishannot/eval/metrics.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/learn/ensemble.h"
 #include "ishannot/learn/gram.h"
 
 namespace ishannot {
+
+/// Where metrics are computed: per image (the paper), per gene x stage-range group (BDGP's unit:
+/// the images' out-of-fold predictions aggregated by a GroupRule, groups.h), or both.
+enum class EvaluationLevel { kImage, kGroup, kBoth };
+/// "image" | "group" | "both"; Error otherwise.
+EvaluationLevel parse_evaluation_level(const std::string& name);
+std::string evaluation_level_name(EvaluationLevel level);
 
 struct EvaluationParams {
   std::string method = "TL";              ///< label of the feature method in the outputs
@@ -46,6 +54,8 @@ struct EvaluationParams {
   Preprocessing preprocessing = Preprocessing::kL2;
   GramParams gram;
   uint64_t seed = 1234;  ///< drives folds and member samples (ensemble.seed is ignored)
+  EvaluationLevel level = EvaluationLevel::kImage;  ///< group: metrics named group_auc, ...
+  GroupRule group_rule = GroupRule::kMean;          ///< how a group's image scores combine
   std::string check() const;
 };
 
@@ -64,6 +74,20 @@ struct PredictionRow {
   int label = 0;
   double score = 0;  ///< ensemble mean probability
   int vote = 0;      ///< ensemble majority vote
+  int votes = 0;     ///< members voting positive
+  int members = 0;   ///< ensemble size
+};
+
+/// An out-of-fold prediction of one gene x stage-range group for one term (evaluate --level
+/// group|both): its images' predictions aggregated by the group rule. A gene is never split across
+/// folds, so a group's images share a fold.
+struct GroupPredictionRow {
+  std::string gene, stage_range, layer, term;
+  int fold = 0;
+  int label = 0;     ///< the group's label (any image carries the term)
+  double score = 0;  ///< aggregated score
+  int vote = 0;      ///< aggregated label
+  int images = 0;
 };
 
 /// Something not evaluated, and why. Empty fields: applies to all (e.g. every term).
@@ -85,6 +109,7 @@ struct SummaryRow {
 struct EvaluationResult {
   std::vector<MetricRow> metrics;
   std::vector<PredictionRow> predictions;
+  std::vector<GroupPredictionRow> group_predictions;  ///< with level group or both
   std::vector<SkipRow> skipped;  ///< what was not evaluated, and why (skipped.tsv)
   std::vector<SkipRow> notes;    ///< routine choices, e.g. C fell back to the default (run.json)
   std::vector<SummaryRow> summary;
@@ -122,11 +147,18 @@ std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics);
 /// were averaged over N test images; a cell with T < K/2 is marked " *" (footnote below).
 std::string summary_table(const EvaluationResult& result);
 
+/// Adds the group level to a result (run_evaluation does it when params.level asks): group
+/// predictions from the image predictions, metrics group_auc, group_accuracy, group_sensitivity,
+/// group_specificity, group_test_positives, group_test_negatives per layer, stage range, term and
+/// fold; with level kGroup the image-level auc/accuracy/sensitivity/specificity rows are dropped.
+void add_group_level(EvaluationResult& result, const EvaluationParams& params);
+
 /// Writes DIR/metrics.tsv (long form: method, layer, stage_range, stage_order, term, fold, metric,
 /// value), DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/roc.tsv (pooled out-of-fold
-/// ROC points per layer, stage range and term), DIR/skipped.tsv (method, layer, stage_range,
-/// stage_order, term, fold — a number or empty —, reason) and DIR/run.json (`provenance` is merged
-/// into run.json: command line, dataset, features...; the routine notes; the list of files).
+/// ROC points per layer, stage range and term), DIR/group_predictions.tsv (group level only),
+/// DIR/skipped.tsv (method, layer, stage_range, stage_order, term, fold — a number or empty —,
+/// reason) and DIR/run.json (`provenance` is merged into run.json: command line, dataset,
+/// features...; the routine notes; the list of files).
 /// All or nothing: the files are written into DIR.partial/ first; only when all are written do
 /// they replace DIR's (a new DIR: one rename; an existing one: its run.json is removed first and
 /// the new run.json, the marker of a complete run, is moved in last). A failure leaves DIR as it

@@ -44,6 +44,8 @@ struct LayerSpec {
   std::string shape;           ///< what the D values are, e.g. "1024x4x4" (C x grid) or "4096"
   std::string source_shape{};  ///< the map they came from, e.g. "1024x14x14" ("" = shape)
   std::string pooling{};       ///< how: "none" (flattened), "avg:4x4", "max:2x5"... ("" = unknown)
+  /// The map the values came from: source_shape, or shape when that is unknown.
+  const std::string& map_shape() const { return source_shape.empty() ? shape : source_shape; }
 };
 
 /// Writes a feature store. Rows must be appended in the same order for every layer:

@@ -48,6 +48,7 @@ KernelEnsemble train_ensemble(const Eigen::MatrixXd& gram, const std::vector<int
 struct EnsemblePrediction {
   std::vector<double> score;  ///< mean member probability
   std::vector<uint8_t> vote;  ///< 1 when more than half of the members predict positive
+  std::vector<int> votes;     ///< members predicting positive (decision value > 0)
 };
 
 /// Predicts `test_rows` of the Gram matrix.

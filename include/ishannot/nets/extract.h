@@ -2,8 +2,11 @@
 // Feature extraction: images -> backbone taps -> (optional spatial pooling) -> flattened rows of a
 // FeatureStore, one dataset per tap. Batched, no autograd, resumable: the store is written as
 // OUT.partial and renamed when complete; a rerun after a crash skips the ids already there.
+#include <torch/types.h>
+
 #include <cstdint>
 #include <map>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,8 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/pool_grid.h"
+#include "ishannot/features/store_attributes.h"
+#include "ishannot/image/image.h"
 
 namespace ishannot {
 
@@ -36,6 +41,33 @@ struct ExtractResult {
   int64_t already_present = 0;  ///< rows found in OUT.partial and skipped
   double seconds = 0;
   std::vector<LayerSpec> layers;
+};
+
+/// One batch at a time: the backbone's taps of decoded images, pooled and flattened as a store
+/// holds them. extract_features runs it over a dataset; annotate over its images (nets/
+/// annotate_source.h).
+class FeatureExtractor {
+ public:
+  /// Resolves the taps and their shapes at width x height (policy kNative: width and height are
+  /// the images' own size). Throws Error when a layer cannot run at that size.
+  FeatureExtractor(Backbone& net, const ExtractParams& params, int width, int height,
+                   ResizePolicy policy);
+  const std::vector<LayerSpec>& layers() const { return layers_; }
+  /// The store's root attributes for these features (features/store_attributes.h, plus
+  /// params.extra_attributes); manifest_path and manifest_sha256 name `dataset` ("" without one).
+  std::map<std::string, std::string> attributes(const Dataset* dataset = nullptr) const;
+  int width() const { return width_; }
+  int height() const { return height_; }
+  /// Features of BGR images already at the input size: per layer name, images x dim float rows.
+  std::map<std::string, torch::Tensor> extract(const std::vector<cv::Mat>& inputs);
+
+ private:
+  Backbone& net_;
+  ExtractParams params_;
+  int width_ = 0, height_ = 0;
+  std::vector<int> taps_;
+  std::vector<LayerSpec> layers_;
+  StoreProvenance provenance_;
 };
 
 /// Extracts features of every image of `dataset` (which must have image paths) into `out_path`.

@@ -1,0 +1,190 @@
+// `ishannot train --data D [--features F.h5] --out model.h5`: per stage range and term, the
+// under-sampled l2 logistic-regression ensemble on all images (or a fold's training genes), with
+// its cross-validated quality, written as a model bundle for `annotate`. Without --features the
+// features are computed first with the default recipe (ResNet50 res4f, native input, grid-pooled).
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "ishannot/annotate/train.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
+#include "ishannot/data/folds.h"
+#include "options.h"
+
+namespace ishannot::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string data, out, features, preprocess = "l2", method = "TL", dtype = "float32";
+  std::vector<std::string> stages, terms;
+  TermOptions term_options;
+  FoldOptions fold;
+  ResumeOptions resume;
+  RecipeOptions recipe;
+  CLI::Option* layers = nullptr;
+  std::vector<CLI::Option*> recipe_only;  ///< options that only apply without --features
+  int min_genes = 0, folds = 5, inner_folds = 3, models = 11, inner_models = 3;
+  std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
+  double fallback_c = 1.0;
+  int64_t slab_columns = 8192;
+  bool keep_features = false;
+};
+
+void add_train_options(CLI::App* cmd, TrainOptions& o) {
+  add_data_option(cmd, o.data);
+  add_out_option(cmd, o.out, "the model bundle to write (HDF5; OUT.partial until complete)");
+  cmd->add_option("--features", o.features,
+                  "feature store (extract, extract --model, baseline); default: computed with "
+                  "the recipe below into OUT.features.h5");
+  o.layers = cmd->add_option("--layers", o.recipe.layers,
+                             "layers (concatenated): of --features (default: all of the store), "
+                             "or the taps to extract");
+  o.recipe_only = {
+      cmd->add_option("--backbone", o.recipe.backbone, "without --features: resnet50 | vgg16")
+          ->capture_default_str(),
+      cmd->add_option("--weights", o.recipe.weights,
+                      "without --features: weight file (default: the setup's ResNet50)"),
+      cmd->add_option("--model", o.recipe.model,
+                      "without --features: a fine-tuned model (finetune) to extract from"),
+      cmd->add_option("--input-size", o.recipe.input_size, "without --features: WxH or native")
+          ->capture_default_str(),
+      add_pool_option(cmd, o.recipe.pool, "without --features: pool each map to a grid"),
+      add_batch_option(cmd, o.recipe.batch, "without --features: images per forward pass"),
+      cmd->add_flag("--keep-features", o.keep_features,
+                    "without --features: keep OUT.features.h5 (reusable with --features)")};
+  add_stages_option(cmd, o.stages, "the ones to train (default: all present except 1-3)");
+  add_term_options(cmd, o.term_options);
+  cmd->add_option("--terms", o.terms, "train these terms instead of the top-k (comma-separated)")
+      ->delimiter(',');
+  cmd->add_option("--min-genes", o.min_genes,
+                  "instead of the top-k: every term with at least N positive genes");
+  add_fold_options(cmd, o.fold, "train on");
+  cmd->add_option("--folds", o.folds,
+                  "grouped CV folds for the terms' quality (0 = none; evaluate's folds)")
+      ->capture_default_str();
+  cmd->add_option("--inner-folds", o.inner_folds, "inner grouped folds choosing C")
+      ->capture_default_str();
+  cmd->add_option("--c-grid", o.c_grid, "C values tried by inner CV (one value: fixed C)")
+      ->delimiter(',');
+  cmd->add_option("--fallback-c", o.fallback_c, "C when inner CV is impossible")
+      ->capture_default_str();
+  cmd->add_option("--models", o.models, "ensemble size M (odd)")->capture_default_str();
+  cmd->add_option("--inner-models", o.inner_models, "ensemble size inside inner CV (odd)")
+      ->capture_default_str();
+  cmd->add_option("--preprocess", o.preprocess, "none | l2 | standardise")
+      ->check(CLI::IsMember({"none", "l2", "standardise", "standardize"}))
+      ->capture_default_str();
+  cmd->add_option("--method", o.method, "label of the features (TL, TL+MTL, SC...)")
+      ->capture_default_str();
+  cmd->add_option("--slab-columns", o.slab_columns, "feature columns per pass over the store")
+      ->capture_default_str();
+  add_dtype_option(cmd, o.dtype)->description("stored weights: float32 | float16");
+  add_resume_options(cmd, o.resume, "OUT.partial (and OUT.features.h5.partial)");
+}
+
+std::vector<std::string> split_layers(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string layer; std::getline(in, layer, ',');)
+    if (!layer.empty()) out.push_back(layer);
+  return out;
+}
+
+TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
+  TrainParams p;
+  p.method = o.method;
+  if (!o.features.empty() && o.layers->count() > 0) p.layers = split_layers(o.recipe.layers);
+  p.stage_ranges = normalised_stages(o.stages);
+  p.terms = o.term_options.params();
+  p.explicit_terms = o.terms;
+  p.min_positive_genes = o.min_genes;
+  p.folds = o.folds;
+  if (!o.fold.fold.empty()) {
+    const FoldSpec spec = parse_usage([&] { return parse_fold_spec(o.fold.fold); });
+    p.fold = spec.fold;
+    p.folds = spec.folds;
+  }
+  if (!o.fold.train_genes.empty()) p.train_genes = read_gene_list(o.fold.train_genes);
+  p.fit.c_grid = o.c_grid;
+  p.fit.inner_folds = o.inner_folds;
+  p.fit.inner_models = o.inner_models;
+  p.fit.ensemble.models = o.models;
+  p.fit.ensemble.C = o.fallback_c;
+  p.preprocessing = parse_usage([&] { return parse_preprocessing(o.preprocess); });
+  p.gram.slab_columns = o.slab_columns;
+  p.weights_dtype = parse_dtype_option(o.dtype);
+  p.seed = options.seed;
+  if (!o.features.empty())
+    for (const auto* option : o.recipe_only)
+      if (option->count() > 0)
+        throw UsageError("train: " + option->get_name() +
+                         " describes how to compute features: it has no effect with --features");
+  p.provenance = provenance(options);
+  p.provenance["training_data"] = o.data;
+  require_valid("train", p.check());
+  return p;
+}
+
+// The store to train from: --features, or the recipe's features extracted into OUT.features.h5.
+std::string training_store(const TrainOptions& o, const Dataset& dataset, bool resume,
+                           const GlobalOptions& options, const Reporter& reporter) {
+  if (!o.features.empty()) return o.features;
+  const std::string store = o.out + ".features.h5";
+#ifdef ISHANNOT_WITH_TORCH
+  if (std::filesystem::exists(store) && resume) {
+    reporter.info("train: reusing " + store +
+                  " (an earlier run's features; --restart redoes them)");
+    return store;
+  }
+  extract_recipe_features(dataset, o.recipe, store, resume, options, reporter);
+  return store;
+#else
+  (void)dataset;
+  (void)resume;
+  (void)options;
+  (void)reporter;
+  throw UsageError("train: this build has no CNN (built without libtorch): give --features F.h5");
+#endif
+}
+
+void run_train(const TrainOptions& o, const GlobalOptions& options) {
+  apply_threads(options);
+  const Reporter reporter = make_reporter(options);
+  TrainParams params = train_params(o, options);
+  const std::string features_file = o.out + ".features.h5";
+  params.resume = apply_resume_options(o.resume, {o.out + ".partial", features_file + ".partial"});
+  if (o.resume.restart && o.features.empty()) std::filesystem::remove(features_file);
+  // With stored features the images need not exist (only their ids matter), as in evaluate.
+  const bool manifest = std::filesystem::is_regular_file(o.data);
+  const Dataset dataset =
+      manifest && !o.features.empty() ? read_manifest(o.data, false) : read_dataset(o.data);
+  for (const auto& skip : dataset.skipped)
+    reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
+  const std::string store_path = training_store(o, dataset, params.resume, options, reporter);
+  TrainSummary summary;
+  {
+    const FeatureStoreReader store(store_path);
+    summary = train_model(dataset, store, params, o.out, reporter);
+  }
+  if (o.features.empty() && !o.keep_features) std::filesystem::remove(features_file);
+  for (const auto& note : summary.notes)
+    if (!options.quiet) std::cerr << "note: " << note << "\n";
+  std::cerr << "wrote " << o.out << ": " << summary.terms << " terms in "
+            << summary.stage_ranges.size() << " stage ranges (" << format_duration(summary.seconds)
+            << ")\n";
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, GlobalOptions& options) {
+  auto opt = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand(
+      "train", "train the annotation models on labelled images and write a model bundle");
+  add_train_options(cmd, *opt);
+  cmd->callback([opt, &options] { run_train(*opt, options); });
+}
+
+}  // namespace ishannot::cli

@@ -1,0 +1,58 @@
+// The CNN side of train and annotate (commands.h): the network to extract from, train's features
+// computed with a recipe, annotate's features computed with the bundle's recipe.
+#include <torch/torch.h>
+
+#include "../commands.h"
+#include "../options.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/nets/annotate_source.h"
+#include "ishannot/nets/finetune.h"
+
+namespace ishannot::cli {
+
+std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std::string& weights,
+                                         const std::string& model, bool input_size_given,
+                                         ExtractParams& params, const Reporter& reporter) {
+  if (model.empty()) return load_backbone(backbone, weights);
+  const FinetunedModel finetuned = load_finetuned_model(model, nullptr, weights);
+  auto net = finetuned.net->backbone_ptr();
+  // The store's provenance names the fine-tuned model (its sidecar names the base weights).
+  net->set_weights_provenance(model, sha256_file(model));
+  if (!input_size_given) params.input_size = finetuned.input_size;
+  std::string genes;
+  for (const auto& g : finetuned.seen_genes) genes += g + "\n";
+  params.extra_attributes["finetune_stage_range"] = finetuned.stage_range;
+  params.extra_attributes["finetune_genes"] = genes;
+  reporter.info("fine-tuned " + net->arch() + " from " + model + " (" + finetuned.stage_range +
+                ", " + std::to_string(finetuned.terms.size()) + " terms)");
+  return net;
+}
+
+void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe,
+                             const std::string& store_path, bool resume,
+                             const GlobalOptions& options, const Reporter& reporter) {
+  apply_torch_threads(options);
+  ExtractParams params;
+  params.layers = recipe.layers;
+  params.input_size = recipe.input_size;
+  params.pool = parse_pool_option(recipe.pool);
+  params.batch = recipe.batch;
+  params.resume = resume;
+  params.command_line = options.command_line;
+  require_valid("train", params.check());
+  const auto net =
+      extraction_net(recipe.backbone, recipe.weights, recipe.model, true, params, reporter);
+  const ExtractResult r = extract_features(dataset, *net, params, store_path, reporter);
+  reporter.info("train: features of " + std::to_string(r.written + r.already_present) +
+                " images in " + store_path);
+}
+
+std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
+                                                     const std::string& weights,
+                                                     const GlobalOptions& options) {
+  apply_torch_threads(options);
+  return cnn_feature_source(bundle.recipe, weights);
+}
+
+}  // namespace ishannot::cli

@@ -1,0 +1,87 @@
+#pragma once
+// `ishannot annotate`: a model bundle applied to new images, streamed batch by batch (memory is
+// bounded by the batch and one stage range's weights, not by the number of images). Writes in
+// OUT_DIR (formats in docs/ANNOTATE.md):
+//   annotations.tsv   image path gene stage_range stage_order term score votes members label:
+//                     one row per image x term of its stage range
+//   groups.tsv        gene stage_range stage_order term score label images rule: the gene x
+//                     stage-range level, images aggregated by the group rule (eval/groups.h)
+//   heatmaps/         index.tsv (image stage_range term score file), one PNG per image and top
+//                     term (<stage>/<image>.<term>.png: the evidence drawn on the image) and a
+//                     contact sheet per stage range and term (sheet_<stage>_<term>.png); without
+//                     spatial features only index.tsv's header and README.txt saying why
+//   skipped.tsv       file reason: images that could not be annotated (the run goes on)
+//   run.json          provenance: bundle path and SHA-256, features recipe, command line, counts
+// Files are written as *.partial and renamed at the end; a killed run resumes after the last
+// complete batch (annotate.progress).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "ishannot/annotate/model_bundle.h"
+#include "ishannot/common/progress.h"
+#include "ishannot/data/dataset.h"
+#include "ishannot/eval/groups.h"
+#include "ishannot/features/feature_store.h"
+
+namespace ishannot {
+
+/// Where annotate gets the features of a batch of images: a feature store (torch-free), or a CNN
+/// run with the bundle's recipe (src/extract, ishannot_nets).
+class FeatureSource {
+ public:
+  virtual ~FeatureSource() = default;
+  /// For messages and run.json: the store's path, or the network and weights.
+  virtual std::string description() const = 0;
+  /// The recipe of the features it gives (a store's root attributes) and its layers.
+  virtual std::map<std::string, std::string> attributes() const = 0;
+  virtual std::vector<LayerSpec> layers() const = 0;
+  /// Features of `images` for `layers`, concatenated in that order, into rows (images.size() x
+  /// dim, row-major). An image it cannot give features for gets a non-empty failure[i] (the
+  /// reason, naming the file) and is skipped by the caller; other errors throw. A source that
+  /// decodes the images may hand them over in `decoded` (BGR, as read; empty Mats otherwise), so
+  /// that heat maps do not decode them again.
+  virtual void read(const std::vector<const ImageRecord*>& images,
+                    const std::vector<std::string>& layers, std::vector<float>& rows,
+                    std::vector<std::string>& failure, std::vector<cv::Mat>* decoded = nullptr) = 0;
+};
+
+/// Features from a store, by image id (images without a row fail with a reason).
+std::unique_ptr<FeatureSource> store_feature_source(const std::string& path);
+
+struct AnnotateParams {
+  std::string stage_range;  ///< for images whose stage range the data does not give ("" = none)
+  int heatmap_terms = 3;    ///< heat maps per image: its top terms by score with label 1
+  int sheet_images = 16;    ///< images per contact sheet (the highest scores of the term)
+  GroupRule group_rule = GroupRule::kMean;
+  int batch = 8;       ///< images per batch (as extract: larger batches cost memory, not time)
+  bool resume = true;  ///< continue an interrupted run in the same folder
+  /// Merged into run.json's provenance: tool_version, created_by, ...
+  std::map<std::string, std::string> provenance;
+  std::string check() const;
+};
+
+struct AnnotateSummary {
+  int64_t images = 0;        ///< annotated
+  int64_t skipped = 0;       ///< listed in skipped.tsv
+  int64_t rows = 0;          ///< annotations.tsv rows
+  int64_t groups = 0;        ///< gene x stage-range groups
+  int64_t heatmaps = 0;      ///< heat-map PNGs
+  int64_t resumed = 0;       ///< images taken from an interrupted run
+  std::string heatmap_note;  ///< why there are no heat maps ("" when there are)
+  double seconds = 0;
+};
+
+/// Checks the input against the bundle before writing anything (Error naming the file: features
+/// made with another recipe, stage ranges the bundle lacks, no image), then annotates.
+AnnotateSummary annotate_images(const Dataset& images, const ModelBundle& bundle,
+                                FeatureSource& source, const AnnotateParams& params,
+                                const std::string& out_dir, const Reporter& reporter = {});
+
+/// 1..6 for the stage ranges 1-3 .. 13-16 (sortable), 0 for anything else.
+int stage_order(const std::string& stage_range);
+
+}  // namespace ishannot

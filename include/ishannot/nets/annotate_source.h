@@ -1,0 +1,20 @@
+#pragma once
+// Features for `annotate` computed on the fly with a model bundle's own recipe (annotate.h
+// FeatureSource): the recipe's backbone — or the fine-tuned model it names — with its weights
+// checked by SHA-256, the recipe's input size, pooling and layers.
+#include <memory>
+#include <string>
+
+#include "ishannot/annotate/annotate.h"
+#include "ishannot/annotate/model_bundle.h"
+
+namespace ishannot {
+
+/// Loads the network of `recipe`. `weights_override` replaces the recorded weights path (the file
+/// moved); either way the weights' SHA-256 must be the recorded one (Error naming the file
+/// otherwise). SC recipes are an Error: their features come from `ishannot baseline` (--features).
+/// Images of another size than the recipe's input are resized to it (squash).
+std::unique_ptr<FeatureSource> cnn_feature_source(const FeatureRecipe& recipe,
+                                                  const std::string& weights_override = "");
+
+}  // namespace ishannot

@@ -1,0 +1,247 @@
+// The output folder of an annotate run (detail/annotate_output.h): partial files, progress record,
+// resume, groups.tsv, contact sheets, renames.
+#include "detail/annotate_output.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+
+#include "ishannot/annotate/heatmap.h"
+#include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
+#include "ishannot/common/fs_util.h"
+#include "ishannot/image/image.h"
+
+namespace ishannot::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kAnnotationsHeader =
+    "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n";
+const char* kIndexHeader = "image\tstage_range\tterm\tscore\tfile\n";
+const char* kSkippedHeader = "file\treason\n";
+constexpr int kSheetTileWidth = 240;  // pixels per image on a contact sheet
+
+// TSV fields must not hold tabs or newlines.
+std::string field(const std::string& s) {
+  std::string out = s;
+  for (char& c : out)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
+std::vector<std::vector<std::string>> read_rows(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, '\t');) cells.push_back(cell);
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+void open_append(std::ofstream& out, const std::string& path) {
+  out.open(path, std::ios::app);
+  if (!out) throw file_error(path, "cannot open for writing");
+}
+
+}  // namespace
+
+AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fingerprint,
+                               bool resume, GroupRule rule, int sheet_images)
+    : dir_(out_dir), fingerprint_(fingerprint), rule_(rule), sheet_images_(sheet_images) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dir_) / "heatmaps", ec);
+  if (ec) throw file_error(dir_, "cannot create the output folder: " + ec.message());
+  if (!(resume && restore(fingerprint))) start_over();
+  open_append(annotations_, dir_ + "/annotations.tsv.partial");
+  open_append(index_, dir_ + "/heatmaps/index.tsv.partial");
+  open_append(skips_, dir_ + "/skipped.tsv.partial");
+}
+
+void AnnotateOutput::start_over() {
+  write_text_atomically(dir_ + "/annotations.tsv.partial", kAnnotationsHeader);
+  write_text_atomically(dir_ + "/heatmaps/index.tsv.partial", kIndexHeader);
+  write_text_atomically(dir_ + "/skipped.tsv.partial", kSkippedHeader);
+  fs::remove(dir_ + "/annotate.progress");
+}
+
+// Back to the last complete batch of an interrupted run with the same fingerprint.
+bool AnnotateOutput::restore(const std::string& fingerprint) {
+  const std::string progress = dir_ + "/annotate.progress";
+  if (!fs::exists(progress)) return false;
+  nlohmann::json p;
+  try {
+    p = nlohmann::json::parse(read_text_file(progress));
+    if (p.at("fingerprint").get<std::string>() != fingerprint) return false;
+    fs::resize_file(dir_ + "/annotations.tsv.partial", p.at("annotations_bytes").get<uint64_t>());
+    fs::resize_file(dir_ + "/heatmaps/index.tsv.partial", p.at("index_bytes").get<uint64_t>());
+    fs::resize_file(dir_ + "/skipped.tsv.partial", p.at("skipped_bytes").get<uint64_t>());
+  } catch (const std::exception&) {
+    return false;  // unreadable record or missing files: start over
+  }
+  done_ = p.at("done").get<int64_t>();
+  for (const auto& r : read_rows(dir_ + "/annotations.tsv.partial")) {
+    if (r.size() < 10) continue;
+    ++rows_;
+    if (r[0] != last_image_) ++images_;
+    last_image_ = r[0];
+    add_to_group(r[3], r[2], r[5], std::stod(r[6]), std::stoi(r[7]), std::stoi(r[8]),
+                 std::stoi(r[9]));
+  }
+  for (const auto& r : read_rows(dir_ + "/heatmaps/index.tsv.partial")) {
+    if (r.size() < 5) continue;
+    ImageRecord image;
+    image.id = r[0];
+    heatmap(image, r[1], r[2], std::stod(r[3]), r[4]);  // the index is not open yet
+  }
+  skipped_ = static_cast<int64_t>(read_rows(dir_ + "/skipped.tsv.partial").size());
+  return true;
+}
+
+void AnnotateOutput::add_to_group(const std::string& stage, const std::string& gene,
+                                  const std::string& term, double score, int votes, int members,
+                                  int label) {
+  if (gene.empty()) return;
+  groups_[{stage, gene}][term].add(score, votes, members, label);
+}
+
+void AnnotateOutput::annotation(const ImageRecord& image, const std::string& stage,
+                                const std::string& term, double score, int votes, int members,
+                                int label) {
+  annotations_ << field(image.id) << '\t' << field(image.path) << '\t' << field(image.gene) << '\t'
+               << stage << '\t' << stage_order(stage) << '\t' << field(term) << '\t'
+               << format_exact(score) << '\t' << votes << '\t' << members << '\t' << label << '\n';
+  ++rows_;
+  if (image.id != last_image_) ++images_;
+  last_image_ = image.id;
+  add_to_group(stage, image.gene, term, score, votes, members, label);
+}
+
+void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
+                             const std::string& term, double score, const std::string& file,
+                             const cv::Mat& overlay) {
+  if (index_.is_open())
+    index_ << field(image.id) << '\t' << stage << '\t' << field(term) << '\t' << format_exact(score)
+           << '\t' << file << '\n';
+  ++heatmaps_;
+  auto& best = sheets_[{stage, term}];
+  if (static_cast<int>(best.size()) >= sheet_images_ && score <= best.back().score) return;
+  SheetEntry entry{score, image.id, image.gene, file, {}};
+  if (!overlay.empty())
+    cv::resize(overlay, entry.thumbnail,
+               {kSheetTileWidth, std::max(1, overlay.rows * kSheetTileWidth / overlay.cols)}, 0, 0,
+               cv::INTER_AREA);
+  best.insert(
+      std::upper_bound(best.begin(), best.end(), entry,
+                       [](const SheetEntry& a, const SheetEntry& b) { return a.score > b.score; }),
+      std::move(entry));
+  if (static_cast<int>(best.size()) > sheet_images_) best.pop_back();
+}
+
+void AnnotateOutput::skipped(const std::string& file, const std::string& reason) {
+  skips_ << field(file) << '\t' << field(reason) << '\n';
+  ++skipped_;
+}
+
+void AnnotateOutput::end_batch(int64_t images) {
+  for (auto* out : {&annotations_, &index_, &skips_}) {
+    out->flush();
+    if (!*out) throw file_error(dir_, "cannot write the outputs (disk full?)");
+  }
+  done_ = images;
+  nlohmann::json p;
+  p["fingerprint"] = fingerprint_;
+  p["done"] = done_;
+  p["annotations_bytes"] = fs::file_size(dir_ + "/annotations.tsv.partial");
+  p["index_bytes"] = fs::file_size(dir_ + "/heatmaps/index.tsv.partial");
+  p["skipped_bytes"] = fs::file_size(dir_ + "/skipped.tsv.partial");
+  write_text_atomically(dir_ + "/annotate.progress", p.dump() + "\n");
+}
+
+std::vector<std::string> term_slugs(const std::vector<std::string>& terms) {
+  std::vector<std::string> out;
+  for (const auto& term : terms) {
+    std::string s;
+    for (char c : term) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '-')
+        s += c;
+      else if (!s.empty() && s.back() != '_')
+        s += '_';
+    }
+    while (!s.empty() && s.back() == '_') s.pop_back();
+    if (s.empty()) s = "term";
+    std::string unique = s;
+    for (int k = 2; std::find(out.begin(), out.end(), unique) != out.end(); ++k)
+      unique = s + "_" + std::to_string(k);
+    out.push_back(unique);
+  }
+  return out;
+}
+
+void AnnotateOutput::finish(AnnotateSummary& summary,
+                            const std::map<std::string, std::vector<std::string>>& stage_terms) {
+  std::ostringstream groups;
+  groups << "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\n";
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& [key, terms] : groups_) keys.push_back(key);
+  std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+    return stage_order(a.first) < stage_order(b.first);
+  });
+  for (const auto& key : keys) {
+    const auto& by_term = groups_.at(key);
+    const auto terms = stage_terms.find(key.first);
+    if (terms == stage_terms.end()) continue;
+    for (const auto& term : terms->second) {
+      auto acc = by_term.find(term);
+      if (acc == by_term.end()) continue;
+      groups << field(key.second) << '\t' << key.first << '\t' << stage_order(key.first) << '\t'
+             << field(term) << '\t' << format_exact(acc->second.score(rule_)) << '\t'
+             << acc->second.label(rule_) << '\t' << acc->second.images << '\t'
+             << group_rule_name(rule_) << '\n';
+    }
+  }
+  write_text_atomically(dir_ + "/groups.tsv", groups.str());
+  for (const auto& [key, entries] : sheets_) {
+    const auto terms = stage_terms.find(key.first);
+    if (terms == stage_terms.end()) continue;
+    const auto at = std::find(terms->second.begin(), terms->second.end(), key.second);
+    if (at == terms->second.end()) continue;
+    const std::string name =
+        term_slugs(terms->second)[static_cast<size_t>(at - terms->second.begin())];
+    std::vector<SheetTile> tiles;
+    for (const auto& e : entries) {
+      SheetTile tile;
+      tile.bgr = e.thumbnail.empty() ? read_image_bgr(dir_ + "/heatmaps/" + e.file) : e.thumbnail;
+      char score[32];
+      std::snprintf(score, sizeof score, "%.3f", e.score);
+      tile.caption = {e.image,
+                      (e.gene.empty() ? std::string("") : e.gene + "  ") + "score " + score};
+      tiles.push_back(std::move(tile));
+    }
+    write_contact_sheet_png(dir_ + "/heatmaps/sheet_" + key.first + "_" + name + ".png",
+                            key.first + "  " + key.second + ": the " +
+                                std::to_string(tiles.size()) + " highest-scoring images",
+                            tiles, 4, kSheetTileWidth);
+  }
+  for (auto* out : {&annotations_, &index_, &skips_}) out->close();
+  fs::rename(dir_ + "/annotations.tsv.partial", dir_ + "/annotations.tsv");
+  fs::rename(dir_ + "/heatmaps/index.tsv.partial", dir_ + "/heatmaps/index.tsv");
+  fs::rename(dir_ + "/skipped.tsv.partial", dir_ + "/skipped.tsv");
+  fs::remove(dir_ + "/annotate.progress");
+  summary.images = images_;
+  summary.skipped = skipped_;
+  summary.rows = rows_;
+  summary.heatmaps = heatmaps_;
+  summary.groups = static_cast<int64_t>(groups_.size());
+}
+
+}  // namespace ishannot::detail

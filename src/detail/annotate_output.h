@@ -1,0 +1,79 @@
+#pragma once
+// Internal to annotate (src/annotate/annotate_*.cpp): the output folder of a run — files appended
+// batch by batch as *.partial, a progress record after every batch (resume), the group
+// accumulators and the best heat maps per term (contact sheets), and the final renames.
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <opencv2/core.hpp>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "ishannot/annotate/annotate.h"
+
+namespace ishannot::detail {
+
+/// One heat map kept for a contact sheet.
+struct SheetEntry {
+  double score = 0;
+  std::string image, gene, file;  ///< file relative to heatmaps/
+  cv::Mat thumbnail;              ///< the overlay at sheet size (empty after a resume: read back)
+};
+
+class AnnotateOutput {
+ public:
+  /// Opens OUT_DIR for a run with this fingerprint. With resume and a progress record of the same
+  /// fingerprint, the partial files are cut back to the last complete batch and its state is
+  /// rebuilt (done()); otherwise everything starts over.
+  AnnotateOutput(const std::string& out_dir, const std::string& fingerprint, bool resume,
+                 GroupRule rule, int sheet_images);
+
+  int64_t done() const { return done_; }  ///< images (annotated or skipped) already handled
+  const std::string& dir() const { return dir_; }
+
+  /// One annotations.tsv row, and the group it feeds.
+  void annotation(const ImageRecord& image, const std::string& stage, const std::string& term,
+                  double score, int votes, int members, int label);
+  /// One heat map PNG written (file relative to heatmaps/); `overlay` (may be empty) becomes the
+  /// contact sheet's thumbnail when the image is among the term's best.
+  void heatmap(const ImageRecord& image, const std::string& stage, const std::string& term,
+               double score, const std::string& file, const cv::Mat& overlay = cv::Mat());
+  void skipped(const std::string& file, const std::string& reason);
+  /// Ends a batch: flushes and records the progress (`images` handled in total).
+  void end_batch(int64_t images);
+
+  /// groups.tsv, the contact sheets, the renames; returns the counts.
+  void finish(AnnotateSummary& summary,
+              const std::map<std::string, std::vector<std::string>>& stage_terms);
+
+  int64_t images() const { return images_; }
+  int64_t skipped_count() const { return skipped_; }
+  int64_t heatmaps() const { return heatmaps_; }
+  int64_t rows() const { return rows_; }
+
+ private:
+  void start_over();
+  bool restore(const std::string& fingerprint);
+
+  std::string dir_, fingerprint_;
+  GroupRule rule_;
+  int sheet_images_;
+  std::ofstream annotations_, index_, skips_;
+  int64_t done_ = 0, images_ = 0, skipped_ = 0, heatmaps_ = 0, rows_ = 0;
+  std::string last_image_;  ///< for counting annotated images from rows
+  void add_to_group(const std::string& stage, const std::string& gene, const std::string& term,
+                    double score, int votes, int members, int label);
+
+  // (stage, gene) -> term -> accumulator (images without a gene are not grouped).
+  std::map<std::pair<std::string, std::string>, std::map<std::string, GroupAccumulator>> groups_;
+  std::map<std::pair<std::string, std::string>, std::vector<SheetEntry>> sheets_;
+};
+
+/// File-name forms of a stage's terms: letters, digits and '-' kept, runs of anything else as one
+/// '_' ("embryonic/larval muscle system" -> "embryonic_larval_muscle_system"); made unique with
+/// "_2", "_3"... Heat maps are heatmaps/<stage>/<image>.<slug>.png, contact sheets
+/// heatmaps/sheet_<stage>_<slug>.png.
+std::vector<std::string> term_slugs(const std::vector<std::string>& terms);
+
+}  // namespace ishannot::detail
