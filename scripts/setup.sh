@@ -24,7 +24,7 @@ done
 
 # The packages the project needs to build, test and run.
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates
-  libtorch-dev libopencv-dev libhdf5-dev hdf5-tools libvlfeat-dev libeigen3-dev libcli11-dev
+  libtorch-dev libdnnl-dev libopencv-dev libhdf5-dev hdf5-tools libvlfeat-dev libeigen3-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libssl-dev)
 # Independent peers used by tests that write reference files, and by bench/.
 packages+=(python3 python3-numpy python3-torch python3-h5py)

@@ -38,6 +38,9 @@ void add_extract_options(CLI::App* cmd, ExtractArgs& a) {
   add_batch_option(cmd, a.params.batch, "images per forward pass");
   add_dtype_option(cmd, a.dtype);
   add_resume_options(cmd, a.resume, "OUT.partial");
+  cmd->add_flag("--strict", a.params.strict,
+                "stop at the first image that cannot be decoded (default: skip it, list it in "
+                "OUT.skipped.tsv)");
 }
 
 // The backbone to read features from: a fine-tuned model's (recording it and the genes it saw in
@@ -77,9 +80,14 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   std::string layers;
   for (const auto& l : r.layers)
     layers += " " + l.name + "[" + l.shape + " -> " + std::to_string(l.dim) + "]";
+  std::string skipped;
+  if (!r.skipped.empty())
+    skipped =
+        ", " + std::to_string(r.skipped.size()) + " skipped (listed in " + r.skipped_list + ")";
   reporter.info("wrote " + a.out + ": " + std::to_string(r.written + r.already_present) +
                 " images (" + std::to_string(r.already_present) +
-                " from an interrupted run), layers" + layers + ", " + format_duration(r.seconds));
+                " from an interrupted run), layers" + layers + skipped + ", " +
+                format_duration(r.seconds));
 }
 
 }  // namespace

@@ -51,6 +51,10 @@ class FeatureStoreWriter {
   /// Throws Error on NaN/Inf values (naming the id and layer).
   void append(const std::vector<std::string>& ids, const std::map<std::string, const float*>& data);
 
+  /// Sets (or replaces) a root string attribute before close(), e.g. a list of what a run left
+  /// out. Not checked on resume (only the attributes given to the constructor are).
+  void set_attribute(const std::string& key, const std::string& value);
+
   /// Flushes, closes and renames PATH.partial to PATH. The destructor does the same unless it
   /// runs during stack unwinding (an exception): then the .partial file stays, for resume.
   void close();

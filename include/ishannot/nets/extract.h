@@ -2,6 +2,10 @@
 // Feature extraction: images -> backbone taps -> (optional spatial pooling) -> flattened rows of a
 // FeatureStore, one dataset per tap. Batched, no autograd, resumable: the store is written as
 // OUT.partial and renamed when complete; a rerun after a crash skips the ids already there.
+// A pipeline: a thread decodes and resizes the next batches while the calling thread runs the
+// forward pass (InferenceEngine: oneDNN, fused, blocked layouts) and another thread writes the
+// rows. An image that cannot be decoded is skipped and listed (OUT.skipped.tsv and the store's
+// skipped_images attribute), unless params.strict.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -23,6 +27,7 @@ struct ExtractParams {
   int batch = 8;  ///< images per forward pass
   FeatureDtype dtype = FeatureDtype::kFloat32;
   bool resume = true;        ///< continue OUT.partial when it exists and is compatible
+  bool strict = false;       ///< stop at the first unusable image instead of skipping it
   std::string command_line;  ///< provenance: written as the store's created_by attribute
   /// More root attributes of the store (e.g. a fine-tuned model's stage range and genes).
   std::map<std::string, std::string> extra_attributes;
@@ -30,16 +35,30 @@ struct ExtractParams {
   std::string check() const;
 };
 
+/// An image left out of the store, and why (the problem part of the Error it raised).
+struct SkippedImage {
+  std::string path;
+  std::string reason;
+};
+
 struct ExtractResult {
   int64_t written = 0;          ///< rows written by this run
   int64_t already_present = 0;  ///< rows found in OUT.partial and skipped
   double seconds = 0;
   std::vector<LayerSpec> layers;
+  std::vector<SkippedImage> skipped;  ///< images that could not be used (never with strict)
+  std::string skipped_list;           ///< OUT.skipped.tsv when something was skipped, else ""
 };
 
+/// Where the list of skipped images of `out_path` goes: OUT.skipped.tsv (file, reason).
+std::string skipped_list_path(const std::string& out_path);
+
 /// Extracts features of every image of `dataset` (which must have image paths) into `out_path`.
-/// Unreadable images throw Error naming the file (nothing is renamed into place; the .partial
-/// keeps the rows done so far for a resume).
+/// An image that cannot be decoded (or, at the native size, differs in size from the first) is
+/// skipped: listed in OUT.skipped.tsv (columns file, reason) and in the store's attribute
+/// skipped_images (the same text); a stale OUT.skipped.tsv is removed. With params.strict the
+/// first such image throws Error naming the file instead (nothing is renamed into place; the
+/// .partial keeps the rows done so far for a resume). Error when no image at all can be used.
 ExtractResult extract_features(const Dataset& dataset, Backbone& net, const ExtractParams& params,
                                const std::string& out_path, const Reporter& reporter = {});
 
