@@ -19,6 +19,7 @@
 namespace ishannot {
 class Backbone;
 class FeatureStoreWriter;
+class InferenceEngine;
 }  // namespace ishannot
 
 namespace ishannot::detail {
@@ -35,11 +36,12 @@ struct PipelineResult {
   std::vector<SkippedImage> skipped;
 };
 
-/// Extracts the rows of `todo` into `writer`. on_written(rows written so far) is called on the
-/// calling thread (progress).
+/// Extracts the rows of `todo` into `writer`, the forward pass through `engine` (built on `net`
+/// with `taps`). on_written(rows written so far) is called on the calling thread (progress).
 PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo, Backbone& net,
-                                    const std::vector<int>& taps, const InputGeometry& geometry,
-                                    const ExtractParams& params, FeatureStoreWriter& writer,
+                                    InferenceEngine& engine, const std::vector<int>& taps,
+                                    const InputGeometry& geometry, const ExtractParams& params,
+                                    FeatureStoreWriter& writer,
                                     const std::function<void(int64_t)>& on_written);
 
 /// The problem part of an Error about `path` ("PATH: problem" -> "problem").

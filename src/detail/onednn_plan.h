@@ -25,7 +25,8 @@ namespace ishannot::detail {
 class OnednnPlan {
  public:
   /// Compiles stages [0, last] of `stages` (as far as they are convertible) for an input of
-  /// `input_shape` = {N, C, H, W}, reading the outputs of `taps` (sorted stage indices).
+  /// `input_shape` = {N, C, H, W}, reading the outputs of `taps` (sorted stage indices). Throws
+  /// Error when the input is too small for a convolution or pooling window.
   OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages, const std::vector<int>& taps,
              const std::vector<int64_t>& input_shape);
   OnednnPlan(const OnednnPlan&) = delete;
@@ -34,6 +35,9 @@ class OnednnPlan {
 
   /// Stages [0, covered()) run inside the plan.
   int covered() const { return covered_; }
+
+  /// Shape (N, C, H, W) of what run() returns for `stage` (a covered tap); empty if none.
+  std::vector<int64_t> output_shape(int stage) const;
 
   /// Runs the plan on a contiguous float NCHW tensor of the planned shape. Returns the taps the
   /// plan covers (plain contiguous NCHW tensors, freshly allocated) and, when covered() < the last

@@ -133,11 +133,11 @@ void write_batches(FeatureStoreWriter& writer, PipelineThreads& threads) {
 }  // namespace
 
 PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo, Backbone& net,
-                                    const std::vector<int>& taps, const InputGeometry& geometry,
-                                    const ExtractParams& params, FeatureStoreWriter& writer,
+                                    InferenceEngine& engine, const std::vector<int>& taps,
+                                    const InputGeometry& geometry, const ExtractParams& params,
+                                    FeatureStoreWriter& writer,
                                     const std::function<void(int64_t)>& on_written) {
   PipelineResult result;
-  InferenceEngine engine(net, taps);
   PipelineThreads threads;
   threads.decoder = std::thread([&] {
     decode_batches(todo, net, geometry, params, threads.decoded);

@@ -11,6 +11,7 @@
 #include "ishannot/image/image.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
+#include "ishannot/nets/inference.h"
 #include "ishannot/version.h"
 
 namespace ishannot {
@@ -96,11 +97,14 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
   torch::InferenceMode inference;
   net.eval();
 
-  // Layer specs from a forward pass of a zero image (also validates the input size).
-  std::vector<std::vector<int64_t>> shapes;
+  // Layer specs from the forward plan for the batch shape (also validates the input size).
+  InferenceEngine engine(net, taps);
+  std::map<int, std::vector<int64_t>> shapes;
   try {
-    shapes = net.layer_shapes(width, height, taps.back());
-  } catch (const c10::Error& e) {
+    shapes = engine.tap_shapes(
+        std::min<int64_t>(params.batch, static_cast<int64_t>(dataset.images.size())), height,
+        width);
+  } catch (const std::exception& e) {  // c10::Error from torch, Error from the plan
     throw Error("layer " + net.layers()[taps.back()].name + " of " + net.arch() +
                 " cannot run at input " + std::to_string(width) + "x" + std::to_string(height) +
                 " (fully connected layers need 224x224)");
@@ -147,7 +151,7 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
   const int64_t total = static_cast<int64_t>(dataset.images.size());
   reporter.report("extract", result.already_present, total);
   const detail::PipelineResult run = detail::run_extract_pipeline(
-      todo, net, taps, geometry, params, writer,
+      todo, net, engine, taps, geometry, params, writer,
       [&](int64_t n) { reporter.report("extract", result.already_present + n, total); });
   result.written = run.written;
   result.skipped = run.skipped;

@@ -25,6 +25,36 @@ InferenceEngine::InferenceEngine(Backbone& net, std::vector<int> taps, bool comp
 
 InferenceEngine::~InferenceEngine() = default;
 
+detail::OnednnPlan& InferenceEngine::plan_for(const std::vector<int64_t>& shape) {
+  auto it = plans_.find(shape);
+  if (it == plans_.end()) {
+    if (plans_.size() >= kMaxPlans) plans_.clear();
+    it = plans_.emplace(shape, std::make_unique<detail::OnednnPlan>(net_.stages(), taps_, shape))
+             .first;
+  }
+  return *it->second;
+}
+
+std::map<int, std::vector<int64_t>> InferenceEngine::tap_shapes(int64_t n, int64_t height,
+                                                                int64_t width) {
+  std::map<int, std::vector<int64_t>> out;
+  if (compile_ && !taps_.empty() && detail::OnednnPlan::available()) {
+    const detail::OnednnPlan& plan = plan_for({n, 3, height, width});
+    if (plan.covered() > taps_.back()) {
+      for (int t : taps_) {
+        const std::vector<int64_t> shape = plan.output_shape(t);
+        out[t].assign(shape.begin() + 1, shape.end());
+      }
+      return out;
+    }
+  }
+  // Not (all) compiled: a forward pass of one zero image through torch.
+  const auto shapes =
+      net_.layer_shapes(static_cast<int>(width), static_cast<int>(height), taps_.back());
+  for (int t : taps_) out[t] = shapes[static_cast<size_t>(t)];
+  return out;
+}
+
 std::map<int, torch::Tensor> InferenceEngine::forward(const torch::Tensor& input) {
   const bool plan_fits = compile_ && !taps_.empty() && !torch::GradMode::is_enabled() &&
                          input.is_cpu() && input.dim() == 4 &&
@@ -33,14 +63,7 @@ std::map<int, torch::Tensor> InferenceEngine::forward(const torch::Tensor& input
     compiled_stages_ = 0;
     return net_.forward_taps(input, taps_);
   }
-  const std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
-  auto it = plans_.find(shape);
-  if (it == plans_.end()) {
-    if (plans_.size() >= kMaxPlans) plans_.clear();
-    it = plans_.emplace(shape, std::make_unique<detail::OnednnPlan>(net_.stages(), taps_, shape))
-             .first;
-  }
-  detail::OnednnPlan& plan = *it->second;
+  detail::OnednnPlan& plan = plan_for({input.sizes().begin(), input.sizes().end()});
   compiled_stages_ = plan.covered();
   if (plan.covered() == 0) return net_.forward_taps(input, taps_);
   std::map<int, torch::Tensor> out = plan.run(input.contiguous());

@@ -9,6 +9,7 @@
 
 #include "detail/stages.h"
 #include "ishannot/common/assert.h"
+#include "ishannot/common/error.h"
 
 namespace ishannot::detail {
 
@@ -41,7 +42,11 @@ void free_floats(float* p) {
 // Output size of a convolution or pooling window as torch computes it (floor mode), and the right
 // padding oneDNN needs to produce exactly that size.
 int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding) {
-  return (in + 2 * padding - kernel) / stride + 1;
+  const int64_t out = in + 2 * padding >= kernel ? (in + 2 * padding - kernel) / stride + 1 : 0;
+  if (out < 1)
+    throw Error("the input is too small: a " + std::to_string(kernel) + "x" +
+                std::to_string(kernel) + " window does not fit a side of " + std::to_string(in));
+  return out;
 }
 int64_t right_padding(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
   return (out - 1) * stride + kernel - in - padding;
@@ -241,6 +246,12 @@ OnednnPlan::OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages,
   }
   covered_ = i;
   if (covered_ <= last && covered_ > 0 && !is_tap(covered_ - 1)) add_output(covered_ - 1, x);
+}
+
+std::vector<int64_t> OnednnPlan::output_shape(int stage) const {
+  for (const Output& o : outputs_)
+    if (o.stage == stage) return o.shape;
+  return {};
 }
 
 std::map<int, torch::Tensor> OnednnPlan::run(const torch::Tensor& input) {

@@ -34,6 +34,11 @@ class InferenceEngine {
   /// Backbone::to_input makes it.
   std::map<int, torch::Tensor> forward(const torch::Tensor& input);
 
+  /// Per image shapes (C, H, W, or C for vectors) of the taps for an N x 3 x height x width
+  /// input, without running it: compiles the plan for that shape (which forward() then reuses).
+  /// Throws Error when the input is too small for the network.
+  std::map<int, std::vector<int64_t>> tap_shapes(int64_t n, int64_t height, int64_t width);
+
   /// Stages [0, compiled_stages()) of the last forward ran in oneDNN (0: all through torch).
   int compiled_stages() const { return compiled_stages_; }
 
@@ -43,6 +48,8 @@ class InferenceEngine {
   bool compile_;
   int compiled_stages_ = 0;
   std::map<std::vector<int64_t>, std::unique_ptr<detail::OnednnPlan>> plans_;
+
+  detail::OnednnPlan& plan_for(const std::vector<int64_t>& shape);
 };
 
 }  // namespace ishannot
