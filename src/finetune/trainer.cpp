@@ -218,6 +218,9 @@ void build_net(FinetuneRun& run, const std::string& checkpoint_path) {
   run.net =
       std::make_shared<MultiTaskNet>(run.backbone, run.params.head, run.k, run.width, run.height);
   run.net->to(run.device);
+  // On the CPU, channels-last (NHWC) tensors let libtorch's oneDNN convolutions train without
+  // reordering every activation to a blocked layout and back (forward and backward).
+  if (run.device.is_cpu()) run.backbone->use_channels_last(true);
   run.optimizer = make_optimizer(*run.net, run.params);
   nlohmann::json identity = {
       {"params", finetune_params_json(run.params)},       {"terms", run.problem.terms},
@@ -311,6 +314,8 @@ double train_epoch(FinetuneRun& run, int epoch) {
       trunk_out = run.train_cache[static_cast<size_t>((epoch - 1) % run.variants)]
                       .index_select(0, index)
                       .to(run.device);
+      if (run.backbone->channels_last())
+        trunk_out = trunk_out.contiguous(torch::MemoryFormat::ChannelsLast);
     } else {
       std::vector<cv::Mat> batch;
       for (int64_t i : idx)
