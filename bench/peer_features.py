@@ -15,6 +15,11 @@ Commands:
       (vgg16_notop.h5) and TF.js (tfjs/model.json + shards)
   vgg16 --weights DIR/vgg16.pth --input in.u8 --n N --size HxW --layers 17,21 --out DIR
   bench ARCH ... --repeat R --batch B   prints images/s of the forward pass
+  extract --weights model.json --manifest images.csv --layers res4f --batch B --out OUT.h5
+      end to end, as a user of plain PyTorch would write it: read the weights, decode each image
+      with OpenCV (BGR, native size), forward in eager mode under torch.no_grad(), write every
+      tap flattened (C, H, W order) as float32 rows of OUT.h5 (h5py), plus /ids; prints seconds
+      (bench/bench_extract_e2e.sh runs it beside `ishannot extract`)
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -149,6 +154,45 @@ def write_vgg16_files(out, seed):
               open(os.path.join(tf, "model.json"), "w"))
 
 
+def read_manifest_paths(manifest):
+    import csv
+    base = os.path.dirname(os.path.abspath(manifest))
+    paths = []
+    for row in csv.DictReader(open(manifest)):
+        p = os.path.join(base, row["image"])
+        if not os.path.exists(p):  # the manifest's images/ fallback
+            p = os.path.join(base, "images", row["image"])
+        paths.append(p)
+    return paths
+
+
+def extract(a):
+    import cv2
+    import h5py
+    t0 = time.perf_counter()
+    net = KerasResNet50(read_tfjs(a.weights))
+    layers = a.layers.split(",")
+    paths = read_manifest_paths(a.manifest)
+    n = len(paths)
+    with h5py.File(a.out, "w") as f, torch.no_grad():
+        datasets = {}
+        for begin in range(0, n, a.batch):
+            batch = paths[begin:begin + a.batch]
+            images = [cv2.imread(p, cv2.IMREAD_COLOR) for p in batch]
+            x = np.stack(images).astype(np.float32) - np.array(CAFFE_MEAN, dtype=np.float32)
+            x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+            out = net.forward(x, layers)
+            for name in layers:
+                rows = out[name].reshape(len(batch), -1).numpy()
+                if name not in datasets:
+                    datasets[name] = f.create_dataset("features/" + name, (n, rows.shape[1]), "f4")
+                datasets[name][begin:begin + len(batch)] = rows
+        f.create_dataset("ids", data=[os.path.splitext(os.path.basename(p))[0] for p in paths],
+                         dtype=h5py.string_dtype())
+    print(json.dumps({"images": n, "seconds": time.perf_counter() - t0,
+                      "threads": torch.get_num_threads()}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd")
@@ -156,12 +200,14 @@ def main():
     ap.add_argument("--size", default="224x224"); ap.add_argument("--layers"); ap.add_argument("--out")
     ap.add_argument("--seed", type=int, default=1); ap.add_argument("--arch", default="resnet50")
     ap.add_argument("--repeat", type=int, default=3); ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0); ap.add_argument("--manifest")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     if a.cmd == "vgg16-files":
         write_vgg16_files(a.out, a.seed); return
+    if a.cmd == "extract":
+        extract(a); return
     h, w = (int(v) for v in a.size.split("x"))
     arch = a.arch if a.cmd == "bench" else a.cmd
     if arch == "resnet50":

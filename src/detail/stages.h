@@ -25,6 +25,9 @@ class ConvStage : public Stage {
  public:
   ConvStage(torch::Tensor weight, torch::Tensor bias, int stride, int padding, bool relu);
   torch::Tensor forward(const torch::Tensor& input) override;
+  int stride() const { return stride_; }
+  int padding() const { return padding_; }
+  bool relu() const { return relu_; }
   torch::Tensor weight, bias;
 
  private:
@@ -41,6 +44,9 @@ class MaxPoolStage : public Stage {
  public:
   MaxPoolStage(int kernel, int stride, int padding);
   torch::Tensor forward(const torch::Tensor& input) override;
+  int kernel() const { return kernel_; }
+  int stride() const { return stride_; }
+  int padding() const { return padding_; }
 
  private:
   int kernel_, stride_, padding_;
@@ -53,6 +59,10 @@ class BottleneckStage : public Stage {
   BottleneckStage(std::shared_ptr<ConvStage> a, std::shared_ptr<ConvStage> b,
                   std::shared_ptr<ConvStage> c, std::shared_ptr<ConvStage> projection);
   torch::Tensor forward(const torch::Tensor& input) override;
+  const ConvStage* a() const { return a_.get(); }
+  const ConvStage* b() const { return b_.get(); }
+  const ConvStage* c() const { return c_.get(); }
+  const ConvStage* projection() const { return projection_.get(); }  ///< null: identity
 
  private:
   std::shared_ptr<ConvStage> a_, b_, c_, projection_;

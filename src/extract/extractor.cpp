@@ -1,16 +1,24 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
+#include "detail/extract_pipeline.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
+#include "ishannot/nets/inference.h"
 
 namespace ishannot {
+
+std::string skipped_list_path(const std::string& out_path) {
+  return out_path + ".skipped.tsv";
+}
 
 std::string ExtractParams::check() const {
   if (batch < 1 || batch > 4096) return "batch must be in 1..4096";
@@ -27,16 +35,52 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return out.str();
 }
 
-// A tap's map, pooled to the grid's cells when asked (vectors pass through), flattened per image
-// in (C, H, W) order.
-torch::Tensor to_rows(const torch::Tensor& map, const ExtractParams& p) {
-  torch::Tensor x = map;
-  if (p.pool.pooled() && x.dim() == 4) {
-    const std::vector<int64_t> cells = {p.pool.rows, p.pool.cols};
-    x = p.pool.op == "avg" ? torch::adaptive_avg_pool2d(x, cells)
-                           : std::get<0>(torch::adaptive_max_pool2d(x, cells));
+// The network's input size; at the native size, that of the first image that can be read (in
+// strict mode the first image must be).
+detail::InputGeometry input_geometry(const Dataset& dataset, const ExtractParams& params) {
+  detail::InputGeometry g;
+  parse_input_size(params.input_size, &g.width, &g.height, &g.policy);
+  if (g.policy != ResizePolicy::kNative) return g;
+  for (const ImageRecord& r : dataset.images) {
+    try {
+      const cv::Mat first = read_image_bgr(r.path);
+      g.width = first.cols;
+      g.height = first.rows;
+      return g;
+    } catch (const Error&) {
+      if (params.strict) throw;
+    } catch (const cv::Exception&) {
+      if (params.strict) throw;
+    }
   }
-  return x.flatten(1).contiguous();
+  throw file_error(dataset.source, "no listed image can be read (--input-size native needs one)");
+}
+
+// OUT.skipped.tsv (file, reason) when images were skipped, else no such file (a stale one from an
+// earlier run is removed); the same text goes into the store's skipped_images attribute.
+std::string skipped_tsv(const std::vector<SkippedImage>& skipped) {
+  std::string text = "file\treason\n";
+  for (const SkippedImage& s : skipped) {
+    std::string reason = s.reason;
+    for (char& c : reason)
+      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    text += s.path + "\t" + reason + "\n";
+  }
+  return text;
+}
+
+void publish_skipped_list(ExtractResult& result, FeatureStoreWriter& writer,
+                          const std::string& out_path) {
+  const std::string list = skipped_list_path(out_path);
+  if (result.skipped.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(list, ignored);
+    return;
+  }
+  const std::string text = skipped_tsv(result.skipped);
+  write_text_atomically(list, text);
+  writer.set_attribute("skipped_images", text);
+  result.skipped_list = list;
 }
 
 // A resumed partial must hold only images of this dataset: a manifest that lost images since
@@ -59,16 +103,17 @@ void refuse_ids_not_in(const Dataset& dataset, const std::vector<std::string>& s
 }  // namespace
 
 FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, int width,
-                                   int height, ResizePolicy policy)
+                                   int height, ResizePolicy policy, int64_t first_batch)
     : net_(net), params_(params), width_(width), height_(height) {
   taps_ = net.resolve_layers(params.layers);
   torch::InferenceMode inference;
   net.eval();
-  // Layer specs from a forward pass of a zero image (also validates the input size).
-  std::vector<std::vector<int64_t>> shapes;
+  engine_ = std::make_unique<InferenceEngine>(net, taps_);
+  // Layer specs from the forward plan for the batch shape (also validates the input size).
+  std::map<int, std::vector<int64_t>> shapes;
   try {
-    shapes = net.layer_shapes(width, height, taps_.back());
-  } catch (const c10::Error& e) {
+    shapes = engine_->tap_shapes(first_batch > 0 ? first_batch : params.batch, height, width);
+  } catch (const std::exception& e) {  // c10::Error from torch, Error from the plan
     throw Error("layer " + net.layers()[taps_.back()].name + " of " + net.arch() +
                 " cannot run at input " + std::to_string(width) + "x" + std::to_string(height) +
                 " (fully connected layers need 224x224)");
@@ -99,6 +144,8 @@ FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, i
   provenance_.seed = params.seed;
 }
 
+FeatureExtractor::~FeatureExtractor() = default;
+
 std::map<std::string, std::string> FeatureExtractor::attributes(const Dataset* dataset) const {
   StoreProvenance provenance = provenance_;
   if (dataset) {
@@ -112,9 +159,9 @@ std::map<std::string, std::string> FeatureExtractor::attributes(const Dataset* d
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(const std::vector<cv::Mat>& inputs) {
   torch::InferenceMode inference;
-  auto outputs = net_.forward_taps(net_.to_input(inputs), taps_);
+  const auto outputs = engine_->forward(net_.to_input(inputs));
   std::map<std::string, torch::Tensor> rows;
-  for (int t : taps_) rows[net_.layers()[t].name] = to_rows(outputs.at(t), params_);
+  for (int t : taps_) rows[net_.layers()[t].name] = detail::tap_rows(outputs.at(t), params_);
   return rows;
 }
 
@@ -123,15 +170,13 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
   if (auto problem = params.check(); !problem.empty()) throw Error("extract: " + problem);
   if (dataset.images.empty()) throw file_error(dataset.source, "no image to extract");
   const auto start = std::chrono::steady_clock::now();
-  int width = 0, height = 0;
-  ResizePolicy policy;
-  parse_input_size(params.input_size, &width, &height, &policy);
-  if (policy == ResizePolicy::kNative) {
-    const cv::Mat first = read_image_bgr(dataset.images.front().path);
-    width = first.cols;
-    height = first.rows;
-  }
-  FeatureExtractor extractor(net, params, width, height, policy);
+  const detail::InputGeometry geometry = input_geometry(dataset, params);
+  const int width = geometry.width, height = geometry.height;
+  const ResizePolicy policy = geometry.policy;
+  torch::InferenceMode inference;
+  FeatureExtractor extractor(
+      net, params, width, height, policy,
+      std::min<int64_t>(params.batch, static_cast<int64_t>(dataset.images.size())));
   ExtractResult result;
   result.layers = extractor.layers();
   FeatureStoreWriter writer(out_path, result.layers, params.dtype, extractor.attributes(&dataset),
@@ -152,27 +197,18 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
   }
   const int64_t total = static_cast<int64_t>(dataset.images.size());
   reporter.report("extract", result.already_present, total);
-  for (size_t begin = 0; begin < todo.size(); begin += static_cast<size_t>(params.batch)) {
-    const size_t end = std::min(todo.size(), begin + static_cast<size_t>(params.batch));
-    std::vector<cv::Mat> images;
-    std::vector<std::string> ids;
-    for (size_t i = begin; i < end; ++i) {
-      cv::Mat img = read_image_bgr(todo[i]->path);
-      if (policy == ResizePolicy::kNative && (img.cols != width || img.rows != height)) {
-        throw file_error(todo[i]->path, "is " + std::to_string(img.cols) + "x" +
-                                            std::to_string(img.rows) + ", the other images " +
-                                            std::to_string(width) + "x" + std::to_string(height) +
-                                            " (--input-size native needs one size)");
-      }
-      images.push_back(resize_for_network(img, width, height, policy));
-      ids.push_back(todo[i]->id);
-    }
-    const auto rows = extractor.extract(images);
-    std::map<std::string, const float*> data;
-    for (const auto& [name, tensor] : rows) data[name] = tensor.data_ptr<float>();
-    writer.append(ids, data);
-    result.written += static_cast<int64_t>(ids.size());
-    reporter.report("extract", result.already_present + result.written, total);
+  const detail::PipelineResult run = detail::run_extract_pipeline(
+      todo, net, extractor.engine(), extractor.taps(), geometry, params, writer,
+      [&](int64_t n) { reporter.report("extract", result.already_present + n, total); });
+  result.written = run.written;
+  result.skipped = run.skipped;
+  publish_skipped_list(result, writer, out_path);
+  if (result.written + result.already_present == 0 && !result.skipped.empty()) {
+    throw file_error(dataset.source, "none of the " + std::to_string(result.skipped.size()) +
+                                         " images can be used, e.g. " +
+                                         result.skipped.front().path + ": " +
+                                         result.skipped.front().reason + " (all are listed in " +
+                                         result.skipped_list + ")");
   }
   writer.close();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

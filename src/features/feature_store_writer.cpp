@@ -372,6 +372,12 @@ void FeatureStoreWriter::commit(const std::vector<std::string>& ids,
   impl_->all_ids.insert(impl_->all_ids.end(), ids.begin(), ids.end());
 }
 
+void FeatureStoreWriter::set_attribute(const std::string& key, const std::string& value) {
+  if (impl_->closed) throw file_error(impl_->path, "attribute " + key + " set after close");
+  if (key == "format_version") throw file_error(impl_->tmp, "format_version is the writer's");
+  detail::write_string_attribute(impl_->file.get(), key, value, impl_->tmp);
+}
+
 void FeatureStoreWriter::close() {
   if (impl_->closed) return;
   impl_->closed = true;

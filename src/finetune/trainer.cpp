@@ -19,6 +19,7 @@
 #include "ishannot/common/seed.h"
 #include "ishannot/eval/metrics.h"
 #include "ishannot/image/image.h"
+#include "ishannot/nets/inference.h"
 #include "ishannot/version.h"
 
 namespace ishannot {
@@ -86,8 +87,21 @@ void write_curve_tsv(const std::string& path, const std::vector<EpochRecord>& cu
   write_text_atomically(path, text);
 }
 
+// The frozen trunk's output for a preprocessed batch (no autograd). On the CPU it runs through an
+// InferenceEngine (oneDNN, fused: see nets/inference.h); the trunk's weights never change during
+// a run, so the engine's copy of them stays valid.
+torch::Tensor run_trunk(MultiTaskNet& net, InferenceEngine* engine, const torch::Tensor& input,
+                        const torch::Device& device) {
+  if (engine && net.frozen_through() >= 0 && device.is_cpu()) {
+    torch::NoGradGuard no_grad;
+    return engine->forward(input).at(net.frozen_through());
+  }
+  return net.trunk(input.to(device));
+}
+
 // Runs the frozen trunk over images in batches (no autograd); result on the CPU.
-torch::Tensor trunk_outputs(MultiTaskNet& net, const std::vector<cv::Mat>& images, int batch,
+torch::Tensor trunk_outputs(MultiTaskNet& net, InferenceEngine* engine,
+                            const std::vector<cv::Mat>& images, int batch,
                             const torch::Device& device, const Reporter& reporter,
                             const std::string& stage) {
   torch::NoGradGuard no_grad;
@@ -96,7 +110,7 @@ torch::Tensor trunk_outputs(MultiTaskNet& net, const std::vector<cv::Mat>& image
     const size_t end = std::min(images.size(), begin + static_cast<size_t>(batch));
     std::vector<cv::Mat> slice(images.begin() + static_cast<long>(begin),
                                images.begin() + static_cast<long>(end));
-    parts.push_back(net.trunk(net.backbone().to_input(slice).to(device)).to(torch::kCPU));
+    parts.push_back(run_trunk(net, engine, net.backbone().to_input(slice), device).to(torch::kCPU));
     reporter.report(stage, static_cast<int64_t>(end), static_cast<int64_t>(images.size()));
   }
   return torch::cat(parts);
@@ -120,6 +134,7 @@ struct FinetuneRun {
   std::vector<cv::Mat> train_images, val_images;
   torch::Tensor train_targets, val_targets, pos_weight;
   std::shared_ptr<MultiTaskNet> net;
+  std::unique_ptr<InferenceEngine> trunk_engine;  // the frozen trunk, on the CPU
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   TrainingState state;
   std::vector<torch::Tensor> best;  // trainable parameters of the best epoch
@@ -203,6 +218,9 @@ void build_net(FinetuneRun& run, const std::string& checkpoint_path) {
   run.net =
       std::make_shared<MultiTaskNet>(run.backbone, run.params.head, run.k, run.width, run.height);
   run.net->to(run.device);
+  // On the CPU, channels-last (NHWC) tensors let libtorch's oneDNN convolutions train without
+  // reordering every activation to a blocked layout and back (forward and backward).
+  if (run.device.is_cpu()) run.backbone->use_channels_last(true);
   run.optimizer = make_optimizer(*run.net, run.params);
   nlohmann::json identity = {
       {"params", finetune_params_json(run.params)},       {"terms", run.problem.terms},
@@ -218,6 +236,9 @@ void build_net(FinetuneRun& run, const std::string& checkpoint_path) {
     run.reporter.info("resuming " + checkpoint_path + " after epoch " +
                       std::to_string(run.state.epochs_done));
   }
+  if (run.net->frozen_through() >= 0 && run.device.is_cpu())
+    run.trunk_engine = std::make_unique<InferenceEngine>(
+        *run.backbone, std::vector<int>{run.net->frozen_through()});
 }
 
 void describe_run(const FinetuneRun& run, const FinetuneResult& result) {
@@ -252,13 +273,14 @@ void fill_trunk_cache(FinetuneRun& run, FinetuneResult& result) {
           copy[i], draw_augmentation(run.params.augment,
                                      sub_seed(run.params.seed, SeedStream::kCacheAugment, 0),
                                      static_cast<uint64_t>(v) * copy.size() + i));
-    run.train_cache.push_back(trunk_outputs(*run.net, copy, run.params.batch, run.device,
-                                            run.reporter,
+    run.train_cache.push_back(trunk_outputs(*run.net, run.trunk_engine.get(), copy,
+                                            run.params.batch, run.device, run.reporter,
                                             "cache trunk (copy " + std::to_string(v + 1) + ")"));
   }
   if (run.has_val())
-    run.val_cache = trunk_outputs(*run.net, run.val_images, run.params.batch, run.device,
-                                  run.reporter, "cache trunk (validation)");
+    run.val_cache =
+        trunk_outputs(*run.net, run.trunk_engine.get(), run.val_images, run.params.batch,
+                      run.device, run.reporter, "cache trunk (validation)");
   result.cache_cpu_seconds = cpu_seconds_since(cpu_start);
   result.cache_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -302,6 +324,8 @@ double train_epoch(FinetuneRun& run, int epoch) {
       trunk_out = run.train_cache[static_cast<size_t>((epoch - 1) % run.variants)]
                       .index_select(0, index)
                       .to(run.device);
+      if (run.backbone->channels_last())
+        trunk_out = trunk_out.contiguous(torch::MemoryFormat::ChannelsLast);
     } else {
       std::vector<cv::Mat> batch;
       for (int64_t i : idx)
@@ -310,7 +334,8 @@ double train_epoch(FinetuneRun& run, int epoch) {
             draw_augmentation(p.augment, sub_seed(p.seed, SeedStream::kAugment, 0),
                               static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(n) +
                                   static_cast<uint64_t>(i))));
-      trunk_out = run.net->trunk(run.backbone->to_input(batch).to(run.device));
+      trunk_out =
+          run_trunk(*run.net, run.trunk_engine.get(), run.backbone->to_input(batch), run.device);
     }
     const torch::Tensor loss =
         multitask_loss(run.net->upper(trunk_out),
@@ -342,7 +367,8 @@ void validate(FinetuneRun& run, EpochRecord& record) {
       trunk_out = run.val_cache.slice(0, begin, end).to(run.device);
     } else {
       std::vector<cv::Mat> batch(run.val_images.begin() + begin, run.val_images.begin() + end);
-      trunk_out = run.net->trunk(run.backbone->to_input(batch).to(run.device));
+      trunk_out =
+          run_trunk(*run.net, run.trunk_engine.get(), run.backbone->to_input(batch), run.device);
     }
     parts.push_back(run.net->upper(trunk_out).to(torch::kCPU));
   }

@@ -26,6 +26,19 @@ std::string keras_key(std::string name) {
   return before == std::string::npos ? name : name.substr(before + 1);
 }
 
+// A shard's bytes appended to `out` (one read into place: the weights are ~100 MB).
+size_t append_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw file_error(path, fs::exists(path) ? "cannot be read" : "no such file");
+  const auto size = static_cast<size_t>(in.tellg());
+  in.seekg(0);
+  const size_t at = out.size();
+  out.resize(at + size);
+  in.read(out.data() + at, static_cast<std::streamsize>(size));
+  if (static_cast<size_t>(in.gcount()) != size) throw file_error(path, "cannot be read");
+  return size;
+}
+
 int64_t element_count(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
@@ -53,15 +66,13 @@ RawWeights load_tfjs_layers(const std::string& model_json) {
         (topology.contains("model_config") ? topology["model_config"] : topology).dump();
   }
   const fs::path folder = fs::path(model_json).parent_path();
-  std::string all_bytes;  // every shard, in manifest order: hashed for provenance
+  std::vector<std::string> groups;  // every shard, in manifest order: hashed for provenance
   for (const auto& group : model["weightsManifest"]) {
     std::string bytes;
     std::vector<std::pair<std::string, size_t>> shards;  // path, size
     for (const auto& shard : group.at("paths")) {
       const std::string shard_path = (folder / shard.get<std::string>()).string();
-      const std::string shard_bytes = read_text_file(shard_path);
-      shards.emplace_back(shard_path, shard_bytes.size());
-      bytes += shard_bytes;
+      shards.emplace_back(shard_path, append_file(shard_path, bytes));
     }
     // A short group means a truncated shard: the converter writes equal-size shards and a
     // smaller last one, so blame the first short non-last shard, else the last.
@@ -121,9 +132,15 @@ RawWeights load_tfjs_layers(const std::string& model_json) {
                                        " bytes but the manifest describes " +
                                        std::to_string(offset));
     }
-    all_bytes += bytes;
+    groups.push_back(std::move(bytes));
   }
-  out.sha256 = sha256_bytes(all_bytes);
+  if (groups.size() == 1) {
+    out.sha256 = sha256_bytes(groups[0]);
+  } else {
+    std::string all_bytes;
+    for (const std::string& g : groups) all_bytes += g;
+    out.sha256 = sha256_bytes(all_bytes);
+  }
   return out;
 }
 

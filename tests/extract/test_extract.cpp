@@ -1,13 +1,18 @@
 // Feature extraction: rows equal the backbone's own maps flattened in (C,H,W) order (pooled by
-// hand where asked), a bad image stops the run without publishing a file, and a rerun resumes
-// to the same result as an uninterrupted run. Real data: ../shared/data/bdgp-mini via the CLI.
+// hand where asked); an undecodable image is skipped and listed (OUT.skipped.tsv, the store's
+// skipped_images attribute), or with --strict stops the run without publishing a file, and a
+// rerun resumes to the same result as an uninterrupted run. Real data: ../shared/data/bdgp-mini
+// via the CLI.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include "ishannot/common/error.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/extract.h"
+#include "ishannot/nets/inference.h"
 #include "support/nets_support.h"
 
 using namespace ishannot;
@@ -50,7 +55,10 @@ TEST(Extract, RowsAreFlattenedAndPooledMaps) {
   for (const auto& r : data.images)
     images.push_back(resize_for_network(read_image_bgr(r.path), 224, 224, ResizePolicy::kSquash));
   const auto taps = net->resolve_layers("pool1,res2a");
-  auto maps = net->forward_taps(net->to_input(images), taps);
+  // The maps of the engine extract runs (tests/nets/test_inference_engine.cpp checks them against
+  // the torch path): the layout of the rows is what is tested here, bit for bit.
+  InferenceEngine engine(*net, taps);
+  auto maps = engine.forward(net->to_input(images));
   FeatureStoreReader flat(dir + "/flat.h5"), pooled(dir + "/pooled.h5");
   ASSERT_EQ(flat.ids(), std::vector<std::string>({"img0", "img1"}));
   const torch::Tensor res2a = maps.at(taps[1]);  // 2 x 256 x 56 x 56
@@ -76,7 +84,7 @@ TEST(Extract, RowsAreFlattenedAndPooledMaps) {
       }
 }
 
-TEST(Extract, BadImageStopsAndRerunResumesToTheSameResult) {
+TEST(Extract, StrictBadImageStopsAndRerunResumesToTheSameResult) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   const std::string dir = test::temp_dir("extract-resume");
   const std::string folder = make_images(dir, 6);
@@ -90,6 +98,7 @@ TEST(Extract, BadImageStopsAndRerunResumesToTheSameResult) {
   p.batch = 2;
   p.pool = parse_pool_grid("4x4");
   p.dtype = FeatureDtype::kFloat16;
+  p.strict = true;
   std::string message;
   try {
     extract_features(data, *net, p, dir + "/out.h5");
@@ -111,6 +120,43 @@ TEST(Extract, BadImageStopsAndRerunResumesToTheSameResult) {
   EXPECT_EQ(read_all(a, "res2a"), read_all(b, "res2a"));
   EXPECT_EQ(a.attributes().at("backbone"), "resnet50");
   EXPECT_EQ(a.attributes().at("weights_sha256").size(), 64u);
+}
+
+TEST(Extract, UndecodableImageIsSkippedAndListed) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  const std::string dir = test::temp_dir("extract-skip");
+  const std::string folder = make_images(dir, 5);
+  const std::string bad = folder + "/img2.png";
+  std::ofstream(bad, std::ios::trunc) << "not an image";
+  const std::string out = dir + "/out.h5";
+  const std::string base = test::ishannot_binary() + " --quiet extract --data " + folder +
+                           " --layers res2a --pool 2x2 --batch 2 --out ";
+  // Default: the other 4 rows are written, the bad file is listed, exit 0.
+  ASSERT_EQ(std::system((base + out).c_str()), 0);
+  FeatureStoreReader r(out);
+  EXPECT_EQ(r.ids(), std::vector<std::string>({"img0", "img1", "img3", "img4"}));
+  const std::string list = read_text_file(out + ".skipped.tsv");
+  EXPECT_EQ(list.rfind("file\treason\n", 0), 0u) << list;
+  EXPECT_NE(list.find(bad + "\t"), std::string::npos) << list;
+  EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 2) << list;
+  EXPECT_EQ(r.attributes().at("skipped_images"), list);
+  // Rows equal those of a run without the bad image (the batches were refilled, not shifted).
+  std::filesystem::remove(bad);
+  ASSERT_EQ(std::system((base + dir + "/clean.h5").c_str()), 0);
+  FeatureStoreReader clean(dir + "/clean.h5");
+  EXPECT_EQ(read_all(r, "res2a"), read_all(clean, "res2a"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/clean.h5.skipped.tsv"));
+
+  // --strict: exit 1, one line naming the file, nothing published.
+  std::ofstream(bad, std::ios::trunc) << "not an image";
+  const std::string strict = test::ishannot_binary() + " --quiet extract --strict --data " +
+                             folder + " --layers res2a --out " + dir + "/strict.h5 2>" + dir +
+                             "/err.txt";
+  EXPECT_EQ(WEXITSTATUS(std::system(strict.c_str())), 1);
+  const std::string err = read_text_file(dir + "/err.txt");
+  EXPECT_NE(err.find(bad), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/strict.h5"));
 }
 
 TEST(Extract, RealBdgpMiniThroughTheCli) {

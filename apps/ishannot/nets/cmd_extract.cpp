@@ -48,6 +48,9 @@ void add_extract_options(CLI::App* cmd, ExtractArgs& a) {
                   "extract only shard i of N (0-based): images [i*n/N, (i+1)*n/N) in dataset "
                   "order; 'ishannot merge' joins the N stores");
   add_resume_options(cmd, a.resume, "OUT.partial");
+  cmd->add_flag("--strict", a.params.strict,
+                "stop at the first image that cannot be decoded (default: skip it, list it in "
+                "OUT.skipped.tsv)");
 }
 
 // The images this run extracts: all, those of --stages, or one shard of them (the selection is
@@ -111,9 +114,14 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   std::string layers;
   for (const auto& l : r.layers)
     layers += " " + l.name + "[" + l.shape + " -> " + std::to_string(l.dim) + "]";
+  std::string skipped;
+  if (!r.skipped.empty())
+    skipped =
+        ", " + std::to_string(r.skipped.size()) + " skipped (listed in " + r.skipped_list + ")";
   reporter.info("wrote " + a.out + ": " + std::to_string(r.written + r.already_present) +
                 " images (" + std::to_string(r.already_present) +
-                " from an interrupted run), layers" + layers + ", " + format_duration(r.seconds));
+                " from an interrupted run), layers" + layers + skipped + ", " +
+                format_duration(r.seconds));
 }
 
 }  // namespace

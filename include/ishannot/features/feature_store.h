@@ -77,6 +77,10 @@ class FeatureStoreWriter {
   /// "stage_range"); ids absent from `by_id` get "".
   void set_metadata(const std::string& name, const std::map<std::string, std::string>& by_id);
 
+  /// Sets (or replaces) a root string attribute before close(), e.g. a list of what a run left
+  /// out. Not checked on resume (only the attributes given to the constructor are).
+  void set_attribute(const std::string& key, const std::string& value);
+
   /// Flushes, closes and renames PATH.partial to PATH. The destructor does the same unless it
   /// runs during stack unwinding (an exception): then the .partial file stays, for resume.
   void close();

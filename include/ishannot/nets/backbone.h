@@ -75,6 +75,9 @@ class Backbone : public torch::nn::Module {
   std::map<int, torch::Tensor> forward_taps(const torch::Tensor& input,
                                             const std::vector<int>& taps);
 
+  /// The stage modules, in order (InferenceEngine compiles them).
+  const std::vector<std::shared_ptr<Stage>>& stages() const { return stages_; }
+
   /// Runs stages [first, last] on `input` (the output of stage first-1, or the image batch).
   torch::Tensor forward_range(const torch::Tensor& input, int first, int last);
 

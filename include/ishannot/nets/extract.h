@@ -2,10 +2,15 @@
 // Feature extraction: images -> backbone taps -> (optional spatial pooling) -> flattened rows of a
 // FeatureStore, one dataset per tap. Batched, no autograd, resumable: the store is written as
 // OUT.partial and renamed when complete; a rerun after a crash skips the ids already there.
+// A pipeline: a thread decodes and resizes the next batches while the calling thread runs the
+// forward pass (InferenceEngine: oneDNN, fused, blocked layouts) and another thread writes the
+// rows. An image that cannot be decoded is skipped and listed (OUT.skipped.tsv and the store's
+// skipped_images attribute), unless params.strict.
 #include <torch/types.h>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +25,7 @@
 namespace ishannot {
 
 class Backbone;
+class InferenceEngine;
 
 struct ExtractParams {
   std::string layers = "res3d,res4f,res5c";  ///< taps: names or paper numbers, comma-separated
@@ -28,6 +34,7 @@ struct ExtractParams {
   int batch = 8;  ///< images per forward pass
   FeatureDtype dtype = FeatureDtype::kFloat32;
   bool resume = true;        ///< continue OUT.partial when it exists and is compatible
+  bool strict = false;       ///< stop at the first unusable image instead of skipping it
   std::string command_line;  ///< provenance: written as the store's created_by attribute
   uint64_t seed = 0;         ///< provenance: the run's --seed (extraction itself draws nothing)
   /// More root attributes of the store (e.g. a fine-tuned model's stage range and genes).
@@ -36,11 +43,19 @@ struct ExtractParams {
   std::string check() const;
 };
 
+/// An image left out of the store, and why (the problem part of the Error it raised).
+struct SkippedImage {
+  std::string path;
+  std::string reason;
+};
+
 struct ExtractResult {
   int64_t written = 0;          ///< rows written by this run
   int64_t already_present = 0;  ///< rows found in OUT.partial and skipped
   double seconds = 0;
   std::vector<LayerSpec> layers;
+  std::vector<SkippedImage> skipped;  ///< images that could not be used (never with strict)
+  std::string skipped_list;           ///< OUT.skipped.tsv when something was skipped, else ""
 };
 
 /// One batch at a time: the backbone's taps of decoded images, pooled and flattened as a store
@@ -50,8 +65,13 @@ class FeatureExtractor {
  public:
   /// Resolves the taps and their shapes at width x height (policy kNative: width and height are
   /// the images' own size). Throws Error when a layer cannot run at that size.
+  /// The forward pass is compiled for batches of `first_batch` images (default params.batch);
+  /// other batch sizes compile their own plan when first seen.
   FeatureExtractor(Backbone& net, const ExtractParams& params, int width, int height,
-                   ResizePolicy policy);
+                   ResizePolicy policy, int64_t first_batch = 0);
+  ~FeatureExtractor();
+  FeatureExtractor(const FeatureExtractor&) = delete;
+  FeatureExtractor& operator=(const FeatureExtractor&) = delete;
   const std::vector<LayerSpec>& layers() const { return layers_; }
   /// The store's root attributes for these features (features/store_attributes.h, plus
   /// params.extra_attributes); manifest_path and manifest_sha256 name `dataset` ("" without one).
@@ -60,6 +80,8 @@ class FeatureExtractor {
   int height() const { return height_; }
   /// Features of BGR images already at the input size: per layer name, images x dim float rows.
   std::map<std::string, torch::Tensor> extract(const std::vector<cv::Mat>& inputs);
+  InferenceEngine& engine() { return *engine_; }
+  const std::vector<int>& taps() const { return taps_; }
 
  private:
   Backbone& net_;
@@ -68,15 +90,23 @@ class FeatureExtractor {
   std::vector<int> taps_;
   std::vector<LayerSpec> layers_;
   StoreProvenance provenance_;
+  std::unique_ptr<InferenceEngine> engine_;
 };
 
+/// Where the list of skipped images of `out_path` goes: OUT.skipped.tsv (file, reason).
+std::string skipped_list_path(const std::string& out_path);
+
 /// Extracts features of every image of `dataset` (which must have image paths) into `out_path`.
-/// Unreadable images throw Error naming the file (nothing is renamed into place; the .partial
-/// keeps the rows done so far for a resume). The store carries the documented attribute set
-/// (features/store_attributes.h), per layer its stored grid and source map, and /meta/gene and
-/// /meta/stage_range when the dataset has genes. A resume is refused when the partial holds
-/// images the dataset no longer lists, and the writer's own refusals apply (another process
-/// writing it, an output that is a folder or a file of another kind).
+/// An image that cannot be decoded (or, at the native size, differs in size from the first) is
+/// skipped: listed in OUT.skipped.tsv (columns file, reason) and in the store's attribute
+/// skipped_images (the same text); a stale OUT.skipped.tsv is removed. With params.strict the
+/// first such image throws Error naming the file instead (nothing is renamed into place; the
+/// .partial keeps the rows done so far for a resume). Error when no image at all can be used.
+/// The store carries the documented attribute set (features/store_attributes.h), per layer its
+/// stored grid and source map, and /meta/gene and /meta/stage_range when the dataset has genes.
+/// A resume is refused when the partial holds images the dataset no longer lists, and the
+/// writer's own refusals apply (another process writing it, an output that is a folder or a file
+/// of another kind).
 ExtractResult extract_features(const Dataset& dataset, Backbone& net, const ExtractParams& params,
                                const std::string& out_path, const Reporter& reporter = {});
 

@@ -1,0 +1,55 @@
+#pragma once
+// InferenceEngine: a backbone's forward pass for feature extraction, compiled into oneDNN
+// primitives once per input shape (detail/onednn_plan.h): each convolution fused with its bias,
+// ReLU and residual sum, activations kept in oneDNN's blocked layout between layers, weights
+// reordered once. Same taps as Backbone::forward_taps (the reference it is tested against) to
+// float rounding; 1.3-1.6x faster on one core (docs/bench/extract.md).
+//
+// The engine copies the weights when it first sees a shape: build a new engine after changing
+// them (fine-tuning). It runs on the CPU without autograd; anything else (a CUDA input, gradients
+// enabled, no oneDNN CPU engine) goes through Backbone::forward_taps.
+#include <torch/types.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace ishannot {
+
+class Backbone;
+namespace detail {
+class OnednnPlan;
+}
+
+class InferenceEngine {
+ public:
+  /// `net` must outlive the engine. `taps`: stage indices (Backbone::resolve_layers).
+  /// compile = false runs every batch through Backbone::forward_taps (for comparisons).
+  InferenceEngine(Backbone& net, std::vector<int> taps, bool compile = true);
+  ~InferenceEngine();
+  InferenceEngine(const InferenceEngine&) = delete;
+  InferenceEngine& operator=(const InferenceEngine&) = delete;
+
+  /// Tap outputs (plain contiguous tensors) for a preprocessed N x 3 x H x W float batch, as
+  /// Backbone::to_input makes it.
+  std::map<int, torch::Tensor> forward(const torch::Tensor& input);
+
+  /// Per image shapes (C, H, W, or C for vectors) of the taps for an N x 3 x height x width
+  /// input, without running it: compiles the plan for that shape (which forward() then reuses).
+  /// Throws Error when the input is too small for the network.
+  std::map<int, std::vector<int64_t>> tap_shapes(int64_t n, int64_t height, int64_t width);
+
+  /// Stages [0, compiled_stages()) of the last forward ran in oneDNN (0: all through torch).
+  int compiled_stages() const { return compiled_stages_; }
+
+ private:
+  Backbone& net_;
+  std::vector<int> taps_;
+  bool compile_;
+  int compiled_stages_ = 0;
+  std::map<std::vector<int64_t>, std::unique_ptr<detail::OnednnPlan>> plans_;
+
+  detail::OnednnPlan& plan_for(const std::vector<int64_t>& shape);
+};
+
+}  // namespace ishannot

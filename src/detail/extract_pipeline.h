@@ -1,0 +1,54 @@
+#pragma once
+// Internal: the extraction pipeline behind extract_features. Three stages overlap:
+//   decode thread:  read + decode + resize + preprocess the next batches (bounded queue of 2)
+//   calling thread: forward pass (InferenceEngine), pooling, rows
+//   write thread:   FeatureStoreWriter::append (bounded queue of 2)
+// The forward pass stays on the calling thread: its OpenMP thread count (--threads) is a
+// per-thread setting. Batches keep the requested size even when images are skipped (the decode
+// thread fills a batch from the next images), so the forward pass sees at most two shapes.
+// Order is kept: rows are appended in the order of `todo`, minus skipped images. Errors raised on
+// either thread are rethrown on the calling thread after the batches before them are written.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "ishannot/data/dataset.h"
+#include "ishannot/image/image.h"
+#include "ishannot/nets/extract.h"
+
+namespace ishannot {
+class Backbone;
+class FeatureStoreWriter;
+class InferenceEngine;
+}  // namespace ishannot
+
+namespace ishannot::detail {
+
+/// The network's input size and how images reach it.
+struct InputGeometry {
+  int width = 0;
+  int height = 0;
+  ResizePolicy policy = ResizePolicy::kSquash;
+};
+
+struct PipelineResult {
+  int64_t written = 0;
+  std::vector<SkippedImage> skipped;
+};
+
+/// Extracts the rows of `todo` into `writer`, the forward pass through `engine` (built on `net`
+/// with `taps`). on_written(rows written so far) is called on the calling thread (progress).
+PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo, Backbone& net,
+                                    InferenceEngine& engine, const std::vector<int>& taps,
+                                    const InputGeometry& geometry, const ExtractParams& params,
+                                    FeatureStoreWriter& writer,
+                                    const std::function<void(int64_t)>& on_written);
+
+/// A tap's map as stored: pooled to params.pool's cells when asked (vectors pass through),
+/// flattened per image in (C, H, W) order; a plain contiguous N x D float tensor.
+torch::Tensor tap_rows(const torch::Tensor& map, const ExtractParams& params);
+
+/// The problem part of an Error about `path` ("PATH: problem" -> "problem").
+std::string problem_of(const std::string& path, const std::string& message);
+
+}  // namespace ishannot::detail

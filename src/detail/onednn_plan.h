@@ -1,0 +1,77 @@
+#pragma once
+// Internal: a backbone's inference forward pass compiled into oneDNN primitives for one input
+// shape (nets/inference_engine.cpp keeps one plan per shape).
+//
+// What it saves over the stage-by-stage torch path (Backbone::forward_taps):
+//  - each convolution carries its bias, its ReLU and, in a ResNet block, the residual sum and the
+//    block's final ReLU as oneDNN post-ops: one pass over the output instead of three;
+//  - activations stay in oneDNN's blocked layout (nChw16c on AVX-512, nChw8c on AVX2) from layer
+//    to layer; only the input and the taps are reordered (to and from plain NCHW);
+//  - weights are reordered into the convolutions' preferred layout once, when the plan is built;
+//  - buffers are allocated once and reused by later layers (an identity block sums in place).
+// Stages the plan does not cover (global average pool, fully connected) are left to the caller:
+// covered() says where the plan stops, and run() returns that stage's output as a torch tensor.
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <vector>
+
+#include "ishannot/nets/backbone.h"
+
+namespace ishannot::detail {
+
+class OnednnPlan {
+ public:
+  /// Compiles stages [0, last] of `stages` (as far as they are convertible) for an input of
+  /// `input_shape` = {N, C, H, W}, reading the outputs of `taps` (sorted stage indices). Throws
+  /// Error when the input is too small for a convolution or pooling window.
+  OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages, const std::vector<int>& taps,
+             const std::vector<int64_t>& input_shape);
+  OnednnPlan(const OnednnPlan&) = delete;
+  OnednnPlan& operator=(const OnednnPlan&) = delete;
+  ~OnednnPlan();
+
+  /// Stages [0, covered()) run inside the plan.
+  int covered() const { return covered_; }
+
+  /// Shape (N, C, H, W) of what run() returns for `stage` (a covered tap); empty if none.
+  std::vector<int64_t> output_shape(int stage) const;
+
+  /// Runs the plan on a contiguous float NCHW tensor of the planned shape. Returns the taps the
+  /// plan covers (plain contiguous NCHW tensors, freshly allocated) and, when covered() < the last
+  /// stage needed, the output of stage covered() - 1 under the key covered() - 1 as well.
+  std::map<int, torch::Tensor> run(const torch::Tensor& input);
+
+  /// True when oneDNN can run on this CPU (the plan needs at least SSE4.1; always true on x86-64
+  /// machines this project supports, false where the library reports no CPU engine).
+  static bool available();
+
+ private:
+  struct Value;
+  struct Step;
+  struct Output;
+
+  int new_buffer(size_t bytes);
+  void release(int buffer);
+  Value reorder_to(const Value& value, const dnnl::memory::desc& desc);
+  Value add_conv(const Value& src, const Stage& conv, bool relu, const Value* sum_into);
+  Value add_max_pool(const Value& src, const Stage& pool);
+  Value add_relu(const Value& src);
+  void add_output(int stage, const Value& value);
+  dnnl::memory memory_of(const Value& value) const;
+
+  dnnl::engine engine_;
+  std::vector<std::unique_ptr<float[], void (*)(float*)>> buffers_;
+  std::vector<size_t> buffer_bytes_;
+  std::vector<bool> buffer_free_;
+  std::vector<Step> steps_;
+  std::vector<Output> outputs_;
+  std::vector<dnnl::memory> weights_;  // reordered once, owned here
+  dnnl::memory input_;                 // plain NCHW, handle set per run
+  std::vector<int64_t> input_shape_;
+  int covered_ = 0;
+};
+
+}  // namespace ishannot::detail

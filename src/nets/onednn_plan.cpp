@@ -1,0 +1,275 @@
+// OnednnPlan: stages -> oneDNN primitives (fused post-ops, blocked layouts kept between layers,
+// weights reordered once, buffers reused). See detail/onednn_plan.h.
+#include "detail/onednn_plan.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
+
+#include "detail/stages.h"
+#include "ishannot/common/assert.h"
+#include "ishannot/common/error.h"
+
+namespace ishannot::detail {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+struct OnednnPlan::Value {
+  memory::desc desc;
+  int buffer = -1;  ///< index into buffers_; -1 = the caller's input tensor
+};
+
+struct OnednnPlan::Step {
+  dnnl::primitive primitive;
+  std::unordered_map<int, memory> args;
+};
+
+struct OnednnPlan::Output {
+  int stage = 0;
+  std::vector<int64_t> shape;  ///< N, C, H, W
+  memory plain;                ///< NCHW, pointed at a fresh tensor on every run
+};
+
+namespace {
+
+void free_floats(float* p) {
+  std::free(p);
+}
+
+// Output size of a convolution or pooling window as torch computes it (floor mode), and the right
+// padding oneDNN needs to produce exactly that size.
+int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding) {
+  const int64_t out = in + 2 * padding >= kernel ? (in + 2 * padding - kernel) / stride + 1 : 0;
+  if (out < 1)
+    throw Error("the input is too small: a " + std::to_string(kernel) + "x" +
+                std::to_string(kernel) + " window does not fit a side of " + std::to_string(in));
+  return out;
+}
+int64_t right_padding(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
+  return (out - 1) * stride + kernel - in - padding;
+}
+
+}  // namespace
+
+bool OnednnPlan::available() {
+  return dnnl::engine::get_count(dnnl::engine::kind::cpu) > 0;
+}
+
+OnednnPlan::~OnednnPlan() = default;
+
+int OnednnPlan::new_buffer(size_t bytes) {
+  int best = -1;
+  for (size_t i = 0; i < buffers_.size(); ++i) {
+    if (buffer_free_[i] && buffer_bytes_[i] >= bytes &&
+        (best < 0 || buffer_bytes_[i] < buffer_bytes_[static_cast<size_t>(best)]))
+      best = static_cast<int>(i);
+  }
+  if (best >= 0) {
+    buffer_free_[static_cast<size_t>(best)] = false;
+    return best;
+  }
+  const size_t rounded = (bytes + 63) / 64 * 64;
+  auto* p = static_cast<float*>(std::aligned_alloc(64, rounded));
+  if (!p) throw std::bad_alloc();
+  buffers_.emplace_back(p, &free_floats);
+  buffer_bytes_.push_back(rounded);
+  buffer_free_.push_back(false);
+  return static_cast<int>(buffers_.size() - 1);
+}
+
+void OnednnPlan::release(int buffer) {
+  if (buffer >= 0) buffer_free_[static_cast<size_t>(buffer)] = true;
+}
+
+memory OnednnPlan::memory_of(const Value& value) const {
+  if (value.buffer < 0) return input_;
+  return memory(value.desc, engine_, buffers_[static_cast<size_t>(value.buffer)].get());
+}
+
+OnednnPlan::Value OnednnPlan::reorder_to(const Value& value, const memory::desc& desc) {
+  Value out{desc, new_buffer(desc.get_size())};
+  memory src = memory_of(value), dst = memory_of(out);
+  steps_.push_back({dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
+  return out;
+}
+
+// A convolution with its bias; `relu` and `sum_into` become post-ops (dst = relu(conv(src) +
+// dst), dst holding the shortcut). With sum_into, the result lives in sum_into's buffer (or a
+// reordered copy of it when the convolution prefers another layout).
+OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const Stage& stage, bool relu,
+                                       const Value* sum_into) {
+  const auto& conv = dynamic_cast<const ConvStage&>(stage);
+  const torch::Tensor weight = conv.weight.detach().contiguous();
+  ISHANNOT_ASSERT(weight.dim() == 4 && weight.scalar_type() == torch::kFloat,
+                  "convolution weight must be 4-D float");
+  const memory::dims in = src.desc.dims();
+  const int64_t o = weight.size(0), k = weight.size(2), s = conv.stride(), p = conv.padding();
+  ISHANNOT_ASSERT(weight.size(1) == in[1] && weight.size(3) == k, "square kernel over the input");
+  const int64_t oh = output_size(in[2], k, s, p), ow = output_size(in[3], k, s, p);
+  const memory::dims w_dims = {o, in[1], k, k}, dst_dims = {in[0], o, oh, ow};
+  dnnl::post_ops post;
+  if (sum_into) post.append_sum(1.0f);
+  if (relu) post.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(post);
+  // Rows and columns may need different right paddings (non-square inputs).
+  const memory::dims pad_r = {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)};
+  const dnnl::convolution_forward::desc desc(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+      memory::desc(in, dt::f32, tag::any), memory::desc(w_dims, dt::f32, tag::any),
+      memory::desc({o}, dt::f32, tag::x), memory::desc(dst_dims, dt::f32, tag::any), {s, s}, {p, p},
+      pad_r);
+  const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine_);
+
+  // Weights and bias: reordered / copied once, owned by the plan.
+  memory user_weights(memory::desc(w_dims, dt::f32, tag::oihw), engine_, weight.data_ptr());
+  memory weights(pd.weights_desc(), engine_);
+  dnnl::stream stream(engine_);
+  dnnl::reorder(user_weights, weights).execute(stream, user_weights, weights);
+  stream.wait();
+  weights_.push_back(weights);
+  memory bias(pd.bias_desc(), engine_);
+  const torch::Tensor b =
+      conv.bias.defined() ? conv.bias.detach().contiguous() : torch::zeros({o}, torch::kFloat);
+  std::memcpy(bias.get_data_handle(), b.data_ptr<float>(), static_cast<size_t>(o) * 4);
+  weights_.push_back(bias);
+
+  Value input = src;
+  const bool input_reordered = src.desc != pd.src_desc();
+  if (input_reordered) input = reorder_to(src, pd.src_desc());
+  Value dst;
+  if (sum_into) {
+    dst = *sum_into;
+    if (dst.desc != pd.dst_desc() || dst.buffer < 0) {
+      dst = reorder_to(*sum_into, pd.dst_desc());
+      release(sum_into->buffer);
+    }
+  } else {
+    dst = Value{pd.dst_desc(), new_buffer(pd.dst_desc().get_size())};
+  }
+  steps_.push_back({dnnl::convolution_forward(pd),
+                    {{DNNL_ARG_SRC, memory_of(input)},
+                     {DNNL_ARG_WEIGHTS, weights},
+                     {DNNL_ARG_BIAS, bias},
+                     {DNNL_ARG_DST, memory_of(dst)}}});
+  if (input_reordered) release(input.buffer);
+  return dst;
+}
+
+OnednnPlan::Value OnednnPlan::add_max_pool(const Value& src, const Stage& stage) {
+  const auto& pool = dynamic_cast<const MaxPoolStage&>(stage);
+  const memory::dims in = src.desc.dims();
+  const int64_t k = pool.kernel(), s = pool.stride(), p = pool.padding();
+  const int64_t oh = output_size(in[2], k, s, p), ow = output_size(in[3], k, s, p);
+  const dnnl::pooling_forward::desc desc(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, src.desc,
+      memory::desc({in[0], in[1], oh, ow}, dt::f32, tag::any), {s, s}, {k, k}, {p, p},
+      {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)});
+  const dnnl::pooling_forward::primitive_desc pd(desc, engine_);
+  Value dst{pd.dst_desc(), new_buffer(pd.dst_desc().get_size())};
+  steps_.push_back({dnnl::pooling_forward(pd),
+                    {{DNNL_ARG_SRC, memory_of(src)}, {DNNL_ARG_DST, memory_of(dst)}}});
+  return dst;
+}
+
+OnednnPlan::Value OnednnPlan::add_relu(const Value& src) {
+  // In place, except on the caller's input.
+  Value dst = src.buffer >= 0 ? src : Value{src.desc, new_buffer(src.desc.get_size())};
+  const dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                         dnnl::algorithm::eltwise_relu, src.desc, 0.0f, 0.0f);
+  const dnnl::eltwise_forward::primitive_desc pd(desc, engine_);
+  steps_.push_back({dnnl::eltwise_forward(pd),
+                    {{DNNL_ARG_SRC, memory_of(src)}, {DNNL_ARG_DST, memory_of(dst)}}});
+  return dst;
+}
+
+void OnednnPlan::add_output(int stage, const Value& value) {
+  const memory::dims dims = value.desc.dims();
+  Output out;
+  out.stage = stage;
+  out.shape.assign(dims.begin(), dims.end());
+  const memory::desc plain(dims, dt::f32, dims.size() == 4 ? tag::nchw : tag::nc);
+  out.plain = memory(plain, engine_, DNNL_MEMORY_NONE);
+  memory src = memory_of(value);
+  steps_.push_back(
+      {dnnl::reorder(src, out.plain), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out.plain}}});
+  outputs_.push_back(std::move(out));
+}
+
+OnednnPlan::OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages,
+                       const std::vector<int>& taps, const std::vector<int64_t>& input_shape)
+    : engine_(dnnl::engine::kind::cpu, 0), input_shape_(input_shape) {
+  ISHANNOT_ASSERT(!taps.empty() && input_shape.size() == 4, "taps and an N x C x H x W input");
+  const int last = *std::max_element(taps.begin(), taps.end());
+  ISHANNOT_ASSERT(last < static_cast<int>(stages.size()), "tap beyond the last stage");
+  auto is_tap = [&](int i) { return std::find(taps.begin(), taps.end(), i) != taps.end(); };
+  input_ =
+      memory(memory::desc(memory::dims(input_shape.begin(), input_shape.end()), dt::f32, tag::nchw),
+             engine_, DNNL_MEMORY_NONE);
+  Value x{input_.get_desc(), -1};
+  int i = 0;
+  for (; i <= last; ++i) {
+    const Stage* stage = stages[static_cast<size_t>(i)].get();
+    if (const auto* conv = dynamic_cast<const ConvStage*>(stage)) {
+      // A ReLU stage right after an untapped convolution becomes its post-op (VGG16).
+      const bool fuse_next =
+          !conv->relu() && !is_tap(i) && i < last &&
+          dynamic_cast<const ReluStage*>(stages[static_cast<size_t>(i + 1)].get());
+      const Value y = add_conv(x, *conv, conv->relu() || fuse_next, nullptr);
+      release(x.buffer);
+      x = y;
+      if (fuse_next) ++i;
+    } else if (dynamic_cast<const ReluStage*>(stage)) {
+      x = add_relu(x);
+    } else if (const auto* pool = dynamic_cast<const MaxPoolStage*>(stage)) {
+      const Value y = add_max_pool(x, *pool);
+      release(x.buffer);
+      x = y;
+    } else if (const auto* block = dynamic_cast<const BottleneckStage*>(stage)) {
+      const Value a = add_conv(x, *block->a(), true, nullptr);
+      const Value b = add_conv(a, *block->b(), true, nullptr);
+      release(a.buffer);
+      Value shortcut = x;
+      if (block->projection()) {
+        shortcut = add_conv(x, *block->projection(), false, nullptr);
+        release(x.buffer);
+      }
+      x = add_conv(b, *block->c(), true, &shortcut);
+      release(b.buffer);
+    } else {
+      break;  // not convertible: the caller runs the rest
+    }
+    if (is_tap(i)) add_output(i, x);
+  }
+  covered_ = i;
+  if (covered_ <= last && covered_ > 0 && !is_tap(covered_ - 1)) add_output(covered_ - 1, x);
+}
+
+std::vector<int64_t> OnednnPlan::output_shape(int stage) const {
+  for (const Output& o : outputs_)
+    if (o.stage == stage) return o.shape;
+  return {};
+}
+
+std::map<int, torch::Tensor> OnednnPlan::run(const torch::Tensor& input) {
+  ISHANNOT_ASSERT(input.is_contiguous() && input.scalar_type() == torch::kFloat &&
+                      input.sizes() == c10::IntArrayRef(input_shape_),
+                  "plan input must be a contiguous float tensor of the planned shape");
+  std::map<int, torch::Tensor> out;
+  if (covered_ == 0) return out;
+  input_.set_data_handle(input.data_ptr());
+  for (Output& o : outputs_) {
+    torch::Tensor t = torch::empty(o.shape, torch::kFloat);
+    o.plain.set_data_handle(t.data_ptr());
+    out[o.stage] = t;
+  }
+  dnnl::stream stream(engine_);
+  for (Step& step : steps_) step.primitive.execute(stream, step.args);
+  stream.wait();
+  return out;
+}
+
+}  // namespace ishannot::detail
