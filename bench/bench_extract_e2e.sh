@@ -31,22 +31,7 @@ if [[ "${ISA:-native}" == avx2 ]]; then export ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_
 [[ -f "$manifest" ]] || { echo "no manifest $manifest (set MANIFEST)" >&2; exit 1; }
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 
-load1() { cut -d' ' -f1 /proc/loadavg; }
-wait_quiet() {  # prints the load the run starts at, with '!' when it never got quiet
-  local waited=0
-  while awk -v l="$(load1)" -v m="$load_max" 'BEGIN{exit !(l >= m)}'; do
-    if ((waited >= wait_max)); then echo "$(load1)!"; return; fi
-    sleep 60; waited=$((waited + 60))
-  done
-  load1
-}
-blas_path() {
-  case "$1" in
-    reference) echo "$libdir/blas:$libdir/lapack" ;;
-    openblas) echo "$libdir/openblas-pthread" ;;
-    *) echo "unknown BLAS $1" >&2; exit 2 ;;
-  esac
-}
+source "$here/bench/lib.sh"  # load1, wait_quiet, blas_path, median
 # run SIDE CPUS BLAS -> "wall cpu load"
 run() {
   local side=$1 cpus=$2 blas=$3 mask=0 load
@@ -66,7 +51,6 @@ run() {
     taskset -c "$mask" "${cmd[@]}" >/dev/null
   awk -v load="$load" '{printf "%s %.2f %s\n", $1, $2 + $3, load}' "$tmp/time"
 }
-median() { sort -g | awk '{v[NR]=$1} END{print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
   "flags: $(grep -o -w -E 'avx512f|avx2|fma|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')" \

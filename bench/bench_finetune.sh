@@ -24,22 +24,7 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$here/bench/replicate_manifest.py" "$tmp/data" 1 13-16 >/dev/null
 manifest="$tmp/data/images.csv"
 
-load1() { cut -d' ' -f1 /proc/loadavg; }
-wait_quiet() {
-  local waited=0
-  while awk -v l="$(load1)" -v m="$load_max" 'BEGIN{exit !(l >= m)}'; do
-    if ((waited >= wait_max)); then echo "$(load1)!"; return; fi
-    sleep 60; waited=$((waited + 60))
-  done
-  load1
-}
-blas_path() {
-  case "$1" in
-    reference) echo "$libdir/blas:$libdir/lapack" ;;
-    openblas) echo "$libdir/openblas-pthread" ;;
-    *) echo "unknown BLAS $1" >&2; exit 2 ;;
-  esac
-}
+source "$here/bench/lib.sh"  # load1, wait_quiet, blas_path, median
 terms=10
 # run SIDE CPUS BLAS -> "epoch_s process_wall_s load"
 run() {
@@ -62,7 +47,6 @@ run() {
   fi
   echo "$epoch $(cat "$tmp/time") $load"
 }
-median() { sort -g | awk '{v[NR]=$1} END{print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
   "flags: $(grep -o -w -E 'avx512f|avx2|fma|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')" \

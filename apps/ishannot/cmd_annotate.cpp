@@ -25,8 +25,8 @@ struct AnnotateOptions {
 
 void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_option("--model", o.model, "model bundle written by ishannot train")->required();
-  add_data_option(cmd, o.data)
-      ->description("images: a folder, a manifest CSV or a BDGP-table folder with images/");
+  add_data_option(cmd, o.data, true,
+                  "the images to annotate (a manifest's terms, if any, are not used)");
   add_out_option(cmd, o.out, "output folder");
   cmd->add_option("--features", o.features,
                   "feature store made with the bundle's recipe (default: computed on the fly)");

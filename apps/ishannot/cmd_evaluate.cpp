@@ -24,12 +24,10 @@ struct EvaluateOptions {
   std::vector<std::string> layers, stages;
   TermOptions terms;
   bool no_concat = false;
-  std::string preprocess = "l2";
   std::string method = "TL";
   std::string level = "image", group_rule = "mean";
-  int folds = 5, inner_folds = 3, models = 11, inner_models = 3;
-  std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
-  double fallback_c = 1.0;
+  int folds = 5;
+  ClassifierOptions classifier;
   int64_t slab_columns = 8192;
 };
 
@@ -58,18 +56,7 @@ void add_evaluate_options(CLI::App* cmd, EvaluateOptions& o) {
   add_stages_option(cmd, o.stages, "the ones to evaluate (default: all present except 1-3)");
   add_term_options(cmd, o.terms);
   cmd->add_option("--folds", o.folds, "outer grouped folds (by gene)")->capture_default_str();
-  cmd->add_option("--inner-folds", o.inner_folds, "inner grouped folds choosing C")
-      ->capture_default_str();
-  cmd->add_option("--c-grid", o.c_grid, "C values tried by inner CV (one value: fixed C)")
-      ->delimiter(',');
-  cmd->add_option("--fallback-c", o.fallback_c, "C when inner CV is impossible")
-      ->capture_default_str();
-  cmd->add_option("--models", o.models, "ensemble size M (odd)")->capture_default_str();
-  cmd->add_option("--inner-models", o.inner_models, "ensemble size inside inner CV (odd)")
-      ->capture_default_str();
-  cmd->add_option("--preprocess", o.preprocess, "none | l2 | standardise")
-      ->check(CLI::IsMember({"none", "l2", "standardise", "standardize"}))
-      ->capture_default_str();
+  add_classifier_options(cmd, o.classifier);
   cmd->add_option("--method", o.method, "method label in the outputs (TL, TL+MTL, SC...)")
       ->capture_default_str();
   cmd->add_option("--level", o.level,
@@ -94,12 +81,12 @@ EvaluationParams evaluation_params(const EvaluateOptions& o, const GlobalOptions
   params.stage_ranges = normalised_stages(o.stages);
   params.terms = o.terms.params();
   params.folds = o.folds;
-  params.inner_folds = o.inner_folds;
-  params.c_grid = o.c_grid;
-  params.inner_models = o.inner_models;
-  params.ensemble.models = o.models;
-  params.ensemble.C = o.fallback_c;
-  params.preprocessing = parse_usage([&] { return parse_preprocessing(o.preprocess); });
+  params.inner_folds = o.classifier.inner_folds;
+  params.c_grid = o.classifier.c_grid;
+  params.inner_models = o.classifier.inner_models;
+  params.ensemble.models = o.classifier.models;
+  params.ensemble.C = o.classifier.fallback_c;
+  params.preprocessing = parse_usage([&] { return parse_preprocessing(o.classifier.preprocess); });
   params.gram.slab_columns = o.slab_columns;
   params.seed = options.seed;
   params.level = parse_usage([&] { return parse_evaluation_level(o.level); });

@@ -18,7 +18,7 @@ namespace ishannot::cli {
 namespace {
 
 struct TrainOptions {
-  std::string data, out, features, preprocess = "l2", method = "TL", dtype = "float32";
+  std::string data, out, features, method = "TL", dtype = "float32";
   std::vector<std::string> stages, terms;
   TermOptions term_options;
   FoldOptions fold;
@@ -26,9 +26,8 @@ struct TrainOptions {
   RecipeOptions recipe;
   CLI::Option* layers = nullptr;
   std::vector<CLI::Option*> recipe_only;  ///< options that only apply without --features
-  int min_genes = 0, folds = 5, inner_folds = 3, models = 11, inner_models = 3;
-  std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
-  double fallback_c = 1.0;
+  int min_genes = 0, folds = 5;
+  ClassifierOptions classifier;
   int64_t slab_columns = 8192;
   bool keep_features = false;
 };
@@ -65,18 +64,7 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
   cmd->add_option("--folds", o.folds,
                   "grouped CV folds for the terms' quality (0 = none; evaluate's folds)")
       ->capture_default_str();
-  cmd->add_option("--inner-folds", o.inner_folds, "inner grouped folds choosing C")
-      ->capture_default_str();
-  cmd->add_option("--c-grid", o.c_grid, "C values tried by inner CV (one value: fixed C)")
-      ->delimiter(',');
-  cmd->add_option("--fallback-c", o.fallback_c, "C when inner CV is impossible")
-      ->capture_default_str();
-  cmd->add_option("--models", o.models, "ensemble size M (odd)")->capture_default_str();
-  cmd->add_option("--inner-models", o.inner_models, "ensemble size inside inner CV (odd)")
-      ->capture_default_str();
-  cmd->add_option("--preprocess", o.preprocess, "none | l2 | standardise")
-      ->check(CLI::IsMember({"none", "l2", "standardise", "standardize"}))
-      ->capture_default_str();
+  add_classifier_options(cmd, o.classifier);
   cmd->add_option("--method", o.method, "label of the features (TL, TL+MTL, SC...)")
       ->capture_default_str();
   cmd->add_option("--slab-columns", o.slab_columns, "feature columns per pass over the store")
@@ -108,12 +96,12 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
     p.folds = spec.folds;
   }
   if (!o.fold.train_genes.empty()) p.train_genes = read_gene_list(o.fold.train_genes);
-  p.fit.c_grid = o.c_grid;
-  p.fit.inner_folds = o.inner_folds;
-  p.fit.inner_models = o.inner_models;
-  p.fit.ensemble.models = o.models;
-  p.fit.ensemble.C = o.fallback_c;
-  p.preprocessing = parse_usage([&] { return parse_preprocessing(o.preprocess); });
+  p.fit.c_grid = o.classifier.c_grid;
+  p.fit.inner_folds = o.classifier.inner_folds;
+  p.fit.inner_models = o.classifier.inner_models;
+  p.fit.ensemble.models = o.classifier.models;
+  p.fit.ensemble.C = o.classifier.fallback_c;
+  p.preprocessing = parse_usage([&] { return parse_preprocessing(o.classifier.preprocess); });
   p.gram.slab_columns = o.slab_columns;
   p.weights_dtype = parse_dtype_option(o.dtype);
   p.seed = options.seed;

@@ -121,6 +121,21 @@ CLI::Option* add_batch_option(CLI::App* cmd, int& batch, const std::string& help
   return cmd->add_option("--batch", batch, help)->check(CLI::PositiveNumber)->capture_default_str();
 }
 
+void add_classifier_options(CLI::App* cmd, ClassifierOptions& o) {
+  cmd->add_option("--inner-folds", o.inner_folds, "inner grouped folds choosing C")
+      ->capture_default_str();
+  cmd->add_option("--c-grid", o.c_grid, "C values tried by inner CV (one value: fixed C)")
+      ->delimiter(',');
+  cmd->add_option("--fallback-c", o.fallback_c, "C when inner CV is impossible")
+      ->capture_default_str();
+  cmd->add_option("--models", o.models, "ensemble size M (odd)")->capture_default_str();
+  cmd->add_option("--inner-models", o.inner_models, "ensemble size inside inner CV (odd)")
+      ->capture_default_str();
+  cmd->add_option("--preprocess", o.preprocess, "none | l2 | standardise")
+      ->check(CLI::IsMember({"none", "l2", "standardise", "standardize"}))
+      ->capture_default_str();
+}
+
 void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string& state) {
   auto* r = cmd->add_flag("--resume", resume.resume,
                           "continue the interrupted run in " + state +

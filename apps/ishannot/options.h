@@ -89,6 +89,16 @@ FeatureDtype parse_dtype_option(const std::string& dtype);
 /// --batch N (images per batch, >= 1).
 CLI::Option* add_batch_option(CLI::App* cmd, int& batch, const std::string& help);
 
+/// The classifier of evaluate and train (the same fit, eval/term_fit.h): --inner-folds, --c-grid,
+/// --fallback-c, --models, --inner-models, --preprocess.
+struct ClassifierOptions {
+  int inner_folds = 3, models = 11, inner_models = 3;
+  std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
+  double fallback_c = 1.0;
+  std::string preprocess = "l2";
+};
+void add_classifier_options(CLI::App* cmd, ClassifierOptions& classifier);
+
 /// --resume / --restart: every resumable command continues a compatible interrupted run by
 /// default; --resume insists on one (error if there is none), --restart discards it.
 struct ResumeOptions {

@@ -27,12 +27,6 @@ std::string AnnotateParams::check() const {
   return "";
 }
 
-int stage_order(const std::string& stage_range) {
-  const auto& names = stage_range_names();
-  const auto it = std::find(names.begin(), names.end(), stage_range);
-  return it == names.end() ? 0 : static_cast<int>(it - names.begin()) + 1;
-}
-
 namespace {
 
 using StageImages = std::vector<std::pair<std::string, std::vector<const ImageRecord*>>>;

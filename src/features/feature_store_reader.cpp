@@ -135,6 +135,10 @@ FeatureStoreReader::FeatureStoreReader(const std::string& path) : impl_(std::mak
     spec.dim = static_cast<int64_t>(dims[1]);
     if (auto it = layer_attributes.find("shape"); it != layer_attributes.end())
       spec.shape = it->second;
+    if (auto it = layer_attributes.find("source_shape"); it != layer_attributes.end())
+      spec.source_shape = it->second;
+    if (auto it = layer_attributes.find("pooling"); it != layer_attributes.end())
+      spec.pooling = it->second;
     s.layers.push_back(spec);
     s.dtypes[name] = size == 2 ? FeatureDtype::kFloat16 : FeatureDtype::kFloat32;
     s.datasets[name] = std::move(dataset);

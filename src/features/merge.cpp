@@ -17,6 +17,9 @@ namespace {
 
 // Attributes that describe the slice, not the extraction: they may (must) differ between shards.
 const std::set<std::string> kShardKeys = {"shard", "shard_total_images", "shard_ids_sha256"};
+// Attributes of one run over a slice (the writer's row count, the command line, the images that
+// slice skipped): they may differ too; the merged store gets its own.
+const std::set<std::string> kRunKeys = {"complete_rows", "created_by", "skipped_images"};
 
 std::string attribute(const std::map<std::string, std::string>& attributes, const std::string& key,
                       const std::string& path) {
@@ -31,7 +34,7 @@ std::string attribute(const std::map<std::string, std::string>& attributes, cons
 void check_same_provenance(const FeatureStoreReader& first, const FeatureStoreReader& other) {
   auto comparable = [](std::map<std::string, std::string> a) {
     for (const auto& key : kShardKeys) a.erase(key);
-    a.erase("created_by");
+    for (const auto& key : kRunKeys) a.erase(key);
     return a;
   };
   const auto a = comparable(first.attributes()), b = comparable(other.attributes());
@@ -95,16 +98,22 @@ std::vector<std::unique_ptr<FeatureStoreReader>> in_index_order(
 std::map<std::string, std::string> merged_attributes(
     const std::vector<std::unique_ptr<FeatureStoreReader>>& shards, const MergeParams& params) {
   auto attributes = shards.front()->attributes();
-  std::string merged_from;
+  std::string merged_from, skipped;
   for (const auto& shard : shards) {
     const auto a = shard->attributes();
     const auto created_by = a.find("created_by");
     merged_from +=
         a.at("shard") + ": " + (created_by == a.end() ? shard->path() : created_by->second) + "\n";
+    // skipped_images is "file\treason\n" then one line per image: the shards' lines, one header.
+    if (const auto s = a.find("skipped_images"); s != a.end()) {
+      const size_t body = s->second.find('\n');
+      if (body != std::string::npos) skipped += s->second.substr(body + 1);
+    }
   }
   for (const auto& key : kShardKeys) attributes.erase(key);
-  attributes.erase("created_by");
+  for (const auto& key : kRunKeys) attributes.erase(key);
   if (!params.command_line.empty()) attributes["created_by"] = params.command_line;
+  if (!skipped.empty()) attributes["skipped_images"] = "file\treason\n" + skipped;
   attributes["merged_from"] = merged_from;
   return attributes;
 }

@@ -81,7 +81,4 @@ AnnotateSummary annotate_images(const Dataset& images, const ModelBundle& bundle
                                 FeatureSource& source, const AnnotateParams& params,
                                 const std::string& out_dir, const Reporter& reporter = {});
 
-/// 1..6 for the stage ranges 1-3 .. 13-16 (sortable), 0 for anything else.
-int stage_order(const std::string& stage_range);
-
 }  // namespace ishannot
