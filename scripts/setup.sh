@@ -30,6 +30,10 @@ packages=(build-essential cmake ninja-build pkg-config git ca-certificates
 # The study as a workflow (workflow/, docs/WORKFLOW.md): Snakemake, and Slurm + munge for the
 # cluster profile and its one-node test (tests/workflow/check_slurm.sh).
 packages+=(snakemake slurm-wlm munge)
+# OpenBLAS as libblas.so.3 (Debian's alternatives pick it over the reference BLAS): extraction
+# never calls BLAS, but libtorch's fine-tuning paths do — measured 4-9 % faster epochs, and no
+# 5 GFLOP/s reference-BLAS path left for any torch call we do not replace (docs/bench/extract.md).
+packages+=(libopenblas0-pthread)
 # Independent peers used by tests that write reference files, and by bench/.
 packages+=(python3 python3-numpy python3-torch python3-h5py)
 # `ishannot report` renders its figures with Node.js (Vega-Lite); its test loads the report in a

@@ -53,6 +53,7 @@ class CnnSource : public FeatureSource {
  public:
   CnnSource(std::shared_ptr<Backbone> net, const FeatureRecipe& recipe) : net_(std::move(net)) {
     ExtractParams params;
+    params.layers.clear();  // the recipe's layers only, not ExtractParams' default taps
     for (const auto& l : recipe.layers)
       params.layers += (params.layers.empty() ? "" : ",") + l.name;
     params.pool = parse_pool_grid(
