@@ -117,7 +117,10 @@ void AnnotateOutput::add_to_group(const std::string& stage, const std::string& g
 void AnnotateOutput::annotation(const ImageRecord& image, const std::string& stage,
                                 const std::string& term, double score, int votes, int members,
                                 int label) {
-  annotations_ << field(image.id) << '\t' << field(image.path) << '\t' << field(image.gene) << '\t'
+  // An absolute path: the file is read later from elsewhere (ishannot report, a notebook).
+  const std::string path =
+      image.path.empty() ? std::string() : fs::absolute(image.path).lexically_normal().string();
+  annotations_ << field(image.id) << '\t' << field(path) << '\t' << field(image.gene) << '\t'
                << stage << '\t' << stage_order(stage) << '\t' << field(term) << '\t'
                << format_exact(score) << '\t' << votes << '\t' << members << '\t' << label << '\n';
   ++rows_;
