@@ -235,3 +235,25 @@ TEST(Annotate, FeaturesWithoutAMapSayThereIsNoHeatMap) {
             }).find("sc_dictionary_sha256 is d2, the bundle needs d1"),
             std::string::npos);
 }
+
+// annotations.tsv's path names the image so that it can be found from anywhere (ishannot report
+// reads it from another folder): absolute, even when the dataset listed it relative to the cwd.
+TEST(Annotate, PathsAreAbsoluteWhenTheDatasetGaveThemRelative) {
+  Fixture f("annotate-paths");
+  Dataset input = f.ds;
+  const fs::path cwd = fs::current_path();
+  fs::current_path(f.dir);
+  for (auto& image : input.images) image.path = image.id + ".png";  // relative to f.dir
+  auto source = store_feature_source(f.dir + "/f.h5");
+  AnnotateParams ap;
+  ap.heatmap_terms = 0;
+  annotate_images(input, f.bundle, *source, ap, "out");
+  fs::current_path(cwd);
+  const auto rows = test::read_tsv(f.dir + "/out/annotations.tsv");
+  ASSERT_FALSE(rows.empty());
+  for (const auto& row : rows) {
+    const std::string expected = (fs::path(f.dir) / (row.at("image") + ".png")).string();
+    EXPECT_EQ(row.at("path"), fs::path(expected).lexically_normal().string());
+    EXPECT_TRUE(fs::exists(row.at("path"))) << row.at("path");
+  }
+}
