@@ -124,8 +124,8 @@ std::map<std::string, std::string> run_provenance(const EvaluateOptions& o, cons
                                                   const GlobalOptions& options) {
   const bool per_fold = !o.fold_features.empty();
   auto run = provenance(options);
-  run["dataset"] = dataset.source;
-  run["features"] = per_fold ? o.fold_features : stores.order().at(0);
+  run["dataset"] = absolute_path(dataset.source);
+  run["features"] = absolute_path(per_fold ? o.fold_features : stores.order().at(0));
   for (const auto& path : stores.order()) {
     // One store: features.<attribute>; per fold: features[<path>].<attribute> (gene lists left
     // out: they are long and in the stores).

@@ -118,8 +118,7 @@ void AnnotateOutput::annotation(const ImageRecord& image, const std::string& sta
                                 const std::string& term, double score, int votes, int members,
                                 int label) {
   // An absolute path: the file is read later from elsewhere (ishannot report, a notebook).
-  const std::string path =
-      image.path.empty() ? std::string() : fs::absolute(image.path).lexically_normal().string();
+  const std::string path = absolute_path(image.path);
   annotations_ << field(image.id) << '\t' << field(path) << '\t' << field(image.gene) << '\t'
                << stage << '\t' << stage_order(stage) << '\t' << field(term) << '\t'
                << format_exact(score) << '\t' << votes << '\t' << members << '\t' << label << '\n';

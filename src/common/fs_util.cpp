@@ -128,4 +128,11 @@ std::string sha256_bytes(const std::string& bytes) {
   return hash.hex();
 }
 
+std::string absolute_path(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+
 }  // namespace ishannot

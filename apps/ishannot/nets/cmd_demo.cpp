@@ -12,6 +12,7 @@
 #include "../commands.h"
 #include "../options.h"
 #include "ishannot/common/format.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/synth.h"
 #include "ishannot/eval/evaluation.h"
@@ -95,8 +96,8 @@ void demo_evaluation(const DemoArgs& a, const Dataset& dataset, const std::strin
   const EvaluationResult result = run_evaluation(dataset, store, params, reporter);
   const std::string results = a.out + "/results";
   auto run = provenance(options);
-  run["dataset"] = dataset.source;
-  run["features"] = features;
+  run["dataset"] = absolute_path(dataset.source);
+  run["features"] = absolute_path(features);
   for (const auto& [key, value] : store.attributes()) run["features." + key] = value;
   write_evaluation_outputs(results, result, params, run);
   std::cout << summary_table(result);

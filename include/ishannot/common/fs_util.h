@@ -39,6 +39,10 @@ std::string cache_dir();
 /// SHA-256 of a file's bytes, lower-case hex. Throws Error if unreadable.
 std::string sha256_file(const std::string& path);
 
+/// `path` made absolute against the current folder and normalised ("" stays ""): how outputs name
+/// the files they came from, so that they can be found from another folder (report, notebooks).
+std::string absolute_path(const std::string& path);
+
 /// SHA-256 of a byte string, lower-case hex.
 std::string sha256_bytes(const std::string& bytes);
 
