@@ -14,6 +14,7 @@
 #include "ishannot/data/shards.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/merge.h"
+#include "support/cli_util.h"
 #include "support/test_paths.h"
 #include "support/test_util.h"
 
@@ -90,31 +91,6 @@ std::vector<std::string> write_shards(const std::string& dir, const Dataset& dat
   return paths;
 }
 
-bool have_h5py() {
-  return std::system("/usr/bin/python3 -c 'import h5py' > /dev/null 2>&1") == 0;
-}
-
-// h5py: same ids, same layers with the same dtype and bytes, same attributes except created_by,
-// merged_from (the merged store's) and none of the shard ones.
-const char* kCompareScript = R"(import h5py, sys
-a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
-text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
-assert [text(i) for i in a['ids'][:]] == [text(i) for i in b['ids'][:]], 'ids differ'
-assert sorted(a['features']) == sorted(b['features']), 'layers differ'
-for name in a['features']:
-    x, y = a['features'][name], b['features'][name]
-    assert x.dtype == y.dtype, (name, x.dtype, y.dtype)
-    assert x.shape == y.shape, (name, x.shape, y.shape)
-    assert x[()].tobytes() == y[()].tobytes(), name + ': values differ'
-    assert {k: text(v) for k, v in x.attrs.items()} == {k: text(v) for k, v in y.attrs.items()}
-skip = {'created_by', 'merged_from'}
-attrs = lambda f: {k: text(v) for k, v in f.attrs.items() if k not in skip}
-assert attrs(a) == attrs(b), (attrs(a), attrs(b))
-assert not any(k.startswith('shard') for k in b.attrs), list(b.attrs)
-assert text(b.attrs['created_by']) == 'ishannot merge (test)', b.attrs['created_by']
-print('identical', a['ids'].shape[0], 'rows')
-)";
-
 }  // namespace
 
 class MergeShards : public ::testing::TestWithParam<FeatureDtype> {};
@@ -141,10 +117,10 @@ TEST_P(MergeShards, EqualTheUnshardedStoreBitForBitReadByH5py) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/merged.h5.partial"));
   const FeatureStoreReader merged(dir + "/merged.h5");
   EXPECT_EQ(merged.attributes().at("merged_from").substr(0, 29), "0/4: ishannot extract --shard");
-  if (!have_h5py()) GTEST_SKIP() << "python3-h5py (the independent reader) is not installed";
-  std::ofstream(dir + "/compare.py") << kCompareScript;
-  const std::string cmd =
-      "/usr/bin/python3 " + dir + "/compare.py " + dir + "/whole.h5 " + dir + "/merged.h5";
+  ISHANNOT_SKIP_WITHOUT_H5PY();
+  const std::string cmd = "/usr/bin/python3 " + test::source_dir() +
+                          "/tests/support/h5py_same_store.py " + dir + "/whole.h5 " + dir +
+                          "/merged.h5 --created-by 'ishannot merge (test)'";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
 
