@@ -186,6 +186,22 @@ std::vector<std::string> Comparison::shared_terms(const std::string& stage_range
   return shared;
 }
 
+std::vector<std::pair<std::string, std::vector<const TermResult*>>> Comparison::compared_terms(
+    const std::string& stage_range) const {
+  const auto shared = shared_terms(stage_range);
+  std::vector<std::pair<std::string, std::vector<const TermResult*>>> out;
+  for (const auto& method : methods_in(stage_range)) {
+    const std::string layer = layer_shown(method, stage_range);
+    std::vector<const TermResult*> kept;
+    for (const auto& t : terms)
+      if (t.method == method && t.layer == layer && t.stage_range == stage_range &&
+          t.metrics.count("auc") && std::binary_search(shared.begin(), shared.end(), t.term))
+        kept.push_back(&t);
+    out.emplace_back(method, std::move(kept));
+  }
+  return out;
+}
+
 Comparison compare_runs(std::vector<EvaluationRun>& runs, const ComparisonParams& params) {
   Comparison c;
   rename_clashes(runs, c.notes);

@@ -241,18 +241,13 @@ Figure methods_figure(const Comparison& c) {
   json rows = json::array();
   std::vector<double> values;
   for (const auto& stage : c.stage_ranges) {
-    const auto shared = c.shared_terms(stage);
-    for (const auto& method : c.methods_in(stage)) {
-      const std::string layer = c.layer_shown(method, stage);
+    for (const auto& [method, results] : c.compared_terms(stage)) {
       std::vector<double> aucs;
-      for (const auto& t : c.terms)
-        if (t.method == method && t.layer == layer && t.stage_range == stage &&
-            t.metrics.count("auc") && std::binary_search(shared.begin(), shared.end(), t.term))
-          aucs.push_back(t.metrics.at("auc").mean);
+      for (const TermResult* t : results) aucs.push_back(t->metrics.at("auc").mean);
       if (aucs.empty()) continue;
       const MeanStd over_terms = mean_std(aucs);
       json row = {{"method", method},
-                  {"layer", layer},
+                  {"layer", c.layer_shown(method, stage)},
                   {"stage_range", stage},
                   {"terms", over_terms.count}};
       add_band(row, "auc", over_terms);
@@ -287,24 +282,18 @@ Figure methods_figure(const Comparison& c) {
 Figure terms_figure(const Comparison& c) {
   json rows = json::array();
   std::vector<double> values;
-  for (const auto& stage : c.stage_ranges) {
-    const auto shared = c.shared_terms(stage);
-    for (const auto& method : c.methods_in(stage)) {
-      const std::string layer = c.layer_shown(method, stage);
-      for (const auto& t : c.terms)
-        if (t.method == method && t.layer == layer && t.stage_range == stage &&
-            t.metrics.count("auc") && std::binary_search(shared.begin(), shared.end(), t.term)) {
-          json row = {{"method", method},
-                      {"layer", layer},
-                      {"stage_range", stage},
-                      {"term", t.term},
-                      {"folds", t.metrics.at("auc").count}};
-          add_band(row, "auc", t.metrics.at("auc"));
-          values.push_back(row["lo"]);
-          rows.push_back(row);
-        }
-    }
-  }
+  for (const auto& stage : c.stage_ranges)
+    for (const auto& [method, results] : c.compared_terms(stage))
+      for (const TermResult* t : results) {
+        json row = {{"method", method},
+                    {"layer", t->layer},
+                    {"stage_range", stage},
+                    {"term", t->term},
+                    {"folds", t->metrics.at("auc").count}};
+        add_band(row, "auc", t->metrics.at("auc"));
+        values.push_back(row["lo"]);
+        rows.push_back(row);
+      }
   const json colour = detail::colour_by("method", c.methods, "method");
   const json tooltip = {tooltip_field("term", "term"),
                         tooltip_field("method", "method"),

@@ -55,6 +55,10 @@ struct Comparison {
   /// The terms every method of a stage range has at its shown layer (sorted): what Figures 5-7
   /// compare. Terms only some methods have are listed in `notes`.
   std::vector<std::string> shared_terms(const std::string& stage_range) const;
+  /// What Figures 5 and 6 compare in a stage range: per method (in methods_in order), its
+  /// per-term results at its shown layer over shared_terms(stage_range), those with an AUC.
+  std::vector<std::pair<std::string, std::vector<const TermResult*>>> compared_terms(
+      const std::string& stage_range) const;
 };
 
 /// Merges and summarises the runs (renaming clashing methods in `runs`, in every table). Error
