@@ -99,7 +99,6 @@ EvaluationParams task_params(const TrainParams& params) {
 // One term's results: the cross-validated quality and the final fit.
 struct TermResult {
   std::vector<MetricRow> cv;
-  std::vector<SkipRow> cv_skips;
   bool trained = false;
   TermFit fit;
   std::string note;
@@ -159,7 +158,6 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
   for (size_t k = 0; k < tasks.size(); ++k) {
     auto& r = results[static_cast<size_t>(tasks[k].first)];
     r.cv.insert(r.cv.end(), cv_out[k].metrics.begin(), cv_out[k].metrics.end());
-    r.cv_skips.insert(r.cv_skips.end(), cv_out[k].skipped.begin(), cv_out[k].skipped.end());
   }
   return results;
 }

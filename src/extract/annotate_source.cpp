@@ -37,8 +37,9 @@ std::shared_ptr<Backbone> recipe_net(const FeatureRecipe& recipe, const std::str
                      "the bundle's weights file is missing (give its new place with --weights)");
   std::shared_ptr<Backbone> net;
   if (!attribute(recipe, "finetune_stage_range").empty()) {
-    net = load_finetuned_model(path).net->backbone_ptr();
-    net->set_weights_provenance(path, sha256_file(path));
+    const FinetunedModel finetuned = load_finetuned_model(path);
+    net = finetuned.net->backbone_ptr();
+    net->set_weights_provenance(path, finetuned.file_sha256);
   } else {
     net = load_backbone(backbone, path);
   }

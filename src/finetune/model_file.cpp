@@ -73,7 +73,8 @@ FinetunedModel load_finetuned_model(const std::string& path, std::shared_ptr<Bac
   } catch (const nlohmann::json::exception& e) {
     throw file_error(sidecar_path, std::string("bad sidecar: ") + e.what());
   }
-  if (sha256_file(path) != j.value("model_file_sha256", "")) {
+  model.file_sha256 = sha256_file(path);
+  if (model.file_sha256 != j.value("model_file_sha256", "")) {
     throw file_error(path, "SHA-256 differs from the one its sidecar " + sidecar_path +
                                " records (file replaced or truncated?)");
   }

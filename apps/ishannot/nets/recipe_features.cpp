@@ -18,7 +18,7 @@ std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std:
   const FinetunedModel finetuned = load_finetuned_model(model, nullptr, weights);
   auto net = finetuned.net->backbone_ptr();
   // The store's provenance names the fine-tuned model (its sidecar names the base weights).
-  net->set_weights_provenance(model, sha256_file(model));
+  net->set_weights_provenance(model, finetuned.file_sha256);
   if (!input_size_given) params.input_size = finetuned.input_size;
   std::string genes;
   for (const auto& g : finetuned.seen_genes) genes += g + "\n";

@@ -113,6 +113,7 @@ struct FinetunedModel {
   /// Every gene whose images fine-tuning read (training and validation genes): `extract --model`
   /// records them so `evaluate` can refuse a store whose net saw a test gene.
   std::vector<std::string> seen_genes;
+  std::string file_sha256;  ///< SHA-256 of the model file (checked against the sidecar's)
 };
 
 /// Reads MODEL and MODEL.json. The architecture is rebuilt from `base` when given, else from the
