@@ -97,7 +97,7 @@ bundle() {  # size; load = annotate of one image with stored features (open, SHA
   for dtype in float32 float16; do
     local mp=$work/m-paper-$dtype.h5
     [[ -f $mp ]] || $bin --threads 1 train --data "$paper/images.csv" --features \
-      "$paper/features.h5" --folds 0 --c-grid 1 --dtype $dtype --out "$mp" 2>/dev/null
+      "$paper/features.h5" --folds 0 --c-grid 1 --weights-dtype $dtype --out "$mp" 2>/dev/null
     log "paper-size bundle ($dtype; one stage range, 10 terms x 11 members x 401,408): \
 $(stat -c %s "$mp") bytes"
     head -n 2 "$paper/images.csv" >"$paper/one.csv"

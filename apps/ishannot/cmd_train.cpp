@@ -69,7 +69,10 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
       ->capture_default_str();
   cmd->add_option("--slab-columns", o.slab_columns, "feature columns per pass over the store")
       ->capture_default_str();
-  add_dtype_option(cmd, o.dtype)->description("stored weights: float32 | float16");
+  // Not --dtype: that names stored feature values everywhere else (extract, baseline, merge).
+  cmd->add_option("--weights-dtype", o.dtype, "the bundle's stored weights: float32 | float16")
+      ->check(CLI::IsMember({"float32", "float16"}))
+      ->capture_default_str();
   add_resume_options(cmd, o.resume, "OUT.partial (and OUT.features.h5.partial)");
 }
 
