@@ -3,7 +3,7 @@
 // primitives once per input shape (detail/onednn_plan.h): each convolution fused with its bias,
 // ReLU and residual sum, activations kept in oneDNN's blocked layout between layers, weights
 // reordered once. Same taps as Backbone::forward_taps (the reference it is tested against) to
-// float rounding; 1.3-1.6x faster on one core (docs/bench/extract.md).
+// float rounding; 1.5-1.7x faster on one core (docs/bench/extract.md).
 //
 // The engine copies the weights when it first sees a shape: build a new engine after changing
 // them (fine-tuning). It runs on the CPU without autograd; anything else (a CUDA input, gradients
