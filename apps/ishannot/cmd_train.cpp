@@ -69,7 +69,7 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
       ->capture_default_str();
   cmd->add_option("--slab-columns", o.slab_columns, "feature columns per pass over the store")
       ->capture_default_str();
-  // Not --dtype: that names stored feature values everywhere else (extract, baseline, merge).
+  // Not --dtype: that names stored feature values (extract, baseline).
   cmd->add_option("--weights-dtype", o.dtype, "the bundle's stored weights: float32 | float16")
       ->check(CLI::IsMember({"float32", "float16"}))
       ->capture_default_str();
