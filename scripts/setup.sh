@@ -34,6 +34,11 @@ packages+=(snakemake slurm-wlm munge)
 # never calls BLAS, but libtorch's fine-tuning paths do — measured 4-9 % faster epochs, and no
 # 5 GFLOP/s reference-BLAS path left for any torch call we do not replace (docs/bench/extract.md).
 packages+=(libopenblas0-pthread)
+# The Python module (python/, docs/PYTHON.md): pybind11 and the Python headers; its tests and
+# example use pytest, pandas and matplotlib.
+packages+=(pybind11-dev python3-dev python3-pytest python3-pandas python3-matplotlib)
+# `ishannot fetch bdgp` downloads with libcurl.
+packages+=(libcurl4-openssl-dev)
 # Independent peers used by tests that write reference files, and by bench/.
 packages+=(python3 python3-numpy python3-torch python3-h5py)
 # `ishannot report` renders its figures with Node.js (Vega-Lite); its test loads the report in a
