@@ -73,15 +73,7 @@ Dataset annotate_dataset(const AnnotateOptions& o, const Reporter& reporter) {
 std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const ModelBundle& bundle,
                                               const GlobalOptions& options) {
   if (!o.features.empty()) return store_feature_source(o.features);
-#ifdef ISHANNOT_WITH_TORCH
   return bundle_feature_source(bundle, o.weights, options);
-#else
-  (void)bundle;
-  (void)options;
-  throw UsageError(
-      "annotate: this build has no CNN (built without libtorch): give --features "
-      "F.h5 made with the bundle's recipe");
-#endif
 }
 
 void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {

@@ -14,6 +14,7 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/features/store_attributes.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -131,7 +132,8 @@ std::map<std::string, std::string> run_provenance(const EvaluateOptions& o, cons
     // out: they are long and in the stores).
     const std::string prefix = per_fold ? "features[" + path + "]." : "features.";
     for (const auto& [key, value] : stores.get(path).attributes())
-      if (key != "finetune_genes" && key != "sc_dictionary_genes") run[prefix + key] = value;
+      if (key != store_attr::kFinetuneGenes && key != store_attr::kScDictionaryGenes)
+        run[prefix + key] = value;
   }
   return run;
 }

@@ -25,6 +25,7 @@ struct TrainOptions {
   ResumeOptions resume;
   RecipeOptions recipe;
   CLI::Option* layers = nullptr;
+  CLI::Option* folds_option = nullptr;
   std::vector<CLI::Option*> recipe_only;  ///< options that only apply without --features
   int min_genes = 0, folds = 5;
   ClassifierOptions classifier;
@@ -61,9 +62,10 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
   cmd->add_option("--min-genes", o.min_genes,
                   "instead of the top-k: every term with at least N positive genes");
   add_fold_options(cmd, o.fold, "train on");
-  cmd->add_option("--folds", o.folds,
-                  "grouped CV folds for the terms' quality (0 = none; evaluate's folds)")
-      ->capture_default_str();
+  o.folds_option =
+      cmd->add_option("--folds", o.folds,
+                      "grouped CV folds for the terms' quality (0 = none; evaluate's folds)")
+          ->capture_default_str();
   add_classifier_options(cmd, o.classifier);
   cmd->add_option("--method", o.method, "label of the features (TL, TL+MTL, SC...)")
       ->capture_default_str();
@@ -95,6 +97,10 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
   p.folds = o.folds;
   if (!o.fold.fold.empty()) {
     const FoldSpec spec = parse_usage([&] { return parse_fold_spec(o.fold.fold); });
+    // --fold F/K fixes the folds at K: a different --folds was silently overridden before.
+    if (o.folds_option->count() > 0 && o.folds != spec.folds)
+      throw UsageError("train: --folds " + std::to_string(o.folds) + " and --fold " + o.fold.fold +
+                       " disagree (--fold F/K uses K folds; drop --folds)");
     p.fold = spec.fold;
     p.folds = spec.folds;
   }
@@ -124,7 +130,6 @@ std::string training_store(const TrainOptions& o, const Dataset& dataset, bool r
                            const GlobalOptions& options, const Reporter& reporter) {
   if (!o.features.empty()) return o.features;
   const std::string store = o.out + ".features.h5";
-#ifdef ISHANNOT_WITH_TORCH
   if (std::filesystem::exists(store) && resume) {
     reporter.info("train: reusing " + store +
                   " (an earlier run's features; --restart redoes them)");
@@ -132,13 +137,6 @@ std::string training_store(const TrainOptions& o, const Dataset& dataset, bool r
   }
   extract_recipe_features(dataset, o.recipe, store, resume, options, reporter);
   return store;
-#else
-  (void)dataset;
-  (void)resume;
-  (void)options;
-  (void)reporter;
-  throw UsageError("train: this build has no CNN (built without libtorch): give --features F.h5");
-#endif
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& options) {

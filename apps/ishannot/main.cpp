@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cnn_module.h"
 #include "commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/version.h"
@@ -91,29 +92,36 @@ int main(int argc, char** argv) {
   // The seed is parsed (range-checked) before any subcommand callback runs.
   app.parse_complete_callback([&] { options.seed = parse_seed(seed_text); });
 
-#ifdef ISHANNOT_WITH_TORCH
-  add_classify_command(app, options);
-  add_extract_command(app, options);
-#endif
-  add_synth_command(app, options);
-  add_dataset_command(app, options);
-  add_evaluate_command(app, options);
-#ifdef ISHANNOT_WITH_TORCH
-  add_demo_command(app, options);
-#endif
-  add_baseline_command(app, options);
-  add_report_command(app, options);
-  add_merge_command(app, options);
-  add_experiment_command(app, options);
-  add_train_command(app, options);
-  add_annotate_command(app, options);
-#ifdef ISHANNOT_WITH_TORCH
-  add_finetune_command(app, options);
-#endif
+  // The CNN commands: listed in --help from the table; the one being run comes from the CNN
+  // module (cnn_module.h), which only then loads libtorch.
+  const std::string word = subcommand_word(argc, argv);
+  const auto add_cnn = [&](const std::string& name) {
+    if (name == word)
+      cnn_module().add_command(app, options, name);
+    else if (cnn_module_available())
+      app.add_subcommand(name, cnn_command_description(name));
+  };
+  try {
+    add_cnn("classify");
+    add_cnn("extract");
+    add_synth_command(app, options);
+    add_dataset_command(app, options);
+    add_evaluate_command(app, options);
+    add_cnn("demo");
+    add_baseline_command(app, options);
+    add_report_command(app, options);
+    add_merge_command(app, options);
+    add_experiment_command(app, options);
+    add_train_command(app, options);
+    add_annotate_command(app, options);
+    add_cnn("finetune");
+  } catch (const std::exception& e) {
+    std::cerr << "ishannot: error: " << first_line(e.what()) << "\n";
+    return 1;
+  }
 
   std::string known;
   bool found = false;
-  const std::string word = subcommand_word(argc, argv);
   for (const auto* sub : app.get_subcommands({})) {
     known += " " + sub->get_name();
     found = found || sub->get_name() == word;

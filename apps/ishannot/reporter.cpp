@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
-#include <thread>
 
 #include "commands.h"
 #include "ishannot/common/format.h"
@@ -21,8 +21,8 @@ namespace {
 
 struct ProgressState {
   std::string stage;
-  std::chrono::steady_clock::time_point start;
-  std::chrono::steady_clock::time_point last_print;
+  double start = 0;        // clock seconds
+  double last_print = 0;   // clock seconds
   int64_t start_done = 0;  // items already done when the stage started (a resumed run)
   bool bar_open = false;
 };
@@ -35,7 +35,13 @@ std::string format_seconds(double s) {
 
 }  // namespace
 
-Reporter make_reporter(const GlobalOptions& options) {
+Reporter make_reporter(const GlobalOptions& options, std::function<double()> clock) {
+  if (!clock) {
+    clock = [] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+  }
   Reporter reporter;
   if (options.quiet) return reporter;
   std::string mode = options.progress;
@@ -48,21 +54,21 @@ Reporter make_reporter(const GlobalOptions& options) {
   };
   if (mode == "none") return reporter;
   const bool bar = mode == "bar";
-  reporter.progress = [state, bar](const std::string& stage, int64_t done, int64_t total) {
-    auto now = std::chrono::steady_clock::now();
+  reporter.progress = [state, bar, clock](const std::string& stage, int64_t done, int64_t total) {
+    const double now = clock();
     if (stage != state->stage) {
       if (state->bar_open) std::fputc('\n', stderr);
       state->bar_open = false;
       state->stage = stage;
       state->start = now;
       state->start_done = done;
-      state->last_print = now - std::chrono::hours(1);
+      state->last_print = now - 3600;
     }
     const bool finished = total > 0 && done >= total;
-    const double since_print = std::chrono::duration<double>(now - state->last_print).count();
+    const double since_print = now - state->last_print;
     if (!finished && since_print < (bar ? 0.2 : 10.0)) return;
     state->last_print = now;
-    const double elapsed = std::chrono::duration<double>(now - state->start).count();
+    const double elapsed = now - state->start;
     // The rate counts only this run's items: after a resume the ETA is not "0:00:00".
     const int64_t done_here = done - state->start_done;
     const double eta = done_here > 0 && total > 0 ? elapsed * static_cast<double>(total - done) /

@@ -16,6 +16,7 @@
 #include "ishannot/annotate/recipe.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 
 namespace ishannot {
@@ -268,7 +269,7 @@ void write_run_json(const std::string& path, const ModelBundle& bundle,
     if (bundle.attributes.count(key)) run["bundle"][key] = bundle.attributes.at(key);
   run["features"]["source"] = source.description();
   for (const auto& [key, value] : bundle.recipe.attributes)
-    if (key != "finetune_genes" && key != "sc_dictionary_genes")
+    if (key != store_attr::kFinetuneGenes && key != store_attr::kScDictionaryGenes)
       run["features"]["recipe"][key] = value;
   for (const auto& l : bundle.recipe.layers) run["features"]["layers"].push_back(l.name);
   run["stage_ranges"] = stages;

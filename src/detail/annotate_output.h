@@ -48,7 +48,6 @@ class AnnotateOutput {
               const std::map<std::string, std::vector<std::string>>& stage_terms);
 
   int64_t images() const { return images_; }
-  int64_t skipped_count() const { return skipped_; }
   int64_t heatmaps() const { return heatmaps_; }
   int64_t rows() const { return rows_; }
 

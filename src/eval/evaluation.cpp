@@ -18,6 +18,7 @@
 #include "ishannot/common/format.h"
 #include "ishannot/common/seed.h"
 #include "ishannot/data/folds.h"
+#include "ishannot/features/store_attributes.h"
 
 namespace ishannot {
 
@@ -115,7 +116,7 @@ class StoreIndex {
                           plural(extra, "feature row") + " of " + store.path() +
                               " with ids the dataset lacks (ignored; first: " + first + ")"});
     const auto attributes = store.attributes();
-    if (auto a = attributes.find("finetune_genes"); a != attributes.end()) {
+    if (auto a = attributes.find(store_attr::kFinetuneGenes); a != attributes.end()) {
       std::istringstream lines(a->second);
       for (std::string gene; std::getline(lines, gene);)
         if (!gene.empty()) entry.finetune_genes.insert(gene);

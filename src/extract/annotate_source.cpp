@@ -7,6 +7,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/pool_grid.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/annotate_source.h"
 #include "ishannot/nets/backbone.h"
@@ -36,10 +37,8 @@ std::shared_ptr<Backbone> recipe_net(const FeatureRecipe& recipe, const std::str
     throw file_error(path.empty() ? std::string("(no weights path)") : path,
                      "the bundle's weights file is missing (give its new place with --weights)");
   std::shared_ptr<Backbone> net;
-  if (!attribute(recipe, "finetune_stage_range").empty()) {
-    const FinetunedModel finetuned = load_finetuned_model(path);
-    net = finetuned.net->backbone_ptr();
-    net->set_weights_provenance(path, finetuned.file_sha256);
+  if (!attribute(recipe, store_attr::kFinetuneStageRange).empty()) {
+    net = load_finetuned_model(path).net->backbone_ptr();  // provenance: the model file
   } else {
     net = load_backbone(backbone, path);
   }

@@ -154,6 +154,12 @@ std::map<std::string, std::string> FeatureExtractor::attributes(const Dataset* d
   }
   auto attributes = store_attributes(provenance);
   for (const auto& [key, value] : params_.extra_attributes) attributes[key] = value;
+  if (const auto& origin = net_.finetune_origin()) {  // the leakage guard's input (evaluate)
+    std::string genes;
+    for (const auto& g : origin->genes) genes += g + "\n";
+    attributes[store_attr::kFinetuneStageRange] = origin->stage_range;
+    attributes[store_attr::kFinetuneGenes] = genes;
+  }
   return attributes;
 }
 

@@ -9,8 +9,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "../commands.h"
+#include "../cnn_module.h"
 #include "../options.h"
+#include "cnn_commands.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
@@ -141,9 +142,7 @@ void run_demo(const DemoArgs& a, const GlobalOptions& options) {
 
 void add_demo_command(CLI::App& app, GlobalOptions& options) {
   auto args = std::make_shared<DemoArgs>();
-  auto* cmd = app.add_subcommand(
-      "demo",
-      "synthetic BDGP-shaped data -> ResNet50 features -> evaluation -> report (the main job)");
+  auto* cmd = app.add_subcommand("demo", cnn_command_description("demo"));
   cmd->add_option("--out", args->out, "output folder")->capture_default_str();
   cmd->add_option("--images", args->images, "synthetic images over stage ranges 4-6..13-16")
       ->check(CLI::Range(100, 100000))

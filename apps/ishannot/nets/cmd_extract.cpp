@@ -3,8 +3,9 @@
 
 #include <optional>
 
-#include "../commands.h"
+#include "../cnn_module.h"
 #include "../options.h"
+#include "cnn_commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
@@ -128,7 +129,7 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
 
 void add_extract_command(CLI::App& app, GlobalOptions& options) {
   auto args = std::make_shared<ExtractArgs>();
-  auto* cmd = app.add_subcommand("extract", "CNN features of images into an HDF5 feature store");
+  auto* cmd = app.add_subcommand("extract", cnn_command_description("extract"));
   add_extract_options(cmd, *args);
   cmd->callback([args, &options] { run_extract(*args, options); });
 }

@@ -1,8 +1,9 @@
 // ishannot finetune: multi-task fine-tuning (TL+MTL) of a backbone on one stage range's terms.
 #include <torch/torch.h>
 
-#include "../commands.h"
+#include "../cnn_module.h"
 #include "../options.h"
+#include "cnn_commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/nets/backbone.h"
@@ -156,10 +157,7 @@ void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
 
 void add_finetune_command(CLI::App& app, GlobalOptions& options) {
   auto args = std::make_shared<FinetuneArgs>();
-  auto* cmd = app.add_subcommand(
-      "finetune",
-      "multi-task fine-tuning (TL+MTL): backbone + shared hidden layer + one output "
-      "per term of a stage range");
+  auto* cmd = app.add_subcommand("finetune", cnn_command_description("finetune"));
   add_finetune_options(cmd, *args);
   cmd->callback([args, &options] { run_finetune(*args, options); });
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Numbers and durations as text, one way everywhere. Numbers in files are written in the C locale
-// with the shortest representation that reads back bit-exact (STYLE.md 6); durations shown to
+// with the shortest representation that reads back bit-exact (docs/STYLE.md 6); durations shown to
 // people use one style in every command.
 #include <string>
 

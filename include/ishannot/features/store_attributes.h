@@ -12,6 +12,17 @@
 
 namespace ishannot {
 
+/// Names of the root attributes that more than one module reads or writes: one spelling each.
+namespace store_attr {
+/// Every gene whose images a fine-tuned network saw ('\n'-separated): evaluate refuses a store
+/// whose network saw a test gene of the fold it is used for (the leakage guard).
+inline constexpr const char* kFinetuneGenes = "finetune_genes";
+/// The stage range a fine-tuned network was trained for ("" or absent: not fine-tuned).
+inline constexpr const char* kFinetuneStageRange = "finetune_stage_range";
+/// The genes whose images the SC dictionary was learnt from (the same guard for SC features).
+inline constexpr const char* kScDictionaryGenes = "sc_dictionary_genes";
+}  // namespace store_attr
+
 /// What a store records about its making. Empty fields are written as "" (never left out), so the
 /// set of attribute names is the same in every store.
 struct StoreProvenance {
