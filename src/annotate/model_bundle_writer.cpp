@@ -48,13 +48,6 @@ void write_recipe(hid_t file, const FeatureRecipe& recipe, const std::string& pa
   detail::write_strings(group.get(), "layer_shapes", shapes, path);
 }
 
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return stamp;
-}
-
 }  // namespace
 
 void ModelBundleWriter::Impl::create() {
@@ -68,7 +61,7 @@ void ModelBundleWriter::Impl::create() {
   for (const auto& [key, value] : header.attributes)
     if (key != "format" && key != "format_version" && key != "created_utc")
       detail::write_string_attribute(file.get(), key, value, tmp);
-  detail::write_string_attribute(file.get(), "created_utc", utc_now(), tmp);
+  detail::write_string_attribute(file.get(), "created_utc", utc_timestamp(), tmp);
   detail::write_string_attribute(file.get(), "preprocessing",
                                  preprocessing_name(header.preprocessing), tmp);
   detail::write_int_attribute(file.get(), "models", header.models, tmp);

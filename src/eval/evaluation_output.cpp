@@ -244,10 +244,7 @@ void write_run_json(const std::string& path, const EvaluationResult& result,
   run["format_version"] = 1;
   run["versions"] = library_versions();
   for (const auto& [key, value] : provenance) run["provenance"][key] = value;
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  run["finished_utc"] = stamp;
+  run["finished_utc"] = utc_timestamp();
   run["seed"] = params.seed;
   run["config"] = run_config(result, params);
   run["seconds"] = result.seconds;

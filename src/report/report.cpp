@@ -9,6 +9,7 @@
 #include "detail/report_html.h"
 #include "detail/report_steps.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/report/vega_render.h"
 #include "report_assets.h"
@@ -114,13 +115,6 @@ std::map<std::string, std::string> render_figures(const std::vector<Figure>& fig
   return svgs;
 }
 
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return stamp;
-}
-
 std::string meta_line(const ReportParams& params, const detail::ReportRuns& runs,
                       const VegaRuntime& runtime, const std::string& created) {
   std::string versions;
@@ -160,7 +154,7 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
                 runtime.node);
   const auto svgs = render_figures(figures, out_dir + "/figures", runtime, result);
 
-  const std::string created = utc_now();
+  const std::string created = utc_timestamp();
   detail::PageParts page;
   page.title = params.title;
   page.meta = meta_line(params, runs, runtime, created);

@@ -13,4 +13,7 @@ std::string format_exact(double value);
 /// A duration for people, one style everywhere: "0.42 s", "12.3 s", "2 min 05 s", "1 h 02 min".
 std::string format_duration(double seconds);
 
+/// The current time in UTC as ISO 8601, "2026-12-06T07:01:02Z" (thread-safe: gmtime_r).
+std::string utc_timestamp();
+
 }  // namespace ishannot
