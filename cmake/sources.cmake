@@ -67,6 +67,7 @@ set(ISHANNOT_SPARSE_SOURCES
     src/sparse/sc_dictionary.cpp
     src/sparse/sc_encoder.cpp
     src/sparse/sc_extract.cpp
+    src/sparse/sc_store.cpp
     src/sparse/sparse_coder.cpp
     src/sparse/spatial_pooling.cpp
 )
