@@ -72,7 +72,7 @@ def functions(text):
                     kind, name = "function", (m.group(1) if m else "?")
                 elif flat.startswith("extern"):
                     kind = "scope"
-            start = line - header[::-1].count("\n") if kind == "function" else line
+            start = line - header.lstrip().count("\n") if kind == "function" else line
             stack.append((kind, name, start))
             header_start = i + 1
         elif ch == "}":

@@ -29,7 +29,7 @@ const std::vector<CnnCommand>& cnn_commands() {
 const char* cnn_command_description(const std::string& name) {
   for (const auto& command : cnn_commands())
     if (name == command.name) return command.description;
-  ISHANNOT_ASSERT(false && "not a CNN command");
+  ISHANNOT_ASSERT(false, "not a CNN command: " + name);
   return "";
 }
 

@@ -27,6 +27,8 @@ namespace ishannot {
 namespace {
 
 using detail::FinetuneRun;
+using detail::save_best_model;
+using detail::write_curve_tsv;
 using detail::TrainingState;
 
 // Independent random streams, one per purpose, all from the run's seed (common/seed.h).
