@@ -5,6 +5,7 @@
 // spellings are gone, and bad usage exits with 2 everywhere.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -54,8 +55,8 @@ std::map<std::string, std::string> options_of(const std::string& help) {
       words >> names;
       current = names.substr(names.rfind(',') == std::string::npos ? 0 : names.rfind(',') + 1);
       out[current] = line.substr(2 + names.size());
-    } else if (!current.empty()) {
-      out[current] += " " + line;
+    } else if (!current.empty()) {  // the entry continued (wrapped at 100 columns)
+      out[current] += " " + line.substr(std::min(line.size(), line.find_first_not_of(' ')));
     }
   }
   return out;
