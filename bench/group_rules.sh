@@ -25,7 +25,7 @@ fi
 for rule in mean max votes; do
   [[ -f "$work/eval-$rule/metrics.tsv" ]] ||
     $run evaluate --data "$work/syn/images.csv" --features "$features" --layers "$layer" \
-      --method "$method" --level both --group-rule "$rule" --out "$work/eval-$rule"
+      --method "$method" --level both --group-rule "$rule" --out "$work/eval-$rule" > /dev/null
 done
 printf 'stage\trule\tauc\tgroup_auc\tgroup_sensitivity\tgroup_specificity\n'
 for rule in mean max votes; do
