@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -22,27 +23,37 @@ bool have_numpy() {
   return ok;
 }
 
-// numpy.load(path) as (shape, dtype, Fortran order) and its values (repr: shortest round trip).
+// numpy.load of each path (one python3 run): (shape, dtype, Fortran order) and the values (repr:
+// the shortest text that reads back to the same double).
 struct NumpyView {
   std::string header;
   std::vector<double> values;
 };
 
-NumpyView numpy_view(const std::string& path, const std::string& dir) {
+std::vector<NumpyView> numpy_views(const std::vector<std::string>& paths, const std::string& dir) {
   const std::string out = dir + "/numpy.txt";
   const std::string script =
-      "import numpy, sys; a = numpy.load(sys.argv[1]); "
-      "print(a.shape, a.dtype, numpy.isfortran(a) and a.ndim > 1); "
-      "print(' '.join(repr(float(v)) for v in a.ravel()))";
+      "import numpy, sys\n"
+      "for p in sys.argv[1:]:\n"
+      "    a = numpy.load(p)\n"
+      "    print(a.shape, a.dtype, numpy.isfortran(a) and a.ndim > 1)\n"
+      "    print(' '.join(repr(float(v)) for v in a.ravel()))\n";
+  std::ofstream(dir + "/view.py") << script;
+  std::string args;
+  for (const auto& p : paths) args += " " + p;
   const int status =
-      test::run_status("/usr/bin/python3 -c \"" + script + "\" " + path + " > " + out + " 2>&1");
+      test::run_status("/usr/bin/python3 " + dir + "/view.py" + args + " > " + out + " 2>&1");
   std::istringstream text(read_text_file(out));
   EXPECT_EQ(status, 0) << text.str();
-  NumpyView view;
-  std::getline(text, view.header);
-  std::string word;
-  while (text >> word) view.values.push_back(std::strtod(word.c_str(), nullptr));
-  return view;
+  std::vector<NumpyView> views(paths.size());
+  for (auto& view : views) {
+    std::getline(text, view.header);
+    std::string line, word;
+    std::getline(text, line);
+    std::istringstream words(line);
+    while (words >> word) view.values.push_back(std::strtod(word.c_str(), nullptr));
+  }
+  return views;
 }
 
 void expect_same(const NumpyView& view, const std::string& header,
@@ -77,12 +88,13 @@ TEST(Npy, NumpyReadsBackTheSameValuesAndShape) {
   grid[7] = std::numeric_limits<double>::denorm_min();
   grid[8] = 1e300;
   write_npy(dir + "/grid.npy", grid, {4, 10});
-  expect_same(numpy_view(dir + "/grid.npy", dir), "(4, 10) float64 False", grid);
   const std::vector<double> cube = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   write_npy(dir + "/cube.npy", cube, {2, 3, 2});
-  expect_same(numpy_view(dir + "/cube.npy", dir), "(2, 3, 2) float64 False", cube);
   write_npy(dir + "/line.npy", {0.5, -2.25, 3}, {3});
-  expect_same(numpy_view(dir + "/line.npy", dir), "(3,) float64 False", {0.5, -2.25, 3});
+  const auto views = numpy_views({dir + "/grid.npy", dir + "/cube.npy", dir + "/line.npy"}, dir);
+  expect_same(views[0], "(4, 10) float64 False", grid);
+  expect_same(views[1], "(2, 3, 2) float64 False", cube);
+  expect_same(views[2], "(3,) float64 False", {0.5, -2.25, 3});
 }
 
 TEST(Npy, WrongCountIsAnErrorNamingTheFile) {
