@@ -32,7 +32,7 @@ struct StageFolder {
     tp.folds = 0;
     tp.layers = {"map"};
     tp.fit.c_grid = {1.0};
-    tp.fit.ensemble.models = 3;
+    tp.fit.ensemble.models = 5;
     const FeatureStoreReader store(dir + "/f.h5");
     train_model(ds, store, tp, dir + "/m.h5");
     fs::create_directories(folder + "/13-16");
