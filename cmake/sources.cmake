@@ -5,6 +5,7 @@ set(ISHANNOT_COMMON_SOURCES
     src/common/file_lock.cpp
     src/common/format.cpp
     src/common/fs_util.cpp
+    src/common/npy.cpp
     src/common/seed.cpp
     src/common/threads.cpp
 )
@@ -16,6 +17,7 @@ set(ISHANNOT_DATA_SOURCES
     src/data/bdgp_tables.cpp
     src/data/csv.cpp
     src/data/folds.cpp
+    src/data/image_folder.cpp
     src/data/manifest.cpp
     src/data/read_dataset.cpp
     src/data/shards.cpp
@@ -144,6 +146,7 @@ set(ISHANNOT_CLI_SOURCES
     apps/ishannot/cnn_module.cpp
     apps/ishannot/options.cpp
     apps/ishannot/reporter.cpp
+    apps/ishannot/usage.cpp
 )
 set(ISHANNOT_CNN_CLI_SOURCES
     apps/ishannot/nets/cmd_classify.cpp

@@ -10,6 +10,7 @@
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
+#include "ishannot/data/image_folder.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -17,7 +18,7 @@ namespace ishannot::cli {
 namespace {
 
 struct AnnotateOptions {
-  std::string model, data, out, features, stage, weights, group_rule = "mean";
+  std::string model, data, out, features, stage, gene, weights, group_rule = "mean";
   std::vector<std::string> stages;
   ResumeOptions resume;
   AnnotateParams params;
@@ -31,7 +32,9 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_option("--features", o.features,
                   "feature store made with the bundle's recipe (default: computed on the fly)");
   cmd->add_option("--stage", o.stage,
-                  "stage range of images whose data give none (a folder of images)");
+                  "stage of images whose data give none: a stage 1-17 (14 = range 13-16), stages "
+                  "(13-16) or BDGP's range number range:N");
+  cmd->add_option("--gene", o.gene, "gene of images whose data name none (a plain folder)");
   add_stages_option(cmd, o.stages, "annotate only images of these (default: all)");
   cmd->add_option("--weights", o.weights,
                   "the bundle's weight file at a new place (its SHA-256 is checked)");
@@ -50,11 +53,21 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
 }
 
 // The images: with --features and a manifest, the files need not exist (only ids matter).
-// --stages keeps the images of those stage ranges (and those without one, for --stage).
-Dataset annotate_dataset(const AnnotateOptions& o, const Reporter& reporter) {
+// Stage ranges and genes the data lack come from --stage and --gene; what came from where is
+// printed. --stages then keeps the images of those stage ranges (and those without one).
+Dataset annotate_dataset(const AnnotateOptions& o, const GlobalOptions& options,
+                         const Reporter& reporter) {
   const bool manifest = std::filesystem::is_regular_file(o.data);
   Dataset ds =
       manifest && !o.features.empty() ? read_manifest(o.data, false) : read_dataset(o.data);
+  const std::string origin = stage_origin_of(o.data);
+  const StageAssignment assigned = parse_usage([&] {
+    return assign_stages(ds, origin, {o.stage, o.gene});
+  });
+  for (const auto& w : assigned.warnings) std::cerr << "ishannot: warning: " << w << "\n";
+  if (!options.quiet)
+    std::cerr << "stage ranges of the " << ds.images.size() << " images of " << o.data << ":\n"
+              << stage_assignment_text(assigned);
   const auto stages = normalised_stages(o.stages);
   if (stages.empty()) return ds;
   const auto all = ds.images.size();
@@ -88,7 +101,7 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   require_valid("annotate", params.check());
   params.resume = apply_resume_options(o.resume, {o.out + "/annotate.progress"});
   const ModelBundle bundle = read_model_bundle(o.model);
-  const Dataset dataset = annotate_dataset(o, reporter);
+  const Dataset dataset = annotate_dataset(o, options, reporter);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   const auto source = feature_source(o, bundle, options);

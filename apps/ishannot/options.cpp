@@ -26,7 +26,11 @@ CLI::Option* add_out_option(CLI::App* cmd, std::string& out, const std::string& 
 
 CLI::Option* add_stages_option(CLI::App* cmd, std::vector<std::string>& stages,
                                const std::string& help) {
-  return cmd->add_option("--stages", stages, "stage ranges, comma-separated: " + help)
+  return cmd
+      ->add_option("--stages", stages,
+                   "stage ranges, comma-separated (or stages: 4-6,14 = 4-6,13-16; range:N = "
+                   "BDGP's range number N): " +
+                       help)
       ->delimiter(',');
 }
 

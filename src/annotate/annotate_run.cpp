@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "ishannot/annotate/recipe.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/npy.h"
 #include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 
@@ -97,6 +99,36 @@ struct ImageMaps {
   std::vector<cv::Mat> overlays;
 };
 
+// The lines under a heat map: the term and stage range, the image, its score and votes.
+std::vector<std::string> heatmap_caption(const RunContext& run, const StageAnnotator& annotator,
+                                         const ImageRecord& image, const BatchScores& scores,
+                                         int64_t i, int t) {
+  const size_t at = static_cast<size_t>(i * scores.terms + t);
+  char score[32];
+  std::snprintf(score, sizeof score, "%.3f", scores.score[at]);
+  return {annotator.stage().terms[static_cast<size_t>(t)].term + " (stage " +
+              annotator.stage().stage_range + ")",
+          image.id + (image.gene.empty() ? "" : " (" + image.gene + ")") + ": score " + score +
+              ", votes " + std::to_string(scores.votes[at]) + "/" +
+              std::to_string(run.bundle.models) + ", label " +
+              std::to_string(static_cast<int>(scores.label[at]))};
+}
+
+// The raw evidence grids of one heat map, one float64 .npy per layer: STEM.<layer>.npy, rows x
+// cols, the cells' contributions in log-odds (annotator.h).
+void write_evidence_grids(const std::string& stem, const std::vector<Eigen::MatrixXd>& cells,
+                          const FeatureRecipe& recipe) {
+  for (size_t l = 0; l < cells.size() && l < recipe.layers.size(); ++l) {
+    const Eigen::MatrixXd& grid = cells[l];
+    std::vector<double> values(static_cast<size_t>(grid.size()));
+    for (Eigen::Index r = 0; r < grid.rows(); ++r)
+      for (Eigen::Index c = 0; c < grid.cols(); ++c)
+        values[static_cast<size_t>(r * grid.cols() + c)] = grid(r, c);
+    write_npy(stem + "." + recipe.layers[l].name + ".npy", values,
+              {static_cast<size_t>(grid.rows()), static_cast<size_t>(grid.cols())});
+  }
+}
+
 // Heat maps of a batch's images, in parallel over the images (PNG encoding dominates); the
 // decoded image comes from the source when it has one, else from the file (no overlay when the
 // file is unreadable: the features came from a store).
@@ -128,11 +160,18 @@ std::vector<ImageMaps> draw_heatmaps(RunContext& run, const StageAnnotator& anno
         maps.terms.clear();
         return;
       }
+      const cv::Mat mask = embryo_mask(bgr);
       for (int t : maps.terms) {
-        maps.files.push_back(stage + "/" + image.id + "." + slugs[static_cast<size_t>(t)] + ".png");
-        maps.overlays.push_back(render_evidence_overlay(
-            bgr, annotator.contributions(rows + i * annotator.dim(), t, run.grids)));
-        write_png(run.out.dir() + "/heatmaps/" + maps.files.back(), maps.overlays.back(), true);
+        const std::string stem = stage + "/" + image.id + "." + slugs[static_cast<size_t>(t)];
+        const auto cells = annotator.contributions(rows + i * annotator.dim(), t, run.grids);
+        const cv::Mat field = evidence_field(cells, annotator.mean_bias(t), bgr.cols, bgr.rows);
+        maps.files.push_back(stem + ".png");
+        maps.overlays.push_back(render_evidence_overlay(bgr, field, mask));
+        write_png(run.out.dir() + "/heatmaps/" + maps.files.back(),
+                  heatmap_figure(maps.overlays.back(),
+                                 heatmap_caption(run, annotator, image, scores, i, t)),
+                  true);
+        write_evidence_grids(run.out.dir() + "/heatmaps/" + stem, cells, run.bundle.recipe);
       }
     });
   }

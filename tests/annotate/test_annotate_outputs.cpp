@@ -110,14 +110,25 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
     EXPECT_EQ(g.at("label"), m.first / m.second > 0.5 ? "1" : "0");
     EXPECT_EQ(g.at("rule"), "mean");
   }
-  // Heat maps: every index row names a PNG of the image's size, for a term labelled 1.
+  // Heat maps: every index row names a PNG, for a term labelled 1: the image (its size, painted
+  // only inside the embryo: the circle) above a caption strip, and the raw grid as .npy.
   const auto index = test::read_tsv(f.dir + "/out/heatmaps/index.tsv");
   EXPECT_GT(index.size(), 20u);
+  cv::Mat original(64, 96, CV_8UC3, cv::Scalar(200, 210, 220)), outside(64, 96, CV_8U, 255);
+  cv::circle(original, {48, 32}, 20, {120, 60, 60}, -1);
+  cv::circle(outside, {48, 32}, 23, 0, -1);
   for (const auto& h : index) {
     const cv::Mat png = cv::imread(f.dir + "/out/heatmaps/" + h.at("file"));
     ASSERT_FALSE(png.empty()) << h.at("file");
-    EXPECT_EQ(png.cols, 96);
-    EXPECT_EQ(png.rows, 64);
+    EXPECT_EQ(png.cols, 300);  // the strip is at least 300 pixels wide
+    EXPECT_GT(png.rows, 64);
+    cv::Mat diff;
+    cv::absdiff(png(cv::Rect(0, 0, 96, 64)), original, diff);
+    cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+    EXPECT_EQ(cv::countNonZero(diff & outside), 0) << h.at("file") << ": painted off the embryo";
+    const std::string file = h.at("file");
+    EXPECT_TRUE(fs::exists(f.dir + "/out/heatmaps/" + file.substr(0, file.size() - 4) + ".map.npy"))
+        << file;
   }
   EXPECT_TRUE(fs::exists(f.dir + "/out/heatmaps/sheet_13-16_t_brain.png"));
   EXPECT_NE(read_text_file(f.dir + "/out/skipped.tsv").find("not_in_store"), std::string::npos);

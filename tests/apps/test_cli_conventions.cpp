@@ -56,8 +56,8 @@ std::map<std::string, std::string> options_of(const std::string& help) {
       words >> names;
       current = names.substr(names.rfind(',') == std::string::npos ? 0 : names.rfind(',') + 1);
       out[current] = line.substr(2 + names.size());
-    } else if (!current.empty()) {
-      out[current] += " " + line;
+    } else if (!current.empty()) {  // the entry continued (wrapped at 100 columns)
+      out[current] += " " + line.substr(std::min(line.size(), line.find_first_not_of(' ')));
     }
   }
   return out;

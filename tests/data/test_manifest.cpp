@@ -28,13 +28,16 @@ void touch_png(const std::string& path) {
 TEST(StageRange, NormalisesNamesAndNumbers) {
   EXPECT_EQ(normalise_stage_range("13-17"), "13-16");
   EXPECT_EQ(normalise_stage_range("13-16"), "13-16");
+  // Bare numbers are embryonic stages (tests/data/test_stage_inputs.cpp has the whole table);
+  // BDGP's range numbers are written range:N.
   EXPECT_EQ(normalise_stage_range("1"), "1-3");
-  EXPECT_EQ(normalise_stage_range("6"), "13-16");
-  EXPECT_EQ(normalise_stage_range("4"), "9-10");
+  EXPECT_EQ(normalise_stage_range("6"), "4-6");
+  EXPECT_EQ(normalise_stage_range("4"), "4-6");
+  EXPECT_EQ(normalise_stage_range("range:4"), "9-10");
   EXPECT_EQ(normalise_stage_range(" stage 4-6 "), "4-6");
   EXPECT_EQ(normalise_stage_range("Stages 11 - 12"), "11-12");
-  EXPECT_THROW(normalise_stage_range("7"), Error);
-  EXPECT_THROW(normalise_stage_range("5-6"), Error);
+  EXPECT_EQ(normalise_stage_range("7"), "7-8");
+  EXPECT_THROW(normalise_stage_range("5-7"), Error);
   EXPECT_THROW(normalise_stage_range(""), Error);
 }
 

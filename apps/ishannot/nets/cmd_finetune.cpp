@@ -26,7 +26,9 @@ struct FinetuneArgs {
 void add_finetune_options(CLI::App* cmd, FinetuneArgs& a) {
   auto& p = a.params;
   add_data_option(cmd, a.data);
-  cmd->add_option("--stage", a.stage, "stage range, e.g. 13-16")->required();
+  cmd->add_option("--stage", a.stage,
+                  "stage range: 13-16, or a stage (14 = 13-16), or range:N (BDGP's range number)")
+      ->required();
   add_out_option(cmd, a.out,
                  "model file (libtorch archive; writes OUT.json sidecar, OUT.curve.tsv)");
   add_fold_options(cmd, a.folds, "fine-tune on");
