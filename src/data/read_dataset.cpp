@@ -27,9 +27,13 @@ Dataset read_image_folder(const std::string& folder) {
   Dataset ds;
   ds.source = folder;
   for (const auto& e : fs::directory_iterator(folder)) {
-    if (e.is_regular_file() && is_image_file_name(e.path().string()))
+    std::error_code ec;
+    const bool regular = e.is_regular_file(ec);
+    if (ec)  // a symbolic link loop, a broken link: named, not a raw filesystem error
+      ds.add_skip(describe_unreadable(e.path().string()));
+    else if (regular && is_image_file_name(e.path().string()))
       paths.push_back(e.path());
-    else if (e.is_regular_file())
+    else if (regular)
       ds.add_skip("file without an image extension (png, jpg, jpeg, tif, tiff, bmp)");
     else
       ds.add_skip("not a regular file (folders are not searched)");

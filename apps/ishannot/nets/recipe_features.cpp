@@ -30,6 +30,7 @@ std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std:
 }
 
 void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe,
+                             const std::map<std::string, std::string>& attributes,
                              const std::string& store_path, bool resume,
                              const GlobalOptions& options, const Reporter& reporter) {
   apply_torch_threads(options);
@@ -40,6 +41,7 @@ void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe
   params.batch = recipe.batch;
   params.resume = resume;
   params.command_line = options.command_line;
+  params.extra_attributes = attributes;
   require_valid("train", params.check());
   const auto net =
       extraction_net(recipe.backbone, recipe.weights, recipe.model, true, params, reporter);
