@@ -36,6 +36,7 @@ set(ISHANNOT_FEATURES_SOURCES
     src/features/feature_store_writer.cpp
     src/features/half.cpp
     src/features/hdf5_arrays.cpp
+    src/features/hdf5_disk.cpp
     src/features/hdf5_util.cpp
     src/features/merge.cpp
     src/features/pool_grid.cpp

@@ -83,6 +83,17 @@ Dataset annotate_dataset(const AnnotateOptions& o, const GlobalOptions& options,
   return ds;
 }
 
+// Without --features: a bundle trained on a store that does not say how it was made (written by
+// another tool) cannot have its features computed here: --features is the fix, not --weights.
+void require_recipe(const AnnotateOptions& o, const ModelBundle& bundle) {
+  const auto backbone = bundle.recipe.attributes.find("backbone");
+  if (o.features.empty() &&
+      (backbone == bundle.recipe.attributes.end() || backbone->second.empty()))
+    throw UsageError("annotate: " + o.model +
+                     " was trained on features that do not say how they were made (its /recipe "
+                     "names no backbone): give --features F.h5 with features made the same way");
+}
+
 std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const ModelBundle& bundle,
                                               const GlobalOptions& options) {
   if (!o.features.empty()) return store_feature_source(o.features);
@@ -99,12 +110,21 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   params.provenance = provenance(options);
   params.provenance["data"] = o.data;
   require_valid("annotate", params.check());
-  params.resume = apply_resume_options(o.resume, {o.out + "/annotate.progress"});
   const ModelBundle bundle = read_model_bundle(o.model);
+  require_recipe(o, bundle);
   const Dataset dataset = annotate_dataset(o, options, reporter);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   const auto source = feature_source(o, bundle, options);
+  // Lock first, then restart: a second annotate on this --out stops here, before it deletes.
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec || !std::filesystem::is_directory(o.out))
+    throw file_error(o.out, "cannot create the output folder" +
+                                (ec ? ": " + ec.message() : std::string(" (a file is there)")));
+  const ClaimedOutput claimed =
+      claim_output(o.resume, o.out + "/annotate.lock", {o.out + "/annotate.progress"});
+  params.resume = claimed.resume;
   const AnnotateSummary s = annotate_images(dataset, bundle, *source, params, o.out, reporter);
   if (!s.heatmap_note.empty() && !options.quiet) std::cerr << "note: " << s.heatmap_note << "\n";
   std::cerr << "annotated " << s.images << " images (" << s.skipped << " skipped, " << s.resumed

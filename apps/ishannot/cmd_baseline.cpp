@@ -145,9 +145,8 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   // OUT.partial; the writer truncates it under the lock.
   std::error_code ec;
   const bool partial_present = std::filesystem::file_size(o.out + ".partial", ec) > 0 && !ec;
-  const bool resume =
-      !o.resume.restart && apply_resume_options(o.resume, {o.out + ".partial"}) && partial_present;
-  const FileLock lock(o.out + ".partial");
+  const ClaimedOutput claimed = claim_output(o.resume, o.out + ".partial", {o.out + ".partial"});
+  const bool resume = claimed.resume && partial_present;
   reporter.info("baseline: " + std::to_string(ds.images.size()) + " images from " + o.data);
   const ScDictionaryChoice choice = dictionary_choice(o, all, stages, resume, options);
   const Stopwatch learning;

@@ -11,6 +11,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/data/folds.h"
+#include "ishannot/features/store_attributes.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -130,12 +131,23 @@ std::string training_store(const TrainOptions& o, const Dataset& dataset, bool r
                            const GlobalOptions& options, const Reporter& reporter) {
   if (!o.features.empty()) return o.features;
   const std::string store = o.out + ".features.h5";
+  // The recipe as given, recorded in the store: a leftover store is reused only when it was made
+  // from this dataset (manifest SHA-256) with this recipe.
+  const std::map<std::string, std::string> recipe = {
+      {"train_recipe", "backbone=" + o.recipe.backbone + ";weights=" + o.recipe.weights +
+                           ";model=" + o.recipe.model + ";layers=" + o.recipe.layers +
+                           ";input_size=" + o.recipe.input_size + ";pool=" + o.recipe.pool}};
   if (std::filesystem::exists(store) && resume) {
+    const auto difference =
+        store_origin_difference(FeatureStoreReader(store).attributes(), dataset, recipe);
+    if (!difference.empty())
+      throw file_error(store, "an earlier run's features, not reusable: " + difference +
+                                  " (--restart makes them again)");
     reporter.info("train: reusing " + store +
                   " (an earlier run's features; --restart redoes them)");
     return store;
   }
-  extract_recipe_features(dataset, o.recipe, store, resume, options, reporter);
+  extract_recipe_features(dataset, o.recipe, recipe, store, resume, options, reporter);
   return store;
 }
 
@@ -144,7 +156,10 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
   const Reporter reporter = make_reporter(options);
   TrainParams params = train_params(o, options);
   const std::string features_file = o.out + ".features.h5";
-  params.resume = apply_resume_options(o.resume, {o.out + ".partial", features_file + ".partial"});
+  // Lock first, then restart: a second train on this --out stops here, before it deletes.
+  const ClaimedOutput claimed =
+      claim_output(o.resume, o.out + ".partial", {o.out + ".partial", features_file + ".partial"});
+  params.resume = claimed.resume;
   if (o.resume.restart && o.features.empty()) std::filesystem::remove(features_file);
   // With stored features the images need not exist (only their ids matter), as in evaluate.
   const bool manifest = std::filesystem::is_regular_file(o.data);

@@ -80,9 +80,11 @@ const CnnModule& cnn_module() {
 }
 
 void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe,
+                             const std::map<std::string, std::string>& attributes,
                              const std::string& store_path, bool resume,
                              const GlobalOptions& options, const Reporter& reporter) {
-  cnn_module().extract_recipe_features(dataset, recipe, store_path, resume, options, reporter);
+  cnn_module().extract_recipe_features(dataset, recipe, attributes, store_path, resume, options,
+                                       reporter);
 }
 
 std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,

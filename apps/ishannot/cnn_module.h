@@ -35,6 +35,7 @@ struct CnnModule {
   void (*add_command)(CLI::App& app, GlobalOptions& options, const std::string& name) = nullptr;
   /// train without --features: the recipe's features of `dataset` into `store_path`.
   void (*extract_recipe_features)(const Dataset& dataset, const RecipeOptions& recipe,
+                                  const std::map<std::string, std::string>& attributes,
                                   const std::string& store_path, bool resume,
                                   const GlobalOptions& options, const Reporter& reporter) = nullptr;
   /// annotate without --features: the bundle's own network (weights: its new path, or "").

@@ -48,8 +48,10 @@ struct RecipeOptions {
 
 // The CNN paths of train and annotate: forwarded to the CNN module (cnn_module.h), loaded on
 // first use; Error when this build has none.
-/// Extracts the recipe's features of `dataset` into `store_path` (resumable, like extract).
+/// Extracts the recipe's features of `dataset` into `store_path` (resumable, like extract), with
+/// `attributes` added to the store's root attributes (train records its recipe there).
 void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe,
+                             const std::map<std::string, std::string>& attributes,
                              const std::string& store_path, bool resume,
                              const GlobalOptions& options, const Reporter& reporter);
 /// annotate without --features: the bundle's own network (weights: its new path, or "").

@@ -122,7 +122,18 @@ FeatureDtype parse_dtype_option(const std::string& dtype) {
 }
 
 CLI::Option* add_batch_option(CLI::App* cmd, int& batch, const std::string& help) {
-  return cmd->add_option("--batch", batch, help)->check(CLI::PositiveNumber)->capture_default_str();
+  // Not CLI::PositiveNumber: its message names the range up to the largest double (309 digits).
+  const CLI::Validator at_least_one(
+      [](std::string& value) -> std::string {
+        try {
+          size_t used = 0;
+          if (std::stoll(value, &used) >= 1 && used == value.size()) return "";
+        } catch (const std::exception&) {
+        }
+        return "images per batch must be a whole number >= 1, not '" + value + "'";
+      },
+      "N >= 1");
+  return cmd->add_option("--batch", batch, help)->check(at_least_one)->capture_default_str();
 }
 
 void add_classifier_options(CLI::App* cmd, ClassifierOptions& o) {
@@ -149,16 +160,24 @@ void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string&
   r->excludes(s);
 }
 
-bool apply_resume_options(const ResumeOptions& resume, const std::vector<std::string>& state) {
+ClaimedOutput claim_output(const ResumeOptions& resume, const std::string& lock_path,
+                           const std::vector<std::string>& state) {
+  ClaimedOutput out;
+  out.lock = FileLock(lock_path);
+  auto present = [&](const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::exists(path, ec) && (!std::filesystem::is_regular_file(path, ec) ||
+                                                 std::filesystem::file_size(path, ec) > 0);
+  };
   if (resume.restart) {
-    for (const auto& path : state) std::filesystem::remove(path);
-    return false;
+    for (const auto& path : state)
+      if (path != lock_path) std::filesystem::remove(path);
+    out.resume = false;
+    return out;
   }
-  if (resume.resume && std::none_of(state.begin(), state.end(), [](const std::string& path) {
-        return std::filesystem::exists(path);
-      }))
+  if (resume.resume && std::none_of(state.begin(), state.end(), present))
     throw UsageError("--resume: there is no interrupted run to continue (" + state.front() + ")");
-  return true;
+  return out;
 }
 
 }  // namespace ishannot::cli

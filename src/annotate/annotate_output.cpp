@@ -1,6 +1,7 @@
 // The output folder of an annotate run (detail/annotate_output.h): partial files, progress record,
 // resume, groups.tsv, contact sheets, renames.
 #include "detail/annotate_output.h"
+#include "detail/tsv.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/data/dataset.h"
 #include "ishannot/image/image.h"
 
 namespace ishannot::detail {
@@ -25,14 +27,6 @@ const char* kAnnotationsHeader =
 const char* kIndexHeader = "image\tstage_range\tterm\tscore\tfile\n";
 const char* kSkippedHeader = "file\treason\n";
 constexpr int kSheetTileWidth = 240;  // pixels per image on a contact sheet
-
-// TSV fields must not hold tabs or newlines.
-std::string field(const std::string& s) {
-  std::string out = s;
-  for (char& c : out)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return out;
-}
 
 std::vector<std::vector<std::string>> read_rows(const std::string& path) {
   std::ifstream in(path);
@@ -67,7 +61,28 @@ AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fi
   open_append(skips_, dir_ + "/skipped.tsv.partial");
 }
 
+// What an earlier run of annotate left in the folder: its outputs, heat maps and sheets (only
+// files of annotate's own names: nothing else in the folder is touched).
+void remove_earlier_outputs(const std::string& dir) {
+  std::error_code ec;
+  for (const char* name : {"annotations.tsv", "groups.tsv", "skipped.tsv", "run.json",
+                           "heatmaps/index.tsv", "heatmaps/README.txt"})
+    fs::remove(fs::path(dir) / name, ec);
+  const fs::path maps = fs::path(dir) / "heatmaps";
+  auto png = [](const fs::path& p) { return p.extension() == ".png"; };
+  for (const auto& entry : fs::directory_iterator(maps, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && png(entry.path()) && name.rfind("sheet_", 0) == 0)
+      fs::remove(entry.path(), ec);
+    const auto& stages = stage_range_names();
+    if (entry.is_directory(ec) && std::find(stages.begin(), stages.end(), name) != stages.end())
+      for (const auto& map : fs::directory_iterator(entry.path(), ec))
+        if (map.is_regular_file(ec) && png(map.path())) fs::remove(map.path(), ec);
+  }
+}
+
 void AnnotateOutput::start_over() {
+  remove_earlier_outputs(dir_);
   write_text_atomically(dir_ + "/annotations.tsv.partial", kAnnotationsHeader);
   write_text_atomically(dir_ + "/heatmaps/index.tsv.partial", kIndexHeader);
   write_text_atomically(dir_ + "/skipped.tsv.partial", kSkippedHeader);
@@ -81,7 +96,14 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
   nlohmann::json p;
   try {
     p = nlohmann::json::parse(read_text_file(progress));
-    if (p.at("fingerprint").get<std::string>() != fingerprint) return false;
+  } catch (const std::exception&) {
+    return false;  // unreadable record: start over
+  }
+  if (!p.is_object() || !p.contains("fingerprint") || p["fingerprint"] != fingerprint)
+    throw file_error(progress,
+                     "cannot resume: an interrupted run with another bundle, images, features or "
+                     "options (--restart to start over)");
+  try {
     fs::resize_file(dir_ + "/annotations.tsv.partial", p.at("annotations_bytes").get<uint64_t>());
     fs::resize_file(dir_ + "/heatmaps/index.tsv.partial", p.at("index_bytes").get<uint64_t>());
     fs::resize_file(dir_ + "/skipped.tsv.partial", p.at("skipped_bytes").get<uint64_t>());
@@ -89,8 +111,10 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
     return false;  // unreadable record or missing files: start over
   }
   done_ = p.at("done").get<int64_t>();
+  std::map<std::string, std::string> gene_of;  // for the contact sheets' captions
   for (const auto& r : read_rows(dir_ + "/annotations.tsv.partial")) {
     if (r.size() < 10) continue;
+    gene_of[r[0]] = r[2];
     ++rows_;
     if (r[0] != last_image_) ++images_;
     last_image_ = r[0];
@@ -101,6 +125,7 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
     if (r.size() < 5) continue;
     ImageRecord image;
     image.id = r[0];
+    if (auto it = gene_of.find(image.id); it != gene_of.end()) image.gene = it->second;
     heatmap(image, r[1], r[2], std::stod(r[3]), r[4]);  // the index is not open yet
   }
   skipped_ = static_cast<int64_t>(read_rows(dir_ + "/skipped.tsv.partial").size());
@@ -114,13 +139,25 @@ void AnnotateOutput::add_to_group(const std::string& stage, const std::string& g
   groups_[{stage, gene}][term].add(score, votes, members, label);
 }
 
+void AnnotateOutput::reserve_groups(
+    const std::vector<const ImageRecord*>& images,
+    const std::map<std::string, std::vector<std::string>>& stage_terms) {
+  for (const ImageRecord* image : images) {
+    const auto terms = stage_terms.find(image->stage_range);
+    if (image->gene.empty() || terms == stage_terms.end()) continue;
+    auto& by_term = groups_[{image->stage_range, image->gene}];
+    if (by_term.size() < terms->second.size())
+      for (const auto& term : terms->second) by_term.emplace(term, GroupAccumulator{});
+  }
+}
+
 void AnnotateOutput::annotation(const ImageRecord& image, const std::string& stage,
                                 const std::string& term, double score, int votes, int members,
                                 int label) {
   // An absolute path: the file is read later from elsewhere (ishannot report, a notebook).
   const std::string path = absolute_path(image.path);
-  annotations_ << field(image.id) << '\t' << field(path) << '\t' << field(image.gene) << '\t'
-               << stage << '\t' << stage_order(stage) << '\t' << field(term) << '\t'
+  annotations_ << tsv_field(image.id) << '\t' << tsv_field(path) << '\t' << tsv_field(image.gene)
+               << '\t' << stage << '\t' << stage_order(stage) << '\t' << tsv_field(term) << '\t'
                << format_exact(score) << '\t' << votes << '\t' << members << '\t' << label << '\n';
   ++rows_;
   if (image.id != last_image_) ++images_;
@@ -132,8 +169,8 @@ void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
                              const std::string& term, double score, const std::string& file,
                              const cv::Mat& overlay) {
   if (index_.is_open())
-    index_ << field(image.id) << '\t' << stage << '\t' << field(term) << '\t' << format_exact(score)
-           << '\t' << file << '\n';
+    index_ << tsv_field(image.id) << '\t' << stage << '\t' << tsv_field(term) << '\t'
+           << format_exact(score) << '\t' << tsv_field(file) << '\n';
   ++heatmaps_;
   auto& best = sheets_[{stage, term}];
   if (static_cast<int>(best.size()) >= sheet_images_ && score <= best.back().score) return;
@@ -150,7 +187,7 @@ void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
 }
 
 void AnnotateOutput::skipped(const std::string& file, const std::string& reason) {
-  skips_ << field(file) << '\t' << field(reason) << '\n';
+  skips_ << tsv_field(file) << '\t' << tsv_field(reason) << '\n';
   ++skipped_;
 }
 
@@ -167,6 +204,15 @@ void AnnotateOutput::end_batch(int64_t images) {
   p["index_bytes"] = fs::file_size(dir_ + "/heatmaps/index.tsv.partial");
   p["skipped_bytes"] = fs::file_size(dir_ + "/skipped.tsv.partial");
   write_text_atomically(dir_ + "/annotate.progress", p.dump() + "\n");
+}
+
+std::string heatmap_file(const std::string& stage, const std::string& image,
+                         const std::string& slug) {
+  std::string name = image;
+  for (char& c : name)
+    if (c == '/' || c == '\\' || c == '\t' || c == '\n' || c == '\r') c = '_';
+  if (name.empty() || name.front() == '.') name = "_" + name;
+  return stage + "/" + name + "." + slug + ".png";
 }
 
 std::vector<std::string> term_slugs(const std::vector<std::string>& terms) {
@@ -198,18 +244,22 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
   std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
     return stage_order(a.first) < stage_order(b.first);
   });
+  int64_t written_groups = 0;
   for (const auto& key : keys) {
     const auto& by_term = groups_.at(key);
     const auto terms = stage_terms.find(key.first);
     if (terms == stage_terms.end()) continue;
+    bool any = false;
     for (const auto& term : terms->second) {
       auto acc = by_term.find(term);
-      if (acc == by_term.end()) continue;
-      groups << field(key.second) << '\t' << key.first << '\t' << stage_order(key.first) << '\t'
-             << field(term) << '\t' << format_exact(acc->second.score(rule_)) << '\t'
+      if (acc == by_term.end() || acc->second.images == 0) continue;  // reserved, never fed
+      any = true;
+      groups << tsv_field(key.second) << '\t' << key.first << '\t' << stage_order(key.first) << '\t'
+             << tsv_field(term) << '\t' << format_exact(acc->second.score(rule_)) << '\t'
              << acc->second.label(rule_) << '\t' << acc->second.images << '\t'
              << group_rule_name(rule_) << '\n';
     }
+    written_groups += any;
   }
   write_text_atomically(dir_ + "/groups.tsv", groups.str());
   for (const auto& [key, entries] : sheets_) {
@@ -243,7 +293,7 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
   summary.skipped = skipped_;
   summary.rows = rows_;
   summary.heatmaps = heatmaps_;
-  summary.groups = static_cast<int64_t>(groups_.size());
+  summary.groups = written_groups;
 }
 
 }  // namespace ishannot::detail

@@ -76,6 +76,10 @@ struct RunContext {
   detail::AnnotateOutput& out;
   const Reporter& reporter;
   int64_t total = 0, handled = 0;
+  // Buffers of a batch, reused by every batch: memory stays flat over a long run.
+  std::vector<float> rows, group_rows;
+  std::vector<std::string> failure;
+  std::vector<cv::Mat> decoded;
 };
 
 // The image's top terms for heat maps: labelled 1, highest scores first, at most --heatmaps.
@@ -162,12 +166,15 @@ std::vector<ImageMaps> draw_heatmaps(RunContext& run, const StageAnnotator& anno
       }
       const cv::Mat mask = embryo_mask(bgr);
       for (int t : maps.terms) {
-        const std::string stem = stage + "/" + image.id + "." + slugs[static_cast<size_t>(t)];
+        // The file name with the image id made safe (detail::heatmap_file); the .npy grids
+        // beside the PNG share its stem.
+        maps.files.push_back(detail::heatmap_file(stage, image.id, slugs[static_cast<size_t>(t)]));
+        const std::string& file = maps.files.back();
+        const std::string stem = file.substr(0, file.size() - 4);  // without ".png"
         const auto cells = annotator.contributions(rows + i * annotator.dim(), t, run.grids);
         const cv::Mat field = evidence_field(cells, annotator.mean_bias(t), bgr.cols, bgr.rows);
-        maps.files.push_back(stem + ".png");
         maps.overlays.push_back(render_evidence_overlay(bgr, field, mask));
-        write_png(run.out.dir() + "/heatmaps/" + maps.files.back(),
+        write_png(run.out.dir() + "/heatmaps/" + file,
                   heatmap_figure(maps.overlays.back(),
                                  heatmap_caption(run, annotator, image, scores, i, t)),
                   true);
@@ -242,15 +249,16 @@ void annotate_stage_images(RunContext& run, const StageAnnotator& annotator,
 void annotate_batch(RunContext& run, Annotators& annotators,
                     const std::vector<const ImageRecord*>& batch,
                     const std::vector<std::string>& layers) {
-  std::vector<float> rows;
-  std::vector<std::string> failure;
-  std::vector<cv::Mat> decoded;
+  std::vector<float>& rows = run.rows;
+  std::vector<std::string>& failure = run.failure;
+  std::vector<cv::Mat>& decoded = run.decoded;
   run.source.read(batch, layers, rows, failure, &decoded);
   decoded.resize(batch.size());
   const int64_t d = run.bundle.recipe.dim();
   std::vector<const ImageRecord*> group;  // consecutive good images of one stage range
   std::vector<cv::Mat> group_decoded;
-  std::vector<float> group_rows;
+  std::vector<float>& group_rows = run.group_rows;
+  group_rows.clear();
   auto flush = [&] {
     if (group.empty()) return;
     const std::string& stage = group.front()->stage_range;
@@ -347,7 +355,7 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
   if (summary.resumed > 0)
     reporter.info("resuming " + out_dir + ": " + std::to_string(summary.resumed) +
                   " images done by an interrupted run");
-  RunContext run{bundle, source, params, grids, out, reporter, 0, out.done()};
+  RunContext run{bundle, source, params, grids, out, reporter, 0, out.done(), {}, {}, {}, {}};
   std::vector<const ImageRecord*> order;  // by stage range (the bundle's order), then input order
   std::vector<std::string> layers, stage_names;
   std::map<std::string, std::vector<std::string>> stage_terms;
@@ -357,6 +365,7 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
     for (const auto& t : bundle.stage(stage)->terms) stage_terms[stage].push_back(t.term);
   }
   run.total = static_cast<int64_t>(order.size());
+  out.reserve_groups(order, stage_terms);
   for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
   Annotators annotators(bundle, out_dir);
   for (int64_t b = out.done(); b < run.total; b += params.batch) {

@@ -28,11 +28,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The Grams of one stage range (layers summed, preprocessed): one for every CV fold f (per-fold
-// standardisation statistics) or a single one, and the final fit's. Rows with NaN/Inf are `bad`.
+// standardisation statistics) or a single one, and the final fit's. Rows no fit may use (the row
+// filter evaluate applies: NaN/Inf, overflow, all zero) are `bad`, each kind said in `dropped`.
 struct StageGrams {
   std::vector<Eigen::MatrixXd> cv;  // empty, one shared, or one per fold
   Eigen::MatrixXd final_gram;
   std::vector<uint8_t> bad;
+  std::vector<std::string> dropped;   // notes in evaluate's words, one per layer and kind
   std::vector<double> squared_norms;  // raw diagonal (l2), per problem row
 };
 
@@ -63,8 +65,12 @@ StageGrams stage_grams(const FeatureStoreReader& store, const std::vector<std::s
   for (const auto& layer : layers) {
     GramResult g = compute_gram(store, layer, plan.store_rows, params.preprocessing, fold_of, folds,
                                 params.gram, reporter);
-    for (int i = 0; i < n; ++i)
-      out.bad[static_cast<size_t>(i)] |= g.non_finite[static_cast<size_t>(i)];
+    for (const auto& kind : unusable_rows(g, out.bad)) {
+      const auto image = plan.stage.problem.image_indices[static_cast<size_t>(kind.rows.front())];
+      out.dropped.push_back(
+          layer + ": " + detail::plural(static_cast<int>(kind.rows.size()), "image") + kind.what +
+          " (dropped; first: " + plan.stage.matched.images[static_cast<size_t>(image)].id + ")");
+    }
     if (sum.empty())
       sum = std::move(g.grams);
     else
@@ -198,18 +204,12 @@ StageModel detail::train_stage(const FeatureStoreReader& store,
   {
     const StageGrams grams = stage_grams(store, layers, plan, params, reporter);
     results = fit_terms(plan, grams, params, reporter);
+    model.notes.insert(model.notes.end(), grams.dropped.begin(), grams.dropped.end());
     for (int r : plan.train_rows)
       if (!grams.bad[static_cast<size_t>(r)]) {
         train_rows.push_back(r);
         if (!grams.squared_norms.empty())
           norms.push_back(grams.squared_norms[static_cast<size_t>(r)]);
-      } else {
-        model.notes.push_back(
-            "image " +
-            stage.matched
-                .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(r)])]
-                .id +
-            " has NaN/Inf features: not used");
       }
   }  // the Grams are freed before the weight pass
   std::set<std::string> genes;

@@ -2,6 +2,7 @@
 // provenance, fingerprint for resume), then one stage range after another.
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -11,6 +12,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/eval/evaluation.h"
 
 namespace ishannot {
 
@@ -104,6 +106,29 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
   return b;
 }
 
+// Before anything is written: --terms names terms of the dataset, and its images have features
+// in the store (else the ids expected and found are named, as evaluate does).
+void check_inputs_match(const Dataset& dataset,
+                        const std::unordered_map<std::string, int64_t>& row_of,
+                        const FeatureStoreReader& store, const TrainParams& params) {
+  std::set<std::string> terms;
+  for (const auto& image : dataset.images) terms.insert(image.terms.begin(), image.terms.end());
+  for (const auto& term : params.explicit_terms)
+    if (!terms.count(term)) {
+      std::vector<std::string> some(terms.begin(), terms.end());
+      if (some.size() > 5) {
+        some.resize(5);
+        some.push_back("...");
+      }
+      throw file_error(dataset.source,
+                       "--terms: '" + term + "' is not a term of this dataset" +
+                           (some.empty() ? "" : " (its terms: " + join(some, ", ") + ")"));
+    }
+  if (std::none_of(dataset.images.begin(), dataset.images.end(),
+                   [&](const ImageRecord& image) { return row_of.count(image.id) > 0; }))
+    throw no_matching_ids(dataset, store);
+}
+
 }  // namespace
 
 TrainSummary train_model(const Dataset& dataset, const FeatureStoreReader& store,
@@ -119,6 +144,7 @@ TrainSummary train_model(const Dataset& dataset, const FeatureStoreReader& store
   std::unordered_map<std::string, int64_t> row_of;
   for (int64_t r = 0; r < store.rows(); ++r) row_of.emplace(store.ids()[static_cast<size_t>(r)], r);
 
+  check_inputs_match(dataset, row_of, store, params);
   ModelBundle header = bundle_header(store, layers, dataset, params);
   ModelBundleWriter writer(out_path, header, params.resume);
   TrainSummary summary;

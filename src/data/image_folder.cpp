@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/data/bdgp.h"
 
 namespace ishannot {
@@ -48,13 +49,17 @@ void scan(const fs::path& dir, const std::string& gene, const std::string& stage
           const std::function<void(const fs::path&)>& subfolder) {
   std::vector<fs::path> files, folders;
   for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.is_regular_file() && is_image_file_name(e.path().string()))
+    std::error_code ec;
+    const bool regular = e.is_regular_file(ec);
+    if (ec)  // a symbolic link loop, a broken link: named, not a raw filesystem error
+      out.dataset->add_skip(describe_unreadable(e.path().string()));
+    else if (regular && is_image_file_name(e.path().string()))
       files.push_back(e.path());
-    else if (e.is_regular_file())
+    else if (regular)
       out.dataset->add_skip("file without an image extension (png, jpg, jpeg, tif, tiff, bmp)");
-    else if (e.is_directory() && subfolder)
+    else if (e.is_directory(ec) && subfolder)
       folders.push_back(e.path());
-    else if (e.is_directory())
+    else if (e.is_directory(ec))
       out.dataset->add_skip("folder below <gene>/<stage>/ or <stage>/ (not searched)");
     else
       out.dataset->add_skip("not a regular file or folder");

@@ -25,13 +25,20 @@ class AnnotateOutput {
  public:
   /// Opens OUT_DIR for a run with this fingerprint. With resume and a progress record of the same
   /// fingerprint, the partial files are cut back to the last complete batch and its state is
-  /// rebuilt (done()); otherwise everything starts over.
+  /// rebuilt (done()); a record of another fingerprint is an Error naming --restart; otherwise
+  /// everything starts over, and what an earlier annotate left in OUT_DIR (its TSVs, run.json,
+  /// heat maps and sheets) is removed first, so that the folder never mixes two runs.
   AnnotateOutput(const std::string& out_dir, const std::string& fingerprint, bool resume,
                  GroupRule rule, int sheet_images);
 
   int64_t done() const { return done_; }  ///< images (annotated or skipped) already handled
   const std::string& dir() const { return dir_; }
 
+  /// Makes the accumulator of every gene x stage group and term the images will feed, before the
+  /// first batch: the batches then allocate nothing that outlives them, so the heap does not
+  /// fragment (and grow) with the number of groups over a long run.
+  void reserve_groups(const std::vector<const ImageRecord*>& images,
+                      const std::map<std::string, std::vector<std::string>>& stage_terms);
   /// One annotations.tsv row, and the group it feeds.
   void annotation(const ImageRecord& image, const std::string& stage, const std::string& term,
                   double score, int votes, int members, int label);
@@ -74,5 +81,11 @@ class AnnotateOutput {
 /// "_2", "_3"... Heat maps are heatmaps/<stage>/<image>.<slug>.png, contact sheets
 /// heatmaps/sheet_<stage>_<slug>.png.
 std::vector<std::string> term_slugs(const std::vector<std::string>& terms);
+
+/// The heat map of an image for a term, relative to heatmaps/: "<stage>/<image>.<slug>.png", the
+/// image id with '/', '\\', tabs and newlines as '_' (and a leading '.' prefixed with '_'), so that
+/// the file stays in its stage's folder and its name is a clean TSV field.
+std::string heatmap_file(const std::string& stage, const std::string& image,
+                         const std::string& slug);
 
 }  // namespace ishannot::detail

@@ -71,17 +71,6 @@ std::string first_few(const std::vector<std::string>& values, size_t count = 3) 
   return values.size() > count ? out + ", ..." : out;
 }
 
-// Nothing matched: name the ids expected (the dataset's) and the ids found (the store's).
-Error no_matching_ids(const Dataset& dataset, const FeatureStoreReader& store) {
-  std::vector<std::string> expected;
-  for (const auto& image : dataset.images) expected.push_back(image.id);
-  return file_error(store.path(), "no image of dataset " + dataset.source +
-                                      " has features in this store: the dataset's ids are " +
-                                      first_few(expected) + "; the store's are " +
-                                      (store.ids().empty() ? "none" : first_few(store.ids())) +
-                                      " (ids are the image file names without extension)");
-}
-
 // Every store met, indexed once: its id -> row map and the genes its net was fine-tuned on.
 // Ids the dataset lacks are reported as a skip note.
 class StoreIndex {
@@ -301,26 +290,16 @@ StageGrams stage_grams(const EvaluationStage& stage, const StageStores& stores, 
     result.seconds["gram/" + stage.name + "/" + layer] = g.seconds;
     std::vector<uint8_t> bad(static_cast<size_t>(n), 0);
     // Rows the Gram cannot use, by kind: each dropped for this layer and the concatenation.
-    const std::pair<const std::vector<uint8_t>*, const char*> kinds[] = {
-        {&g.non_finite, " with NaN/Inf features"},
-        {&g.overflow, " with features too large for the Gram (overflow)"},
-        {&g.all_zero, " whose features are all zero (never written?)"}};
-    for (const auto& [flags, what] : kinds) {
-      int n_bad = 0;
-      std::string first;
-      for (int i = 0; i < n; ++i)
-        if ((*flags)[static_cast<size_t>(i)]) {
-          bad[static_cast<size_t>(i)] = concat_bad[static_cast<size_t>(i)] = 1;
-          if (n_bad++ == 0)
-            first = stage.matched
-                        .images[static_cast<size_t>(
-                            stage.problem.image_indices[static_cast<size_t>(i)])]
-                        .id;
-        }
-      if (n_bad > 0)
-        result.skipped.push_back(
-            {layer, stage.name, "", -1,
-             plural(n_bad, "image") + what + " (dropped; first: " + first + ")"});
+    for (const auto& kind : unusable_rows(g, bad)) {
+      for (int i : kind.rows) concat_bad[static_cast<size_t>(i)] = 1;
+      const std::string first =
+          stage.matched
+              .images[static_cast<size_t>(
+                  stage.problem.image_indices[static_cast<size_t>(kind.rows.front())])]
+              .id;
+      result.skipped.push_back({layer, stage.name, "", -1,
+                                plural(static_cast<int>(kind.rows.size()), "image") + kind.what +
+                                    " (dropped; first: " + first + ")"});
     }
     if (!concat_name.empty()) {
       if (concat_grams.empty())
@@ -484,6 +463,18 @@ std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics) {
                    mean_std(term_means), mean_std(fold_means)});
   }
   return out;
+}
+
+// Nothing matched (evaluation.h): name the ids expected (the dataset's) and the ids found (the
+// store's).
+Error no_matching_ids(const Dataset& dataset, const FeatureStoreReader& store) {
+  std::vector<std::string> expected;
+  for (const auto& image : dataset.images) expected.push_back(image.id);
+  return file_error(store.path(), "no image of dataset " + dataset.source +
+                                      " has features in this store: the dataset's ids are " +
+                                      first_few(expected) + "; the store's are " +
+                                      (store.ids().empty() ? "none" : first_few(store.ids())) +
+                                      " (ids are the image file names without extension)");
 }
 
 }  // namespace ishannot

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "detail/tsv.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
@@ -21,20 +22,14 @@
 
 namespace ishannot {
 
+using detail::tsv_field;
+
 namespace {
 
 std::string fixed4(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.4f", v);
   return buf;
-}
-
-// TSV fields must not hold tabs or newlines.
-std::string field(const std::string& s) {
-  std::string out = s;
-  for (char& c : out)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return out;
 }
 
 // A cell of Table 2: "mean ± std (T/K terms, N images)", marked " *" when T < K / 2.
@@ -103,8 +98,8 @@ void write_metrics_tsv(const std::string& path, const EvaluationResult& result) 
   std::ostringstream out;
   out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue\n";
   for (const auto& m : result.metrics)
-    out << field(m.method) << '\t' << field(m.layer) << '\t' << m.stage_range << '\t'
-        << stage_order_text(m.stage_range) << '\t' << field(m.term) << '\t' << m.fold << '\t'
+    out << tsv_field(m.method) << '\t' << tsv_field(m.layer) << '\t' << m.stage_range << '\t'
+        << stage_order_text(m.stage_range) << '\t' << tsv_field(m.term) << '\t' << m.fold << '\t'
         << m.metric << '\t' << format_exact(m.value) << '\n';
   write_text_atomically(path, out.str());
 }
@@ -114,7 +109,7 @@ void write_summary_tsv(const std::string& path, const EvaluationResult& result) 
   out << "method\tlayer\tstage_range\tstage_order\tmetric\tmean_over_terms\tstd_over_terms\t"
          "terms\tterms_requested\ttest_images\tmean_over_folds\tstd_over_folds\tfolds\n";
   for (const auto& r : result.summary)
-    out << field(r.method) << '\t' << field(r.layer) << '\t' << r.stage_range << '\t'
+    out << tsv_field(r.method) << '\t' << tsv_field(r.layer) << '\t' << r.stage_range << '\t'
         << stage_order_text(r.stage_range) << '\t' << r.metric << '\t'
         << format_exact(r.over_terms.mean) << '\t' << format_exact(r.over_terms.std) << '\t'
         << r.over_terms.count << '\t' << r.terms_requested << '\t' << r.test_images << '\t'
@@ -135,10 +130,10 @@ void write_predictions_tsv(const std::string& path, const EvaluationResult& resu
   std::ostringstream out;
   out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tid\tgene\tlabel\tscore\tvote\n";
   for (const auto& p : result.predictions)
-    out << field(params.method) << '\t' << field(p.layer) << '\t' << p.stage_range << '\t'
-        << stage_order_text(p.stage_range) << '\t' << field(p.term) << '\t' << p.fold << '\t'
-        << field(p.id) << '\t' << field(p.gene) << '\t' << p.label << '\t' << format_exact(p.score)
-        << '\t' << p.vote << '\n';
+    out << tsv_field(params.method) << '\t' << tsv_field(p.layer) << '\t' << p.stage_range << '\t'
+        << stage_order_text(p.stage_range) << '\t' << tsv_field(p.term) << '\t' << p.fold << '\t'
+        << tsv_field(p.id) << '\t' << tsv_field(p.gene) << '\t' << p.label << '\t'
+        << format_exact(p.score) << '\t' << p.vote << '\n';
   write_text_atomically(path, out.str());
 }
 
@@ -148,9 +143,9 @@ void write_group_predictions_tsv(const std::string& path, const EvaluationResult
   out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tgene\tlabel\tscore\tvote\timages\t"
          "rule\n";
   for (const auto& g : result.group_predictions)
-    out << field(params.method) << '\t' << field(g.layer) << '\t' << g.stage_range << '\t'
-        << stage_order_text(g.stage_range) << '\t' << field(g.term) << '\t' << g.fold << '\t'
-        << field(g.gene) << '\t' << g.label << '\t' << format_exact(g.score) << '\t' << g.vote
+    out << tsv_field(params.method) << '\t' << tsv_field(g.layer) << '\t' << g.stage_range << '\t'
+        << stage_order_text(g.stage_range) << '\t' << tsv_field(g.term) << '\t' << g.fold << '\t'
+        << tsv_field(g.gene) << '\t' << g.label << '\t' << format_exact(g.score) << '\t' << g.vote
         << '\t' << g.images << '\t' << group_rule_name(params.group_rule) << '\n';
   write_text_atomically(path, out.str());
 }
@@ -172,10 +167,10 @@ void write_roc_tsv(const std::string& path, const EvaluationResult& result,
   for (const auto& key : order) {
     const auto& [scores, labels] = pooled[key];
     for (const auto& point : roc_curve(scores, labels))
-      out << field(params.method) << '\t' << field(std::get<0>(key)) << '\t' << std::get<1>(key)
-          << '\t' << stage_order_text(std::get<1>(key)) << '\t' << field(std::get<2>(key)) << '\t'
-          << format_exact(point.threshold) << '\t' << format_exact(point.fpr) << '\t'
-          << format_exact(point.tpr) << '\n';
+      out << tsv_field(params.method) << '\t' << tsv_field(std::get<0>(key)) << '\t'
+          << std::get<1>(key) << '\t' << stage_order_text(std::get<1>(key)) << '\t'
+          << tsv_field(std::get<2>(key)) << '\t' << format_exact(point.threshold) << '\t'
+          << format_exact(point.fpr) << '\t' << format_exact(point.tpr) << '\n';
   }
   write_text_atomically(path, out.str());
 }
@@ -186,9 +181,10 @@ void write_skipped_tsv(const std::string& path, const EvaluationResult& result,
   std::ostringstream out;
   out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\treason\n";
   for (const auto& s : result.skipped)
-    out << field(params.method) << '\t' << field(s.layer) << '\t' << s.stage_range << '\t'
-        << stage_order_text(s.stage_range) << '\t' << field(s.term) << '\t'
-        << (s.fold < 0 ? std::string() : std::to_string(s.fold)) << '\t' << field(s.reason) << '\n';
+    out << tsv_field(params.method) << '\t' << tsv_field(s.layer) << '\t' << s.stage_range << '\t'
+        << stage_order_text(s.stage_range) << '\t' << tsv_field(s.term) << '\t'
+        << (s.fold < 0 ? std::string() : std::to_string(s.fold)) << '\t' << tsv_field(s.reason)
+        << '\n';
   write_text_atomically(path, out.str());
 }
 

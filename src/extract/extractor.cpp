@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "detail/extract_pipeline.h"
+#include "detail/tsv.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/store_attributes.h"
@@ -61,10 +62,7 @@ detail::InputGeometry input_geometry(const Dataset& dataset, const ExtractParams
 std::string skipped_tsv(const std::vector<SkippedImage>& skipped) {
   std::string text = "file\treason\n";
   for (const SkippedImage& s : skipped) {
-    std::string reason = s.reason;
-    for (char& c : reason)
-      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-    text += s.path + "\t" + reason + "\n";
+    text += detail::tsv_field(s.path) + "\t" + detail::tsv_field(s.reason) + "\n";
   }
   return text;
 }

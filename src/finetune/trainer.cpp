@@ -28,8 +28,8 @@ namespace {
 
 using detail::FinetuneRun;
 using detail::save_best_model;
-using detail::write_curve_tsv;
 using detail::TrainingState;
+using detail::write_curve_tsv;
 
 // Independent random streams, one per purpose, all from the run's seed (common/seed.h).
 uint64_t sub_seed(uint64_t seed, SeedStream purpose, uint64_t index) {

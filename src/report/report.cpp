@@ -2,6 +2,8 @@
 // Vega-Lite through Node, write the page and its provenance.
 #include "ishannot/report/report.h"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -87,6 +89,11 @@ detail::PageSection runs_section(const detail::ReportRuns& runs) {
               html};
 }
 
+std::string read_text_file_if_present(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) ? read_text_file(path) : std::string();
+}
+
 // Specs to OUT/figures/ID.vl.json, SVGs rendered next to them; stale figure files removed.
 std::map<std::string, std::string> render_figures(const std::vector<Figure>& figures,
                                                   const std::string& dir,
@@ -103,12 +110,23 @@ std::map<std::string, std::string> render_figures(const std::vector<Figure>& fig
     written.insert(f.id + ".svg");
     result.figures.push_back(dir + "/" + f.id + ".svg");
   }
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    const bool ours = name.size() > 4 && (name.substr(name.size() - 4) == ".svg" ||
-                                          name.find(".vl.json") != std::string::npos);
-    if (ours && !written.count(name)) fs::remove(entry.path());
-  }
+  // Stale figures: only those an earlier report here listed in its report.json (ids of our own
+  // letters), never a file of the user's that merely ends in .svg.
+  nlohmann::json earlier = nlohmann::json::parse(
+      read_text_file_if_present((fs::path(dir).parent_path() / "report.json").string()), nullptr,
+      false);
+  if (earlier.is_object() && earlier.contains("figures") && earlier["figures"].is_array())
+    for (const auto& id : earlier["figures"]) {
+      if (!id.is_string()) continue;
+      const std::string name = id.get<std::string>();
+      const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+      });
+      if (!plain) continue;
+      for (const char* ext : {".svg", ".vl.json"})
+        if (!written.count(name + ext)) fs::remove(dir + "/" + name + ext);
+    }
   result.warnings = render_svgs(runtime, jobs);
   std::map<std::string, std::string> svgs;
   for (const auto& job : jobs) svgs[job.id] = read_text_file(job.svg_path);

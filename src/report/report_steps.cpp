@@ -150,6 +150,9 @@ std::vector<Figure> evaluation_figures(const std::vector<EvaluationRun>& runs, c
   for (const auto& stage : c.stage_ranges) {
     if (auto f = roc_figure(c, roc, stage))
       figures.push_back(*f);
+    else if (runs.size() > 1 && c.shared_terms(stage).empty())
+      notes.push_back("ROC curves, " + stage +
+                      ": the runs share no term (a panel per term needs a term every run has)");
     else
       notes.push_back("ROC curves, " + stage + ": no roc.tsv rows");
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "detail/tsv.h"
 #include "ishannot/common/error.h"
@@ -49,9 +50,14 @@ std::vector<MetricRow> read_metrics(const std::string& path) {
             stage = t.require("stage_range"), term = t.require("term"), fold = t.require("fold"),
             metric = t.require("metric"), value = t.require("value");
   std::vector<MetricRow> rows;
-  while (t.next())
+  // Rates and AUCs lie in [0, 1]; every other metric (C, test counts) is a finite number.
+  static const std::set<std::string> rates = {"auc", "accuracy", "sensitivity", "specificity"};
+  while (t.next()) {
+    const std::string& name = t.text(metric);
+    const bool rate = rates.count(name.rfind("group_", 0) == 0 ? name.substr(6) : name) > 0;
     rows.push_back({t.text(method), t.text(layer), stage_name(t.text(stage)), t.text(term),
-                    t.integer(fold), t.text(metric), t.number(value)});
+                    t.integer(fold), name, rate ? t.fraction(value) : t.finite(value)});
+  }
   return rows;
 }
 
@@ -72,7 +78,7 @@ std::vector<MethodPrediction> read_predictions(const std::string& path) {
     p.term = t.text(term);
     p.fold = t.integer(fold);
     p.label = t.integer(label);
-    p.score = t.number(score);
+    p.score = t.fraction(score);
     p.vote = t.integer(vote);
     rows.push_back({t.text(method), std::move(p)});
   }
@@ -88,7 +94,7 @@ std::vector<RocRow> read_roc(const std::string& path) {
   std::vector<RocRow> rows;
   while (t.next())
     rows.push_back({t.text(method), t.text(layer), stage_name(t.text(stage)), t.text(term),
-                    t.number(threshold), t.number(fpr), t.number(tpr)});
+                    t.number(threshold), t.fraction(fpr), t.fraction(tpr)});
   return rows;
 }
 
@@ -144,7 +150,7 @@ AnnotationRun read_annotation_run(const std::string& dir) {
             votes = t.require("votes"), members = t.require("members"), label = t.require("label");
   while (t.next())
     run.annotations.push_back({t.text(image), resolve_path(t.text(path), dir), t.text(gene),
-                               stage_name(t.text(stage)), t.text(term), t.number(score),
+                               stage_name(t.text(stage)), t.text(term), t.fraction(score),
                                t.integer(votes), t.integer(members), t.integer(label)});
   if (is_file(dir + "/groups.tsv")) {
     detail::TsvReader g(dir + "/groups.tsv");
@@ -154,7 +160,7 @@ AnnotationRun read_annotation_run(const std::string& dir) {
               rule_c = g.column("rule");
     while (g.next())
       run.groups.push_back({g.text(gene_c), stage_name(g.text(stage_c)), g.text(term_c),
-                            g.number(score_c), g.integer(label_c), g.integer(images_c),
+                            g.fraction(score_c), g.integer(label_c), g.integer(images_c),
                             g.text(rule_c)});
   }
   const std::string index = dir + "/heatmaps/index.tsv";
@@ -163,10 +169,19 @@ AnnotationRun read_annotation_run(const std::string& dir) {
     detail::TsvReader h(index);
     const int image_c = h.require("image"), stage_c = h.require("stage_range"),
               term_c = h.require("term"), score_c = h.require("score"), file_c = h.require("file");
-    while (h.next())
+    while (h.next()) {
+      // Only files inside heatmaps/: an absolute path or a '..' would embed any image.
+      const fs::path file(h.text(file_c));
+      const bool inside =
+          !file.empty() && file.is_relative() &&
+          std::none_of(file.begin(), file.end(), [](const fs::path& part) { return part == ".."; });
+      if (!inside)
+        throw file_error(
+            index + ":" + std::to_string(h.line()),
+            "column 'file': '" + file.string() + "' is not a file inside heatmaps/ (refused)");
       run.heatmaps.push_back({h.text(image_c), stage_name(h.text(stage_c)), h.text(term_c),
-                              h.number(score_c),
-                              (fs::path(dir) / "heatmaps" / h.text(file_c)).string()});
+                              h.fraction(score_c), (fs::path(dir) / "heatmaps" / file).string()});
+    }
   }
   run.skipped = read_text_table(dir + "/skipped.tsv");
   return run;

@@ -172,10 +172,15 @@ TEST(ModelBundle, ResumeKeepsCompleteStagesOfTheSameConfiguration) {
   resumed.add_stage(stage("13-16", 2, 1.0f));
   resumed.close();
   EXPECT_EQ(read_model_bundle(path).stage_ranges(), (std::vector<std::string>{"4-6", "13-16"}));
-  // Another configuration starts over.
+  // Another configuration: an error naming --restart that leaves the partial as it was (issue
+  // 22); with resume off (--restart) it starts over.
   fs::copy_file(path, path + ".partial");
   ModelBundle other = header(FeatureDtype::kFloat32);
   other.attributes["train_fingerprint"] = "other";
-  ModelBundleWriter fresh(path, other, true);
+  const std::string before = read_text_file(path + ".partial");
+  const std::string message = test::error_text([&] { ModelBundleWriter w(path, other, true); });
+  EXPECT_NE(message.find("--restart"), std::string::npos) << message;
+  EXPECT_EQ(read_text_file(path + ".partial"), before);
+  ModelBundleWriter fresh(path, other, false);
   EXPECT_TRUE(fresh.completed().empty());
 }

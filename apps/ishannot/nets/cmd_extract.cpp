@@ -95,9 +95,6 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   params.command_line = options.command_line;
   params.seed = options.seed;
   require_valid("extract", params.check());
-  // --restart does not delete OUT.partial: the writer truncates it once it holds its lock, so
-  // a run that is still writing it is never cut short by another.
-  params.resume = !a.resume.restart && apply_resume_options(a.resume, {a.out + ".partial"});
 
   const auto stages = normalised_stages(a.stages);
   std::optional<ShardSpec> shard;
@@ -108,6 +105,10 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   const Dataset dataset = images_to_extract(all, stages, shard, params);
   refuse_inputs_as_outputs(a, dataset);
   check_store_output(a.out);  // a folder or a file of another kind: now, not after the network
+  // Lock first, then restart (--restart does not delete OUT.partial: the writer truncates it
+  // under the lock), so a run that is still writing it is never cut short by another.
+  const ClaimedOutput claimed = claim_output(a.resume, a.out + ".partial", {a.out + ".partial"});
+  params.resume = claimed.resume;
   const auto net =
       extraction_net(a.backbone, a.weights, a.model, a.input_size->count() > 0, params, reporter);
   refuse_inputs_as_outputs(a, dataset, net.get());

@@ -97,7 +97,6 @@ FinetuneParams finetune_params(const FinetuneArgs& a, const GlobalOptions& optio
   params.command_line = options.command_line;
   require_valid("finetune", params.check());
   if (!a.folds.fold.empty()) parse_usage([&] { return parse_fold_spec(a.folds.fold); });
-  params.resume = apply_resume_options(a.resume, {a.out + ".checkpoint"});
   return params;
 }
 
@@ -134,7 +133,7 @@ std::vector<int> allowed_rows(const FinetuneArgs& a, const Dataset& dataset,
 void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
   apply_torch_threads(options);
   const Reporter reporter = make_reporter(options);
-  const FinetuneParams params = finetune_params(a, options);
+  FinetuneParams params = finetune_params(a, options);
   const TermSelectionParams terms = a.terms.params();
   require_valid("finetune", terms.check());
   const std::string stage = parse_usage([&] { return normalise_stage_range(a.stage); });
@@ -146,6 +145,10 @@ void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
   const std::vector<int> allowed = allowed_rows(a, dataset, problem, options, reporter);
   refuse_inputs_as_outputs(a, dataset);
   check_model_output(a.out);  // before the network is loaded
+  // Lock first, then restart: a second finetune on this --out stops here (not after an epoch),
+  // before it deletes the first's checkpoint. OUT.lock is removed at the end.
+  const ClaimedOutput claimed = claim_output(a.resume, a.out + ".lock", {a.out + ".checkpoint"});
+  params.resume = claimed.resume;
   auto net = load_backbone(a.backbone, a.weights);
   refuse_inputs_as_outputs(a, dataset, net.get());
   const FinetuneResult r = finetune(dataset, problem, allowed, net, params, a.out, reporter);

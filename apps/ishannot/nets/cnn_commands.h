@@ -23,6 +23,7 @@ std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std:
 // The module's implementations behind commands.h's extract_recipe_features and
 // bundle_feature_source (other names: the executable defines those two as forwarders).
 void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
+                          const std::map<std::string, std::string>& attributes,
                           const std::string& store_path, bool resume, const GlobalOptions& options,
                           const Reporter& reporter);
 std::unique_ptr<FeatureSource> bundle_network_source(const ModelBundle& bundle,

@@ -26,6 +26,7 @@ std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std:
 }
 
 void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
+                          const std::map<std::string, std::string>& attributes,
                           const std::string& store_path, bool resume, const GlobalOptions& options,
                           const Reporter& reporter) {
   apply_torch_threads(options);
@@ -36,6 +37,7 @@ void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
   params.batch = recipe.batch;
   params.resume = resume;
   params.command_line = options.command_line;
+  params.extra_attributes = attributes;
   require_valid("train", params.check());
   const auto net =
       extraction_net(recipe.backbone, recipe.weights, recipe.model, true, params, reporter);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "ishannot/common/error.h"
 #include "ishannot/common/progress.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/splits.h"
@@ -117,6 +118,10 @@ struct EvaluationResult {
   std::vector<std::string> layers;        ///< evaluated layer configurations, in order
   std::vector<std::string> stage_ranges;  ///< evaluated stage ranges, in order
 };
+
+/// The error of evaluate and train when no image of `dataset` has features in `store`: it names
+/// the first ids the dataset expects and the first the store holds (a path-prefixed store...).
+Error no_matching_ids(const Dataset& dataset, const FeatureStoreReader& store);
 
 /// Runs the protocol. Throws Error for unusable input as a whole (no requested layer in the
 /// store, no dataset image with features, invalid params); everything finer is skipped.

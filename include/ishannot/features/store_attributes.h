@@ -54,4 +54,12 @@ void set_dataset_metadata(FeatureStoreWriter& writer, const Dataset& dataset);
 /// a file), else of its image list ("id<TAB>path" lines, in order: an image or BDGP folder).
 std::string dataset_sha256(const Dataset& dataset);
 
+/// "" when a store with root `attributes` holds features of `dataset` (its manifest_sha256 equals
+/// dataset_sha256(dataset)) made as `expected` says (each of its keys present and equal); else
+/// the first difference, in one phrase ("its manifest_sha256 is ..., this dataset's is ...").
+/// Before a store is reused instead of made again (train's OUT.features.h5).
+std::string store_origin_difference(const std::map<std::string, std::string>& attributes,
+                                    const Dataset& dataset,
+                                    const std::map<std::string, std::string>& expected);
+
 }  // namespace ishannot
