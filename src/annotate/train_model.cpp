@@ -257,7 +257,8 @@ detail::PrimalWeights bag_weights(const FeatureStoreReader& store,
       const auto& members = form.bags.rows[static_cast<size_t>(bags[j])];
       for (int r : members) {
         rows.push_back(plan.store_rows[static_cast<size_t>(r)]);
-        norms.push_back(squared_norms[static_cast<size_t>(r)]);
+        if (!squared_norms.empty())  // l2 and none; standardise has none
+          norms.push_back(squared_norms[static_cast<size_t>(r)]);
         from.emplace_back(static_cast<int>(j), form.factor[static_cast<size_t>(bags[j])] /
                                                    static_cast<double>(members.size()));
       }
