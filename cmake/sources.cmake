@@ -53,7 +53,9 @@ set(ISHANNOT_LEARN_SOURCES
     src/learn/tile_product.cpp
 )
 set(ISHANNOT_EVAL_SOURCES
+    src/eval/bags.cpp
     src/eval/evaluation.cpp
+    src/eval/evaluation_bags.cpp
     src/eval/evaluation_groups.cpp
     src/eval/evaluation_output.cpp
     src/eval/evaluation_task.cpp
@@ -78,6 +80,7 @@ set(ISHANNOT_REPORT_SOURCES
     src/report/agreement_figure.cpp
     src/report/annotation_figures.cpp
     src/report/annotation_html.cpp
+    src/report/bag_figure.cpp
     src/report/child_process.cpp
     src/report/comparison.cpp
     src/report/paper_values.cpp
@@ -93,6 +96,7 @@ set(ISHANNOT_REPORT_SOURCES
     src/report/vega_spec.cpp
 )
 set(ISHANNOT_ANNOTATE_SOURCES
+    src/annotate/annotate_bags.cpp
     src/annotate/annotate_output.cpp
     src/annotate/annotate_run.cpp
     src/annotate/annotator.cpp

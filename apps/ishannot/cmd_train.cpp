@@ -30,6 +30,7 @@ struct TrainOptions {
   std::vector<CLI::Option*> recipe_only;  ///< options that only apply without --features
   int min_genes = 0, folds = 5;
   ClassifierOptions classifier;
+  UnitOptions unit;
   int64_t slab_columns = 8192;
   bool keep_features = false;
 };
@@ -68,6 +69,7 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
                       "grouped CV folds for the terms' quality (0 = none; evaluate's folds)")
           ->capture_default_str();
   add_classifier_options(cmd, o.classifier);
+  add_unit_options(cmd, o.unit);
   cmd->add_option("--method", o.method, "label of the features (TL, TL+MTL, SC...)")
       ->capture_default_str();
   cmd->add_option("--slab-columns", o.slab_columns, "feature columns per pass over the store")
@@ -112,6 +114,8 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
   p.fit.ensemble.models = o.classifier.models;
   p.fit.ensemble.C = o.classifier.fallback_c;
   p.preprocessing = parse_usage([&] { return parse_preprocessing(o.classifier.preprocess); });
+  p.unit = parse_usage([&] { return parse_evaluation_unit(o.unit.unit); });
+  p.bag_pool = parse_usage([&] { return parse_bag_pool(o.unit.bag_pool); });
   p.gram.slab_columns = o.slab_columns;
   p.weights_dtype = parse_dtype_option(o.dtype);
   p.seed = options.seed;

@@ -151,6 +151,18 @@ void add_classifier_options(CLI::App* cmd, ClassifierOptions& o) {
       ->capture_default_str();
 }
 
+void add_unit_options(CLI::App* cmd, UnitOptions& o) {
+  cmd->add_option("--unit", o.unit,
+                  "learn from images (the paper) or from gene x stage-range bags of images: "
+                  "image | bag")
+      ->check(CLI::IsMember({"image", "bag"}))
+      ->capture_default_str();
+  cmd->add_option("--bag-pool", o.bag_pool,
+                  "how a bag's image features pool (--unit bag): mean | max | meanmax")
+      ->check(CLI::IsMember({"mean", "max", "meanmax"}))
+      ->capture_default_str();
+}
+
 void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string& state) {
   auto* r = cmd->add_flag("--resume", resume.resume,
                           "continue the interrupted run in " + state +

@@ -100,6 +100,13 @@ struct ClassifierOptions {
 };
 void add_classifier_options(CLI::App* cmd, ClassifierOptions& classifier);
 
+/// The learning unit of evaluate and train (eval/bags.h): --unit image|bag, --bag-pool
+/// mean|max|meanmax.
+struct UnitOptions {
+  std::string unit = "image", bag_pool = "mean";
+};
+void add_unit_options(CLI::App* cmd, UnitOptions& unit);
+
 /// --resume / --restart: every resumable command continues a compatible interrupted run by
 /// default; --resume insists on one (error if there is none), --restart discards it.
 struct ResumeOptions {

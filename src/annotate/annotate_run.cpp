@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "detail/annotate_bags.h"
 #include "detail/annotate_output.h"
 #include "detail/parallel.h"
 #include "ishannot/annotate/annotate.h"
@@ -346,6 +347,8 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
       !diff.empty())
     throw file_error(source.description(), "features made differently from those of the bundle " +
                                                bundle.path + ": " + diff);
+  if (detail::is_bag_bundle(bundle))  // train --unit bag: groups scored by the bag model
+    return detail::annotate_bags(images, dataset.source, bundle, source, params, out_dir, reporter);
   AnnotateSummary summary;
   std::vector<LayerGrid> grids = recipe_grids(bundle.recipe, &summary.heatmap_note);
   const std::string bundle_sha = sha256_file(bundle.path);

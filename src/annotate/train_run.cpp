@@ -25,6 +25,11 @@ std::string TrainParams::check() const {
   if (min_positive_genes < 0) return "the minimum of positive genes must be >= 0";
   if (auto e = terms.check(); !e.empty()) return e;
   if (auto e = fit.check(); !e.empty()) return e;
+  if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kMeanMax)
+    return "a bag bundle pools by mean or max (meanmax is evaluate's only)";
+  if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kMax &&
+      preprocessing == Preprocessing::kStandardise)
+    return "max bag pooling needs preprocessing l2 or none, not standardise";
   return gram.check();
 }
 
@@ -93,6 +98,10 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
   a["cv_folds"] =
       std::to_string(params.fold >= 0 || !params.train_genes.empty() ? 0 : params.folds);
   if (!a.count("training_data")) a["training_data"] = dataset.source;
+  if (params.unit == EvaluationUnit::kBag) {  // absent: an image bundle
+    a["unit"] = "bag";
+    a["bag_pool"] = bag_pool_name(params.bag_pool);
+  }
   std::ostringstream fp;  // everything that changes the result
   fp << store.path() << '|' << store.rows() << '|' << join(layers, ",") << '|' << dataset.source
      << '|' << dataset.images.size() << '|' << join(params.stage_ranges, ",") << '|'
@@ -101,6 +110,7 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
      << params.fit.inner_models << '|' << b.models << '|' << format_exact(params.fit.ensemble.C)
      << '|' << preprocessing_name(params.preprocessing) << '|' << params.seed << '|'
      << (params.weights_dtype == FeatureDtype::kFloat16) << '|' << params.method;
+  if (params.unit == EvaluationUnit::kBag) fp << "|bag:" << bag_pool_name(params.bag_pool);
   for (const auto& [key, value] : b.recipe.attributes) fp << '|' << key << '=' << value;
   a["train_fingerprint"] = sha256_bytes(fp.str());
   return b;

@@ -61,8 +61,9 @@ std::string summary_table(const EvaluationResult& result) {
   out << "\n";
   std::set<std::string> methods;
   for (const auto& r : result.summary) methods.insert(r.method);
-  for (const std::string metric : {"auc", "accuracy", "sensitivity", "specificity", "group_auc",
-                                   "group_accuracy", "group_sensitivity", "group_specificity"})
+  for (const std::string metric :
+       {"auc", "accuracy", "sensitivity", "specificity", "group_auc", "group_accuracy",
+        "group_sensitivity", "group_specificity", "group_f1"})
     for (const auto& method : methods)
       for (const auto& layer : result.layers) {
         bool any = false;
@@ -94,13 +95,18 @@ std::string summary_table(const EvaluationResult& result) {
 
 namespace {
 
-void write_metrics_tsv(const std::string& path, const EvaluationResult& result) {
+// unit: what the learner learned from (image, bag); bag_pool: the bags' pooling (bag unit only).
+void write_metrics_tsv(const std::string& path, const EvaluationResult& result,
+                       const EvaluationParams& params) {
+  const bool bag = params.unit == EvaluationUnit::kBag;
+  const std::string unit = evaluation_unit_name(params.unit);
+  const std::string pool = bag ? bag_pool_name(params.bag_pool) : "";
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue\n";
+  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue\tunit\tbag_pool\n";
   for (const auto& m : result.metrics)
     out << tsv_field(m.method) << '\t' << tsv_field(m.layer) << '\t' << m.stage_range << '\t'
         << stage_order_text(m.stage_range) << '\t' << tsv_field(m.term) << '\t' << m.fold << '\t'
-        << m.metric << '\t' << format_exact(m.value) << '\n';
+        << m.metric << '\t' << format_exact(m.value) << '\t' << unit << '\t' << pool << '\n';
   write_text_atomically(path, out.str());
 }
 
@@ -139,6 +145,10 @@ void write_predictions_tsv(const std::string& path, const EvaluationResult& resu
 
 void write_group_predictions_tsv(const std::string& path, const EvaluationResult& result,
                                  const EvaluationParams& params) {
+  // The bag unit's groups are scored by the bag model: rule "bag:<pooling>".
+  const std::string rule = params.unit == EvaluationUnit::kBag
+                               ? "bag:" + bag_pool_name(params.bag_pool)
+                               : group_rule_name(params.group_rule);
   std::ostringstream out;
   out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tgene\tlabel\tscore\tvote\timages\t"
          "rule\n";
@@ -146,22 +156,25 @@ void write_group_predictions_tsv(const std::string& path, const EvaluationResult
     out << tsv_field(params.method) << '\t' << tsv_field(g.layer) << '\t' << g.stage_range << '\t'
         << stage_order_text(g.stage_range) << '\t' << tsv_field(g.term) << '\t' << g.fold << '\t'
         << tsv_field(g.gene) << '\t' << g.label << '\t' << format_exact(g.score) << '\t' << g.vote
-        << '\t' << g.images << '\t' << group_rule_name(params.group_rule) << '\n';
+        << '\t' << g.images << '\t' << rule << '\n';
   write_text_atomically(path, out.str());
 }
 
-// Pooled out-of-fold ROC curve per (layer, stage range, term).
+// Pooled out-of-fold ROC curve per (layer, stage range, term): of images, or of bags (bag unit).
 void write_roc_tsv(const std::string& path, const EvaluationResult& result,
                    const EvaluationParams& params) {
   using Key = std::tuple<std::string, std::string, std::string>;
   std::map<Key, std::pair<std::vector<double>, std::vector<uint8_t>>> pooled;
   std::vector<Key> order;
-  for (const auto& p : result.predictions) {
+  auto add = [&](const auto& p) {
     Key key = std::make_tuple(p.layer, p.stage_range, p.term);
     if (!pooled.count(key)) order.push_back(key);
     pooled[key].first.push_back(p.score);
     pooled[key].second.push_back(static_cast<uint8_t>(p.label));
-  }
+  };
+  for (const auto& p : result.predictions) add(p);
+  if (params.unit == EvaluationUnit::kBag)  // the bags' own scores (the image table is empty)
+    for (const auto& g : result.group_predictions) add(g);
   std::ostringstream out;
   out << "method\tlayer\tstage_range\tstage_order\tterm\tthreshold\tfpr\ttpr\n";
   for (const auto& key : order) {
@@ -226,6 +239,8 @@ nlohmann::json run_config(const EvaluationResult& result, const EvaluationParams
           {"preprocessing", preprocessing_name(params.preprocessing)},
           {"level", evaluation_level_name(params.level)},
           {"group_rule", group_rule_name(params.group_rule)},
+          {"unit", evaluation_unit_name(params.unit)},
+          {"bag_pool", params.unit == EvaluationUnit::kBag ? bag_pool_name(params.bag_pool) : ""},
           {"gram_slab_columns", params.gram.slab_columns},
           {"bias", "unregularised"},
           {"c_selection", "per term and outer fold: pooled inner-CV AUC, ties to smaller C"}};
@@ -305,7 +320,7 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   if (group) files.push_back("group_predictions.tsv");
   for (const char* f : {"roc.tsv", "skipped.tsv", "run.json"}) files.push_back(f);
   try {
-    write_metrics_tsv(staging + "/metrics.tsv", result);
+    write_metrics_tsv(staging + "/metrics.tsv", result, params);
     write_summary_tsv(staging + "/summary.tsv", result);
     write_summary_md(staging + "/summary.md", result);
     write_predictions_tsv(staging + "/predictions.tsv", result, params);

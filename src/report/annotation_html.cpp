@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "detail/report_html.h"
 
@@ -135,6 +136,59 @@ std::string groups_table_html(const AnnotationRun& run, int max_rows,
          << "</td><td class=\"num\">" << g->label << "</td><td class=\"num\">" << g->images
          << "</td><td>" << html_escape(g->rule) << "</td></tr>\n";
   html << "</table></details>\n";
+  return html.str();
+}
+
+}  // namespace ishannot::detail
+
+namespace ishannot::detail {
+
+std::string group_evidence_html(const AnnotationRun& run, Thumbnails& thumbnails, int max_calls,
+                                std::vector<std::string>& notes) {
+  // (stage, gene, term) of every positive call, with its images in rank order.
+  using Key = std::tuple<std::string, std::string, std::string>;
+  std::map<Key, std::vector<const GroupEvidenceRow*>> calls;
+  for (const auto& e : run.evidence)
+    if (e.group_label) calls[{e.stage_range, e.gene, e.term}].push_back(&e);
+  if (calls.empty()) return "";
+  std::vector<const std::vector<const GroupEvidenceRow*>*> ordered;
+  for (auto& [key, rows] : calls) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto* a, const auto* b) { return a->rank < b->rank; });
+    ordered.push_back(&rows);
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+    return a->front()->group_score > b->front()->group_score;
+  });
+  if (static_cast<int>(ordered.size()) > max_calls) {
+    notes.push_back(run.dir + ": the group evidence shows " + std::to_string(max_calls) + " of " +
+                    std::to_string(ordered.size()) +
+                    " group calls (--gallery-images; all are in group_evidence.tsv)");
+    ordered.resize(static_cast<size_t>(max_calls));
+  }
+  std::ostringstream html;
+  html << "<h3>Group calls and their images</h3>\n<p class=\"caption\">Each group the bag model "
+          "labels with a term (highest scores first), its images ordered by their share of the "
+          "group's linear score (share = the image's contribution / the sum of the "
+          "contributions' magnitudes; negative: the image speaks against the term).</p>\n"
+          "<div class=\"gallery\">\n";
+  for (const auto* rows : ordered) {
+    const GroupEvidenceRow& first = *rows->front();
+    html << "<div class=\"card\" data-gene=\"" << html_escape(first.gene)
+         << "\"><div class=\"id\"><b>" << html_escape(first.gene) << "</b> · stage "
+         << html_escape(first.stage_range) << " · " << html_escape(first.term) << " · score "
+         << fixed3(first.group_score) << "</div>\n<div class=\"heatmaps\">";
+    for (const auto* e : *rows) {
+      html << "<figure>";
+      const std::string uri = thumbnails.data_uri(e->path);
+      if (!uri.empty())
+        html << "<img alt=\"" << html_escape(e->image) << "\" src=\"" << uri << "\">";
+      html << "<figcaption>" << e->rank << ". " << html_escape(e->image) << " · share "
+           << fixed3(e->share) << "</figcaption></figure>";
+    }
+    html << "</div></div>\n";
+  }
+  html << "</div>\n";
   return html.str();
 }
 

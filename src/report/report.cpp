@@ -68,6 +68,7 @@ std::vector<detail::PageSection> annotation_sections(const std::vector<Annotatio
                                             params.gallery_terms, notes);
     html += figures_html(figures, "groups-" + std::to_string(i + 1), svgs);
     html += detail::groups_table_html(runs[i], params.max_group_rows, notes);
+    html += detail::group_evidence_html(runs[i], thumbnails, params.gallery_images, notes);
     sections.push_back({id, "Annotations: " + runs[i].dir, html});
   }
   return sections;

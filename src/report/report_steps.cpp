@@ -143,6 +143,7 @@ std::vector<Figure> evaluation_figures(const std::vector<EvaluationRun>& runs, c
     notes.push_back("Figures 3/4: no method has results for two layers (evaluate --layers A,B)");
   figures.push_back(methods_figure(c));
   figures.push_back(terms_figure(c));
+  if (auto bags = bag_figure(runs)) figures.push_back(*bags);
   const auto paths = evaluation_image_paths(runs, params, notes);
   for (auto& f : agreement_figures(runs, c, params, paths, thumbnails, notes)) figures.push_back(f);
   std::vector<const std::vector<RocRow>*> roc;

@@ -163,6 +163,19 @@ AnnotationRun read_annotation_run(const std::string& dir) {
                             g.fraction(score_c), g.integer(label_c), g.integer(images_c),
                             g.text(rule_c)});
   }
+  if (is_file(dir + "/group_evidence.tsv")) {  // annotate with a bag bundle
+    detail::TsvReader e(dir + "/group_evidence.tsv");
+    const int gene_c = e.require("gene"), stage_c = e.require("stage_range"),
+              term_c = e.require("term"), label_c = e.require("group_label"),
+              score_c = e.require("group_score"), rank_c = e.require("rank"),
+              image_c = e.require("image"), path_c = e.require("path"),
+              contribution_c = e.require("contribution"), share_c = e.require("share");
+    while (e.next())
+      run.evidence.push_back({e.text(gene_c), stage_name(e.text(stage_c)), e.text(term_c),
+                              e.integer(label_c), e.number(score_c), e.integer(rank_c),
+                              e.text(image_c), resolve_path(e.text(path_c), dir),
+                              e.number(contribution_c), e.number(share_c)});
+  }
   const std::string index = dir + "/heatmaps/index.tsv";
   if (is_file(index) &&  // "absent or empty" both mean: no heat maps
       read_text_file(index).find_first_not_of(" \t\r\n") != std::string::npos) {

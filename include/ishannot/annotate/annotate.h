@@ -12,6 +12,10 @@
 //                     spatial features only index.tsv's header and README.txt saying why
 //   skipped.tsv       file reason: images that could not be annotated (the run goes on)
 //   run.json          provenance: bundle path and SHA-256, features recipe, command line, counts
+// A bag bundle (`train --unit bag`) scores groups instead: groups.tsv from the bag model (+ votes,
+// members; rule "bag:<pool>"), group_evidence.tsv (per group, term and image: its share of the
+// group's linear score, images ranked), annotations.tsv (each image scored as a bag of one),
+// skipped.tsv, run.json; no heat maps; images need a gene (docs/ANNOTATE.md, "Bag bundles").
 // Files are written as *.partial and renamed at the end; a killed run resumes after the last
 // complete batch (annotate.progress).
 #include <cstdint>

@@ -21,6 +21,7 @@
 #include "ishannot/common/progress.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/terms.h"
+#include "ishannot/eval/bags.h"
 #include "ishannot/eval/term_fit.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/learn/gram.h"
@@ -41,6 +42,11 @@ struct TrainParams {
   Preprocessing preprocessing = Preprocessing::kL2;
   GramParams gram;
   FeatureDtype weights_dtype = FeatureDtype::kFloat32;
+  /// kBag: learn from gene x stage-range bags (eval/bags.h), pooled by bag_pool (mean or max):
+  /// the bundle's root attributes unit = "bag" and bag_pool say so, its weights apply to a bag's
+  /// pooled vector, its positives/negatives count training bags.
+  EvaluationUnit unit = EvaluationUnit::kImage;
+  BagPool bag_pool = BagPool::kMean;
   uint64_t seed = 1234;
   bool resume = true;  ///< continue OUT.partial written by the same configuration
   /// Root attributes of the bundle: tool_version, created_by (command line), training_data...

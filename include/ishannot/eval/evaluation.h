@@ -26,6 +26,7 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/splits.h"
 #include "ishannot/data/terms.h"
+#include "ishannot/eval/bags.h"
 #include "ishannot/eval/groups.h"
 #include "ishannot/eval/metrics.h"
 #include "ishannot/features/feature_store.h"
@@ -57,6 +58,10 @@ struct EvaluationParams {
   uint64_t seed = 1234;  ///< drives folds and member samples (ensemble.seed is ignored)
   EvaluationLevel level = EvaluationLevel::kImage;  ///< group: metrics named group_auc, ...
   GroupRule group_rule = GroupRule::kMean;          ///< how a group's image scores combine
+  /// kBag: learn from gene x stage-range bags (eval/bags.h) instead of images; needs level kGroup
+  /// (the metrics are group_*); max/meanmax pooling is not defined with standardise.
+  EvaluationUnit unit = EvaluationUnit::kImage;
+  BagPool bag_pool = BagPool::kMean;  ///< how a bag's image vectors pool (unit kBag)
   std::string check() const;
 };
 

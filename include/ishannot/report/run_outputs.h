@@ -80,6 +80,18 @@ struct GroupRow {
   std::string rule;  ///< how image scores became the group's (as annotate wrote it)
 };
 
+/// One image of a group call in group_evidence.tsv (annotate with a bag bundle): its share of the
+/// group's linear score, images ranked within (group, term).
+struct GroupEvidenceRow {
+  std::string gene, stage_range, term;
+  int group_label = 0;
+  double group_score = 0;
+  int rank = 0;  ///< 1 = the image that contributes most
+  std::string image, path;
+  double contribution = 0;  ///< in decision units (log-odds)
+  double share = 0;         ///< contribution / sum of |contributions| of the group's images
+};
+
 /// One heat map of heatmaps/index.tsv: an overlay of a term's evidence map on the image.
 struct HeatmapRow {
   std::string image, stage_range, term;
@@ -92,8 +104,9 @@ struct AnnotationRun {
   std::string dir;
   nlohmann::json run;
   std::vector<AnnotationRow> annotations;
-  std::vector<GroupRow> groups;      ///< empty when groups.tsv is absent
-  std::vector<HeatmapRow> heatmaps;  ///< empty when heatmaps/index.tsv is absent or empty
+  std::vector<GroupRow> groups;            ///< empty when groups.tsv is absent
+  std::vector<GroupEvidenceRow> evidence;  ///< group_evidence.tsv (bag bundles); may be empty
+  std::vector<HeatmapRow> heatmaps;        ///< empty when heatmaps/index.tsv is absent or empty
   TextTable skipped;
 };
 
