@@ -77,6 +77,7 @@ void add_merge_command(CLI::App& app, GlobalOptions& options);
 void add_experiment_command(CLI::App& app, GlobalOptions& options);
 void add_train_command(CLI::App& app, GlobalOptions& options);
 void add_annotate_command(CLI::App& app, GlobalOptions& options);
+void add_inspect_command(CLI::App& app, GlobalOptions& options);
 // CNN commands (apps/ishannot/nets/cmd_*.cpp; only with libtorch).
 void add_classify_command(CLI::App& app, GlobalOptions& options);
 void add_extract_command(CLI::App& app, GlobalOptions& options);

@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   add_experiment_command(app, options);
   add_train_command(app, options);
   add_annotate_command(app, options);
+  add_inspect_command(app, options);
 #ifdef ISHANNOT_WITH_TORCH
   add_finetune_command(app, options);
 #endif

@@ -3,6 +3,7 @@
 #include "detail/annotate_output.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
@@ -12,6 +13,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/output_columns.h"
 #include "ishannot/image/image.h"
 
 namespace ishannot::detail {
@@ -20,10 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kAnnotationsHeader =
-    "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n";
-const char* kIndexHeader = "image\tstage_range\tterm\tscore\tfile\n";
-const char* kSkippedHeader = "file\treason\n";
+const std::string kAnnotationsHeader = tsv_header(OutputKind::kAnnotate, "annotations.tsv");
+const std::string kIndexHeader = tsv_header(OutputKind::kAnnotate, "heatmaps/index.tsv");
+const std::string kSkippedHeader = tsv_header(OutputKind::kAnnotate, "skipped.tsv");
+const size_t kAnnotationColumns = column_names(OutputKind::kAnnotate, "annotations.tsv").size();
 constexpr int kSheetTileWidth = 240;  // pixels per image on a contact sheet
 
 // TSV fields must not hold tabs or newlines.
@@ -53,11 +55,24 @@ void open_append(std::ofstream& out, const std::string& path) {
   if (!out) throw file_error(path, "cannot open for writing");
 }
 
+// An empty cell for an undefined number (no calibration, no CV AUC).
+std::string optional_number(double v) {
+  return std::isfinite(v) ? format_exact(v) : "";
+}
+
 }  // namespace
 
 AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fingerprint,
-                               bool resume, GroupRule rule, int sheet_images)
-    : dir_(out_dir), fingerprint_(fingerprint), rule_(rule), sheet_images_(sheet_images) {
+                               bool resume, const ModelBundle& bundle, const OutputConfig& config)
+    : dir_(out_dir),
+      fingerprint_(fingerprint),
+      rule_(config.rule),
+      sheet_images_(config.sheet_images),
+      config_(config) {
+  for (const auto& stage : bundle.stages)
+    for (const auto& t : stage.terms)
+      trust_[{stage.stage_range, t.term}] = {t.cv.auc, t.cv.folds, t.positive_genes, t.positives,
+                                             term_validated(t, config.band)};
   std::error_code ec;
   fs::create_directories(fs::path(dir_) / "heatmaps", ec);
   if (ec) throw file_error(dir_, "cannot create the output folder: " + ec.message());
@@ -90,12 +105,12 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
   }
   done_ = p.at("done").get<int64_t>();
   for (const auto& r : read_rows(dir_ + "/annotations.tsv.partial")) {
-    if (r.size() < 10) continue;
+    if (r.size() < kAnnotationColumns) continue;
     ++rows_;
     if (r[0] != last_image_) ++images_;
     last_image_ = r[0];
-    add_to_group(r[3], r[2], r[5], std::stod(r[6]), std::stoi(r[7]), std::stoi(r[8]),
-                 std::stoi(r[9]));
+    add_row(r[0], r[3], r[2], r[5], std::stod(r[6]), std::stoi(r[7]), std::stoi(r[8]),
+            std::stoi(r[9]), r[10].empty() ? std::nan("") : std::stod(r[10]), r[11]);
   }
   for (const auto& r : read_rows(dir_ + "/heatmaps/index.tsv.partial")) {
     if (r.size() < 5) continue;
@@ -107,25 +122,54 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
   return true;
 }
 
-void AnnotateOutput::add_to_group(const std::string& stage, const std::string& gene,
-                                  const std::string& term, double score, int votes, int members,
-                                  int label) {
+const TermTrust& AnnotateOutput::trust(const std::string& stage, const std::string& term) const {
+  static const TermTrust none;
+  const auto at = trust_.find({stage, term});
+  return at == trust_.end() ? none : at->second;
+}
+
+// A row's effects beyond the file: its group, and the validation when the data carry terms.
+void AnnotateOutput::add_row(const std::string& image, const std::string& stage,
+                             const std::string& gene, const std::string& term, double score,
+                             int votes, int members, int predicted, double probability,
+                             const std::string& call) {
+  bool truth = false;
+  if (config_.truth) {
+    const auto at = config_.truth->find(image);
+    if (at != config_.truth->end()) {
+      truth = std::find(at->second.begin(), at->second.end(), term) != at->second.end();
+      validation_.add("image", stage, term, trust(stage, term).validated,
+                      {score, probability, call, predicted, static_cast<uint8_t>(truth)});
+    }
+  }
   if (gene.empty()) return;
-  groups_[{stage, gene}][term].add(score, votes, members, label);
+  GroupState& g = groups_[{stage, gene}][term];
+  g.scores.add(score, votes, members, predicted);
+  g.truth = g.truth || truth;
+  if (std::isfinite(probability)) {
+    g.probability_sum += probability;
+    g.probability_max =
+        g.probabilities == 0 ? probability : std::max(g.probability_max, probability);
+    ++g.probabilities;
+  }
 }
 
 void AnnotateOutput::annotation(const ImageRecord& image, const std::string& stage,
                                 const std::string& term, double score, int votes, int members,
-                                int label) {
+                                int predicted, double probability, const std::string& call) {
   // An absolute path: the file is read later from elsewhere (ishannot report, a notebook).
   const std::string path = absolute_path(image.path);
+  const TermTrust& t = trust(stage, term);
   annotations_ << field(image.id) << '\t' << field(path) << '\t' << field(image.gene) << '\t'
                << stage << '\t' << stage_order(stage) << '\t' << field(term) << '\t'
-               << format_exact(score) << '\t' << votes << '\t' << members << '\t' << label << '\n';
+               << format_exact(score) << '\t' << votes << '\t' << members << '\t' << predicted
+               << '\t' << optional_number(probability) << '\t' << call << '\t'
+               << optional_number(t.auc) << '\t' << t.folds << '\t' << t.positive_genes << '\t'
+               << t.positives << '\t' << (t.validated ? 1 : 0) << '\n';
   ++rows_;
   if (image.id != last_image_) ++images_;
   last_image_ = image.id;
-  add_to_group(stage, image.gene, term, score, votes, members, label);
+  add_row(image.id, stage, image.gene, term, score, votes, members, predicted, probability, call);
 }
 
 void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
@@ -189,10 +233,11 @@ std::vector<std::string> term_slugs(const std::vector<std::string>& terms) {
   return out;
 }
 
-void AnnotateOutput::finish(AnnotateSummary& summary,
-                            const std::map<std::string, std::vector<std::string>>& stage_terms) {
+// groups.tsv; with truth, the group-level validation items too.
+std::string AnnotateOutput::groups_tsv(
+    const std::map<std::string, std::vector<std::string>>& stage_terms) {
   std::ostringstream groups;
-  groups << "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\n";
+  groups << tsv_header(OutputKind::kAnnotate, "groups.tsv");
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, terms] : groups_) keys.push_back(key);
   std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
@@ -203,15 +248,43 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
     const auto terms = stage_terms.find(key.first);
     if (terms == stage_terms.end()) continue;
     for (const auto& term : terms->second) {
-      auto acc = by_term.find(term);
-      if (acc == by_term.end()) continue;
+      auto at = by_term.find(term);
+      if (at == by_term.end()) continue;
+      const GroupState& g = at->second;
+      const TermTrust& t = trust(key.first, term);
+      const double probability = g.probabilities == 0 ? std::nan("")
+                                 : rule_ == GroupRule::kMax
+                                     ? g.probability_max
+                                     : g.probability_sum / static_cast<double>(g.probabilities);
+      const std::string call = call_of(probability, t.validated, config_.band);
+      const double score = g.scores.score(rule_);
+      const int predicted = g.scores.label(rule_);
       groups << field(key.second) << '\t' << key.first << '\t' << stage_order(key.first) << '\t'
-             << field(term) << '\t' << format_exact(acc->second.score(rule_)) << '\t'
-             << acc->second.label(rule_) << '\t' << acc->second.images << '\t'
-             << group_rule_name(rule_) << '\n';
+             << field(term) << '\t' << format_exact(score) << '\t' << predicted << '\t'
+             << g.scores.images << '\t' << group_rule_name(rule_) << '\t'
+             << optional_number(probability) << '\t' << call << '\t' << optional_number(t.auc)
+             << '\t' << t.folds << '\t' << t.positive_genes << '\t' << t.positives << '\t'
+             << (t.validated ? 1 : 0) << '\n';
+      if (config_.truth)
+        validation_.add("group", key.first, term, t.validated,
+                        {score, probability, call, predicted, static_cast<uint8_t>(g.truth)});
     }
   }
-  write_text_atomically(dir_ + "/groups.tsv", groups.str());
+  return groups.str();
+}
+
+void AnnotateOutput::finish(AnnotateSummary& summary,
+                            const std::map<std::string, std::vector<std::string>>& stage_terms) {
+  write_text_atomically(dir_ + "/groups.tsv", groups_tsv(stage_terms));
+  if (config_.truth && !validation_.empty()) {
+    write_text_atomically(dir_ + "/validation.tsv", validation_.validation_tsv());
+    write_text_atomically(dir_ + "/reliability.tsv", validation_.reliability_tsv());
+    summary.validated = true;
+  }
+  std::vector<std::string> files = {"annotations.tsv", "groups.tsv", "heatmaps/index.tsv",
+                                    "skipped.tsv", "run.json"};
+  if (summary.validated) files.insert(files.begin() + 2, {"validation.tsv", "reliability.tsv"});
+  write_columns_tsv(dir_, OutputKind::kAnnotate, files);
   for (const auto& [key, entries] : sheets_) {
     const auto terms = stage_terms.find(key.first);
     if (terms == stage_terms.end()) continue;
