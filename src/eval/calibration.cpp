@@ -136,14 +136,15 @@ Calibration fit_isotonic(const std::vector<double>& scores, const std::vector<ui
     double score_min, score_max, label_sum, count;
   };
   std::vector<Block> blocks;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const double s = scores[order[k]], y = labels[order[k]];
-    if (!blocks.empty() && k > 0 && scores[order[k - 1]] == s) {  // tied scores: one block
-      blocks.back().label_sum += y;
-      blocks.back().count += 1;
-    } else {
-      blocks.push_back({s, s, y, 1});
+  for (size_t k = 0; k < order.size();) {
+    // Tied scores enter as one block (all of them before any pooling).
+    const double s = scores[order[k]];
+    Block block{s, s, 0, 0};
+    for (; k < order.size() && scores[order[k]] == s; ++k) {
+      block.label_sum += labels[order[k]];
+      block.count += 1;
     }
+    blocks.push_back(block);
     // Pool adjacent violators: merge while the last block's mean is below its predecessor's.
     while (blocks.size() >= 2) {
       const Block& last = blocks.back();
