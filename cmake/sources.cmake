@@ -6,6 +6,7 @@ set(ISHANNOT_COMMON_SOURCES
     src/common/format.cpp
     src/common/fs_util.cpp
     src/common/npy.cpp
+    src/common/output_columns.cpp
     src/common/seed.cpp
     src/common/threads.cpp
 )
@@ -54,6 +55,7 @@ set(ISHANNOT_LEARN_SOURCES
 )
 set(ISHANNOT_EVAL_SOURCES
     src/eval/bags.cpp
+    src/eval/calibration.cpp
     src/eval/evaluation.cpp
     src/eval/evaluation_bags.cpp
     src/eval/evaluation_groups.cpp
@@ -83,6 +85,7 @@ set(ISHANNOT_REPORT_SOURCES
     src/report/bag_figure.cpp
     src/report/child_process.cpp
     src/report/comparison.cpp
+    src/report/data_section.cpp
     src/report/paper_values.cpp
     src/report/report.cpp
     src/report/report_page.cpp
@@ -99,10 +102,13 @@ set(ISHANNOT_ANNOTATE_SOURCES
     src/annotate/annotate_bags.cpp
     src/annotate/annotate_output.cpp
     src/annotate/annotate_run.cpp
+    src/annotate/annotate_validation.cpp
     src/annotate/annotator.cpp
     src/annotate/heatmap.cpp
+    src/annotate/model_bundle_calibration.cpp
     src/annotate/model_bundle_reader.cpp
     src/annotate/model_bundle_writer.cpp
+    src/annotate/model_card.cpp
     src/annotate/primal_weights.cpp
     src/annotate/recipe.cpp
     src/annotate/store_source.cpp
@@ -144,6 +150,7 @@ set(ISHANNOT_CLI_SOURCES
     apps/ishannot/cmd_dataset.cpp
     apps/ishannot/cmd_evaluate.cpp
     apps/ishannot/cmd_experiment.cpp
+    apps/ishannot/cmd_inspect.cpp
     apps/ishannot/cmd_merge.cpp
     apps/ishannot/cmd_report.cpp
     apps/ishannot/cmd_synth.cpp

@@ -1,9 +1,13 @@
 // `ishannot annotate --model model.h5 --data IMAGES --out DIR`: a model bundle applied to new
 // images (a folder, a manifest or BDGP tables): annotations.tsv, groups.tsv, heatmaps/,
-// skipped.tsv, run.json. Features are computed with the bundle's recipe, or read from --features.
+// validation.tsv + reliability.tsv (data with terms), skipped.tsv, columns.tsv, run.json. Features
+// are computed with the bundle's recipe, or read from --features.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <stdexcept>
 
 #include "commands.h"
 #include "ishannot/annotate/annotate.h"
@@ -18,7 +22,8 @@ namespace ishannot::cli {
 namespace {
 
 struct AnnotateOptions {
-  std::string model, data, out, features, stage, gene, weights, group_rule = "mean";
+  std::string model, data, out, features, stage, gene, weights, group_rule = "mean",
+                                                                band = "0.2,0.8";
   std::vector<std::string> stages;
   ResumeOptions resume;
   AnnotateParams params;
@@ -27,7 +32,8 @@ struct AnnotateOptions {
 void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_option("--model", o.model, "model bundle written by ishannot train")->required();
   add_data_option(cmd, o.data, true,
-                  "the images to annotate (a manifest's terms, if any, are not used)");
+                  "the images to annotate (a manifest's terms, if any, are compared with the "
+                  "calls: validation.tsv)");
   add_out_option(cmd, o.out, "output folder");
   cmd->add_option("--features", o.features,
                   "feature store made with the bundle's recipe (default: computed on the fly)");
@@ -39,7 +45,7 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_option("--weights", o.weights,
                   "the bundle's weight file at a new place (its SHA-256 is checked)");
   cmd->add_option("--heatmaps", o.params.heatmap_terms,
-                  "heat maps per image: its top terms with label 1 (0 = none)")
+                  "heat maps per image: its top terms with predicted = 1 (0 = none)")
       ->capture_default_str();
   cmd->add_option("--sheet-images", o.params.sheet_images,
                   "images per contact sheet (the highest-scoring of each term)")
@@ -47,6 +53,14 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_option("--group-rule", o.group_rule,
                   "how a gene x stage group's image scores combine: mean | max | votes")
       ->check(CLI::IsMember({"mean", "max", "votes"}))
+      ->capture_default_str();
+  cmd->add_option("--band", o.band,
+                  "the no-call band LOW,HIGH: call yes above HIGH, no below LOW, uncertain "
+                  "within")
+      ->capture_default_str();
+  cmd->add_option("--min-auc", o.params.band.min_auc,
+                  "a term is validated (its calls trusted) when its cross-validated AUC is at "
+                  "least this on >= 2 folds")
       ->capture_default_str();
   add_batch_option(cmd, o.params.batch, "images per batch");
   add_resume_options(cmd, o.resume, "OUT (annotate.progress and the *.partial files)");
@@ -100,6 +114,50 @@ std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const Mo
   return bundle_feature_source(bundle, o.weights, options);
 }
 
+// Whether the data say which terms the images carry: a manifest with a `terms` column or BDGP's
+// tables (a plain folder does not).
+bool data_carries_terms(const std::string& data) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(data)) return fs::exists(fs::path(data) / "standard_annotations.csv");
+  std::ifstream in(data);
+  std::string header;
+  std::getline(in, header);
+  std::stringstream cells(header);
+  for (std::string cell; std::getline(cells, cell, ',');) {
+    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
+    if (cell == "terms") return true;
+  }
+  return false;
+}
+
+CallBand parse_band(const std::string& text, CallBand band) {
+  const auto comma = text.find(',');
+  try {
+    if (comma == std::string::npos) throw std::invalid_argument("no comma");
+    band.low = std::stod(text.substr(0, comma));
+    band.high = std::stod(text.substr(comma + 1));
+  } catch (const std::exception&) {
+    throw UsageError("annotate: --band '" + text + "': expected LOW,HIGH such as 0.2,0.8");
+  }
+  return band;
+}
+
+void print_trust(const AnnotateSummary& s, const ModelBundle& bundle, const std::string& out) {
+  if (!bundle.calibrated)
+    std::cerr << "note: " << bundle.path
+              << " has no calibration (written before ishannot calibrated its terms): the "
+                 "probability column is empty and every call is 'uncertain'; retrain with this "
+                 "version for calibrated probabilities\n";
+  if (s.unvalidated_terms > 0)
+    std::cerr << "note: " << s.unvalidated_terms << " of " << s.terms
+              << " terms are not validated (no cross-validated AUC at or above --min-auc when "
+                 "the model was trained): their calls are 'uncertain' (ishannot inspect "
+              << bundle.path << " lists them)\n";
+  if (s.validated)
+    std::cerr << "the data carry terms: the calls are compared with them in " << out
+              << "/validation.tsv\n";
+}
+
 void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   apply_threads(options);
   const Reporter reporter = make_reporter(options);
@@ -109,6 +167,8 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
     params.stage_range = parse_usage([&] { return normalise_stage_range(o.stage); });
   params.provenance = provenance(options);
   params.provenance["data"] = o.data;
+  params.band = parse_band(o.band, params.band);
+  params.validate = data_carries_terms(o.data);
   require_valid("annotate", params.check());
   const ModelBundle bundle = read_model_bundle(o.model);
   require_recipe(o, bundle);
@@ -127,10 +187,12 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   params.resume = claimed.resume;
   const AnnotateSummary s = annotate_images(dataset, bundle, *source, params, o.out, reporter);
   if (!s.heatmap_note.empty() && !options.quiet) std::cerr << "note: " << s.heatmap_note << "\n";
+  if (!options.quiet) print_trust(s, bundle, o.out);
   std::cerr << "annotated " << s.images << " images (" << s.skipped << " skipped, " << s.resumed
             << " from an interrupted run): " << o.out << "/{annotations.tsv (" << s.rows
             << " rows), groups.tsv (" << s.groups << " groups), heatmaps/ (" << s.heatmaps
-            << " maps), skipped.tsv, run.json} in " << format_duration(s.seconds) << "\n";
+            << " maps), " << (s.validated ? "validation.tsv, reliability.tsv, " : "")
+            << "skipped.tsv, columns.tsv, run.json} in " << format_duration(s.seconds) << "\n";
 }
 
 }  // namespace

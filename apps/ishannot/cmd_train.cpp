@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "ishannot/annotate/model_card.h"
 #include "ishannot/annotate/train.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
@@ -19,7 +20,7 @@ namespace ishannot::cli {
 namespace {
 
 struct TrainOptions {
-  std::string data, out, features, method = "TL", dtype = "float32";
+  std::string data, out, features, method = "TL", dtype = "float32", calibration = "platt";
   std::vector<std::string> stages, terms;
   TermOptions term_options;
   FoldOptions fold;
@@ -72,6 +73,11 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
   add_unit_options(cmd, o.unit);
   cmd->add_option("--method", o.method, "label of the features (TL, TL+MTL, SC...)")
       ->capture_default_str();
+  cmd->add_option("--calibration", o.calibration,
+                  "per-term calibration of the score, fitted on the out-of-fold CV scores: "
+                  "platt | isotonic | none")
+      ->check(CLI::IsMember({"platt", "isotonic", "none"}))
+      ->capture_default_str();
   cmd->add_option("--slab-columns", o.slab_columns, "feature columns per pass over the store")
       ->capture_default_str();
   // Not --dtype: that names stored feature values (extract, baseline).
@@ -118,6 +124,7 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
   p.bag_pool = parse_usage([&] { return parse_bag_pool(o.unit.bag_pool); });
   p.gram.slab_columns = o.slab_columns;
   p.weights_dtype = parse_dtype_option(o.dtype);
+  p.calibration = parse_calibration_method(o.calibration);
   p.seed = options.seed;
   if (!o.features.empty())
     for (const auto* option : o.recipe_only)
@@ -178,8 +185,10 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
     summary = train_model(dataset, store, params, o.out, reporter);
   }
   if (o.features.empty() && !o.keep_features) std::filesystem::remove(features_file);
-  for (const auto& note : summary.notes)
-    if (!options.quiet) std::cerr << "note: " << note << "\n";
+  if (!options.quiet)
+    for (const auto& note : collapse_notes(summary.notes)) std::cerr << "note: " << note << "\n";
+  // The model card's term table: which terms annotate will trust (ishannot inspect shows it all).
+  std::cerr << "\n" << model_card_terms(read_model_bundle(o.out), CallBand{}) << "\n";
   std::cerr << "wrote " << o.out << ": " << summary.terms << " terms in "
             << summary.stage_ranges.size() << " stage ranges (" << format_duration(summary.seconds)
             << ")\n";

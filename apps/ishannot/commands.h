@@ -70,5 +70,6 @@ void add_merge_command(CLI::App& app, GlobalOptions& options);
 void add_experiment_command(CLI::App& app, GlobalOptions& options);
 void add_train_command(CLI::App& app, GlobalOptions& options);
 void add_annotate_command(CLI::App& app, GlobalOptions& options);
+void add_inspect_command(CLI::App& app, GlobalOptions& options);
 
 }  // namespace ishannot::cli

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
 
 #include "detail/annotate_bags.h"
 #include "detail/annotate_output.h"
@@ -28,7 +29,7 @@ std::string AnnotateParams::check() const {
   if (heatmap_terms < 0) return "heat-map terms per image must be >= 0";
   if (sheet_images < 1) return "contact sheet images must be >= 1";
   if (batch < 1) return "batch must be >= 1";
-  return "";
+  return band.check();
 }
 
 namespace {
@@ -231,8 +232,12 @@ void annotate_stage_images(RunContext& run, const StageAnnotator& annotator,
     const ImageRecord& image = *images[static_cast<size_t>(i)];
     for (int t = 0; t < scores.terms; ++t) {
       const size_t at = static_cast<size_t>(i * scores.terms + t);
-      run.out.annotation(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
-                         scores.score[at], scores.votes[at], run.bundle.models, scores.label[at]);
+      const TermModel& term = stage.terms[static_cast<size_t>(t)];
+      const double probability = term.calibration.apply(scores.score[at]);
+      const std::string call = call_of(
+          probability, run.out.trust(stage.stage_range, term.term).validated, run.params.band);
+      run.out.annotation(image, stage.stage_range, term.term, scores.score[at], scores.votes[at],
+                         run.bundle.models, scores.label[at], probability, call);
     }
     const auto& m = maps[static_cast<size_t>(i)];
     for (size_t k = 0; k < m.files.size(); ++k) {
@@ -297,7 +302,8 @@ std::string run_fingerprint(const std::string& bundle_sha, const FeatureSource& 
   std::ostringstream text;
   text << bundle_sha << '|' << source.description() << '|' << images.size() << '|'
        << p.heatmap_terms << '|' << p.sheet_images << '|' << group_rule_name(p.group_rule) << '|'
-       << p.batch;
+       << p.batch << '|' << p.band.low << ',' << p.band.high << ',' << p.band.min_auc << '|'
+       << p.validate;
   for (const auto& [key, value] : source.attributes()) text << '|' << key << '=' << value;
   for (const auto& image : images) text << '|' << image.id << ':' << image.stage_range;
   return sha256_bytes(text.str());
@@ -322,12 +328,30 @@ void write_run_json(const std::string& path, const ModelBundle& bundle,
   for (const auto& l : bundle.recipe.layers) run["features"]["layers"].push_back(l.name);
   run["stage_ranges"] = stages;
   run["group_rule"] = group_rule_name(params.group_rule);
+  run["call_band"] = {{"low", params.band.low},
+                      {"high", params.band.high},
+                      {"min_auc", params.band.min_auc},
+                      {"rule",
+                       "call = yes when probability > high, no when < low, else uncertain; "
+                       "always uncertain when the term is not validated (CV AUC >= min_auc on "
+                       ">= 2 folds) or has no probability"}};
+  run["calibration"] = {{"bundle_has_calibration", bundle.calibrated},
+                        {"method", bundle.attributes.count("calibration")
+                                       ? bundle.attributes.at("calibration")
+                                       : std::string("none (bundle written before calibration)")}};
+  run["validation"] = summary.validated;
   run["heatmaps"] = {{"available", summary.heatmap_note.empty()},
                      {"per_image", params.heatmap_terms}};
   if (!summary.heatmap_note.empty()) run["heatmaps"]["reason"] = summary.heatmap_note;
-  run["counts"] = {{"images", summary.images},     {"skipped", summary.skipped},
-                   {"rows", summary.rows},         {"groups", summary.groups},
-                   {"heatmaps", summary.heatmaps}, {"resumed_images", summary.resumed}};
+  run["counts"] = {{"images", summary.images},
+                   {"skipped", summary.skipped},
+                   {"rows", summary.rows},
+                   {"groups", summary.groups},
+                   {"heatmaps", summary.heatmaps},
+                   {"resumed_images", summary.resumed},
+                   {"terms", summary.terms},
+                   {"unvalidated_terms", summary.unvalidated_terms},
+                   {"uncalibrated_terms", summary.uncalibrated_terms}};
   run["seconds"] = summary.seconds;
   write_text_atomically(path, run.dump(2) + "\n");
 }
@@ -352,8 +376,14 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
   AnnotateSummary summary;
   std::vector<LayerGrid> grids = recipe_grids(bundle.recipe, &summary.heatmap_note);
   const std::string bundle_sha = sha256_file(bundle.path);
+  std::unordered_map<std::string, std::vector<std::string>> truth;
+  detail::OutputConfig config{params.group_rule, params.sheet_images, params.band, nullptr};
+  if (params.validate) {
+    for (const auto& image : images) truth[image.id] = image.terms;
+    config.truth = &truth;
+  }
   detail::AnnotateOutput out(out_dir, run_fingerprint(bundle_sha, source, images, params),
-                             params.resume, params.group_rule, params.sheet_images);
+                             params.resume, bundle, config);
   summary.resumed = out.done();
   if (summary.resumed > 0)
     reporter.info("resuming " + out_dir + ": " + std::to_string(summary.resumed) +
@@ -365,7 +395,12 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
   for (const auto& [stage, list] : stages) {
     order.insert(order.end(), list.begin(), list.end());
     stage_names.push_back(stage);
-    for (const auto& t : bundle.stage(stage)->terms) stage_terms[stage].push_back(t.term);
+    for (const auto& t : bundle.stage(stage)->terms) {
+      stage_terms[stage].push_back(t.term);
+      ++summary.terms;
+      summary.unvalidated_terms += out.trust(stage, t.term).validated ? 0 : 1;
+      summary.uncalibrated_terms += t.calibration.method == CalibrationMethod::kNone ? 1 : 0;
+    }
   }
   run.total = static_cast<int64_t>(order.size());
   out.reserve_groups(order, stage_terms);

@@ -36,6 +36,10 @@ std::vector<std::string> ModelBundle::stage_ranges() const {
   return out;
 }
 
+bool term_validated(const TermModel& term, const CallBand& band) {
+  return term.cv.folds >= 2 && std::isfinite(term.cv.auc) && term.cv.auc >= band.min_auc;
+}
+
 namespace {
 
 herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
@@ -43,7 +47,8 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
   return 0;
 }
 
-StageModel read_stage(hid_t group, const std::string& name, const std::string& path, int models) {
+StageModel read_stage(hid_t group, const std::string& name, const std::string& path, int models,
+                      bool* calibrated) {
   StageModel stage;
   stage.stage_range = name;
   const auto attributes = detail::read_attributes(group, path);
@@ -82,6 +87,8 @@ StageModel read_stage(hid_t group, const std::string& name, const std::string& p
   }
   stage.genes = detail::read_string_dataset(group, "genes", path);
   stage.notes = detail::read_string_dataset(group, "notes", path);
+  const bool has = detail::read_stage_calibration(group, stage, path);
+  if (calibrated) *calibrated = *calibrated && has;
   return stage;
 }
 
@@ -126,7 +133,7 @@ void sort_stages(std::vector<StageModel>& stages) {
 namespace detail {
 
 std::vector<StageModel> read_completed_stages(hid_t file, const std::string& path, int64_t dim,
-                                              int models, bool drop_incomplete) {
+                                              int models, bool drop_incomplete, bool* calibrated) {
   if (H5Lexists(file, "/stages", H5P_DEFAULT) <= 0) throw file_error(path, "no /stages group");
   Hid group(check_id(H5Gopen2(file, "/stages", H5P_DEFAULT), path, "cannot open /stages"));
   std::vector<std::string> names;
@@ -144,7 +151,7 @@ std::vector<StageModel> read_completed_stages(hid_t file, const std::string& pat
       H5Ldelete(group.get(), name.c_str(), H5P_DEFAULT);
       continue;
     }
-    StageModel s = read_stage(stage.get(), name, path, models);
+    StageModel s = read_stage(stage.get(), name, path, models, calibrated);
     Hid weights(check_id(H5Dopen2(stage.get(), "weights", H5P_DEFAULT), path,
                          "no weights for stage range " + name));
     Hid space(H5Dget_space(weights.get()));
@@ -241,8 +248,9 @@ ModelBundle read_model_bundle(const std::string& path) {
                              ? FeatureDtype::kFloat16
                              : FeatureDtype::kFloat32;
   bundle.recipe = read_recipe(file.get(), path);
-  bundle.stages =
-      detail::read_completed_stages(file.get(), path, bundle.recipe.dim(), bundle.models, false);
+  bundle.calibrated = true;
+  bundle.stages = detail::read_completed_stages(file.get(), path, bundle.recipe.dim(),
+                                                bundle.models, false, &bundle.calibrated);
   if (bundle.stages.empty()) throw file_error(path, "the model bundle has no stage range");
   return bundle;
 }

@@ -219,6 +219,7 @@ void ModelBundleWriter::Impl::write_stage(const StageModel& stage) {
   detail::write_int64s(g, "cv_folds", folds, tmp);
   detail::write_strings(g, "genes", stage.genes, tmp);
   detail::write_strings(g, "notes", stage.notes, tmp);
+  detail::write_stage_calibration(g, stage, tmp);
 
   // Weights: float32 as they are, or float16 converted by us (round to nearest even).
   const hsize_t dims[2] = {static_cast<hsize_t>(stage.weights.rows()),

@@ -107,6 +107,8 @@ EvaluationParams task_params(const TrainParams& params) {
 // One term's results: the cross-validated quality and the final fit.
 struct TermResult {
   std::vector<MetricRow> cv;
+  std::vector<double> oof_scores;  // out-of-fold scores of the CV tasks (calibration)
+  std::vector<uint8_t> oof_labels;
   bool trained = false;
   TermFit fit;
   std::string note;
@@ -166,6 +168,10 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
   for (size_t k = 0; k < tasks.size(); ++k) {
     auto& r = results[static_cast<size_t>(tasks[k].first)];
     r.cv.insert(r.cv.end(), cv_out[k].metrics.begin(), cv_out[k].metrics.end());
+    for (const auto& p : cv_out[k].predictions) {
+      r.oof_scores.push_back(p.score);
+      r.oof_labels.push_back(static_cast<uint8_t>(p.label));
+    }
   }
   return results;
 }
@@ -366,6 +372,11 @@ StageModel detail::train_stage(const FeatureStoreReader& store,
     }
     term.positive_genes = static_cast<int64_t>(pos_genes.size());
     term.cv = quality(r.cv);
+    // Out-of-fold scores of fewer than 2 folds with an AUC come from 1-2 genes: a calibration
+    // fitted on them says 0 or 1 with no ground (measured: docs/ANNOTATE.md); none then.
+    term.calibration =
+        fit_calibration(term.cv.folds >= 2 ? params.calibration : CalibrationMethod::kNone,
+                        r.oof_scores, r.oof_labels);
     model.terms.push_back(std::move(term));
   }
   if (model.terms.empty()) return model;

@@ -95,6 +95,7 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
   a["c_grid"] = grid.str();
   a["inner_folds"] = std::to_string(params.fit.inner_folds);
   a["inner_models"] = std::to_string(params.fit.inner_models);
+  a["calibration"] = calibration_method_name(params.calibration);
   a["cv_folds"] =
       std::to_string(params.fold >= 0 || !params.train_genes.empty() ? 0 : params.folds);
   if (!a.count("training_data")) a["training_data"] = dataset.source;
@@ -109,6 +110,7 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
      << join(params.train_genes, ",") << '|' << a["c_grid"] << '|' << params.fit.inner_folds << '|'
      << params.fit.inner_models << '|' << b.models << '|' << format_exact(params.fit.ensemble.C)
      << '|' << preprocessing_name(params.preprocessing) << '|' << params.seed << '|'
+     << calibration_method_name(params.calibration) << '|'
      << (params.weights_dtype == FeatureDtype::kFloat16) << '|' << params.method;
   if (params.unit == EvaluationUnit::kBag) fp << "|bag:" << bag_pool_name(params.bag_pool);
   for (const auto& [key, value] : b.recipe.attributes) fp << '|' << key << '=' << value;

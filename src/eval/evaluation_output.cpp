@@ -17,6 +17,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/output_columns.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/version.h"
 
@@ -102,7 +103,7 @@ void write_metrics_tsv(const std::string& path, const EvaluationResult& result,
   const std::string unit = evaluation_unit_name(params.unit);
   const std::string pool = bag ? bag_pool_name(params.bag_pool) : "";
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue\tunit\tbag_pool\n";
+  out << tsv_header(OutputKind::kEvaluate, "metrics.tsv");
   for (const auto& m : result.metrics)
     out << tsv_field(m.method) << '\t' << tsv_field(m.layer) << '\t' << m.stage_range << '\t'
         << stage_order_text(m.stage_range) << '\t' << tsv_field(m.term) << '\t' << m.fold << '\t'
@@ -112,8 +113,7 @@ void write_metrics_tsv(const std::string& path, const EvaluationResult& result,
 
 void write_summary_tsv(const std::string& path, const EvaluationResult& result) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tmetric\tmean_over_terms\tstd_over_terms\t"
-         "terms\tterms_requested\ttest_images\tmean_over_folds\tstd_over_folds\tfolds\n";
+  out << tsv_header(OutputKind::kEvaluate, "summary.tsv");
   for (const auto& r : result.summary)
     out << tsv_field(r.method) << '\t' << tsv_field(r.layer) << '\t' << r.stage_range << '\t'
         << stage_order_text(r.stage_range) << '\t' << r.metric << '\t'
@@ -134,7 +134,7 @@ void write_summary_md(const std::string& path, const EvaluationResult& result) {
 void write_predictions_tsv(const std::string& path, const EvaluationResult& result,
                            const EvaluationParams& params) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tid\tgene\tlabel\tscore\tvote\n";
+  out << tsv_header(OutputKind::kEvaluate, "predictions.tsv");
   for (const auto& p : result.predictions)
     out << tsv_field(params.method) << '\t' << tsv_field(p.layer) << '\t' << p.stage_range << '\t'
         << stage_order_text(p.stage_range) << '\t' << tsv_field(p.term) << '\t' << p.fold << '\t'
@@ -150,8 +150,7 @@ void write_group_predictions_tsv(const std::string& path, const EvaluationResult
                                ? "bag:" + bag_pool_name(params.bag_pool)
                                : group_rule_name(params.group_rule);
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tgene\tlabel\tscore\tvote\timages\t"
-         "rule\n";
+  out << tsv_header(OutputKind::kEvaluate, "group_predictions.tsv");
   for (const auto& g : result.group_predictions)
     out << tsv_field(params.method) << '\t' << tsv_field(g.layer) << '\t' << g.stage_range << '\t'
         << stage_order_text(g.stage_range) << '\t' << tsv_field(g.term) << '\t' << g.fold << '\t'
@@ -176,7 +175,7 @@ void write_roc_tsv(const std::string& path, const EvaluationResult& result,
   if (params.unit == EvaluationUnit::kBag)  // the bags' own scores (the image table is empty)
     for (const auto& g : result.group_predictions) add(g);
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tthreshold\tfpr\ttpr\n";
+  out << tsv_header(OutputKind::kEvaluate, "roc.tsv");
   for (const auto& key : order) {
     const auto& [scores, labels] = pooled[key];
     for (const auto& point : roc_curve(scores, labels))
@@ -192,7 +191,7 @@ void write_roc_tsv(const std::string& path, const EvaluationResult& result,
 void write_skipped_tsv(const std::string& path, const EvaluationResult& result,
                        const EvaluationParams& params) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\treason\n";
+  out << tsv_header(OutputKind::kEvaluate, "skipped.tsv");
   for (const auto& s : result.skipped)
     out << tsv_field(params.method) << '\t' << tsv_field(s.layer) << '\t' << s.stage_range << '\t'
         << stage_order_text(s.stage_range) << '\t' << tsv_field(s.term) << '\t'
@@ -318,7 +317,7 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   const bool group = params.level != EvaluationLevel::kImage;
   std::vector<std::string> files = {"metrics.tsv", "summary.tsv", "summary.md", "predictions.tsv"};
   if (group) files.push_back("group_predictions.tsv");
-  for (const char* f : {"roc.tsv", "skipped.tsv", "run.json"}) files.push_back(f);
+  for (const char* f : {"roc.tsv", "skipped.tsv", "columns.tsv", "run.json"}) files.push_back(f);
   try {
     write_metrics_tsv(staging + "/metrics.tsv", result, params);
     write_summary_tsv(staging + "/summary.tsv", result);
@@ -327,6 +326,7 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
     if (group) write_group_predictions_tsv(staging + "/group_predictions.tsv", result, params);
     write_roc_tsv(staging + "/roc.tsv", result, params);
     write_skipped_tsv(staging + "/skipped.tsv", result, params);
+    write_columns_tsv(staging, OutputKind::kEvaluate, files);
     write_run_json(staging + "/run.json", result, params, provenance, files);
     publish(staging, dir, files);
   } catch (...) {

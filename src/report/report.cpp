@@ -13,6 +13,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/output_columns.h"
 #include "ishannot/report/vega_render.h"
 #include "report_assets.h"
 
@@ -39,7 +40,10 @@ std::vector<detail::PageSection> evaluation_sections(
   sections.push_back(
       {"table2", "Table 2",
        "<p class=\"caption\">Mean ± std over terms of the per-term means over the outer folds, "
-       "each method at its shown layer (first rows). <b>paper</b>: the values published by "
+       "each method at its shown layer (first rows): the layer with the best mean AUC on the "
+       "test folds themselves (best-on-test, as the paper reports its best layer — an optimistic "
+       "choice; `--layer METHOD=LAYER` fixes it in advance instead). <b>paper</b>: the values "
+       "published by "
        "Zhang et al. (KDD 2015, Table 2), not computed here.</p>\n" +
            detail::table2_html(c) + figures_html(figures, "table2", svgs)});
   const std::pair<const char*, const char*> parts[] = {{"figure3-4", "Figures 3/4: layers"},
@@ -67,6 +71,7 @@ std::vector<detail::PageSection> annotation_sections(const std::vector<Annotatio
     std::string html = detail::gallery_html(runs[i], thumbnails, params.gallery_images,
                                             params.gallery_terms, notes);
     html += figures_html(figures, "groups-" + std::to_string(i + 1), svgs);
+    html += figures_html(figures, "reliability-" + std::to_string(i + 1), svgs);
     html += detail::groups_table_html(runs[i], params.max_group_rows, notes);
     html += detail::group_evidence_html(runs[i], thumbnails, params.gallery_images, notes);
     sections.push_back({id, "Annotations: " + runs[i].dir, html});
@@ -166,9 +171,12 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
     figures =
         detail::evaluation_figures(runs.evaluations, comparison, params, thumbnails, result.notes);
   }
-  for (size_t i = 0; i < runs.annotations.size(); ++i)
+  for (size_t i = 0; i < runs.annotations.size(); ++i) {
     if (auto f = groups_figure(runs.annotations[i], "groups-" + std::to_string(i + 1)))
       figures.push_back(*f);
+    if (auto f = reliability_figure(runs.annotations[i], "reliability-" + std::to_string(i + 1)))
+      figures.push_back(*f);
+  }
   reporter.info("report: rendering " + std::to_string(figures.size()) + " figures with " +
                 runtime.node);
   const auto svgs = render_figures(figures, out_dir + "/figures", runtime, result);
@@ -177,7 +185,10 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
   detail::PageParts page;
   page.title = params.title;
   page.meta = meta_line(params, runs, runtime, created);
-  if (!runs.evaluations.empty()) page.sections = evaluation_sections(figures, comparison, svgs);
+  page.sections.push_back(detail::data_section(runs));
+  if (!runs.evaluations.empty())
+    for (auto& s : evaluation_sections(figures, comparison, svgs))
+      page.sections.push_back(std::move(s));
   for (auto& s : annotation_sections(runs.annotations, figures, svgs, params, result.notes))
     page.sections.push_back(std::move(s));
   page.sections.push_back(runs_section(runs));
@@ -199,6 +210,7 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
   write_text_atomically(out_dir + "/report.json", provenance.dump(2) + "\n");
   result.index = out_dir + "/index.html";
   write_text_atomically(result.index, detail::page_html(page));
+  write_columns_tsv(out_dir, OutputKind::kReport);
   return result;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 #include "detail/tsv.h"
@@ -61,13 +62,29 @@ std::vector<MetricRow> read_metrics(const std::string& path) {
   return rows;
 }
 
+// Files written before `label` became `true_label` / `predicted` (and `vote` `predicted`).
+void refuse_old_names(const detail::TsvReader& t) {
+  if (t.column("label") >= 0 || (t.column("vote") >= 0 && t.column("predicted") < 0))
+    throw file_error(t.path(),
+                     "written by an older ishannot (column 'label'/'vote', now 'true_label' in "
+                     "predictions and 'predicted'/'call' in annotations): rerun it with this "
+                     "version");
+}
+
+// An optional number: NaN when the column is absent or the cell empty.
+double optional_number(const detail::TsvReader& t, int column) {
+  return column < 0 || t.text(column).empty() ? std::numeric_limits<double>::quiet_NaN()
+                                              : t.number(column);
+}
+
 std::vector<MethodPrediction> read_predictions(const std::string& path) {
   if (!is_file(path)) return {};
   detail::TsvReader t(path);
+  refuse_old_names(t);
   const int method = t.require("method"), layer = t.require("layer"),
             stage = t.require("stage_range"), term = t.require("term"), fold = t.require("fold"),
-            id = t.require("id"), gene = t.require("gene"), label = t.require("label"),
-            score = t.require("score"), vote = t.require("vote");
+            id = t.require("id"), gene = t.require("gene"), label = t.require("true_label"),
+            score = t.require("score"), vote = t.require("predicted");
   std::vector<MethodPrediction> rows;
   while (t.next()) {
     PredictionRow p;
@@ -145,23 +162,32 @@ AnnotationRun read_annotation_run(const std::string& dir) {
   run.dir = dir;
   run.run = read_run_json(dir);
   detail::TsvReader t(dir + "/annotations.tsv");
+  refuse_old_names(t);
   const int image = t.require("image"), path = t.require("path"), gene = t.require("gene"),
             stage = t.require("stage_range"), term = t.require("term"), score = t.require("score"),
-            votes = t.require("votes"), members = t.require("members"), label = t.require("label");
+            votes = t.require("votes"), members = t.require("members"),
+            predicted = t.require("predicted"), probability = t.require("probability"),
+            call = t.require("call"), auc = t.require("term_auc"),
+            validated = t.require("validated");
   while (t.next())
     run.annotations.push_back({t.text(image), resolve_path(t.text(path), dir), t.text(gene),
                                stage_name(t.text(stage)), t.text(term), t.fraction(score),
-                               t.integer(votes), t.integer(members), t.integer(label)});
+                               t.integer(votes), t.integer(members), t.integer(predicted),
+                               optional_number(t, probability), t.text(call),
+                               optional_number(t, auc), t.integer(validated) == 1});
   if (is_file(dir + "/groups.tsv")) {
     detail::TsvReader g(dir + "/groups.tsv");
+    refuse_old_names(g);
     const int gene_c = g.require("gene"), stage_c = g.require("stage_range"),
               term_c = g.require("term"), score_c = g.require("score"),
-              label_c = g.require("label"), images_c = g.require("images"),
-              rule_c = g.column("rule");
+              predicted_c = g.require("predicted"), images_c = g.require("images"),
+              rule_c = g.column("rule"), probability_c = g.require("probability"),
+              call_c = g.require("call"), validated_c = g.require("validated");
     while (g.next())
       run.groups.push_back({g.text(gene_c), stage_name(g.text(stage_c)), g.text(term_c),
-                            g.fraction(score_c), g.integer(label_c), g.integer(images_c),
-                            g.text(rule_c)});
+                            g.fraction(score_c), g.integer(predicted_c), g.integer(images_c),
+                            g.text(rule_c), optional_number(g, probability_c), g.text(call_c),
+                            g.integer(validated_c) == 1});
   }
   if (is_file(dir + "/group_evidence.tsv")) {  // annotate with a bag bundle
     detail::TsvReader e(dir + "/group_evidence.tsv");
@@ -195,6 +221,16 @@ AnnotationRun read_annotation_run(const std::string& dir) {
       run.heatmaps.push_back({h.text(image_c), stage_name(h.text(stage_c)), h.text(term_c),
                               h.fraction(score_c), (fs::path(dir) / "heatmaps" / file).string()});
     }
+  }
+  if (is_file(dir + "/reliability.tsv")) {
+    detail::TsvReader r(dir + "/reliability.tsv");
+    const int level = r.require("level"), stage_c = r.require("stage_range"),
+              low = r.require("bin_low"), high = r.require("bin_high"), n = r.require("n"),
+              mean = r.require("mean_probability"), positive = r.require("fraction_positive");
+    while (r.next())
+      run.reliability.push_back({r.text(level), stage_name(r.text(stage_c)), r.number(low),
+                                 r.number(high), r.integer(n), optional_number(r, mean),
+                                 optional_number(r, positive)});
   }
   run.skipped = read_text_table(dir + "/skipped.tsv");
   return run;

@@ -119,8 +119,15 @@ std::vector<RocRow> thin_roc(const std::vector<RocRow>& curve, double step);
 /// run is a bag run (run.json config.unit).
 std::optional<Figure> bag_figure(const std::vector<EvaluationRun>& runs);
 
-/// Group-level annotation of an annotate run: per stage range, gene x term, coloured by score,
-/// a dot where the group is labelled positive; nullopt without groups.tsv rows.
+/// Group-level annotation of an annotate run: per stage range, gene x term, coloured by the
+/// calibrated probability (the score without calibration) on a diverging scale centred on the
+/// no-call band (run.json call_band), a dot where the call is yes, unvalidated terms faded;
+/// nullopt without groups.tsv rows.
 std::optional<Figure> groups_figure(const AnnotationRun& run, const std::string& id);
+
+/// Reliability diagram of an annotate run whose data carry terms (reliability.tsv): per level
+/// and stage range, the share of calls carrying the term against their mean probability, with
+/// the diagonal of perfect calibration; nullopt without reliability rows.
+std::optional<Figure> reliability_figure(const AnnotationRun& run, const std::string& id);
 
 }  // namespace ishannot
