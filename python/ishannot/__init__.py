@@ -68,8 +68,9 @@ def _cnn():
         try:
             module = importlib.import_module("ishannot._nets")
         except ImportError as e:
-            raise Error("this build of ishannot has no CNN extension (built without libtorch: "
-                        "ISHANNOT_WITH_TORCH=OFF): " + str(e)) from None
+            raise Error("this build of ishannot has no CNN extension ishannot._nets (it needs "
+                        "ISHANNOT_WITH_TORCH=ON and -DISHANNOT_PYTHON_CNN=ON, docs/PYTHON.md): "
+                        + str(e)) from None
         _nets_module = module
     return _nets_module
 
