@@ -11,6 +11,8 @@ Import from a build of this checkout (docs/PYTHON.md)::
 
 ``import ishannot`` loads only the torch-free extension; the CNN extension (libtorch) is loaded
 on the first call that needs it: ``extract``, ``Model.annotate`` on images, ``Model.heatmap``.
+It is built only with ``cmake -DISHANNOT_PYTHON_CNN=ON`` for now (not yet verified: docs/PYTHON.md,
+"Status"); without it those calls raise ``ishannot.Error``.
 
 Images
     A path (str or os.PathLike: decoded as the CLI decodes files) or a NumPy array
