@@ -77,6 +77,11 @@ void add_merge_command(CLI::App& app, GlobalOptions& options);
 void add_experiment_command(CLI::App& app, GlobalOptions& options);
 void add_train_command(CLI::App& app, GlobalOptions& options);
 void add_annotate_command(CLI::App& app, GlobalOptions& options);
+void add_fetch_command(CLI::App& app, GlobalOptions& options);        // cmd_fetch.cpp
+void add_standardize_command(CLI::App& app, GlobalOptions& options);  // cmd_standardize.cpp
+/// `standardize --data DATA --out OUT` with its defaults (fetch bdgp --standardize).
+void run_standardize_command(const std::string& data, const std::string& out,
+                             const GlobalOptions& options);
 // CNN commands (apps/ishannot/nets/cmd_*.cpp; only with libtorch).
 void add_classify_command(CLI::App& app, GlobalOptions& options);
 void add_extract_command(CLI::App& app, GlobalOptions& options);

@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
   add_classify_command(app, options);
   add_extract_command(app, options);
 #endif
+  add_fetch_command(app, options);
+  add_standardize_command(app, options);
   add_synth_command(app, options);
   add_dataset_command(app, options);
   add_evaluate_command(app, options);

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 bool is_image_file_name(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* e : {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
+  for (const char* e : {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp"})
     if (ext == e) return true;
   return false;
 }
@@ -30,7 +30,7 @@ Dataset read_image_folder(const std::string& folder) {
     if (e.is_regular_file() && is_image_file_name(e.path().string()))
       paths.push_back(e.path());
     else if (e.is_regular_file())
-      ds.add_skip("file without an image extension (png, jpg, jpeg, tif, tiff, bmp)");
+      ds.add_skip("file without an image extension (png, jpg, jpeg, jpe, tif, tiff, bmp)");
     else
       ds.add_skip("not a regular file (folders are not searched)");
   }
@@ -47,7 +47,7 @@ Dataset read_image_folder(const std::string& folder) {
     ds.images.push_back(std::move(rec));
   }
   if (ds.images.empty())
-    throw file_error(folder, "no image files (png, jpg, jpeg, tif, tiff, bmp)");
+    throw file_error(folder, "no image files (png, jpg, jpeg, jpe, tif, tiff, bmp)");
   return ds;
 }
 

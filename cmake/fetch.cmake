@@ -1,0 +1,20 @@
+# `ishannot fetch bdgp` (issue 26): the torch-free download library (libcurl, Debian's
+# libcurl4-openssl-dev), linked into the CLI, and its loopback tests (tests/fetch/).
+find_package(CURL REQUIRED)
+file(GLOB ISHANNOT_FETCH_SOURCES CONFIGURE_DEPENDS src/fetch/*.cpp)
+add_library(ishannot_fetch STATIC ${ISHANNOT_FETCH_SOURCES})
+target_include_directories(ishannot_fetch PUBLIC include PRIVATE src)
+target_link_libraries(ishannot_fetch PUBLIC ishannot_core PRIVATE CURL::libcurl)
+target_compile_options(ishannot_fetch PRIVATE ${ISHANNOT_WARNINGS})
+target_link_libraries(ishannot PRIVATE ishannot_fetch)
+
+if(ISHANNOT_BUILD_TESTS)
+  file(GLOB ISHANNOT_FETCH_TESTS CONFIGURE_DEPENDS tests/fetch/*.cpp)
+  add_executable(ishannot_fetch_tests ${ISHANNOT_FETCH_TESTS})
+  target_link_libraries(ishannot_fetch_tests PRIVATE ishannot_fetch GTest::gtest_main)
+  target_include_directories(ishannot_fetch_tests PRIVATE tests src)
+  target_compile_options(ishannot_fetch_tests PRIVATE ${ISHANNOT_WARNINGS} -UNDEBUG)
+  gtest_discover_tests(ishannot_fetch_tests DISCOVERY_TIMEOUT 60
+                       PROPERTIES ENVIRONMENT "ISHANNOT_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+  add_dependencies(ishannot_fetch_tests ishannot)
+endif()
