@@ -6,6 +6,7 @@
 
 #include "detail/http_batch.h"
 #include "fetch/fetch_fixture.h"
+#include "ishannot/common/error.h"
 #include "ishannot/fetch/bdgp_fetch.h"
 #include "support/cli_util.h"
 
@@ -209,7 +210,7 @@ TEST(FetchBdgpCli, FaultsAreRetriedThenListedInFailedTsv) {
   EXPECT_EQ(failed.at(image(1)).at(2), "3");
   EXPECT_EQ(failed.at(image(1)).at(3), "HTTP 500");
   EXPECT_EQ(failed.at(image(4)).at(2), "3");
-  EXPECT_NE(failed.at(image(4)).at(3).find("imeout"), std::string::npos)
+  EXPECT_NE(failed.at(image(4)).at(3).find("timed out"), std::string::npos)
       << failed.at(image(4)).at(3);
   const auto log = fetched_sha(out);
   EXPECT_EQ(log.size(), f.images.size() - 3);

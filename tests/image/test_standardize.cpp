@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "detail/csv.h"
+#include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/image/image.h"
