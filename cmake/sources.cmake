@@ -13,6 +13,9 @@ set(ISHANNOT_COMMON_SOURCES
 set(ISHANNOT_IMAGE_SOURCES
     src/image/image_io.cpp
     src/image/image_write.cpp
+    src/image/orientation.cpp
+    src/image/standardize_dataset.cpp
+    src/image/standardize_geometry.cpp
 )
 set(ISHANNOT_DATA_SOURCES
     src/data/bdgp_tables.cpp
@@ -144,15 +147,22 @@ set(ISHANNOT_FINETUNE_SOURCES
     src/finetune/trainer.cpp
     src/finetune/training_rows.cpp
 )
+set(ISHANNOT_FETCH_SOURCES
+    src/fetch/bdgp_fetch.cpp
+    src/fetch/bdgp_plan.cpp
+    src/fetch/http_batch.cpp
+)
 set(ISHANNOT_CLI_SOURCES
     apps/ishannot/cmd_annotate.cpp
     apps/ishannot/cmd_baseline.cpp
     apps/ishannot/cmd_dataset.cpp
     apps/ishannot/cmd_evaluate.cpp
     apps/ishannot/cmd_experiment.cpp
+    apps/ishannot/cmd_fetch.cpp
     apps/ishannot/cmd_inspect.cpp
     apps/ishannot/cmd_merge.cpp
     apps/ishannot/cmd_report.cpp
+    apps/ishannot/cmd_standardize.cpp
     apps/ishannot/cmd_synth.cpp
     apps/ishannot/cmd_train.cpp
     apps/ishannot/cnn_module.cpp

@@ -71,5 +71,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& options);
 void add_train_command(CLI::App& app, GlobalOptions& options);
 void add_annotate_command(CLI::App& app, GlobalOptions& options);
 void add_inspect_command(CLI::App& app, GlobalOptions& options);
+void add_fetch_command(CLI::App& app, GlobalOptions& options);        // cmd_fetch.cpp
+void add_standardize_command(CLI::App& app, GlobalOptions& options);  // cmd_standardize.cpp
+/// `standardize --data DATA --out OUT` with its defaults (fetch bdgp --standardize).
+void run_standardize_command(const std::string& data, const std::string& out,
+                             const GlobalOptions& options);
 
 }  // namespace ishannot::cli

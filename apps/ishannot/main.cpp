@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
   try {
     add_cnn("demo");
     add_cnn("classify");
+    add_fetch_command(app, options);
+    add_standardize_command(app, options);
     add_dataset_command(app, options);
     add_synth_command(app, options);
     add_cnn("extract");

@@ -74,19 +74,23 @@ Reporter make_reporter(const GlobalOptions& options, std::function<double()> clo
     const double eta = done_here > 0 && total > 0 ? elapsed * static_cast<double>(total - done) /
                                                         static_cast<double>(done_here)
                                                   : -1;
+    // Items per second of this run (shown when known: a download's pace, an extraction's).
+    char rate[32] = "";
+    if (done_here > 0 && elapsed > 0)
+      std::snprintf(rate, sizeof rate, " %.1f/s", static_cast<double>(done_here) / elapsed);
     if (bar) {
       const int width = 30;
       const int filled = total > 0 ? static_cast<int>(width * done / total) : 0;
       std::string cells(filled, '#');
       cells.resize(width, '.');
-      std::fprintf(stderr, "\r%s [%s] %lld/%lld elapsed %s eta %s ", stage.c_str(), cells.c_str(),
-                   static_cast<long long>(done), static_cast<long long>(total),
+      std::fprintf(stderr, "\r%s [%s] %lld/%lld%s elapsed %s eta %s ", stage.c_str(), cells.c_str(),
+                   static_cast<long long>(done), static_cast<long long>(total), rate,
                    format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
       state->bar_open = !finished;
       if (finished) std::fputc('\n', stderr);
     } else {
-      std::fprintf(stderr, "%s: %lld/%lld elapsed %s eta %s\n", stage.c_str(),
-                   static_cast<long long>(done), static_cast<long long>(total),
+      std::fprintf(stderr, "%s: %lld/%lld%s elapsed %s eta %s\n", stage.c_str(),
+                   static_cast<long long>(done), static_cast<long long>(total), rate,
                    format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
     }
     std::fflush(stderr);

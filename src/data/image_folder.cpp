@@ -56,7 +56,8 @@ void scan(const fs::path& dir, const std::string& gene, const std::string& stage
     else if (regular && is_image_file_name(e.path().string()))
       files.push_back(e.path());
     else if (regular)
-      out.dataset->add_skip("file without an image extension (png, jpg, jpeg, tif, tiff, bmp)");
+      out.dataset->add_skip(
+          "file without an image extension (png, jpg, jpeg, jpe, tif, tiff, bmp)");
     else if (e.is_directory(ec) && subfolder)
       folders.push_back(e.path());
     else if (e.is_directory(ec))
@@ -108,7 +109,7 @@ Dataset read_image_folder(const std::string& folder) {
   }
   if (ds.images.empty())
     throw file_error(folder,
-                     "no image files (png, jpg, jpeg, tif, tiff, bmp), also not in "
+                     "no image files (png, jpg, jpeg, jpe, tif, tiff, bmp), also not in "
                      "<stage>/ or <gene>/<stage>/ subfolders");
   return ds;
 }

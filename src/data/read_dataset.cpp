@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 bool is_image_file_name(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* e : {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
+  for (const char* e : {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp"})
     if (ext == e) return true;
   return false;
 }

@@ -77,7 +77,7 @@ std::string normalise_stage_range(const std::string& name);
 /// the wrong number of fields, missing images.
 Dataset read_manifest(const std::string& csv_path, bool check_files = true);
 
-/// Reads every image file (png, jpg, jpeg, tif, tiff, bmp) in a folder and in its <stage>/,
+/// Reads every image file (png, jpg, jpeg, jpe, tif, tiff, bmp) in a folder and in its <stage>/,
 /// <gene>/ and <gene>/<stage>/ subfolders (the layout: data/image_folder.h), sorted by name; no
 /// terms (prediction input). id = file stem.
 Dataset read_image_folder(const std::string& folder);
