@@ -74,7 +74,7 @@ TEST(Manifest, ReadsTermsViewsAndRelativePaths) {
         "image,gene,stage_range,terms,view,extra\n"
         "img/a1.png,Dl,13-17,\" brain ; ventral nerve cord;brain\",Lateral,x\n"
         "\"img/b 2.png\",Dl,4-6,,,y\n"
-        "img/c\xC3\xA9.png,\"Gene, with comma\",2,\"a;b\",dorsal,z\n");
+        "img/c\xC3\xA9.png,\"Gene, with comma\",range:2,\"a;b\",dorsal,z\n");
   const Dataset ds = read_manifest(dir + "/m.csv");
   ASSERT_EQ(ds.images.size(), 3u);
   EXPECT_EQ(ds.images[0].id, "a1");
@@ -105,7 +105,9 @@ TEST(Manifest, BadInputGivesOneLineErrorsWithFileAndLine) {
             std::string::npos);
   EXPECT_NE(err(h + "a.png,g,4-6,\nmissing.png,g,4-6,\n").find("1 listed image(s) do not exist"),
             std::string::npos);
-  EXPECT_NE(err(h + "a.png,g,stage 99,\n").find("m.csv:2: unknown stage range 'stage 99'"),
+  EXPECT_NE(err(h + "a.png,g,stage 99,\n")
+                .find("m.csv:2: stage 'stage 99': '99' is not an "
+                      "embryonic stage 1..17"),
             std::string::npos);
   EXPECT_NE(err(h + "a.png,g,4-6\n").find("m.csv:2: 3 fields"), std::string::npos);
   EXPECT_NE(err("image,gene,terms\na.png,g,\n").find("lacks the column 'stage_range'"),
