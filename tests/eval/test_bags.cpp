@@ -247,7 +247,9 @@ TEST(BagEvaluation, SameFoldsAsImagesOneRowPerBagAndBagsOfOneCount) {
     EXPECT_GT(auc, 0.8) << bag_pool_name(pool);
     EXPECT_EQ(f1, 1);
     for (const auto& m : r.metrics)  // group metrics, and the chosen C
-      if (m.metric != "C") EXPECT_EQ(m.metric.rfind("group_", 0), 0u) << m.metric;
+      if (m.metric != "C") {
+        EXPECT_EQ(m.metric.rfind("group_", 0), 0u) << m.metric;
+      }
   }
 }
 
