@@ -37,8 +37,8 @@ Fixture make_fixture(const std::string& name, size_t max_images = 0) {
 int run_fetch(const Fixture& f, const std::string& url, const std::string& out,
               const std::string& extra = "") {
   return test::run_status(test::cli() + "fetch bdgp --meta " + f.meta + " --base-url " + url +
-                          " --out " + out + " --views all --rate 200 --backoff 0.05 --timeout 5 " +
-                          extra + " 2> " + f.dir + "/err.txt");
+                          " --out " + out + " --views all --rate 200 --backoff 0.05 " + extra +
+                          " 2> " + f.dir + "/err.txt");
 }
 
 std::string err_of(const Fixture& f) {
