@@ -319,6 +319,7 @@ std::string AnnotateOutput::groups_tsv(
     }
     written_groups += any;
   }
+  written_groups_ = written_groups;
   return groups.str();
 }
 
@@ -365,7 +366,7 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
   summary.skipped = skipped_;
   summary.rows = rows_;
   summary.heatmaps = heatmaps_;
-  summary.groups = written_groups;
+  summary.groups = written_groups_;  // counted by groups_tsv: groups with a fed term
 }
 
 }  // namespace ishannot::detail

@@ -202,7 +202,7 @@ PartialBundle read_partial_bundle(const std::string& path, const std::string& fi
     try {  // a stage range that cannot be read back whole is trained again
       Hid stage(check_id(H5Gopen2(group.get(), name.c_str(), H5P_DEFAULT), path, name));
       if (H5Aexists(stage.get(), "complete") <= 0) continue;
-      StageModel s = read_stage(stage.get(), name, path, models);
+      StageModel s = read_stage(stage.get(), name, path, models, nullptr);
       read_stage_weights(stage.get(), path, models, dim, preprocessing, s);
       out.stages.push_back(std::move(s));
     } catch (const Error&) {

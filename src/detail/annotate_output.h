@@ -109,6 +109,7 @@ class AnnotateOutput {
     bool truth = false;     // any image carries the term in the data
   };
   std::map<std::pair<std::string, std::string>, std::map<std::string, GroupState>> groups_;
+  int64_t written_groups_ = 0;  // rows-bearing groups of groups.tsv (groups_tsv)
   std::map<std::pair<std::string, std::string>, std::vector<SheetEntry>> sheets_;
 };
 
