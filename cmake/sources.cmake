@@ -13,9 +13,6 @@ set(ISHANNOT_COMMON_SOURCES
 set(ISHANNOT_IMAGE_SOURCES
     src/image/image_io.cpp
     src/image/image_write.cpp
-    src/image/orientation.cpp
-    src/image/standardize_dataset.cpp
-    src/image/standardize_geometry.cpp
 )
 set(ISHANNOT_DATA_SOURCES
     src/data/bdgp_tables.cpp
@@ -146,6 +143,11 @@ set(ISHANNOT_FINETUNE_SOURCES
     src/finetune/multitask_net.cpp
     src/finetune/trainer.cpp
     src/finetune/training_rows.cpp
+)
+set(ISHANNOT_STANDARDIZE_SOURCES
+    src/standardize/orientation.cpp
+    src/standardize/standardize_dataset.cpp
+    src/standardize/standardize_geometry.cpp
 )
 set(ISHANNOT_FETCH_SOURCES
     src/fetch/bdgp_fetch.cpp

@@ -1,7 +1,7 @@
 // `ishannot standardize --data RAW --out DIR`: registers lab images to BDGP's convention (embryo
 // found, long axis horizontal, cropped, 320x128, anterior left, dorsal up; image/standardize.h)
 // with a QC table and a contact sheet. `--learn-orientation` learns the orientation model from
-// registered images instead (the source file shipped as src/image/orientation_model.inc) and
+// registered images instead (the source file shipped as src/standardize/orientation_model.inc) and
 // prints its leave-one-gene-out accuracy.
 #include <algorithm>
 #include <cstdio>
@@ -11,7 +11,7 @@
 #include "ishannot/annotate/heatmap.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/image/image.h"
-#include "ishannot/image/standardize.h"
+#include "ishannot/standardize/standardize.h"
 #include "ishannot/version.h"
 #include "options.h"
 

@@ -13,7 +13,7 @@
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/image/image.h"
-#include "ishannot/image/standardize.h"
+#include "ishannot/standardize/standardize.h"
 #include "support/test_paths.h"
 
 using namespace ishannot;

@@ -7,7 +7,7 @@
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/image/image.h"
-#include "ishannot/image/standardize.h"
+#include "ishannot/standardize/standardize.h"
 
 namespace fs = std::filesystem;
 

@@ -9,8 +9,8 @@
 
 #include "ishannot/common/assert.h"
 #include "ishannot/common/format.h"
-#include "ishannot/image/standardize.h"
 #include "ishannot/learn/logistic.h"
+#include "ishannot/standardize/standardize.h"
 
 namespace ishannot {
 

@@ -4,7 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "ishannot/common/error.h"
-#include "ishannot/image/standardize.h"
+#include "ishannot/standardize/standardize.h"
 
 namespace ishannot {
 
