@@ -168,7 +168,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
   TrainParams params = train_params(o, options);
   const std::string features_file = o.out + ".features.h5";
   // Lock first, then restart: a second train on this --out stops here, before it deletes.
-  const ClaimedOutput claimed =
+  ClaimedOutput claimed =
       claim_output(o.resume, o.out + ".partial", {o.out + ".partial", features_file + ".partial"});
   params.resume = claimed.resume;
   if (o.resume.restart && o.features.empty()) std::filesystem::remove(features_file);
@@ -187,6 +187,9 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
   if (o.features.empty() && !o.keep_features) std::filesystem::remove(features_file);
   if (!options.quiet)
     for (const auto& note : collapse_notes(summary.notes)) std::cerr << "note: " << note << "\n";
+  // The lock is on the inode the bundle was renamed from OUT.partial to OUT: HDF5's own file
+  // locking would refuse to open the finished bundle while it is held. Release it first.
+  { const FileLock released = std::move(claimed.lock); }
   // The model card's term table: which terms annotate will trust (ishannot inspect shows it all).
   std::cerr << "\n" << model_card_terms(read_model_bundle(o.out), CallBand{}) << "\n";
   std::cerr << "wrote " << o.out << ": " << summary.terms << " terms in "
