@@ -81,6 +81,7 @@ AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fi
 void remove_earlier_outputs(const std::string& dir) {
   std::error_code ec;
   for (const char* name : {"annotations.tsv", "groups.tsv", "skipped.tsv", "run.json",
+                           "validation.tsv", "reliability.tsv", "columns.tsv", "group_evidence.tsv",
                            "heatmaps/index.tsv", "heatmaps/README.txt"})
     fs::remove(fs::path(dir) / name, ec);
   const fs::path maps = fs::path(dir) / "heatmaps";
@@ -92,7 +93,8 @@ void remove_earlier_outputs(const std::string& dir) {
     const auto& stages = stage_range_names();
     if (entry.is_directory(ec) && std::find(stages.begin(), stages.end(), name) != stages.end())
       for (const auto& map : fs::directory_iterator(entry.path(), ec))
-        if (map.is_regular_file(ec) && png(map.path())) fs::remove(map.path(), ec);
+        if (map.is_regular_file(ec) && (png(map.path()) || map.path().extension() == ".npy"))
+          fs::remove(map.path(), ec);  // heat maps and their evidence grids
   }
 }
 

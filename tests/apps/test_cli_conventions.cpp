@@ -114,7 +114,7 @@ TEST(CliConventions, SharedOptionsAreSpelledTheSameInEveryCommand) {
     expect_says("--pyramid", "--pool's spelling");
     expect_says("--dtype", "TEXT:{float32,float16}=float32");
     expect_says("--stages", "stage ranges, comma-separated");
-    expect_says("--batch", "INT:POSITIVE");
+    expect_says("--batch", "INT:N >= 1");
     expect_says("--exclude", "comma-separated (repeatable)");
     // Options that belong together.
     EXPECT_EQ(has("--resume"), has("--restart"));
