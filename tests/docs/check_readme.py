@@ -50,8 +50,11 @@ def readme_commands(path):
     return out
 
 
+NESTED = {"fetch"}  # commands whose first argument is a subcommand (fetch bdgp)
+
+
 def help_options(binary, command):
-    args = [binary] + ([command] if command else []) + ["--help"]
+    args = [binary] + (command.split() if command else []) + ["--help"]
     text = subprocess.run(args, capture_output=True, text=True).stdout
     return set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", text)), text
 
@@ -77,6 +80,10 @@ def check_ishannot(binary, words, known, cache):
         return None
     if command not in known:
         return [f"unknown subcommand '{command}'"]
+    # A command with subcommands of its own (`fetch bdgp`): the options are the inner one's.
+    inner = words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("-") else ""
+    if inner and command in NESTED:
+        command = command + " " + inner
     if command not in cache:
         cache[command] = help_options(binary, command)[0]
     if "" not in cache:
