@@ -29,6 +29,19 @@ void genes_to_show(const AnnotationRun& run, std::map<std::string, std::set<std:
   }
 }
 
+// What a cell of the group figure says on hover.
+nlohmann::json group_tooltip() {
+  return {detail::tooltip_field("gene", "gene"),
+          detail::tooltip_field("stage_range", "stage range"),
+          detail::tooltip_field("term", "term"),
+          detail::tooltip_field("score", "score", true),
+          detail::tooltip_field("probability", "probability", true),
+          detail::tooltip_field("call", "call"),
+          detail::tooltip_field("validated", "validated"),
+          detail::tooltip_field("images", "images"),
+          detail::tooltip_field("rule", "rule")};
+}
+
 }  // namespace
 
 std::optional<Figure> groups_figure(const AnnotationRun& run, const std::string& id) {
@@ -64,15 +77,7 @@ std::optional<Figure> groups_figure(const AnnotationRun& run, const std::string&
            {"predicted", g.predicted},
            {"images", g.images},
            {"rule", g.rule}});
-  const json tooltip = {detail::tooltip_field("gene", "gene"),
-                        detail::tooltip_field("stage_range", "stage range"),
-                        detail::tooltip_field("term", "term"),
-                        detail::tooltip_field("score", "score", true),
-                        detail::tooltip_field("probability", "probability", true),
-                        detail::tooltip_field("call", "call"),
-                        detail::tooltip_field("validated", "validated"),
-                        detail::tooltip_field("images", "images"),
-                        detail::tooltip_field("rule", "rule")};
+  const json tooltip = group_tooltip();
   // One chart per stage range (vconcat): each has its own genes and terms.
   json charts = json::array();
   for (const auto& stage : stages)
