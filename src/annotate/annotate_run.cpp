@@ -106,18 +106,38 @@ struct ImageMaps {
 };
 
 // The lines under a heat map: the term and stage range, the image, its score and votes.
+// What annotations.tsv says of one (image, term): the calibrated probability (NaN without a
+// calibration) and the call; the heat map's caption says the same, never a bare score.
+struct TermCall {
+  double probability;
+  std::string call;
+};
+
+TermCall term_call(const RunContext& run, const StageAnnotator& annotator, double score, int t) {
+  const auto& stage = annotator.stage();
+  const TermModel& term = stage.terms[static_cast<size_t>(t)];
+  const double probability = term.calibration.apply(score);
+  return {probability, call_of(probability, run.out.trust(stage.stage_range, term.term).validated,
+                               run.params.band)};
+}
+
 std::vector<std::string> heatmap_caption(const RunContext& run, const StageAnnotator& annotator,
                                          const ImageRecord& image, const BatchScores& scores,
                                          int64_t i, int t) {
   const size_t at = static_cast<size_t>(i * scores.terms + t);
-  char score[32];
-  std::snprintf(score, sizeof score, "%.3f", scores.score[at]);
+  const TermCall c = term_call(run, annotator, scores.score[at], t);
+  char numbers[96];
+  if (std::isfinite(c.probability))
+    std::snprintf(numbers, sizeof numbers, "probability %.2f (score %.3f)", c.probability,
+                  scores.score[at]);
+  else
+    std::snprintf(numbers, sizeof numbers, "no calibrated probability (score %.3f)",
+                  scores.score[at]);
   return {annotator.stage().terms[static_cast<size_t>(t)].term + " (stage " +
               annotator.stage().stage_range + ")",
-          image.id + (image.gene.empty() ? "" : " (" + image.gene + ")") + ": score " + score +
-              ", votes " + std::to_string(scores.votes[at]) + "/" +
-              std::to_string(run.bundle.models) + ", label " +
-              std::to_string(static_cast<int>(scores.label[at]))};
+          image.id + (image.gene.empty() ? "" : " (" + image.gene + ")") + ": call " + c.call +
+              ", " + numbers + ", votes " + std::to_string(scores.votes[at]) + "/" +
+              std::to_string(run.bundle.models)};
 }
 
 // The raw evidence grids of one heat map, one float64 .npy per layer: STEM.<layer>.npy, rows x
@@ -232,12 +252,10 @@ void annotate_stage_images(RunContext& run, const StageAnnotator& annotator,
     const ImageRecord& image = *images[static_cast<size_t>(i)];
     for (int t = 0; t < scores.terms; ++t) {
       const size_t at = static_cast<size_t>(i * scores.terms + t);
-      const TermModel& term = stage.terms[static_cast<size_t>(t)];
-      const double probability = term.calibration.apply(scores.score[at]);
-      const std::string call = call_of(
-          probability, run.out.trust(stage.stage_range, term.term).validated, run.params.band);
-      run.out.annotation(image, stage.stage_range, term.term, scores.score[at], scores.votes[at],
-                         run.bundle.models, scores.label[at], probability, call);
+      const TermCall c = term_call(run, annotator, scores.score[at], t);
+      run.out.annotation(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
+                         scores.score[at], scores.votes[at], run.bundle.models, scores.label[at],
+                         c.probability, c.call);
     }
     const auto& m = maps[static_cast<size_t>(i)];
     for (size_t k = 0; k < m.files.size(); ++k) {
