@@ -146,6 +146,7 @@ set(ISHANNOT_FINETUNE_SOURCES
 )
 set(ISHANNOT_STANDARDIZE_SOURCES
     src/standardize/orientation.cpp
+    src/standardize/registration_check.cpp
     src/standardize/standardize_dataset.cpp
     src/standardize/standardize_geometry.cpp
 )

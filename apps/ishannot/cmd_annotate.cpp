@@ -25,6 +25,7 @@ struct AnnotateOptions {
   std::string model, data, out, features, stage, gene, weights, group_rule = "mean",
                                                                 band = "0.2,0.8";
   std::vector<std::string> stages;
+  bool no_registration_check = false;
   ResumeOptions resume;
   AnnotateParams params;
 };
@@ -62,6 +63,8 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
                   "a term is validated (its calls trusted) when its cross-validated AUC is at "
                   "least this on >= 2 folds")
       ->capture_default_str();
+  cmd->add_flag("--no-registration-check", o.no_registration_check,
+                "do not check that the images look registered like BDGP's (registration.tsv)");
   add_batch_option(cmd, o.params.batch, "images per batch");
   add_resume_options(cmd, o.resume, "OUT (annotate.progress and the *.partial files)");
 }
@@ -158,6 +161,28 @@ void print_trust(const AnnotateSummary& s, const ModelBundle& bundle, const std:
               << "/validation.tsv\n";
 }
 
+// The registration check's verdict: a warning naming a few flagged images (all are in
+// registration.tsv), or a note that no image file could be read.
+void print_registration(const AnnotateSummary& s, const AnnotateParams& params,
+                        const std::string& out, bool quiet) {
+  if (!params.check_registration) return;
+  if (s.registration_checked == 0) {
+    if (quiet) return;
+    std::cerr << "note: the registration check read no image file (features from a store?): "
+                 "nothing checked\n";
+    return;
+  }
+  const auto& flagged = s.registration_flagged;
+  if (flagged.empty()) return;
+  std::cerr << "ishannot: warning: " << flagged.size() << " of " << s.registration_checked
+            << " images do not look registered like BDGP's (embryo horizontal, cropped, anterior "
+               "left, dorsal up), the only layout the model learnt; their calls are less "
+               "reliable. "
+            << out << "/registration.tsv lists them; `ishannot standardize` registers images. "
+            << "For example:\n";
+  for (size_t i = 0; i < flagged.size() && i < 3; ++i) std::cerr << "  " << flagged[i] << "\n";
+}
+
 void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   apply_threads(options);
   const Reporter reporter = make_reporter(options);
@@ -169,6 +194,7 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   params.provenance["data"] = o.data;
   params.band = parse_band(o.band, params.band);
   params.validate = data_carries_terms(o.data);
+  params.check_registration = !o.no_registration_check;
   require_valid("annotate", params.check());
   const ModelBundle bundle = read_model_bundle(o.model);
   require_recipe(o, bundle);
@@ -188,11 +214,13 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   const AnnotateSummary s = annotate_images(dataset, bundle, *source, params, o.out, reporter);
   if (!s.heatmap_note.empty() && !options.quiet) std::cerr << "note: " << s.heatmap_note << "\n";
   if (!options.quiet) print_trust(s, bundle, o.out);
+  print_registration(s, params, o.out, options.quiet);
   std::cerr << "annotated " << s.images << " images (" << s.skipped << " skipped, " << s.resumed
             << " from an interrupted run): " << o.out << "/{annotations.tsv (" << s.rows
             << " rows), groups.tsv (" << s.groups << " groups), heatmaps/ (" << s.heatmaps
             << " maps), " << (s.validated ? "validation.tsv, reliability.tsv, " : "")
-            << "skipped.tsv, columns.tsv, run.json} in " << format_duration(s.seconds) << "\n";
+            << "skipped.tsv, " << (params.check_registration ? "registration.tsv, " : "")
+            << "columns.tsv, run.json} in " << format_duration(s.seconds) << "\n";
 }
 
 }  // namespace

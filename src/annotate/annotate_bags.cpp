@@ -14,10 +14,12 @@
 #include <sstream>
 
 #include "detail/annotate_bags.h"
+#include "detail/annotate_output.h"
 #include "ishannot/annotate/annotator.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/output_columns.h"
 #include "ishannot/eval/bags.h"
 
 namespace ishannot::detail {
@@ -100,9 +102,17 @@ void pool_group(const RowMatrixF& z, BagPool pool, bool l2, std::vector<float>& 
   }
 }
 
+// A term's calibrated probability of `score`, its call and its trust columns.
+std::string call_fields(const TermModel& term, double score, const CallBand& band) {
+  const TermTrust trust = trust_of(term, band);
+  const double probability = term.calibration.apply(score);
+  return optional_number(probability) + '\t' + call_of(probability, trust.validated, band) +
+         trust_fields(trust);
+}
+
 void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSource& source,
                     const std::vector<std::string>& layers, BagPool pool, bool l2,
-                    const std::string& rule, Outputs& out) {
+                    const std::string& rule, const CallBand& band, Outputs& out) {
   std::vector<float> rows;
   std::vector<std::string> failure;
   source.read(g.images, layers, rows, failure);
@@ -138,7 +148,8 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
                       << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
                       << field(terms[static_cast<size_t>(t)].term) << '\t'
                       << format_exact(single.score[k]) << '\t' << single.votes[k] << '\t' << members
-                      << '\t' << int(single.label[k]) << '\n';
+                      << '\t' << int(single.label[k]) << '\t'
+                      << call_fields(terms[static_cast<size_t>(t)], single.score[k], band) << '\n';
       ++out.summary.rows;
     }
   out.summary.images += static_cast<int64_t>(kept.size());
@@ -152,8 +163,8 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
     const size_t tt = static_cast<size_t>(t);
     out.groups << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
                << field(term) << '\t' << format_exact(bag.score[tt]) << '\t' << int(bag.label[tt])
-               << '\t' << kept.size() << '\t' << rule << '\t' << bag.votes[tt] << '\t' << members
-               << '\n';
+               << '\t' << kept.size() << '\t' << rule << '\t'
+               << call_fields(terms[tt], bag.score[tt], band) << '\n';
     std::vector<std::pair<double, size_t>> order;
     double total = 0;
     for (size_t i = 0; i < kept.size(); ++i) {
@@ -192,13 +203,11 @@ AnnotateSummary annotate_bags(const std::vector<ImageRecord>& images,
   std::vector<std::string> layers;
   for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
   Outputs out;
-  out.annotations << "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\t"
-                     "label\n";
-  out.groups
-      << "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\tvotes\tmembers\n";
-  out.evidence << "gene\tstage_range\tstage_order\tterm\tgroup_label\tgroup_score\trank\timage\t"
-                  "path\tcontribution\tshare\n";
-  out.skipped << "file\treason\n";
+  // The columns of an image bundle's run (output_columns.cpp), read back by report alike.
+  out.annotations << tsv_header(OutputKind::kAnnotate, "annotations.tsv");
+  out.groups << tsv_header(OutputKind::kAnnotate, "groups.tsv");
+  out.evidence << tsv_header(OutputKind::kAnnotate, "group_evidence.tsv");
+  out.skipped << tsv_header(OutputKind::kAnnotate, "skipped.tsv");
   std::map<std::string, std::unique_ptr<StageAnnotator>> annotators;
   int64_t done = 0;
   for (const auto& g : groups) {
@@ -207,7 +216,7 @@ AnnotateSummary annotate_bags(const std::vector<ImageRecord>& images,
       annotators.clear();  // one stage's weights in memory at a time
       annotators[g.stage] = std::make_unique<StageAnnotator>(bundle, *bundle.stage(g.stage));
     }
-    annotate_group(g, *annotators.at(g.stage), source, layers, pool, l2, rule, out);
+    annotate_group(g, *annotators.at(g.stage), source, layers, pool, l2, rule, params.band, out);
     done += static_cast<int64_t>(g.images.size());
     reporter.report("annotate groups", done, static_cast<int64_t>(images.size()));
   }
@@ -218,6 +227,10 @@ AnnotateSummary annotate_bags(const std::vector<ImageRecord>& images,
   write_text_atomically(out_dir + "/groups.tsv", out.groups.str());
   write_text_atomically(out_dir + "/group_evidence.tsv", out.evidence.str());
   write_text_atomically(out_dir + "/skipped.tsv", out.skipped.str());
+  std::vector<std::string> files = {"annotations.tsv", "groups.tsv", "group_evidence.tsv",
+                                    "skipped.tsv", "run.json"};
+  if (params.check_registration) files.push_back("registration.tsv");
+  write_columns_tsv(out_dir, OutputKind::kAnnotate, files);
   AnnotateSummary summary = out.summary;
   summary.heatmap_note = "a bag model scores groups: its evidence is group_evidence.tsv";
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -30,6 +30,31 @@ const std::string kSkippedHeader = tsv_header(OutputKind::kAnnotate, "skipped.ts
 const size_t kAnnotationColumns = column_names(OutputKind::kAnnotate, "annotations.tsv").size();
 constexpr int kSheetTileWidth = 240;  // pixels per image on a contact sheet
 
+// An overlay at contact-sheet size (empty for an empty overlay).
+cv::Mat sheet_thumbnail(const cv::Mat& overlay) {
+  cv::Mat thumbnail;
+  if (!overlay.empty())
+    cv::resize(overlay, thumbnail,
+               {kSheetTileWidth, std::max(1, overlay.rows * kSheetTileWidth / overlay.cols)}, 0, 0,
+               cv::INTER_AREA);
+  return thumbnail;
+}
+
+// The thumbnail of a heat map written by an earlier (resumed) run: the overlay is the figure's
+// top-left corner of the image's size (heatmap_figure); the whole figure when the image cannot
+// be read any more.
+cv::Mat resumed_thumbnail(const std::string& figure_file, const std::string& image_path) {
+  const cv::Mat figure = read_image_bgr(figure_file);
+  cv::Mat image;
+  try {
+    if (!image_path.empty()) image = read_image_bgr(image_path);
+  } catch (const Error&) {
+  }
+  if (image.empty() || image.cols > figure.cols || image.rows > figure.rows)
+    return sheet_thumbnail(figure);
+  return sheet_thumbnail(figure(cv::Rect(0, 0, image.cols, image.rows)));
+}
+
 std::vector<std::vector<std::string>> read_rows(const std::string& path) {
   std::ifstream in(path);
   std::vector<std::vector<std::string>> rows;
@@ -49,12 +74,22 @@ void open_append(std::ofstream& out, const std::string& path) {
   if (!out) throw file_error(path, "cannot open for writing");
 }
 
-// An empty cell for an undefined number (no calibration, no CV AUC).
+}  // namespace
+
 std::string optional_number(double v) {
   return std::isfinite(v) ? format_exact(v) : "";
 }
 
-}  // namespace
+TermTrust trust_of(const TermModel& term, const CallBand& band) {
+  return {term.cv.auc, term.cv.folds, term.positive_genes, term.positives,
+          term_validated(term, band)};
+}
+
+std::string trust_fields(const TermTrust& t) {
+  return '\t' + optional_number(t.auc) + '\t' + std::to_string(t.folds) + '\t' +
+         std::to_string(t.positive_genes) + '\t' + std::to_string(t.positives) + '\t' +
+         (t.validated ? "1" : "0");
+}
 
 AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fingerprint,
                                bool resume, const ModelBundle& bundle, const OutputConfig& config)
@@ -65,8 +100,7 @@ AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fi
       config_(config) {
   for (const auto& stage : bundle.stages)
     for (const auto& t : stage.terms)
-      trust_[{stage.stage_range, t.term}] = {t.cv.auc, t.cv.folds, t.positive_genes, t.positives,
-                                             term_validated(t, config.band)};
+      trust_[{stage.stage_range, t.term}] = trust_of(t, config.band);
   std::error_code ec;
   fs::create_directories(fs::path(dir_) / "heatmaps", ec);
   if (ec) throw file_error(dir_, "cannot create the output folder: " + ec.message());
@@ -82,7 +116,7 @@ void remove_earlier_outputs(const std::string& dir) {
   std::error_code ec;
   for (const char* name : {"annotations.tsv", "groups.tsv", "skipped.tsv", "run.json",
                            "validation.tsv", "reliability.tsv", "columns.tsv", "group_evidence.tsv",
-                           "heatmaps/index.tsv", "heatmaps/README.txt"})
+                           "registration.tsv", "heatmaps/index.tsv", "heatmaps/README.txt"})
     fs::remove(fs::path(dir) / name, ec);
   const fs::path maps = fs::path(dir) / "heatmaps";
   auto png = [](const fs::path& p) { return p.extension() == ".png"; };
@@ -128,10 +162,11 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
     return false;  // unreadable record or missing files: start over
   }
   done_ = p.at("done").get<int64_t>();
-  std::map<std::string, std::string> gene_of;  // for the contact sheets' captions
+  std::map<std::string, std::string> gene_of, path_of;  // for the contact sheets
   for (const auto& r : read_rows(dir_ + "/annotations.tsv.partial")) {
     if (r.size() < kAnnotationColumns) continue;
     gene_of[r[0]] = r[2];
+    path_of[r[0]] = r[1];
     ++rows_;
     if (r[0] != last_image_) ++images_;
     last_image_ = r[0];
@@ -143,6 +178,7 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
     ImageRecord image;
     image.id = r[0];
     if (auto it = gene_of.find(image.id); it != gene_of.end()) image.gene = it->second;
+    if (auto it = path_of.find(image.id); it != path_of.end()) image.path = it->second;
     heatmap(image, r[1], r[2], std::stod(r[3]), r[4]);  // the index is not open yet
   }
   skipped_ = static_cast<int64_t>(read_rows(dir_ + "/skipped.tsv.partial").size());
@@ -202,9 +238,7 @@ void AnnotateOutput::annotation(const ImageRecord& image, const std::string& sta
   annotations_ << tsv_field(image.id) << '\t' << tsv_field(path) << '\t' << tsv_field(image.gene)
                << '\t' << stage << '\t' << stage_order(stage) << '\t' << tsv_field(term) << '\t'
                << format_exact(score) << '\t' << votes << '\t' << members << '\t' << predicted
-               << '\t' << optional_number(probability) << '\t' << call << '\t'
-               << optional_number(t.auc) << '\t' << t.folds << '\t' << t.positive_genes << '\t'
-               << t.positives << '\t' << (t.validated ? 1 : 0) << '\n';
+               << '\t' << optional_number(probability) << '\t' << call << trust_fields(t) << '\n';
   ++rows_;
   if (image.id != last_image_) ++images_;
   last_image_ = image.id;
@@ -220,11 +254,7 @@ void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
   ++heatmaps_;
   auto& best = sheets_[{stage, term}];
   if (static_cast<int>(best.size()) >= sheet_images_ && score <= best.back().score) return;
-  SheetEntry entry{score, image.id, image.gene, file, {}};
-  if (!overlay.empty())
-    cv::resize(overlay, entry.thumbnail,
-               {kSheetTileWidth, std::max(1, overlay.rows * kSheetTileWidth / overlay.cols)}, 0, 0,
-               cv::INTER_AREA);
+  SheetEntry entry{score, image.id, image.gene, file, image.path, sheet_thumbnail(overlay)};
   best.insert(
       std::upper_bound(best.begin(), best.end(), entry,
                        [](const SheetEntry& a, const SheetEntry& b) { return a.score > b.score; }),
@@ -312,9 +342,7 @@ std::string AnnotateOutput::groups_tsv(
       groups << tsv_field(key.second) << '\t' << key.first << '\t' << stage_order(key.first) << '\t'
              << tsv_field(term) << '\t' << format_exact(score) << '\t' << predicted << '\t'
              << g.scores.images << '\t' << group_rule_name(rule_) << '\t'
-             << optional_number(probability) << '\t' << call << '\t' << optional_number(t.auc)
-             << '\t' << t.folds << '\t' << t.positive_genes << '\t' << t.positives << '\t'
-             << (t.validated ? 1 : 0) << '\n';
+             << optional_number(probability) << '\t' << call << trust_fields(t) << '\n';
       if (config_.truth)
         validation_.add("group", key.first, term, t.validated,
                         {score, probability, call, predicted, static_cast<uint8_t>(g.truth)});
@@ -336,6 +364,7 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
   std::vector<std::string> files = {"annotations.tsv", "groups.tsv", "heatmaps/index.tsv",
                                     "skipped.tsv", "run.json"};
   if (summary.validated) files.insert(files.begin() + 2, {"validation.tsv", "reliability.tsv"});
+  if (config_.registration) files.push_back("registration.tsv");
   write_columns_tsv(dir_, OutputKind::kAnnotate, files);
   for (const auto& [key, entries] : sheets_) {
     const auto terms = stage_terms.find(key.first);
@@ -347,7 +376,8 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
     std::vector<SheetTile> tiles;
     for (const auto& e : entries) {
       SheetTile tile;
-      tile.bgr = e.thumbnail.empty() ? read_image_bgr(dir_ + "/heatmaps/" + e.file) : e.thumbnail;
+      tile.bgr = e.thumbnail.empty() ? resumed_thumbnail(dir_ + "/heatmaps/" + e.file, e.path)
+                                     : e.thumbnail;
       char score[32];
       std::snprintf(score, sizeof score, "%.3f", e.score);
       tile.caption = {e.image,

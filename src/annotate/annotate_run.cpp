@@ -22,6 +22,7 @@
 #include "ishannot/common/npy.h"
 #include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
+#include "ishannot/standardize/registration_check.h"
 
 namespace ishannot {
 
@@ -374,6 +375,24 @@ void write_run_json(const std::string& path, const ModelBundle& bundle,
   write_text_atomically(path, run.dump(2) + "\n");
 }
 
+// With params.check_registration: the images checked (standardize/registration_check.h) and
+// OUT/registration.tsv written; the flagged ones in the summary. Nothing when no file is read.
+void check_registration_of(const std::vector<ImageRecord>& images, const AnnotateParams& params,
+                           const std::string& out_dir, const Reporter& reporter,
+                           AnnotateSummary& summary) {
+  if (!params.check_registration) return;
+  const auto checks = check_registration(images, RegistrationCheckParams(), reporter);
+  for (const auto& c : checks) {
+    summary.registration_checked += c.read ? 1 : 0;
+    if (!c.concerns.empty() && c.read) {
+      std::string line = c.image + ": ";
+      for (size_t k = 0; k < c.concerns.size(); ++k) line += (k ? "; " : "") + c.concerns[k];
+      summary.registration_flagged.push_back(line);
+    }
+  }
+  write_text_atomically(out_dir + "/registration.tsv", registration_tsv(checks));
+}
+
 }  // namespace
 
 AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundle,
@@ -389,13 +408,18 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
       !diff.empty())
     throw file_error(source.description(), "features made differently from those of the bundle " +
                                                bundle.path + ": " + diff);
-  if (detail::is_bag_bundle(bundle))  // train --unit bag: groups scored by the bag model
-    return detail::annotate_bags(images, dataset.source, bundle, source, params, out_dir, reporter);
+  if (detail::is_bag_bundle(bundle)) {  // train --unit bag: groups scored by the bag model
+    AnnotateSummary summary =
+        detail::annotate_bags(images, dataset.source, bundle, source, params, out_dir, reporter);
+    check_registration_of(images, params, out_dir, reporter, summary);
+    return summary;
+  }
   AnnotateSummary summary;
   std::vector<LayerGrid> grids = recipe_grids(bundle.recipe, &summary.heatmap_note);
   const std::string bundle_sha = sha256_file(bundle.path);
   std::unordered_map<std::string, std::vector<std::string>> truth;
-  detail::OutputConfig config{params.group_rule, params.sheet_images, params.band, nullptr};
+  detail::OutputConfig config{params.group_rule, params.sheet_images, params.band, nullptr,
+                              params.check_registration};
   if (params.validate) {
     for (const auto& image : images) truth[image.id] = image.terms;
     config.truth = &truth;
@@ -436,6 +460,7 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
   summary.resumed = std::min(summary.resumed, summary.images + summary.skipped);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_run_json(out_dir + "/run.json", bundle, bundle_sha, source, params, summary, stage_names);
+  check_registration_of(images, params, out_dir, reporter, summary);
   return summary;
 }
 

@@ -293,6 +293,9 @@ void ModelBundleWriter::close() {
   std::filesystem::rename(impl_->tmp, impl_->path, ec);
   if (ec)
     throw file_error(impl_->path, "cannot rename " + impl_->tmp + " into place: " + ec.message());
+  // The lock (flock on the renamed file) would make HDF5's own lock refuse a reader of PATH in
+  // this process while the writer lives.
+  impl_->lock.release();
 }
 
 }  // namespace ishannot

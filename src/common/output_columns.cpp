@@ -125,6 +125,46 @@ std::vector<ColumnDoc> term_trust(const std::string& file) {
           {file, "validated", kValidated, "0/1"}};
 }
 
+// The files of annotate beyond the image run's: a bag bundle's evidence and the registration
+// check.
+std::vector<ColumnDoc> annotate_extra_table() {
+  return {
+      {"group_evidence.tsv", "",
+       "only for a bag bundle (train --unit bag): each image's share of its group's linear score",
+       ""},
+      {"group_evidence.tsv", "gene", "gene symbol", ""},
+      {"group_evidence.tsv", "stage_range", kStageRange, ""},
+      {"group_evidence.tsv", "stage_order", kStageOrder, ""},
+      {"group_evidence.tsv", "term", kTerm, ""},
+      {"group_evidence.tsv", "group_predicted", "the group's majority vote (groups.tsv predicted)",
+       "0/1"},
+      {"group_evidence.tsv", "group_score", "the group's score (groups.tsv score)", "0-1"},
+      {"group_evidence.tsv", "rank", "the image's rank in the group, largest contribution first",
+       "1.."},
+      {"group_evidence.tsv", "image", "image id", ""},
+      {"group_evidence.tsv", "path", "the image file, absolute", ""},
+      {"group_evidence.tsv", "contribution",
+       "the image's part of the members' mean decision, without the bias", "log-odds"},
+      {"group_evidence.tsv", "share", "contribution / the sum of |contribution| over the group",
+       "fraction (-1..1)"},
+      {"registration.tsv", "",
+       "whether each image looks registered like BDGP's (standardize/registration_check.h)", ""},
+      {"registration.tsv", "image", "image id", ""},
+      {"registration.tsv", "path", "the image file", ""},
+      {"registration.tsv", "read", "the file could be decoded", "0/1"},
+      {"registration.tsv", "found", "an embryo was found", "0/1"},
+      {"registration.tsv", "angle_deg", "the embryo's long axis, counter-clockwise on screen",
+       "degrees (-90, 90]"},
+      {"registration.tsv", "area_fraction", "embryo pixels / image pixels", "fraction"},
+      {"registration.tsv", "ap_mirrored", "the orientation model decides anterior is right", "0/1"},
+      {"registration.tsv", "ap_confidence", "its confidence in that decision", "0.5-1"},
+      {"registration.tsv", "dv_mirrored", "the orientation model decides dorsal is down", "0/1"},
+      {"registration.tsv", "dv_confidence", "its confidence in that decision", "0.5-1"},
+      {"registration.tsv", "concerns",
+       "why the image does not look registered, '; '-separated (empty: it does)", ""},
+  };
+}
+
 std::vector<ColumnDoc> annotate_table() {
   std::vector<ColumnDoc> t = {
       {"annotations.tsv", "", "one row per image and term of its stage range", ""},
@@ -148,10 +188,14 @@ std::vector<ColumnDoc> annotate_table() {
       {"groups.tsv", "stage_range", kStageRange, ""},
       {"groups.tsv", "stage_order", kStageOrder, ""},
       {"groups.tsv", "term", kTerm, ""},
-      {"groups.tsv", "score", "the images' scores aggregated by the group rule", "0-1"},
+      {"groups.tsv", "score",
+       "the images' scores aggregated by the group rule (bag:POOL: the bag model's score of the "
+       "pooled group)",
+       "0-1"},
       {"groups.tsv", "predicted", "the group rule's decision on the images' predictions", "0/1"},
       {"groups.tsv", "images", "images of the group", "count"},
-      {"groups.tsv", "rule", "group rule: mean, max or votes (eval/groups.h)", ""},
+      {"groups.tsv", "rule",
+       "group rule: mean, max or votes (eval/groups.h); bag:POOL for a bag bundle", ""},
       {"groups.tsv", "probability",
        "the images' probabilities aggregated by the group rule (mean; max for max)",
        "probability (0-1)"},
@@ -211,6 +255,7 @@ std::vector<ColumnDoc> annotate_table() {
       {"columns.tsv", "", "this table: file, column, meaning, unit", ""},
   };
   for (auto& c : rest) t.push_back(c);
+  for (auto& c : annotate_extra_table()) t.push_back(c);
   return t;
 }
 

@@ -15,8 +15,9 @@ bool is_bag_bundle(const ModelBundle& bundle);
 /// Annotates the groups of `images` (stage ranges filled in, each one the bundle has): per
 /// (stage range, gene) its images' features, preprocessed as in training, pooled by the bundle's
 /// bag_pool and scored by every member. Writes annotations.tsv (each image scored as a bag of one),
-/// groups.tsv (+ votes, members; rule "bag:<pool>"), group_evidence.tsv, skipped.tsv and run.json
-/// (each file atomically, at the end). Error naming `source_name` when an image has no gene.
+/// groups.tsv (an image run's columns; rule "bag:<pool>"), group_evidence.tsv, skipped.tsv,
+/// run.json (each file atomically, at the end). Error naming `source_name` when an image has no
+/// gene.
 AnnotateSummary annotate_bags(const std::vector<ImageRecord>& images,
                               const std::string& source_name, const ModelBundle& bundle,
                               FeatureSource& source, const AnnotateParams& params,

@@ -22,6 +22,7 @@ namespace ishannot::detail {
 struct SheetEntry {
   double score = 0;
   std::string image, gene, file;  ///< file relative to heatmaps/
+  std::string path;               ///< the image file (its size finds the overlay in the figure)
   cv::Mat thumbnail;              ///< the overlay at sheet size (empty after a resume: read back)
 };
 
@@ -33,6 +34,13 @@ struct TermTrust {
   bool validated = false;
 };
 
+/// A term's trust as the bundle records it (CV AUC, folds, genes, positives, validated by `band`).
+TermTrust trust_of(const TermModel& term, const CallBand& band);
+/// The trust columns of a row, term_auc .. validated, each after a tab.
+std::string trust_fields(const TermTrust& t);
+/// A number as written in the TSVs, or an empty cell when it is not finite (no calibration).
+std::string optional_number(double v);
+
 /// How annotate_images configures its output folder.
 struct OutputConfig {
   GroupRule rule = GroupRule::kMean;
@@ -40,6 +48,7 @@ struct OutputConfig {
   CallBand band;
   /// image id -> its terms in the data, when the data carry terms (validation.tsv); else null
   const std::unordered_map<std::string, std::vector<std::string>>* truth = nullptr;
+  bool registration = false;  ///< registration.tsv is written after the run (columns.tsv)
 };
 
 class AnnotateOutput {
@@ -67,7 +76,9 @@ class AnnotateOutput {
                   double score, int votes, int members, int predicted, double probability,
                   const std::string& call);
   /// One heat map PNG written (file relative to heatmaps/); `overlay` (may be empty) becomes the
-  /// contact sheet's thumbnail when the image is among the term's best.
+  /// contact sheet's thumbnail when the image is among the term's best. Empty (a resumed run's
+  /// heat maps), the thumbnail is made at the end from the PNG: its top-left corner of the size of
+  /// `image.path` is the overlay (heatmap_figure), so a resumed run's sheets are the same bytes.
   void heatmap(const ImageRecord& image, const std::string& stage, const std::string& term,
                double score, const std::string& file, const cv::Mat& overlay = cv::Mat());
   void skipped(const std::string& file, const std::string& reason);

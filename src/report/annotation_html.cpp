@@ -169,7 +169,7 @@ std::string group_evidence_html(const AnnotationRun& run, Thumbnails& thumbnails
   using Key = std::tuple<std::string, std::string, std::string>;
   std::map<Key, std::vector<const GroupEvidenceRow*>> calls;
   for (const auto& e : run.evidence)
-    if (e.group_label) calls[{e.stage_range, e.gene, e.term}].push_back(&e);
+    if (e.group_predicted) calls[{e.stage_range, e.gene, e.term}].push_back(&e);
   if (calls.empty()) return "";
   std::vector<const std::vector<const GroupEvidenceRow*>*> ordered;
   for (auto& [key, rows] : calls) {

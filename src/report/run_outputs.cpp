@@ -192,7 +192,7 @@ AnnotationRun read_annotation_run(const std::string& dir) {
   if (is_file(dir + "/group_evidence.tsv")) {  // annotate with a bag bundle
     detail::TsvReader e(dir + "/group_evidence.tsv");
     const int gene_c = e.require("gene"), stage_c = e.require("stage_range"),
-              term_c = e.require("term"), label_c = e.require("group_label"),
+              term_c = e.require("term"), label_c = e.require("group_predicted"),
               score_c = e.require("group_score"), rank_c = e.require("rank"),
               image_c = e.require("image"), path_c = e.require("path"),
               contribution_c = e.require("contribution"), share_c = e.require("share");

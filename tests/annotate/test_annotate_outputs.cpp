@@ -148,6 +148,13 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
   EXPECT_EQ(run["counts"]["skipped"], 1);
   EXPECT_FALSE(fs::exists(f.dir + "/out/annotate.progress"));
   EXPECT_FALSE(fs::exists(f.dir + "/out/validation.tsv"));  // not asked for
+  // The registration check read every image file but the broken one (standardize's tests check
+  // what it finds); all of them are in registration.tsv.
+  const auto checks = test::read_tsv(f.dir + "/out/registration.tsv");
+  ASSERT_EQ(checks.size(), input.images.size());
+  for (const auto& c : checks)
+    EXPECT_EQ(c.at("read"), c.at("image") == input.images[3].id ? "0" : "1") << c.at("image");
+  EXPECT_EQ(s.registration_checked, static_cast<int64_t>(input.images.size()) - 1);
   // columns.tsv names every column of every TSV written, with a meaning.
   std::set<std::pair<std::string, std::string>> documented;
   for (const auto& c : test::read_tsv(f.dir + "/out/columns.tsv")) {
@@ -155,7 +162,7 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
     documented.insert({c.at("file"), c.at("column")});
   }
   for (const std::string file :
-       {"annotations.tsv", "groups.tsv", "heatmaps/index.tsv", "skipped.tsv"}) {
+       {"annotations.tsv", "groups.tsv", "heatmaps/index.tsv", "skipped.tsv", "registration.tsv"}) {
     const std::string text = read_text_file(f.dir + "/out/" + file);
     std::stringstream header(text.substr(0, text.find('\n')));
     for (std::string column; std::getline(header, column, '\t');)

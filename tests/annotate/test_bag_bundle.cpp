@@ -15,6 +15,7 @@
 #include "ishannot/annotate/train.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/report/run_outputs.h"
 #include "support/test_paths.h"
 
 using namespace ishannot;
@@ -211,4 +212,21 @@ TEST(BagBundle, AnnotateScoresGroupsAndSharesByHand) {
     EXPECT_NEAR(shares, decision - bias, 1e-4) << gene << " " << term;
   }
   EXPECT_NE(read_text_file(dir + "/out/skipped.tsv").find("g3_2"), std::string::npos);
+  // The same columns as an image bundle's run (calls and trust included), so that report and
+  // the Python API read a bag run alike; the header is written here by hand.
+  EXPECT_EQ(groups[0], (std::vector<std::string>{
+                           "gene", "stage_range", "stage_order", "term", "score", "predicted",
+                           "images", "rule", "probability", "call", "term_auc", "term_cv_folds",
+                           "term_positive_genes", "term_positives", "validated"}));
+  const auto annotations = read_tsv(dir + "/out/annotations.tsv");
+  ASSERT_GE(annotations[0].size(), 12u);
+  EXPECT_EQ(annotations[0][9], "predicted");
+  EXPECT_EQ(annotations[0][11], "call");
+  for (size_t r = 1; r < groups.size(); ++r) {
+    const std::string& call = groups[r][9];
+    EXPECT_TRUE(call == "yes" || call == "no" || call == "uncertain") << call;
+  }
+  const AnnotationRun run = read_annotation_run(dir + "/out");
+  EXPECT_EQ(run.groups.size(), groups.size() - 1);
+  EXPECT_EQ(run.evidence.size(), evidence.size() - 1);
 }

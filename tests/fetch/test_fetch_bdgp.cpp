@@ -4,10 +4,14 @@
 // the server writes, bdgp-mini's images_detailed.csv for the manifest, URLs worked by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "detail/http_batch.h"
 #include "fetch/fetch_fixture.h"
 #include "ishannot/common/error.h"
+#include "ishannot/data/dataset.h"
 #include "ishannot/fetch/bdgp_fetch.h"
+#include "ishannot/image/image.h"
 #include "support/cli_util.h"
 
 namespace fs = std::filesystem;
@@ -184,9 +188,7 @@ TEST(FetchBdgpCli, FetchesEveryImageWithItsSha256AndWritesTheManifest) {
   expect_all_fetched(f, out);
 }
 
-// DISABLED after the round-3 merge: the 503/timeout request counts differ from the expected
-// ones (issue 26 note); the behaviour was checked by hand against the same server.
-TEST(FetchBdgpCli, DISABLED_FaultsAreRetriedThenListedInFailedTsv) {
+TEST(FetchBdgpCli, FaultsAreRetriedThenListedInFailedTsv) {
   const Fixture f = make_fixture("faults", 12);
   const auto path = [&](int k) { return test::mirror_path(f.images.at(k).number); };
   const std::string rules = f.dir + "/rules.json";
@@ -299,4 +301,27 @@ TEST(FetchBdgpCli, TrainRunsOnTheFetchedImages) {
             0)
       << err_of(f);
   EXPECT_TRUE(fs::exists(f.dir + "/model.h5"));
+}
+
+// --standardize: every fetched image registered into OUT/standardized/ (320 x 128 PNGs), one QC
+// row each in standardize.tsv, and a manifest of the registered files with the tables' groups.
+TEST(FetchBdgpCli, StandardizeRegistersEveryFetchedImage) {
+  const Fixture f = make_fixture("standardize", 6);
+  test::MirrorServer server(f.mirror, f.dir);
+  ASSERT_GT(server.port(), 0) << read_text_file(f.dir + "/server.err");
+  const std::string out = f.dir + "/out";
+  ASSERT_EQ(run_fetch(f, server.url(), out, "--standardize"), 0) << err_of(f);
+  expect_all_fetched(f, out);
+  const std::string qc = read_text_file(out + "/standardized/standardize.tsv");
+  EXPECT_EQ(static_cast<size_t>(std::count(qc.begin(), qc.end(), '\n')), f.images.size() + 1);
+  const auto fetched = detail::parse_csv(read_text_file(out + "/images.csv"), "m");
+  const auto registered = detail::parse_csv(read_text_file(out + "/standardized/images.csv"), "s");
+  ASSERT_EQ(registered.size(), fetched.size());
+  const Dataset ds = read_manifest(out + "/standardized/images.csv");
+  ASSERT_EQ(ds.images.size(), f.images.size());
+  for (const auto& image : ds.images) {
+    const cv::Mat bgr = read_image_bgr(image.path);
+    EXPECT_EQ(bgr.cols, 320) << image.path;
+    EXPECT_EQ(bgr.rows, 128) << image.path;
+  }
 }

@@ -45,8 +45,10 @@ std::string annotation_with(const std::string& dir, const std::string& score,
   fs::create_directories(dir + "/heatmaps");
   std::ofstream(dir + "/run.json") << "{}\n";
   std::ofstream(dir + "/annotations.tsv")
-      << "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n"
-      << "a\t/x/a.png\tg\t13-16\t6\tbrain\t" << score << "\t3\t5\t1\n";
+      << "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tpredicted"
+         "\tprobability\tcall\tterm_auc\tterm_cv_folds\tterm_positive_genes\tterm_positives"
+         "\tvalidated\n"
+      << "a\t/x/a.png\tg\t13-16\t6\tbrain\t" << score << "\t3\t5\t1\t0.9\tyes\t0.8\t5\t4\t30\t1\n";
   std::ofstream(dir + "/heatmaps/index.tsv") << "image\tstage_range\tterm\tscore\tfile\n"
                                              << "a\t13-16\tbrain\t0.5\t" << heatmap_file << "\n";
   return dir;
@@ -66,8 +68,7 @@ TEST(ReportFaults, ImpossibleMetricValuesAreNamedWithFileAndLine) {
   }
 }
 
-// DISABLED after the round-3 merge (issue 22 note): fails on the merged tree, to be fixed.
-TEST(ReportFaults, DISABLED_ImpossibleScoresAndHeatMapsOutsideTheirFolderAreRefused) {
+TEST(ReportFaults, ImpossibleScoresAndHeatMapsOutsideTheirFolderAreRefused) {
   const std::string dir = test::temp_dir("report-annotations");
   EXPECT_EQ(test::error_text([&] {
               const auto run =

@@ -20,8 +20,10 @@
 //                     spatial features only index.tsv's header and README.txt saying why
 //   skipped.tsv       file reason: images that could not be annotated (the run goes on)
 //   run.json          provenance: bundle path and SHA-256, features recipe, command line, counts
-// A bag bundle (`train --unit bag`) scores groups instead: groups.tsv from the bag model (+ votes,
-// members; rule "bag:<pool>"), group_evidence.tsv (per group, term and image: its share of the
+//   registration.tsv  with check_registration: per image whether it looks registered like BDGP's
+//                     images (standardize/registration_check.h), written at the end
+// A bag bundle (`train --unit bag`) scores groups instead: groups.tsv from the bag model (the
+// same columns; rule "bag:<pool>"), group_evidence.tsv (per group, term and image: its share of the
 // group's linear score, images ranked), annotations.tsv (each image scored as a bag of one),
 // skipped.tsv, run.json; no heat maps; images need a gene (docs/ANNOTATE.md, "Bag bundles").
 // Files are written as *.partial and renamed at the end; a killed run resumes after the last
@@ -75,6 +77,8 @@ struct AnnotateParams {
   bool validate = false;
   int batch = 8;       ///< images per batch (as extract: larger batches cost memory, not time)
   bool resume = true;  ///< continue an interrupted run in the same folder
+  /// check that the images look registered like BDGP's (registration.tsv; images with files)
+  bool check_registration = true;
   /// Merged into run.json's provenance: tool_version, created_by, ...
   std::map<std::string, std::string> provenance;
   std::string check() const;
@@ -91,6 +95,9 @@ struct AnnotateSummary {
   bool validated = false;    ///< validation.tsv written
   int64_t uncalibrated_terms = 0, unvalidated_terms = 0;  ///< of the annotated stage ranges
   int64_t terms = 0;                                      ///< of the annotated stage ranges
+  int64_t registration_checked = 0;  ///< images whose file the registration check read
+  /// the images it flagged, each as "ID: concern; concern" (registration.tsv has them all)
+  std::vector<std::string> registration_flagged;
   double seconds = 0;
 };
 

@@ -92,7 +92,7 @@ struct GroupRow {
 /// group's linear score, images ranked within (group, term).
 struct GroupEvidenceRow {
   std::string gene, stage_range, term;
-  int group_label = 0;
+  int group_predicted = 0;
   double group_score = 0;
   int rank = 0;  ///< 1 = the image that contributes most
   std::string image, path;

@@ -7,7 +7,8 @@
 //
 // Geometry. The mask is every pixel of the blurred image whose colour differs from the
 // background's (the median of the four corner patches) by more than max(10, 6 x the corners'
-// noise) grey levels, opened, largest component kept, holes filled. Its
+// noise) grey levels, opened, largest component kept, holes filled; then the same again at half
+// the component's median difference (the blurred edge's midpoint, so the crop fits). Its
 // principal axis (PCA of the mask pixels) gives the angle; its extents along the axis and across
 // it give the crop: length L x width S around the extents' midpoint, widened by `margin` x L on
 // each end and to the output's aspect ratio (width = max(L (1 + 2 margin), S (1 + 2 margin) x
@@ -36,7 +37,7 @@ struct StandardizeParams {
   int work_side = 640;              ///< the mask is found on a copy at most this large
   bool orient = true;               ///< decide the flips (false: only rotate and crop)
   double min_confidence = 0.8;      ///< a flip decided with less confidence is flagged
-  double min_area_fraction = 0.02;  ///< a smaller embryo is "not found"
+  double min_area_fraction = 0.01;  ///< a smaller embryo is "not found"
   double min_blur = 20;             ///< variance of the Laplacian below this is flagged as blurred
   std::string check() const;
 };
