@@ -4,12 +4,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
+#include "ishannot/ontology/term_columns.h"
+#include "ontology_cli.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -17,7 +20,8 @@ namespace ishannot::cli {
 namespace {
 
 struct AnnotateOptions {
-  std::string model, data, out, features, stage, weights, group_rule = "mean";
+  std::string model, data, out, features, stage, weights, group_rule = "mean", ontology;
+  bool propagate = false;
   std::vector<std::string> stages;
   ResumeOptions resume;
   AnnotateParams params;
@@ -47,6 +51,19 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
       ->capture_default_str();
   add_batch_option(cmd, o.params.batch, "images per batch");
   add_resume_options(cmd, o.resume, "OUT (annotate.progress and the *.partial files)");
+  add_ontology_option(cmd, o.ontology);
+  cmd->add_flag("--propagate", o.propagate,
+                "with --ontology: add the ancestors (is_a, part_of) each positive call implies, "
+                "with the best descendant's score (column propagated = 1)");
+}
+
+// The terms of every stage range of the bundle.
+std::vector<std::string> bundle_terms(const ModelBundle& bundle) {
+  std::vector<std::string> terms;
+  for (const auto& stage : bundle.stages)
+    for (const auto& t : stage.terms)
+      if (std::find(terms.begin(), terms.end(), t.term) == terms.end()) terms.push_back(t.term);
+  return terms;
 }
 
 // The images: with --features and a manifest, the files need not exist (only ids matter).
@@ -95,12 +112,34 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   params.provenance["data"] = o.data;
   require_valid("annotate", params.check());
   params.resume = apply_resume_options(o.resume, {o.out + "/annotate.progress"});
+  if (o.propagate && o.ontology.empty())
+    throw UsageError("annotate: --propagate needs --ontology (the hierarchy)");
   const ModelBundle bundle = read_model_bundle(o.model);
+  const auto ontology = load_ontology_terms(o.ontology, bundle_terms(bundle), reporter);
   const Dataset dataset = annotate_dataset(o, reporter);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   const auto source = feature_source(o, bundle, options);
   const AnnotateSummary s = annotate_images(dataset, bundle, *source, params, o.out, reporter);
+  if (!ontology && bundle.attributes.count("term_ids")) {
+    // A bundle trained with --ontology knows its terms' ids: term_id without the OBO file.
+    std::map<std::string, std::string> ids;
+    for (const auto& [term, id] : nlohmann::json::parse(bundle.attributes.at("term_ids")).items())
+      ids[term] = id.get<std::string>();
+    add_term_columns(folder_tsv_files(o.out), ids, nullptr, {});
+    const auto version = bundle.attributes.find("ontology");
+    reporter.info("annotate: term_id from the bundle (" +
+                  (version == bundle.attributes.end() ? std::string("?") : version->second) + ")");
+  }
+  if (ontology) {
+    const auto added = add_ontology_to_folder(
+        *ontology, o.out,
+        o.propagate ? std::vector<std::string>{"/annotations.tsv", "/groups.tsv"}
+                    : std::vector<std::string>{});
+    reporter.info("annotate: term_id added from " + ontology->version() + " (" + o.out +
+                  "/terms.tsv)" +
+                  (o.propagate ? ", " + std::to_string(added) + " implied rows (propagated)" : ""));
+  }
   if (!s.heatmap_note.empty() && !options.quiet) std::cerr << "note: " << s.heatmap_note << "\n";
   std::cerr << "annotated " << s.images << " images (" << s.skipped << " skipped, " << s.resumed
             << " from an interrupted run): " << o.out << "/{annotations.tsv (" << s.rows
