@@ -108,11 +108,11 @@ json file_entry(const std::string& dir, const std::string& name) {
 json input_descr(const std::string& dir, const ModelPackage& pkg) {
   return {
       {"id", "image"},
-      {"description", "RGB images, uint8, resized to " + std::to_string(pkg.width) + "x" +
+      // At most 128 characters (the schema): the pixel preprocessing is in README.md and
+      // config.ishannot.pixel_preprocessing.
+      {"description", "RGB images resized to " + std::to_string(pkg.width) + "x" +
                           std::to_string(pkg.height) +
-                          " (W x H; ishannot squashes, bilinear). The graph "
-                          "does the pixel preprocessing itself: " +
-                          pkg.pixel_preprocessing},
+                          " (W x H); the graph does the pixel preprocessing"},
       {"axes",
        json::array({{{"type", "batch"}},
                     {{"type", "space"}, {"id", "y"}, {"size", pkg.height}},
@@ -128,9 +128,8 @@ json output_descr(const std::string& dir, const StageModel& s, const ModelPackag
   for (const auto& t : s.terms) names.push_back(t.term);
   const std::string id = score_output_name(s.stage_range);
   return {{"id", id},
-          {"description", "scores of the BDGP terms of stage range " + s.stage_range +
-                              " (mean over the ensemble of sigmoid(decision)); channel i is "
-                              "terms.tsv's term with this output and index i"},
+          {"description", "term scores of stage range " + s.stage_range +
+                              ": ensemble mean of sigmoid(decision), annotate's score"},
           {"axes", json::array({{{"type", "batch"}},
                                 {{"type", "channel"}, {"id", "term"}, {"channel_names", names}}})},
           {"test_tensor", file_entry(dir, "test_output_" + s.stage_range + ".npy")},
@@ -192,6 +191,7 @@ json rdf(const std::string& dir, const ModelBundle& bundle, const ModelPackage& 
                json::array({{{"absolute_tolerance", 1e-4}, {"relative_tolerance", 1e-3}}})}}},
             {"ishannot",
              {{"bundle_format_version", kModelBundleFormatVersion},
+              {"pixel_preprocessing", pkg.pixel_preprocessing},
               {"created_by", pkg.created_by},
               {"ontology", pkg.ontology},
               {"terms", terms},
