@@ -75,7 +75,7 @@ for config in $configs; do
   printf '| %s | %s | %.2f (%.2f) | %.2f (%.2f) | **%.2fx** | %s; %s |\n' "$cpus" "$blas" "$ow" "$oc" \
     "$pw" "$pc" "$(awk -v a="$pw" -v b="$ow" 'BEGIN{print a / b}')" "$ol" "$pl"
   if [[ $cpus == 2 ]]; then
-    awk -v w="$ow" -v c="$oc" 'BEGIN{r = c / w; printf "#   2 CPUs, default --threads 0: ishannot CPU/wall = %.2f (%s)\n", r, r > 1.3 ? "uses both cores" : "FAIL: one core"}'
+    awk -v w="$ow" -v c="$oc" 'BEGIN{r = c / w; verdict = (r > 1.3) ? "uses both cores" : "FAIL: one core"; printf "#   2 CPUs, default --threads 0: ishannot CPU/wall = %.2f (%s)\n", r, verdict}'
   fi
   echo "#   raw ours (wall cpu load): $(paste -sd'|' "$tmp/ours.txt"); peer: $(paste -sd'|' "$tmp/peer.txt")"
 done

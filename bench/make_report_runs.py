@@ -78,7 +78,7 @@ def write_run(out, method, layers, signal, scale, rng):
     with open(f"{out}/metrics.tsv", "w") as m, open(f"{out}/predictions.tsv", "w") as p, \
             open(f"{out}/roc.tsv", "w") as r:
         m.write("method\tlayer\tstage_range\tterm\tfold\tmetric\tvalue\n")
-        p.write("method\tlayer\tstage_range\tterm\tfold\tid\tgene\tlabel\tscore\tvote\n")
+        p.write("method\tlayer\tstage_range\tterm\tfold\tid\tgene\ttrue_label\tscore\tpredicted\n")
         r.write("method\tlayer\tstage_range\tterm\tthreshold\tfpr\ttpr\n")
         for stage, n in STAGES.items():
             write_stage((m, p, r), method, layers, signal, stage, max(50, int(n * scale)), rng)

@@ -58,7 +58,7 @@ def main():
     with open(f"{args.ours}/predictions.tsv") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             fold_of[r["id"]] = int(r["fold"])
-            label_of[(r["term"], r["id"])] = int(r["label"])
+            label_of[(r["term"], r["id"])] = int(r["true_label"])
     ours_auc = {}
     with open(f"{args.ours}/metrics.tsv") as f:
         for r in csv.DictReader(f, delimiter="\t"):

@@ -5,19 +5,22 @@
 #      the plotting library of `ishannot report` (npm vega, vega-lite, vega-embed, checksum-verified)
 #      and the real test photos (from Debian's opencv-doc .deb, extracted, not installed) into the
 #      cache folder ($ISHANNOT_HOME, default ~/.cache/ishannot),
-#   3. configures and builds into ./build (set ISHANNOT_BUILD_DIR to change).
-# Flags: --no-build (steps 1-2 only), --no-packages (skip apt), --bench (also the benchmark peers'
-# Python packages).
+#   3. configures and builds into ./build (set ISHANNOT_BUILD_DIR to change),
+#   4. puts `ishannot` on PATH: a symbolic link to the build in /usr/local/bin as root, else in
+#      ~/.local/bin (set ISHANNOT_BIN_DIR to change; a file there that is not a link is left alone).
+# Flags: --no-build (steps 1-2 only), --no-packages (skip apt), --no-link (skip step 4), --bench
+# (also the benchmark peers' Python packages).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${ISHANNOT_HOME:-$HOME/.cache/ishannot}"
 build_dir="${ISHANNOT_BUILD_DIR:-$here/build}"
-do_build=1 do_packages=1 do_bench=0
+do_build=1 do_packages=1 do_bench=0 do_link=1
 for arg in "$@"; do
   case "$arg" in
     --no-build) do_build=0 ;;
     --no-packages) do_packages=0 ;;
+    --no-link) do_link=0 ;;
     --bench) do_bench=1 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -186,4 +189,19 @@ if ((do_build)); then
   fi
   cmake --build "$build_dir" -j "$(nproc)"
   echo "setup: built $build_dir/ishannot"
+fi
+
+if ((do_build && do_link)); then
+  if [[ $(id -u) -eq 0 ]]; then bin_dir="${ISHANNOT_BIN_DIR:-/usr/local/bin}"; else bin_dir="${ISHANNOT_BIN_DIR:-$HOME/.local/bin}"; fi
+  mkdir -p "$bin_dir"
+  if [[ -e "$bin_dir/ishannot" && ! -L "$bin_dir/ishannot" ]]; then
+    echo "setup: $bin_dir/ishannot exists and is not a link: left alone (run $build_dir/ishannot)" >&2
+  else
+    ln -sfn "$build_dir/ishannot" "$bin_dir/ishannot"
+    echo "setup: ishannot on PATH: $bin_dir/ishannot -> $build_dir/ishannot"
+  fi
+  case ":$PATH:" in
+    *":$bin_dir:"*) ;;
+    *) echo "setup: $bin_dir is not on PATH; add it: export PATH=\"$bin_dir:\$PATH\"" ;;
+  esac
 fi

@@ -1,16 +1,21 @@
 // `ishannot annotate --model model.h5 --data IMAGES --out DIR`: a model bundle applied to new
 // images (a folder, a manifest or BDGP tables): annotations.tsv, groups.tsv, heatmaps/,
-// skipped.tsv, run.json. Features are computed with the bundle's recipe, or read from --features.
+// validation.tsv + reliability.tsv (data with terms), skipped.tsv, columns.tsv, run.json. Features
+// are computed with the bundle's recipe, or read from --features.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
 
 #include "commands.h"
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
+#include "ishannot/data/image_folder.h"
 #include "ishannot/ontology/term_columns.h"
 #include "ontology_cli.h"
 #include "options.h"
@@ -20,7 +25,8 @@ namespace ishannot::cli {
 namespace {
 
 struct AnnotateOptions {
-  std::string model, data, out, features, stage, weights, group_rule = "mean", ontology;
+  std::string model, data, out, features, stage, gene, weights, group_rule = "mean",
+                                                                band = "0.2,0.8", ontology;
   bool propagate = false;
   std::vector<std::string> stages;
   ResumeOptions resume;
@@ -30,17 +36,20 @@ struct AnnotateOptions {
 void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_option("--model", o.model, "model bundle written by ishannot train")->required();
   add_data_option(cmd, o.data, true,
-                  "the images to annotate (a manifest's terms, if any, are not used)");
+                  "the images to annotate (a manifest's terms, if any, are compared with the "
+                  "calls: validation.tsv)");
   add_out_option(cmd, o.out, "output folder");
   cmd->add_option("--features", o.features,
                   "feature store made with the bundle's recipe (default: computed on the fly)");
   cmd->add_option("--stage", o.stage,
-                  "stage range of images whose data give none (a folder of images)");
+                  "stage of images whose data give none: a stage 1-17 (14 = range 13-16), stages "
+                  "(13-16) or BDGP's range number range:N");
+  cmd->add_option("--gene", o.gene, "gene of images whose data name none (a plain folder)");
   add_stages_option(cmd, o.stages, "annotate only images of these (default: all)");
   cmd->add_option("--weights", o.weights,
                   "the bundle's weight file at a new place (its SHA-256 is checked)");
   cmd->add_option("--heatmaps", o.params.heatmap_terms,
-                  "heat maps per image: its top terms with label 1 (0 = none)")
+                  "heat maps per image: its top terms with predicted = 1 (0 = none)")
       ->capture_default_str();
   cmd->add_option("--sheet-images", o.params.sheet_images,
                   "images per contact sheet (the highest-scoring of each term)")
@@ -48,6 +57,14 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_option("--group-rule", o.group_rule,
                   "how a gene x stage group's image scores combine: mean | max | votes")
       ->check(CLI::IsMember({"mean", "max", "votes"}))
+      ->capture_default_str();
+  cmd->add_option("--band", o.band,
+                  "the no-call band LOW,HIGH: call yes above HIGH, no below LOW, uncertain "
+                  "within")
+      ->capture_default_str();
+  cmd->add_option("--min-auc", o.params.band.min_auc,
+                  "a term is validated (its calls trusted) when its cross-validated AUC is at "
+                  "least this on >= 2 folds")
       ->capture_default_str();
   add_batch_option(cmd, o.params.batch, "images per batch");
   add_resume_options(cmd, o.resume, "OUT (annotate.progress and the *.partial files)");
@@ -66,63 +83,11 @@ std::vector<std::string> bundle_terms(const ModelBundle& bundle) {
   return terms;
 }
 
-// The images: with --features and a manifest, the files need not exist (only ids matter).
-// --stages keeps the images of those stage ranges (and those without one, for --stage).
-Dataset annotate_dataset(const AnnotateOptions& o, const Reporter& reporter) {
-  const bool manifest = std::filesystem::is_regular_file(o.data);
-  Dataset ds =
-      manifest && !o.features.empty() ? read_manifest(o.data, false) : read_dataset(o.data);
-  const auto stages = normalised_stages(o.stages);
-  if (stages.empty()) return ds;
-  const auto all = ds.images.size();
-  ds.images.erase(std::remove_if(ds.images.begin(), ds.images.end(),
-                                 [&](const ImageRecord& image) {
-                                   return !image.stage_range.empty() &&
-                                          std::find(stages.begin(), stages.end(),
-                                                    image.stage_range) == stages.end();
-                                 }),
-                  ds.images.end());
-  reporter.info("annotate: " + std::to_string(all - ds.images.size()) +
-                " images of other stage ranges left out (--stages)");
-  return ds;
-}
-
-std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const ModelBundle& bundle,
-                                              const GlobalOptions& options) {
-  if (!o.features.empty()) return store_feature_source(o.features);
-#ifdef ISHANNOT_WITH_TORCH
-  return bundle_feature_source(bundle, o.weights, options);
-#else
-  (void)bundle;
-  (void)options;
-  throw UsageError(
-      "annotate: this build has no CNN (built without libtorch): give --features "
-      "F.h5 made with the bundle's recipe");
-#endif
-}
-
-void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
-  apply_threads(options);
-  const Reporter reporter = make_reporter(options);
-  AnnotateParams params = o.params;
-  params.group_rule = parse_usage([&] { return parse_group_rule(o.group_rule); });
-  if (!o.stage.empty())
-    params.stage_range = parse_usage([&] { return normalise_stage_range(o.stage); });
-  params.provenance = provenance(options);
-  params.provenance["data"] = o.data;
-  require_valid("annotate", params.check());
-  params.resume = apply_resume_options(o.resume, {o.out + "/annotate.progress"});
-  if (o.propagate && o.ontology.empty())
-    throw UsageError("annotate: --propagate needs --ontology (the hierarchy)");
-  const ModelBundle bundle = read_model_bundle(o.model);
-  const auto ontology = load_ontology_terms(o.ontology, bundle_terms(bundle), reporter);
-  const Dataset dataset = annotate_dataset(o, reporter);
-  for (const auto& skip : dataset.skipped)
-    reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
-  const auto source = feature_source(o, bundle, options);
-  const AnnotateSummary s = annotate_images(dataset, bundle, *source, params, o.out, reporter);
+// term_id in the finished outputs: from --ontology (terms.tsv, and the implied ancestors with
+// --propagate), else from a bundle trained with --ontology (its term_ids attribute: no OBO file).
+void add_term_ids(const AnnotateOptions& o, const ModelBundle& bundle,
+                  const OntologyTerms* ontology, const Reporter& reporter) {
   if (!ontology && bundle.attributes.count("term_ids")) {
-    // A bundle trained with --ontology knows its terms' ids: term_id without the OBO file.
     std::map<std::string, std::string> ids;
     for (const auto& [term, id] : nlohmann::json::parse(bundle.attributes.at("term_ids")).items())
       ids[term] = id.get<std::string>();
@@ -140,11 +105,139 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
                   "/terms.tsv)" +
                   (o.propagate ? ", " + std::to_string(added) + " implied rows (propagated)" : ""));
   }
+}
+
+// The images: with --features and a manifest, the files need not exist (only ids matter).
+// Stage ranges and genes the data lack come from --stage and --gene; what came from where is
+// printed. --stages then keeps the images of those stage ranges (and those without one).
+Dataset annotate_dataset(const AnnotateOptions& o, const GlobalOptions& options,
+                         const Reporter& reporter) {
+  const bool manifest = std::filesystem::is_regular_file(o.data);
+  Dataset ds =
+      manifest && !o.features.empty() ? read_manifest(o.data, false) : read_dataset(o.data);
+  const std::string origin = stage_origin_of(o.data);
+  const StageAssignment assigned = parse_usage([&] {
+    return assign_stages(ds, origin, {o.stage, o.gene});
+  });
+  for (const auto& w : assigned.warnings) std::cerr << "ishannot: warning: " << w << "\n";
+  if (!options.quiet)
+    std::cerr << "stage ranges of the " << ds.images.size() << " images of " << o.data << ":\n"
+              << stage_assignment_text(assigned);
+  const auto stages = normalised_stages(o.stages);
+  if (stages.empty()) return ds;
+  const auto all = ds.images.size();
+  ds.images.erase(std::remove_if(ds.images.begin(), ds.images.end(),
+                                 [&](const ImageRecord& image) {
+                                   return !image.stage_range.empty() &&
+                                          std::find(stages.begin(), stages.end(),
+                                                    image.stage_range) == stages.end();
+                                 }),
+                  ds.images.end());
+  reporter.info("annotate: " + std::to_string(all - ds.images.size()) +
+                " images of other stage ranges left out (--stages)");
+  return ds;
+}
+
+// Without --features: a bundle trained on a store that does not say how it was made (written by
+// another tool) cannot have its features computed here: --features is the fix, not --weights.
+void require_recipe(const AnnotateOptions& o, const ModelBundle& bundle) {
+  const auto backbone = bundle.recipe.attributes.find("backbone");
+  if (o.features.empty() &&
+      (backbone == bundle.recipe.attributes.end() || backbone->second.empty()))
+    throw UsageError("annotate: " + o.model +
+                     " was trained on features that do not say how they were made (its /recipe "
+                     "names no backbone): give --features F.h5 with features made the same way");
+}
+
+std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const ModelBundle& bundle,
+                                              const GlobalOptions& options) {
+  if (!o.features.empty()) return store_feature_source(o.features);
+  return bundle_feature_source(bundle, o.weights, options);
+}
+
+// Whether the data say which terms the images carry: a manifest with a `terms` column or BDGP's
+// tables (a plain folder does not).
+bool data_carries_terms(const std::string& data) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(data)) return fs::exists(fs::path(data) / "standard_annotations.csv");
+  std::ifstream in(data);
+  std::string header;
+  std::getline(in, header);
+  std::stringstream cells(header);
+  for (std::string cell; std::getline(cells, cell, ',');) {
+    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
+    if (cell == "terms") return true;
+  }
+  return false;
+}
+
+CallBand parse_band(const std::string& text, CallBand band) {
+  const auto comma = text.find(',');
+  try {
+    if (comma == std::string::npos) throw std::invalid_argument("no comma");
+    band.low = std::stod(text.substr(0, comma));
+    band.high = std::stod(text.substr(comma + 1));
+  } catch (const std::exception&) {
+    throw UsageError("annotate: --band '" + text + "': expected LOW,HIGH such as 0.2,0.8");
+  }
+  return band;
+}
+
+void print_trust(const AnnotateSummary& s, const ModelBundle& bundle, const std::string& out) {
+  if (!bundle.calibrated)
+    std::cerr << "note: " << bundle.path
+              << " has no calibration (written before ishannot calibrated its terms): the "
+                 "probability column is empty and every call is 'uncertain'; retrain with this "
+                 "version for calibrated probabilities\n";
+  if (s.unvalidated_terms > 0)
+    std::cerr << "note: " << s.unvalidated_terms << " of " << s.terms
+              << " terms are not validated (no cross-validated AUC at or above --min-auc when "
+                 "the model was trained): their calls are 'uncertain' (ishannot inspect "
+              << bundle.path << " lists them)\n";
+  if (s.validated)
+    std::cerr << "the data carry terms: the calls are compared with them in " << out
+              << "/validation.tsv\n";
+}
+
+void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
+  apply_threads(options);
+  const Reporter reporter = make_reporter(options);
+  AnnotateParams params = o.params;
+  params.group_rule = parse_usage([&] { return parse_group_rule(o.group_rule); });
+  if (!o.stage.empty())
+    params.stage_range = parse_usage([&] { return normalise_stage_range(o.stage); });
+  params.provenance = provenance(options);
+  params.provenance["data"] = o.data;
+  params.band = parse_band(o.band, params.band);
+  params.validate = data_carries_terms(o.data);
+  require_valid("annotate", params.check());
+  if (o.propagate && o.ontology.empty())
+    throw UsageError("annotate: --propagate needs --ontology (the hierarchy)");
+  const ModelBundle bundle = read_model_bundle(o.model);
+  require_recipe(o, bundle);
+  const auto ontology = load_ontology_terms(o.ontology, bundle_terms(bundle), reporter);
+  const Dataset dataset = annotate_dataset(o, options, reporter);
+  for (const auto& skip : dataset.skipped)
+    reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
+  const auto source = feature_source(o, bundle, options);
+  // Lock first, then restart: a second annotate on this --out stops here, before it deletes.
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec || !std::filesystem::is_directory(o.out))
+    throw file_error(o.out, "cannot create the output folder" +
+                                (ec ? ": " + ec.message() : std::string(" (a file is there)")));
+  const ClaimedOutput claimed =
+      claim_output(o.resume, o.out + "/annotate.lock", {o.out + "/annotate.progress"});
+  params.resume = claimed.resume;
+  const AnnotateSummary s = annotate_images(dataset, bundle, *source, params, o.out, reporter);
+  add_term_ids(o, bundle, ontology.get(), reporter);
   if (!s.heatmap_note.empty() && !options.quiet) std::cerr << "note: " << s.heatmap_note << "\n";
+  if (!options.quiet) print_trust(s, bundle, o.out);
   std::cerr << "annotated " << s.images << " images (" << s.skipped << " skipped, " << s.resumed
             << " from an interrupted run): " << o.out << "/{annotations.tsv (" << s.rows
             << " rows), groups.tsv (" << s.groups << " groups), heatmaps/ (" << s.heatmaps
-            << " maps), skipped.tsv, run.json} in " << format_duration(s.seconds) << "\n";
+            << " maps), " << (s.validated ? "validation.tsv, reliability.tsv, " : "")
+            << "skipped.tsv, columns.tsv, run.json} in " << format_duration(s.seconds) << "\n";
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "ishannot/data/subset.h"
 #include "ishannot/features/store_attributes.h"
 #include "ishannot/sparse/sc_baseline.h"
+#include "ishannot/sparse/sc_store.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -54,19 +55,6 @@ struct Stopwatch {
     return out;
   }
 };
-
-// A dictionary is only meaningful for the descriptors it was learned on.
-void check_dictionary_matches(const std::string& path, const Dictionary& dict,
-                              const ScBaselineParams& params) {
-  for (const auto& [key, value] : sc_attributes(params)) {
-    if (key.rfind("sc_sift_", 0) != 0) continue;
-    const auto it = dict.provenance.find(key);
-    if (it != dict.provenance.end() && it->second != value) {
-      throw file_error(
-          path, "dictionary learned with " + key + "=" + it->second + ", this run uses " + value);
-    }
-  }
-}
 
 std::string default_dictionary_path(const std::string& out) {
   std::filesystem::path p(out);
@@ -122,49 +110,24 @@ Dataset images_to_code(const Dataset& all, const std::vector<std::string>& stage
   return ds;
 }
 
-// The dictionary: loaded (--dictionary), the interrupted run's, or learned from the images its
-// genes allow (all, or the training genes of --fold / --train-genes: strict mode).
-Dictionary baseline_dictionary(const BaselineOptions& o, const Dataset& all, const Dataset& ds,
-                               const std::vector<std::string>& stages, bool resume,
-                               const ScBaselineParams& params, const GlobalOptions& options,
-                               const Reporter& reporter, std::string* scope,
-                               std::vector<std::string>* genes) {
-  const std::string auto_dict = default_dictionary_path(o.out);
-  if (!o.dictionary.empty()) {
-    Dictionary dict = load_dictionary(o.dictionary);
-    check_dictionary_matches(o.dictionary, dict, params);
-    reporter.info("baseline: dictionary from " + o.dictionary);
-    *scope = "loaded from " + o.dictionary;
-    return dict;
-  }
-  if (resume && std::filesystem::exists(auto_dict)) {  // resume: a partial store is there
-    Dictionary dict = load_dictionary(auto_dict);
-    check_dictionary_matches(auto_dict, dict, params);
-    reporter.info("baseline: resuming with the dictionary " + auto_dict);
-    *scope = dict.provenance.count("dictionary_scope") ? dict.provenance.at("dictionary_scope")
-                                                       : "resumed";
-    return dict;
-  }
-  *scope = "all images coded (no labels used)";
+// Where the dictionary comes from (sparse/sc_store.h): --dictionary, the interrupted run's, or
+// learned from the images of the genes allowed (all, or the training genes of --fold /
+// --train-genes: strict mode).
+ScDictionaryChoice dictionary_choice(const BaselineOptions& o, const Dataset& all,
+                                     const std::vector<std::string>& stages, bool resume,
+                                     const GlobalOptions& options) {
+  ScDictionaryChoice choice;
+  choice.load_path = o.dictionary;
+  choice.run_path = o.save_dictionary.empty() ? default_dictionary_path(o.out) : o.save_dictionary;
+  choice.resume = resume;
   if (o.folds.given()) {
     if (!o.folds.fold.empty() && stages.size() != 1)
       throw UsageError("baseline: --fold needs exactly one stage range in --stages");
-    *genes = training_genes(o.folds, all, stages.empty() ? "" : stages[0], o.terms.params(),
-                            options.seed);
-    *scope = describe_genes(o.folds, options.seed);
+    choice.genes = training_genes(o.folds, all, stages.empty() ? "" : stages[0], o.terms.params(),
+                                  options.seed);
+    choice.genes_scope = describe_genes(o.folds, options.seed);
   }
-  const std::set<std::string> allowed(genes->begin(), genes->end());
-  std::vector<std::string> paths;
-  for (const auto& rec : ds.images)
-    if (allowed.empty() || allowed.count(rec.gene)) paths.push_back(rec.path);
-  if (paths.empty()) throw Error("no image of the training genes among the images to code");
-  reporter.info("baseline: learning a " + std::to_string(o.atoms) + "-atom dictionary from " +
-                *scope);
-  const Stopwatch learning;
-  Dictionary dict = learn_sc_dictionary(paths, params, reporter);
-  dict.provenance["dictionary_scope"] = *scope;
-  reporter.info("baseline: dictionary learned in " + learning.text());
-  return dict;
+  return choice;
 }
 
 void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
@@ -182,47 +145,18 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   // OUT.partial; the writer truncates it under the lock.
   std::error_code ec;
   const bool partial_present = std::filesystem::file_size(o.out + ".partial", ec) > 0 && !ec;
-  const bool resume =
-      !o.resume.restart && apply_resume_options(o.resume, {o.out + ".partial"}) && partial_present;
-  const FileLock lock(o.out + ".partial");
+  const ClaimedOutput claimed = claim_output(o.resume, o.out + ".partial", {o.out + ".partial"});
+  const bool resume = claimed.resume && partial_present;
   reporter.info("baseline: " + std::to_string(ds.images.size()) + " images from " + o.data);
-  std::string scope;
-  std::vector<std::string> genes;
-  const Dictionary dict =
-      baseline_dictionary(o, all, ds, stages, resume, params, options, reporter, &scope, &genes);
-  const std::string dict_path =
-      !o.dictionary.empty()
-          ? o.dictionary
-          : (o.save_dictionary.empty() ? default_dictionary_path(o.out) : o.save_dictionary);
-  if (o.dictionary.empty()) save_dictionary(dict_path, dict);
-  params.dictionary.atoms = dict.size();
+  const ScDictionaryChoice choice = dictionary_choice(o, all, stages, resume, options);
+  const Stopwatch learning;
+  const ScDictionaryResult dict = sc_dictionary_for(ds, choice, params, reporter);
+  reporter.info("baseline: dictionary ready (" + dict.scope + ") in " + learning.text());
+  params.dictionary.atoms = dict.dictionary.size();
 
-  const ScEncoder encoder(dict, params);
-  // The documented attribute set (the dictionary plays the weights' part), then the SC ones.
-  StoreProvenance store;
-  store.created_by = options.command_line;
-  store.manifest_path = ds.source;
-  store.manifest_sha256 = dataset_sha256(ds);
-  store.backbone = "sparse-coding";
-  store.weights_path = dict_path;
-  store.weights_sha256 = sha256_file(dict_path);
-  store.input_size = "native";
-  store.resize_policy = "native";
-  store.preprocessing = "sift-" + sift_channel_name(params.sift.channel);
-  std::string layers;
-  for (const auto& l : encoder.layers()) layers += (layers.empty() ? "" : ",") + l.name;
-  store.layers = layers;
-  store.seed = options.seed;
-  auto attributes = store_attributes(store);
-  for (const auto& [key, value] : sc_attributes(params)) attributes[key] = value;
-  attributes["pooling"] = attributes["sc_poolings"];
-  attributes["sc_dictionary_scope"] = scope;
-  attributes["sc_dictionary_sha256"] = store.weights_sha256;
-  if (!genes.empty()) {
-    std::string list;
-    for (const auto& g : genes) list += g + "\n";
-    attributes["sc_dictionary_genes"] = list;
-  }
+  const ScEncoder encoder(dict.dictionary, params);
+  const auto attributes =
+      sc_store_attributes(ds, encoder, dict, choice.genes, options.command_line, options.seed);
   FeatureStoreWriter writer(o.out, encoder.layers(), parse_dtype_option(o.dtype), attributes,
                             resume);
   set_dataset_metadata(writer, ds);

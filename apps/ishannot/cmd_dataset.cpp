@@ -1,5 +1,7 @@
-// `ishannot dataset --data D`: Table-1 style summary of a dataset (manifest CSV, BDGP-table folder,
-// or image folder) as a readable table on stdout and, with --tsv, a TSV file.
+// `ishannot dataset --data D`: Table-1 style summary of a dataset (manifest CSV or BDGP-table
+// folder) as a readable table on stdout and, with --tsv, a TSV file; for a plain image folder,
+// its images per stage range and gene, and what annotate will need (image_folder.h). --ontology
+// adds the shown terms' FBbt ids (a term_id column in the TSV, a table after the text).
 #include <algorithm>
 #include <iostream>
 
@@ -8,6 +10,7 @@
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/bdgp.h"
 #include "ishannot/data/dataset.h"
+#include "ishannot/data/image_folder.h"
 #include "ishannot/data/summary.h"
 #include "ishannot/data/terms.h"
 #include "ishannot/ontology/term_columns.h"
@@ -69,6 +72,11 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
     if (!opt->write_clean.empty() && !opt->check_images)
       throw UsageError("dataset: --write-clean needs --check-images");
     if (opt->check_images) ds = check_images(*opt, ds, reporter);
+    if (opt->images.empty() && stage_origin_of(opt->data) == "folder") {
+      // A plain folder carries no terms: say what annotate will find in it instead.
+      std::cout << describe_images(ds, "folder");
+      return;
+    }
     const TermSelectionParams params = opt->terms.params();
     require_valid("dataset", params.check());
     const auto stages = normalised_stages(opt->stages);

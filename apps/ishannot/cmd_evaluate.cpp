@@ -14,6 +14,7 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/ontology/term_columns.h"
 #include "ontology_cli.h"
 #include "options.h"
@@ -30,7 +31,9 @@ struct EvaluateOptions {
   std::string level = "image", group_rule = "mean";
   int folds = 5;
   ClassifierOptions classifier;
+  UnitOptions unit;
   int64_t slab_columns = 8192;
+  CLI::Option* level_option = nullptr;
 };
 
 // PATTERN with {stage} and {fold} replaced ("ft/{stage}/f{fold}.h5" -> "ft/13-16/f0.h5").
@@ -62,11 +65,14 @@ void add_evaluate_options(CLI::App* cmd, EvaluateOptions& o) {
   add_classifier_options(cmd, o.classifier);
   cmd->add_option("--method", o.method, "method label in the outputs (TL, TL+MTL, SC...)")
       ->capture_default_str();
-  cmd->add_option("--level", o.level,
-                  "metrics per image, per gene x stage-range group (image scores aggregated by "
-                  "--group-rule), or both: image | group | both")
-      ->check(CLI::IsMember({"image", "group", "both"}))
-      ->capture_default_str();
+  add_unit_options(cmd, o.unit);
+  o.level_option =
+      cmd->add_option("--level", o.level,
+                      "metrics per image, per gene x stage-range group (image scores aggregated by "
+                      "--group-rule), or both: image | group | both (--unit bag: group, the "
+                      "default there)")
+          ->check(CLI::IsMember({"image", "group", "both"}))
+          ->capture_default_str();
   cmd->add_option("--group-rule", o.group_rule,
                   "how a group's image scores combine: mean | max | votes (docs/ANNOTATE.md)")
       ->check(CLI::IsMember({"mean", "max", "votes"}))
@@ -93,6 +99,14 @@ EvaluationParams evaluation_params(const EvaluateOptions& o, const GlobalOptions
   params.gram.slab_columns = o.slab_columns;
   params.seed = options.seed;
   params.level = parse_usage([&] { return parse_evaluation_level(o.level); });
+  params.unit = parse_usage([&] { return parse_evaluation_unit(o.unit.unit); });
+  params.bag_pool = parse_usage([&] { return parse_bag_pool(o.unit.bag_pool); });
+  if (params.unit == EvaluationUnit::kBag) {
+    if (o.level_option->count() > 0 && params.level != EvaluationLevel::kGroup)
+      throw UsageError("evaluate: --unit bag is evaluated per group: --level " + o.level +
+                       " is not possible (use --level group, or leave it out)");
+    params.level = EvaluationLevel::kGroup;
+  }
   params.group_rule = parse_usage([&] { return parse_group_rule(o.group_rule); });
   require_valid("evaluate", params.check());
   if (o.features.empty() && o.fold_features.empty())
@@ -134,7 +148,8 @@ std::map<std::string, std::string> run_provenance(const EvaluateOptions& o, cons
     // out: they are long and in the stores).
     const std::string prefix = per_fold ? "features[" + path + "]." : "features.";
     for (const auto& [key, value] : stores.get(path).attributes())
-      if (key != "finetune_genes" && key != "sc_dictionary_genes") run[prefix + key] = value;
+      if (key != store_attr::kFinetuneGenes && key != store_attr::kScDictionaryGenes)
+        run[prefix + key] = value;
   }
   return run;
 }

@@ -26,6 +26,13 @@ struct ExperimentOptions {
   std::vector<std::string> snakemake_args;  ///< after --
 };
 
+// A YAML single-quoted scalar: read back as this very string, whatever it looks like.
+std::string yaml_quoted(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 // The workflow: --snakefile, else $ISHANNOT_WORKFLOW, else the checkout this binary was built from.
 std::string snakefile_path(const ExperimentOptions& o) {
   if (!o.snakefile.empty()) return o.snakefile;
@@ -40,8 +47,15 @@ std::vector<std::string> snakemake_command(const ExperimentOptions& o) {
     throw file_error(snakefile, "no workflow there (give --snakefile or set ISHANNOT_WORKFLOW)");
   if (!std::filesystem::exists(o.config)) throw file_error(o.config, "no such config file");
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  std::vector<std::string> command = {"snakemake", "-s",       snakefile,      "--configfile",
-                                      o.config,    "--config", "out=" + o.out, "ishannot=" + self};
+  // Snakemake reads each --config value as YAML ("007" would become the number 7): quoted.
+  std::vector<std::string> command = {"snakemake",
+                                      "-s",
+                                      snakefile,
+                                      "--configfile",
+                                      o.config,
+                                      "--config",
+                                      "out=" + yaml_quoted(o.out),
+                                      "ishannot=" + yaml_quoted(self)};
   if (o.unlock) {
     command.push_back("--unlock");
   } else {

@@ -23,7 +23,9 @@ void run_merge(const MergeOptions& o, const GlobalOptions& options) {
   params.block_bytes = o.block_mb << 20;
   params.command_line = options.command_line;
   require_valid("merge", params.check());
-  params.resume = apply_resume_options(o.resume, {o.out + ".partial"});
+  // Lock first, then restart: a second merge on this --out stops here, before it deletes.
+  const ClaimedOutput claimed = claim_output(o.resume, o.out + ".partial", {o.out + ".partial"});
+  params.resume = claimed.resume;
   const MergeResult r = merge_feature_stores(o.shards, o.out, params, reporter);
   std::string layers;
   for (const auto& l : r.layers) layers += " " + l.name + "[" + std::to_string(l.dim) + "]";

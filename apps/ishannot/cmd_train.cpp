@@ -7,10 +7,12 @@
 #include <sstream>
 
 #include "commands.h"
+#include "ishannot/annotate/model_card.h"
 #include "ishannot/annotate/train.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/data/folds.h"
+#include "ishannot/features/store_attributes.h"
 #include "ontology_cli.h"
 #include "options.h"
 
@@ -19,16 +21,19 @@ namespace ishannot::cli {
 namespace {
 
 struct TrainOptions {
-  std::string data, out, features, method = "TL", dtype = "float32", ontology;
+  std::string data, out, features, method = "TL", dtype = "float32", calibration = "platt",
+                                   ontology;
   std::vector<std::string> stages, terms;
   TermOptions term_options;
   FoldOptions fold;
   ResumeOptions resume;
   RecipeOptions recipe;
   CLI::Option* layers = nullptr;
+  CLI::Option* folds_option = nullptr;
   std::vector<CLI::Option*> recipe_only;  ///< options that only apply without --features
   int min_genes = 0, folds = 5;
   ClassifierOptions classifier;
+  UnitOptions unit;
   int64_t slab_columns = 8192;
   bool keep_features = false;
 };
@@ -63,11 +68,18 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
   cmd->add_option("--min-genes", o.min_genes,
                   "instead of the top-k: every term with at least N positive genes");
   add_fold_options(cmd, o.fold, "train on");
-  cmd->add_option("--folds", o.folds,
-                  "grouped CV folds for the terms' quality (0 = none; evaluate's folds)")
-      ->capture_default_str();
+  o.folds_option =
+      cmd->add_option("--folds", o.folds,
+                      "grouped CV folds for the terms' quality (0 = none; evaluate's folds)")
+          ->capture_default_str();
   add_classifier_options(cmd, o.classifier);
+  add_unit_options(cmd, o.unit);
   cmd->add_option("--method", o.method, "label of the features (TL, TL+MTL, SC...)")
+      ->capture_default_str();
+  cmd->add_option("--calibration", o.calibration,
+                  "per-term calibration of the score, fitted on the out-of-fold CV scores: "
+                  "platt | isotonic | none")
+      ->check(CLI::IsMember({"platt", "isotonic", "none"}))
       ->capture_default_str();
   cmd->add_option("--slab-columns", o.slab_columns, "feature columns per pass over the store")
       ->capture_default_str();
@@ -97,6 +109,10 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
   p.folds = o.folds;
   if (!o.fold.fold.empty()) {
     const FoldSpec spec = parse_usage([&] { return parse_fold_spec(o.fold.fold); });
+    // --fold F/K fixes the folds at K: a different --folds was silently overridden before.
+    if (o.folds_option->count() > 0 && o.folds != spec.folds)
+      throw UsageError("train: --folds " + std::to_string(o.folds) + " and --fold " + o.fold.fold +
+                       " disagree (--fold F/K uses K folds; drop --folds)");
     p.fold = spec.fold;
     p.folds = spec.folds;
   }
@@ -107,8 +123,11 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
   p.fit.ensemble.models = o.classifier.models;
   p.fit.ensemble.C = o.classifier.fallback_c;
   p.preprocessing = parse_usage([&] { return parse_preprocessing(o.classifier.preprocess); });
+  p.unit = parse_usage([&] { return parse_evaluation_unit(o.unit.unit); });
+  p.bag_pool = parse_usage([&] { return parse_bag_pool(o.unit.bag_pool); });
   p.gram.slab_columns = o.slab_columns;
   p.weights_dtype = parse_dtype_option(o.dtype);
+  p.calibration = parse_calibration_method(o.calibration);
   p.seed = options.seed;
   if (!o.features.empty())
     for (const auto* option : o.recipe_only)
@@ -126,21 +145,24 @@ std::string training_store(const TrainOptions& o, const Dataset& dataset, bool r
                            const GlobalOptions& options, const Reporter& reporter) {
   if (!o.features.empty()) return o.features;
   const std::string store = o.out + ".features.h5";
-#ifdef ISHANNOT_WITH_TORCH
+  // The recipe as given, recorded in the store: a leftover store is reused only when it was made
+  // from this dataset (manifest SHA-256) with this recipe.
+  const std::map<std::string, std::string> recipe = {
+      {"train_recipe", "backbone=" + o.recipe.backbone + ";weights=" + o.recipe.weights +
+                           ";model=" + o.recipe.model + ";layers=" + o.recipe.layers +
+                           ";input_size=" + o.recipe.input_size + ";pool=" + o.recipe.pool}};
   if (std::filesystem::exists(store) && resume) {
+    const auto difference =
+        store_origin_difference(FeatureStoreReader(store).attributes(), dataset, recipe);
+    if (!difference.empty())
+      throw file_error(store, "an earlier run's features, not reusable: " + difference +
+                                  " (--restart makes them again)");
     reporter.info("train: reusing " + store +
                   " (an earlier run's features; --restart redoes them)");
     return store;
   }
-  extract_recipe_features(dataset, o.recipe, store, resume, options, reporter);
+  extract_recipe_features(dataset, o.recipe, recipe, store, resume, options, reporter);
   return store;
-#else
-  (void)dataset;
-  (void)resume;
-  (void)options;
-  (void)reporter;
-  throw UsageError("train: this build has no CNN (built without libtorch): give --features F.h5");
-#endif
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& options) {
@@ -148,7 +170,10 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
   const Reporter reporter = make_reporter(options);
   TrainParams params = train_params(o, options);
   const std::string features_file = o.out + ".features.h5";
-  params.resume = apply_resume_options(o.resume, {o.out + ".partial", features_file + ".partial"});
+  // Lock first, then restart: a second train on this --out stops here, before it deletes.
+  ClaimedOutput claimed =
+      claim_output(o.resume, o.out + ".partial", {o.out + ".partial", features_file + ".partial"});
+  params.resume = claimed.resume;
   if (o.resume.restart && o.features.empty()) std::filesystem::remove(features_file);
   // With stored features the images need not exist (only their ids matter), as in evaluate.
   const bool manifest = std::filesystem::is_regular_file(o.data);
@@ -166,8 +191,13 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
     summary = train_model(dataset, store, params, o.out, reporter);
   }
   if (o.features.empty() && !o.keep_features) std::filesystem::remove(features_file);
-  for (const auto& note : summary.notes)
-    if (!options.quiet) std::cerr << "note: " << note << "\n";
+  if (!options.quiet)
+    for (const auto& note : collapse_notes(summary.notes)) std::cerr << "note: " << note << "\n";
+  // The lock is on the inode the bundle was renamed from OUT.partial to OUT: HDF5's own file
+  // locking would refuse to open the finished bundle while it is held. Release it first.
+  { const FileLock released = std::move(claimed.lock); }
+  // The model card's term table: which terms annotate will trust (ishannot inspect shows it all).
+  std::cerr << "\n" << model_card_terms(read_model_bundle(o.out), CallBand{}) << "\n";
   std::cerr << "wrote " << o.out << ": " << summary.terms << " terms in "
             << summary.stage_ranges.size() << " stage ranges (" << format_duration(summary.seconds)
             << ")\n";

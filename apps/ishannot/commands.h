@@ -3,6 +3,7 @@
 // add_<name>_command() that registers its options and its callback. Only apps/ prints.
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,10 +12,6 @@
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/progress.h"
 #include "ishannot/data/dataset.h"
-#ifdef ISHANNOT_WITH_TORCH
-#include "ishannot/nets/backbone.h"
-#include "ishannot/nets/extract.h"
-#endif
 
 namespace ishannot::cli {
 
@@ -32,13 +29,11 @@ struct GlobalOptions {
 std::map<std::string, std::string> provenance(const GlobalOptions& options);
 
 /// A Reporter that draws on stderr as the global options say (bar on a terminal, periodic
-/// plain lines otherwise).
-Reporter make_reporter(const GlobalOptions& options);
+/// plain lines otherwise). `clock` (seconds; default: the steady clock) times the ETA.
+Reporter make_reporter(const GlobalOptions& options, std::function<double()> clock = {});
 
 /// Applies --threads (0 = every CPU of the affinity mask) to OpenMP; returns the count.
 int apply_threads(const GlobalOptions& options);
-/// Applies --threads to OpenMP and libtorch (CNN commands only); returns the count.
-int apply_torch_threads(const GlobalOptions& options);
 
 /// How `train` computes features when no --features store is given (the CNN path).
 struct RecipeOptions {
@@ -51,23 +46,21 @@ struct RecipeOptions {
   int batch = 16;
 };
 
-#ifdef ISHANNOT_WITH_TORCH
-/// The backbone to extract from: a fine-tuned `model` (recorded in the store with the genes it saw;
-/// its input size unless `input_size_given`), or `backbone` with `weights` ("" = default).
-std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std::string& weights,
-                                         const std::string& model, bool input_size_given,
-                                         ExtractParams& params, const Reporter& reporter);
-/// Extracts the recipe's features of `dataset` into `store_path` (resumable, like extract).
+// The CNN paths of train and annotate: forwarded to the CNN module (cnn_module.h), loaded on
+// first use; Error when this build has none.
+/// Extracts the recipe's features of `dataset` into `store_path` (resumable, like extract), with
+/// `attributes` added to the store's root attributes (train records its recipe there).
 void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe,
+                             const std::map<std::string, std::string>& attributes,
                              const std::string& store_path, bool resume,
                              const GlobalOptions& options, const Reporter& reporter);
 /// annotate without --features: the bundle's own network (weights: its new path, or "").
 std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
                                                      const std::string& weights,
                                                      const GlobalOptions& options);
-#endif
 
-// Commands that need no CNN (apps/ishannot/cmd_*.cpp; built with or without libtorch).
+// Commands that need no CNN (apps/ishannot/cmd_*.cpp; in ishannot_cli, which never loads
+// libtorch). The CNN commands: apps/ishannot/nets/cnn_commands.h.
 void add_synth_command(CLI::App& app, GlobalOptions& options);
 void add_dataset_command(CLI::App& app, GlobalOptions& options);
 void add_evaluate_command(CLI::App& app, GlobalOptions& options);
@@ -77,10 +70,11 @@ void add_merge_command(CLI::App& app, GlobalOptions& options);
 void add_experiment_command(CLI::App& app, GlobalOptions& options);
 void add_train_command(CLI::App& app, GlobalOptions& options);
 void add_annotate_command(CLI::App& app, GlobalOptions& options);
-// CNN commands (apps/ishannot/nets/cmd_*.cpp; only with libtorch).
-void add_classify_command(CLI::App& app, GlobalOptions& options);
-void add_extract_command(CLI::App& app, GlobalOptions& options);
-void add_demo_command(CLI::App& app, GlobalOptions& options);
-void add_finetune_command(CLI::App& app, GlobalOptions& options);
+void add_inspect_command(CLI::App& app, GlobalOptions& options);
+void add_fetch_command(CLI::App& app, GlobalOptions& options);        // cmd_fetch.cpp
+void add_standardize_command(CLI::App& app, GlobalOptions& options);  // cmd_standardize.cpp
+/// `standardize --data DATA --out OUT` with its defaults (fetch bdgp --standardize).
+void run_standardize_command(const std::string& data, const std::string& out,
+                             const GlobalOptions& options);
 
 }  // namespace ishannot::cli

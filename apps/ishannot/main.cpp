@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cnn_module.h"
 #include "commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/version.h"
 #include "options.h"
+#include "usage.h"
 
 namespace {
 
@@ -69,6 +71,7 @@ uint64_t parse_seed(const std::string& text) {
 int main(int argc, char** argv) {
   CLI::App app{"ishannot " ISHANNOT_VERSION
                ": annotate Drosophila ISH images with anatomical CV terms"};
+  app.formatter(std::make_shared<WrappingFormatter>());
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ishannot ") + ISHANNOT_VERSION);
   GlobalOptions options;
@@ -91,34 +94,46 @@ int main(int argc, char** argv) {
   // The seed is parsed (range-checked) before any subcommand callback runs.
   app.parse_complete_callback([&] { options.seed = parse_seed(seed_text); });
 
-#ifdef ISHANNOT_WITH_TORCH
-  add_classify_command(app, options);
-  add_extract_command(app, options);
-#endif
-  add_synth_command(app, options);
-  add_dataset_command(app, options);
-  add_evaluate_command(app, options);
-#ifdef ISHANNOT_WITH_TORCH
-  add_demo_command(app, options);
-#endif
-  add_baseline_command(app, options);
-  add_report_command(app, options);
-  add_merge_command(app, options);
-  add_experiment_command(app, options);
-  add_train_command(app, options);
-  add_annotate_command(app, options);
-#ifdef ISHANNOT_WITH_TORCH
-  add_finetune_command(app, options);
-#endif
+  // --help lists the commands in the order of the work (README): try it, look at the data, make
+  // features, evaluate, report, the whole study, then annotate one's own images. The CNN
+  // commands are listed from their table; the one being run comes from the CNN module
+  // (cnn_module.h), which only then loads libtorch.
+  const std::string word = subcommand_word(argc, argv);
+  const auto add_cnn = [&](const std::string& name) {
+    if (name == word)
+      cnn_module().add_command(app, options, name);
+    else if (cnn_module_available())
+      app.add_subcommand(name, cnn_command_description(name));
+  };
+  try {
+    add_cnn("demo");
+    add_cnn("classify");
+    add_fetch_command(app, options);
+    add_standardize_command(app, options);
+    add_dataset_command(app, options);
+    add_synth_command(app, options);
+    add_cnn("extract");
+    add_merge_command(app, options);
+    add_baseline_command(app, options);
+    add_cnn("finetune");
+    add_evaluate_command(app, options);
+    add_report_command(app, options);
+    add_experiment_command(app, options);
+    add_train_command(app, options);
+    add_annotate_command(app, options);
+    add_inspect_command(app, options);
+  } catch (const std::exception& e) {
+    std::cerr << "ishannot: error: " << first_line(e.what()) << "\n";
+    return 1;
+  }
 
   std::string known;
-  bool found = false;
-  const std::string word = subcommand_word(argc, argv);
+  const CLI::App* command = nullptr;
   for (const auto* sub : app.get_subcommands({})) {
     known += " " + sub->get_name();
-    found = found || sub->get_name() == word;
+    if (sub->get_name() == word) command = sub;
   }
-  if (!word.empty() && !found) {
+  if (!word.empty() && !command) {
     std::cerr << "ishannot: error: unknown subcommand '" << word << "'; known:" << known
               << " (ishannot --help)\n";
     return 2;
@@ -126,7 +141,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    // An unknown option is named first, with the closest known one (also when it hid a
+    // required option: `-data` for `--data`).
+    const std::string unknown = e.get_exit_code() == 0
+                                    ? std::string()
+                                    : unknown_option_message(app.remaining(true), app, command);
+    if (unknown.empty()) return app.exit(e) == 0 ? 0 : 2;
+    std::cerr << "ishannot: error: " << unknown << "\n";
+    return 2;
   } catch (const UsageError& e) {
     std::cerr << "ishannot: error: " << first_line(e.what()) << "\n";
     return 2;

@@ -26,7 +26,11 @@ CLI::Option* add_out_option(CLI::App* cmd, std::string& out, const std::string& 
 
 CLI::Option* add_stages_option(CLI::App* cmd, std::vector<std::string>& stages,
                                const std::string& help) {
-  return cmd->add_option("--stages", stages, "stage ranges, comma-separated: " + help)
+  return cmd
+      ->add_option("--stages", stages,
+                   "stage ranges, comma-separated (or stages: 4-6,14 = 4-6,13-16; range:N = "
+                   "BDGP's range number N): " +
+                       help)
       ->delimiter(',');
 }
 
@@ -118,7 +122,18 @@ FeatureDtype parse_dtype_option(const std::string& dtype) {
 }
 
 CLI::Option* add_batch_option(CLI::App* cmd, int& batch, const std::string& help) {
-  return cmd->add_option("--batch", batch, help)->check(CLI::PositiveNumber)->capture_default_str();
+  // Not CLI::PositiveNumber: its message names the range up to the largest double (309 digits).
+  const CLI::Validator at_least_one(
+      [](std::string& value) -> std::string {
+        try {
+          size_t used = 0;
+          if (std::stoll(value, &used) >= 1 && used == value.size()) return "";
+        } catch (const std::exception&) {
+        }
+        return "images per batch must be a whole number >= 1, not '" + value + "'";
+      },
+      "N >= 1");
+  return cmd->add_option("--batch", batch, help)->check(at_least_one)->capture_default_str();
 }
 
 void add_classifier_options(CLI::App* cmd, ClassifierOptions& o) {
@@ -136,6 +151,18 @@ void add_classifier_options(CLI::App* cmd, ClassifierOptions& o) {
       ->capture_default_str();
 }
 
+void add_unit_options(CLI::App* cmd, UnitOptions& o) {
+  cmd->add_option("--unit", o.unit,
+                  "learn from images (the paper) or from gene x stage-range bags of images: "
+                  "image | bag")
+      ->check(CLI::IsMember({"image", "bag"}))
+      ->capture_default_str();
+  cmd->add_option("--bag-pool", o.bag_pool,
+                  "how a bag's image features pool (--unit bag): mean | max | meanmax")
+      ->check(CLI::IsMember({"mean", "max", "meanmax"}))
+      ->capture_default_str();
+}
+
 void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string& state) {
   auto* r = cmd->add_flag("--resume", resume.resume,
                           "continue the interrupted run in " + state +
@@ -145,16 +172,24 @@ void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string&
   r->excludes(s);
 }
 
-bool apply_resume_options(const ResumeOptions& resume, const std::vector<std::string>& state) {
+ClaimedOutput claim_output(const ResumeOptions& resume, const std::string& lock_path,
+                           const std::vector<std::string>& state) {
+  ClaimedOutput out;
+  out.lock = FileLock(lock_path);
+  auto present = [&](const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::exists(path, ec) && (!std::filesystem::is_regular_file(path, ec) ||
+                                                 std::filesystem::file_size(path, ec) > 0);
+  };
   if (resume.restart) {
-    for (const auto& path : state) std::filesystem::remove(path);
-    return false;
+    for (const auto& path : state)
+      if (path != lock_path) std::filesystem::remove(path);
+    out.resume = false;
+    return out;
   }
-  if (resume.resume && std::none_of(state.begin(), state.end(), [](const std::string& path) {
-        return std::filesystem::exists(path);
-      }))
+  if (resume.resume && std::none_of(state.begin(), state.end(), present))
     throw UsageError("--resume: there is no interrupted run to continue (" + state.front() + ")");
-  return true;
+  return out;
 }
 
 }  // namespace ishannot::cli

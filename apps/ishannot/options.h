@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ishannot/common/error.h"
+#include "ishannot/common/file_lock.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/folds.h"
 #include "ishannot/data/terms.h"
@@ -99,6 +100,13 @@ struct ClassifierOptions {
 };
 void add_classifier_options(CLI::App* cmd, ClassifierOptions& classifier);
 
+/// The learning unit of evaluate and train (eval/bags.h): --unit image|bag, --bag-pool
+/// mean|max|meanmax.
+struct UnitOptions {
+  std::string unit = "image", bag_pool = "mean";
+};
+void add_unit_options(CLI::App* cmd, UnitOptions& unit);
+
 /// --resume / --restart: every resumable command continues a compatible interrupted run by
 /// default; --resume insists on one (error if there is none), --restart discards it.
 struct ResumeOptions {
@@ -106,8 +114,16 @@ struct ResumeOptions {
   bool restart = false;
 };
 void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string& state);
-/// Applies them to the interrupted-run files of one output: --restart removes them, --resume
-/// requires one of them. Returns whether the run may continue what it finds.
-bool apply_resume_options(const ResumeOptions& resume, const std::vector<std::string>& state);
+/// Lock first, then restart: the one way every resumable command takes its output. Takes the
+/// single-writer lock on `lock_path` (FileLock: a second run on the same output stops here,
+/// naming the first's pid, before anything is deleted), then applies --resume/--restart under
+/// it: --restart removes the files of `state` other than `lock_path` (the writer truncates that
+/// one under the lock), --resume requires a non-empty one. Hold the result for the whole run.
+struct ClaimedOutput {
+  FileLock lock;
+  bool resume = true;  ///< the run may continue what it finds
+};
+ClaimedOutput claim_output(const ResumeOptions& resume, const std::string& lock_path,
+                           const std::vector<std::string>& state);
 
 }  // namespace ishannot::cli

@@ -1,8 +1,10 @@
 // The output folder of an annotate run (detail/annotate_output.h): partial files, progress record,
 // resume, groups.tsv, contact sheets, renames.
 #include "detail/annotate_output.h"
+#include "detail/tsv.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
@@ -12,6 +14,8 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/output_columns.h"
+#include "ishannot/data/dataset.h"
 #include "ishannot/image/image.h"
 
 namespace ishannot::detail {
@@ -20,19 +24,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kAnnotationsHeader =
-    "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n";
-const char* kIndexHeader = "image\tstage_range\tterm\tscore\tfile\n";
-const char* kSkippedHeader = "file\treason\n";
+const std::string kAnnotationsHeader = tsv_header(OutputKind::kAnnotate, "annotations.tsv");
+const std::string kIndexHeader = tsv_header(OutputKind::kAnnotate, "heatmaps/index.tsv");
+const std::string kSkippedHeader = tsv_header(OutputKind::kAnnotate, "skipped.tsv");
+const size_t kAnnotationColumns = column_names(OutputKind::kAnnotate, "annotations.tsv").size();
 constexpr int kSheetTileWidth = 240;  // pixels per image on a contact sheet
-
-// TSV fields must not hold tabs or newlines.
-std::string field(const std::string& s) {
-  std::string out = s;
-  for (char& c : out)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return out;
-}
 
 std::vector<std::vector<std::string>> read_rows(const std::string& path) {
   std::ifstream in(path);
@@ -53,11 +49,24 @@ void open_append(std::ofstream& out, const std::string& path) {
   if (!out) throw file_error(path, "cannot open for writing");
 }
 
+// An empty cell for an undefined number (no calibration, no CV AUC).
+std::string optional_number(double v) {
+  return std::isfinite(v) ? format_exact(v) : "";
+}
+
 }  // namespace
 
 AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fingerprint,
-                               bool resume, GroupRule rule, int sheet_images)
-    : dir_(out_dir), fingerprint_(fingerprint), rule_(rule), sheet_images_(sheet_images) {
+                               bool resume, const ModelBundle& bundle, const OutputConfig& config)
+    : dir_(out_dir),
+      fingerprint_(fingerprint),
+      rule_(config.rule),
+      sheet_images_(config.sheet_images),
+      config_(config) {
+  for (const auto& stage : bundle.stages)
+    for (const auto& t : stage.terms)
+      trust_[{stage.stage_range, t.term}] = {t.cv.auc, t.cv.folds, t.positive_genes, t.positives,
+                                             term_validated(t, config.band)};
   std::error_code ec;
   fs::create_directories(fs::path(dir_) / "heatmaps", ec);
   if (ec) throw file_error(dir_, "cannot create the output folder: " + ec.message());
@@ -67,7 +76,31 @@ AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fi
   open_append(skips_, dir_ + "/skipped.tsv.partial");
 }
 
+// What an earlier run of annotate left in the folder: its outputs, heat maps and sheets (only
+// files of annotate's own names: nothing else in the folder is touched; terms.tsv is the CLI's
+// --ontology output).
+void remove_earlier_outputs(const std::string& dir) {
+  std::error_code ec;
+  for (const char* name : {"annotations.tsv", "groups.tsv", "skipped.tsv", "run.json",
+                           "validation.tsv", "reliability.tsv", "columns.tsv", "group_evidence.tsv",
+                           "terms.tsv", "heatmaps/index.tsv", "heatmaps/README.txt"})
+    fs::remove(fs::path(dir) / name, ec);
+  const fs::path maps = fs::path(dir) / "heatmaps";
+  auto png = [](const fs::path& p) { return p.extension() == ".png"; };
+  for (const auto& entry : fs::directory_iterator(maps, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && png(entry.path()) && name.rfind("sheet_", 0) == 0)
+      fs::remove(entry.path(), ec);
+    const auto& stages = stage_range_names();
+    if (entry.is_directory(ec) && std::find(stages.begin(), stages.end(), name) != stages.end())
+      for (const auto& map : fs::directory_iterator(entry.path(), ec))
+        if (map.is_regular_file(ec) && (png(map.path()) || map.path().extension() == ".npy"))
+          fs::remove(map.path(), ec);  // heat maps and their evidence grids
+  }
+}
+
 void AnnotateOutput::start_over() {
+  remove_earlier_outputs(dir_);
   write_text_atomically(dir_ + "/annotations.tsv.partial", kAnnotationsHeader);
   write_text_atomically(dir_ + "/heatmaps/index.tsv.partial", kIndexHeader);
   write_text_atomically(dir_ + "/skipped.tsv.partial", kSkippedHeader);
@@ -81,7 +114,14 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
   nlohmann::json p;
   try {
     p = nlohmann::json::parse(read_text_file(progress));
-    if (p.at("fingerprint").get<std::string>() != fingerprint) return false;
+  } catch (const std::exception&) {
+    return false;  // unreadable record: start over
+  }
+  if (!p.is_object() || !p.contains("fingerprint") || p["fingerprint"] != fingerprint)
+    throw file_error(progress,
+                     "cannot resume: an interrupted run with another bundle, images, features or "
+                     "options (--restart to start over)");
+  try {
     fs::resize_file(dir_ + "/annotations.tsv.partial", p.at("annotations_bytes").get<uint64_t>());
     fs::resize_file(dir_ + "/heatmaps/index.tsv.partial", p.at("index_bytes").get<uint64_t>());
     fs::resize_file(dir_ + "/skipped.tsv.partial", p.at("skipped_bytes").get<uint64_t>());
@@ -89,51 +129,95 @@ bool AnnotateOutput::restore(const std::string& fingerprint) {
     return false;  // unreadable record or missing files: start over
   }
   done_ = p.at("done").get<int64_t>();
+  std::map<std::string, std::string> gene_of;  // for the contact sheets' captions
   for (const auto& r : read_rows(dir_ + "/annotations.tsv.partial")) {
-    if (r.size() < 10) continue;
+    if (r.size() < kAnnotationColumns) continue;
+    gene_of[r[0]] = r[2];
     ++rows_;
     if (r[0] != last_image_) ++images_;
     last_image_ = r[0];
-    add_to_group(r[3], r[2], r[5], std::stod(r[6]), std::stoi(r[7]), std::stoi(r[8]),
-                 std::stoi(r[9]));
+    add_row(r[0], r[3], r[2], r[5], std::stod(r[6]), std::stoi(r[7]), std::stoi(r[8]),
+            std::stoi(r[9]), r[10].empty() ? std::nan("") : std::stod(r[10]), r[11]);
   }
   for (const auto& r : read_rows(dir_ + "/heatmaps/index.tsv.partial")) {
     if (r.size() < 5) continue;
     ImageRecord image;
     image.id = r[0];
+    if (auto it = gene_of.find(image.id); it != gene_of.end()) image.gene = it->second;
     heatmap(image, r[1], r[2], std::stod(r[3]), r[4]);  // the index is not open yet
   }
   skipped_ = static_cast<int64_t>(read_rows(dir_ + "/skipped.tsv.partial").size());
   return true;
 }
 
-void AnnotateOutput::add_to_group(const std::string& stage, const std::string& gene,
-                                  const std::string& term, double score, int votes, int members,
-                                  int label) {
+const TermTrust& AnnotateOutput::trust(const std::string& stage, const std::string& term) const {
+  static const TermTrust none;
+  const auto at = trust_.find({stage, term});
+  return at == trust_.end() ? none : at->second;
+}
+
+// A row's effects beyond the file: its group, and the validation when the data carry terms.
+void AnnotateOutput::add_row(const std::string& image, const std::string& stage,
+                             const std::string& gene, const std::string& term, double score,
+                             int votes, int members, int predicted, double probability,
+                             const std::string& call) {
+  bool truth = false;
+  if (config_.truth) {
+    const auto at = config_.truth->find(image);
+    if (at != config_.truth->end()) {
+      truth = std::find(at->second.begin(), at->second.end(), term) != at->second.end();
+      validation_.add("image", stage, term, trust(stage, term).validated,
+                      {score, probability, call, predicted, static_cast<uint8_t>(truth)});
+    }
+  }
   if (gene.empty()) return;
-  groups_[{stage, gene}][term].add(score, votes, members, label);
+  GroupState& g = groups_[{stage, gene}][term];
+  g.scores.add(score, votes, members, predicted);
+  g.truth = g.truth || truth;
+  if (std::isfinite(probability)) {
+    g.probability_sum += probability;
+    g.probability_max =
+        g.probabilities == 0 ? probability : std::max(g.probability_max, probability);
+    ++g.probabilities;
+  }
+}
+
+void AnnotateOutput::reserve_groups(
+    const std::vector<const ImageRecord*>& images,
+    const std::map<std::string, std::vector<std::string>>& stage_terms) {
+  for (const ImageRecord* image : images) {
+    const auto terms = stage_terms.find(image->stage_range);
+    if (image->gene.empty() || terms == stage_terms.end()) continue;
+    auto& by_term = groups_[{image->stage_range, image->gene}];
+    if (by_term.size() < terms->second.size())
+      for (const auto& term : terms->second) by_term.emplace(term, GroupState{});
+  }
 }
 
 void AnnotateOutput::annotation(const ImageRecord& image, const std::string& stage,
                                 const std::string& term, double score, int votes, int members,
-                                int label) {
+                                int predicted, double probability, const std::string& call) {
   // An absolute path: the file is read later from elsewhere (ishannot report, a notebook).
   const std::string path = absolute_path(image.path);
-  annotations_ << field(image.id) << '\t' << field(path) << '\t' << field(image.gene) << '\t'
-               << stage << '\t' << stage_order(stage) << '\t' << field(term) << '\t'
-               << format_exact(score) << '\t' << votes << '\t' << members << '\t' << label << '\n';
+  const TermTrust& t = trust(stage, term);
+  annotations_ << tsv_field(image.id) << '\t' << tsv_field(path) << '\t' << tsv_field(image.gene)
+               << '\t' << stage << '\t' << stage_order(stage) << '\t' << tsv_field(term) << '\t'
+               << format_exact(score) << '\t' << votes << '\t' << members << '\t' << predicted
+               << '\t' << optional_number(probability) << '\t' << call << '\t'
+               << optional_number(t.auc) << '\t' << t.folds << '\t' << t.positive_genes << '\t'
+               << t.positives << '\t' << (t.validated ? 1 : 0) << '\n';
   ++rows_;
   if (image.id != last_image_) ++images_;
   last_image_ = image.id;
-  add_to_group(stage, image.gene, term, score, votes, members, label);
+  add_row(image.id, stage, image.gene, term, score, votes, members, predicted, probability, call);
 }
 
 void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
                              const std::string& term, double score, const std::string& file,
                              const cv::Mat& overlay) {
   if (index_.is_open())
-    index_ << field(image.id) << '\t' << stage << '\t' << field(term) << '\t' << format_exact(score)
-           << '\t' << file << '\n';
+    index_ << tsv_field(image.id) << '\t' << stage << '\t' << tsv_field(term) << '\t'
+           << format_exact(score) << '\t' << tsv_field(file) << '\n';
   ++heatmaps_;
   auto& best = sheets_[{stage, term}];
   if (static_cast<int>(best.size()) >= sheet_images_ && score <= best.back().score) return;
@@ -150,7 +234,7 @@ void AnnotateOutput::heatmap(const ImageRecord& image, const std::string& stage,
 }
 
 void AnnotateOutput::skipped(const std::string& file, const std::string& reason) {
-  skips_ << field(file) << '\t' << field(reason) << '\n';
+  skips_ << tsv_field(file) << '\t' << tsv_field(reason) << '\n';
   ++skipped_;
 }
 
@@ -167,6 +251,15 @@ void AnnotateOutput::end_batch(int64_t images) {
   p["index_bytes"] = fs::file_size(dir_ + "/heatmaps/index.tsv.partial");
   p["skipped_bytes"] = fs::file_size(dir_ + "/skipped.tsv.partial");
   write_text_atomically(dir_ + "/annotate.progress", p.dump() + "\n");
+}
+
+std::string heatmap_file(const std::string& stage, const std::string& image,
+                         const std::string& slug) {
+  std::string name = image;
+  for (char& c : name)
+    if (c == '/' || c == '\\' || c == '\t' || c == '\n' || c == '\r') c = '_';
+  if (name.empty() || name.front() == '.') name = "_" + name;
+  return stage + "/" + name + "." + slug + ".png";
 }
 
 std::vector<std::string> term_slugs(const std::vector<std::string>& terms) {
@@ -189,29 +282,62 @@ std::vector<std::string> term_slugs(const std::vector<std::string>& terms) {
   return out;
 }
 
-void AnnotateOutput::finish(AnnotateSummary& summary,
-                            const std::map<std::string, std::vector<std::string>>& stage_terms) {
+// groups.tsv; with truth, the group-level validation items too.
+std::string AnnotateOutput::groups_tsv(
+    const std::map<std::string, std::vector<std::string>>& stage_terms) {
   std::ostringstream groups;
-  groups << "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\n";
+  groups << tsv_header(OutputKind::kAnnotate, "groups.tsv");
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, terms] : groups_) keys.push_back(key);
   std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
     return stage_order(a.first) < stage_order(b.first);
   });
+  int64_t written_groups = 0;
   for (const auto& key : keys) {
     const auto& by_term = groups_.at(key);
     const auto terms = stage_terms.find(key.first);
     if (terms == stage_terms.end()) continue;
+    bool any = false;
     for (const auto& term : terms->second) {
-      auto acc = by_term.find(term);
-      if (acc == by_term.end()) continue;
-      groups << field(key.second) << '\t' << key.first << '\t' << stage_order(key.first) << '\t'
-             << field(term) << '\t' << format_exact(acc->second.score(rule_)) << '\t'
-             << acc->second.label(rule_) << '\t' << acc->second.images << '\t'
-             << group_rule_name(rule_) << '\n';
+      auto at = by_term.find(term);
+      if (at == by_term.end() || at->second.scores.images == 0) continue;  // reserved, never fed
+      const GroupState& g = at->second;
+      const TermTrust& t = trust(key.first, term);
+      const double probability = g.probabilities == 0 ? std::nan("")
+                                 : rule_ == GroupRule::kMax
+                                     ? g.probability_max
+                                     : g.probability_sum / static_cast<double>(g.probabilities);
+      const std::string call = call_of(probability, t.validated, config_.band);
+      const double score = g.scores.score(rule_);
+      const int predicted = g.scores.label(rule_);
+      groups << tsv_field(key.second) << '\t' << key.first << '\t' << stage_order(key.first) << '\t'
+             << tsv_field(term) << '\t' << format_exact(score) << '\t' << predicted << '\t'
+             << g.scores.images << '\t' << group_rule_name(rule_) << '\t'
+             << optional_number(probability) << '\t' << call << '\t' << optional_number(t.auc)
+             << '\t' << t.folds << '\t' << t.positive_genes << '\t' << t.positives << '\t'
+             << (t.validated ? 1 : 0) << '\n';
+      if (config_.truth)
+        validation_.add("group", key.first, term, t.validated,
+                        {score, probability, call, predicted, static_cast<uint8_t>(g.truth)});
     }
+    written_groups += any;
   }
-  write_text_atomically(dir_ + "/groups.tsv", groups.str());
+  written_groups_ = written_groups;
+  return groups.str();
+}
+
+void AnnotateOutput::finish(AnnotateSummary& summary,
+                            const std::map<std::string, std::vector<std::string>>& stage_terms) {
+  write_text_atomically(dir_ + "/groups.tsv", groups_tsv(stage_terms));
+  if (config_.truth && !validation_.empty()) {
+    write_text_atomically(dir_ + "/validation.tsv", validation_.validation_tsv());
+    write_text_atomically(dir_ + "/reliability.tsv", validation_.reliability_tsv());
+    summary.validated = true;
+  }
+  std::vector<std::string> files = {"annotations.tsv", "groups.tsv", "heatmaps/index.tsv",
+                                    "skipped.tsv", "run.json"};
+  if (summary.validated) files.insert(files.begin() + 2, {"validation.tsv", "reliability.tsv"});
+  write_columns_tsv(dir_, OutputKind::kAnnotate, files);
   for (const auto& [key, entries] : sheets_) {
     const auto terms = stage_terms.find(key.first);
     if (terms == stage_terms.end()) continue;
@@ -243,7 +369,7 @@ void AnnotateOutput::finish(AnnotateSummary& summary,
   summary.skipped = skipped_;
   summary.rows = rows_;
   summary.heatmaps = heatmaps_;
-  summary.groups = static_cast<int64_t>(groups_.size());
+  summary.groups = written_groups_;  // counted by groups_tsv: groups with a fed term
 }
 
 }  // namespace ishannot::detail

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
 
+#include "detail/annotate_bags.h"
 #include "detail/annotate_output.h"
 #include "detail/parallel.h"
 #include "ishannot/annotate/annotate.h"
@@ -16,6 +19,8 @@
 #include "ishannot/annotate/recipe.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/npy.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 
 namespace ishannot {
@@ -24,7 +29,7 @@ std::string AnnotateParams::check() const {
   if (heatmap_terms < 0) return "heat-map terms per image must be >= 0";
   if (sheet_images < 1) return "contact sheet images must be >= 1";
   if (batch < 1) return "batch must be >= 1";
-  return "";
+  return band.check();
 }
 
 namespace {
@@ -73,6 +78,10 @@ struct RunContext {
   detail::AnnotateOutput& out;
   const Reporter& reporter;
   int64_t total = 0, handled = 0;
+  // Buffers of a batch, reused by every batch: memory stays flat over a long run.
+  std::vector<float> rows, group_rows;
+  std::vector<std::string> failure;
+  std::vector<cv::Mat> decoded;
 };
 
 // The image's top terms for heat maps: labelled 1, highest scores first, at most --heatmaps.
@@ -95,6 +104,56 @@ struct ImageMaps {
   std::vector<std::string> files;  // relative to heatmaps/
   std::vector<cv::Mat> overlays;
 };
+
+// The lines under a heat map: the term and stage range, the image, its score and votes.
+// What annotations.tsv says of one (image, term): the calibrated probability (NaN without a
+// calibration) and the call; the heat map's caption says the same, never a bare score.
+struct TermCall {
+  double probability;
+  std::string call;
+};
+
+TermCall term_call(const RunContext& run, const StageAnnotator& annotator, double score, int t) {
+  const auto& stage = annotator.stage();
+  const TermModel& term = stage.terms[static_cast<size_t>(t)];
+  const double probability = term.calibration.apply(score);
+  return {probability, call_of(probability, run.out.trust(stage.stage_range, term.term).validated,
+                               run.params.band)};
+}
+
+std::vector<std::string> heatmap_caption(const RunContext& run, const StageAnnotator& annotator,
+                                         const ImageRecord& image, const BatchScores& scores,
+                                         int64_t i, int t) {
+  const size_t at = static_cast<size_t>(i * scores.terms + t);
+  const TermCall c = term_call(run, annotator, scores.score[at], t);
+  char numbers[96];
+  if (std::isfinite(c.probability))
+    std::snprintf(numbers, sizeof numbers, "probability %.2f (score %.3f)", c.probability,
+                  scores.score[at]);
+  else
+    std::snprintf(numbers, sizeof numbers, "no calibrated probability (score %.3f)",
+                  scores.score[at]);
+  return {annotator.stage().terms[static_cast<size_t>(t)].term + " (stage " +
+              annotator.stage().stage_range + ")",
+          image.id + (image.gene.empty() ? "" : " (" + image.gene + ")") + ": call " + c.call +
+              ", " + numbers + ", votes " + std::to_string(scores.votes[at]) + "/" +
+              std::to_string(run.bundle.models)};
+}
+
+// The raw evidence grids of one heat map, one float64 .npy per layer: STEM.<layer>.npy, rows x
+// cols, the cells' contributions in log-odds (annotator.h).
+void write_evidence_grids(const std::string& stem, const std::vector<Eigen::MatrixXd>& cells,
+                          const FeatureRecipe& recipe) {
+  for (size_t l = 0; l < cells.size() && l < recipe.layers.size(); ++l) {
+    const Eigen::MatrixXd& grid = cells[l];
+    std::vector<double> values(static_cast<size_t>(grid.size()));
+    for (Eigen::Index r = 0; r < grid.rows(); ++r)
+      for (Eigen::Index c = 0; c < grid.cols(); ++c)
+        values[static_cast<size_t>(r * grid.cols() + c)] = grid(r, c);
+    write_npy(stem + "." + recipe.layers[l].name + ".npy", values,
+              {static_cast<size_t>(grid.rows()), static_cast<size_t>(grid.cols())});
+  }
+}
 
 // Heat maps of a batch's images, in parallel over the images (PNG encoding dominates); the
 // decoded image comes from the source when it has one, else from the file (no overlay when the
@@ -127,11 +186,21 @@ std::vector<ImageMaps> draw_heatmaps(RunContext& run, const StageAnnotator& anno
         maps.terms.clear();
         return;
       }
+      const cv::Mat mask = embryo_mask(bgr);
       for (int t : maps.terms) {
-        maps.files.push_back(stage + "/" + image.id + "." + slugs[static_cast<size_t>(t)] + ".png");
-        maps.overlays.push_back(render_evidence_overlay(
-            bgr, annotator.contributions(rows + i * annotator.dim(), t, run.grids)));
-        write_png(run.out.dir() + "/heatmaps/" + maps.files.back(), maps.overlays.back(), true);
+        // The file name with the image id made safe (detail::heatmap_file); the .npy grids
+        // beside the PNG share its stem.
+        maps.files.push_back(detail::heatmap_file(stage, image.id, slugs[static_cast<size_t>(t)]));
+        const std::string& file = maps.files.back();
+        const std::string stem = file.substr(0, file.size() - 4);  // without ".png"
+        const auto cells = annotator.contributions(rows + i * annotator.dim(), t, run.grids);
+        const cv::Mat field = evidence_field(cells, annotator.mean_bias(t), bgr.cols, bgr.rows);
+        maps.overlays.push_back(render_evidence_overlay(bgr, field, mask));
+        write_png(run.out.dir() + "/heatmaps/" + file,
+                  heatmap_figure(maps.overlays.back(),
+                                 heatmap_caption(run, annotator, image, scores, i, t)),
+                  true);
+        write_evidence_grids(run.out.dir() + "/heatmaps/" + stem, cells, run.bundle.recipe);
       }
     });
   }
@@ -183,8 +252,10 @@ void annotate_stage_images(RunContext& run, const StageAnnotator& annotator,
     const ImageRecord& image = *images[static_cast<size_t>(i)];
     for (int t = 0; t < scores.terms; ++t) {
       const size_t at = static_cast<size_t>(i * scores.terms + t);
+      const TermCall c = term_call(run, annotator, scores.score[at], t);
       run.out.annotation(image, stage.stage_range, stage.terms[static_cast<size_t>(t)].term,
-                         scores.score[at], scores.votes[at], run.bundle.models, scores.label[at]);
+                         scores.score[at], scores.votes[at], run.bundle.models, scores.label[at],
+                         c.probability, c.call);
     }
     const auto& m = maps[static_cast<size_t>(i)];
     for (size_t k = 0; k < m.files.size(); ++k) {
@@ -202,15 +273,16 @@ void annotate_stage_images(RunContext& run, const StageAnnotator& annotator,
 void annotate_batch(RunContext& run, Annotators& annotators,
                     const std::vector<const ImageRecord*>& batch,
                     const std::vector<std::string>& layers) {
-  std::vector<float> rows;
-  std::vector<std::string> failure;
-  std::vector<cv::Mat> decoded;
+  std::vector<float>& rows = run.rows;
+  std::vector<std::string>& failure = run.failure;
+  std::vector<cv::Mat>& decoded = run.decoded;
   run.source.read(batch, layers, rows, failure, &decoded);
   decoded.resize(batch.size());
   const int64_t d = run.bundle.recipe.dim();
   std::vector<const ImageRecord*> group;  // consecutive good images of one stage range
   std::vector<cv::Mat> group_decoded;
-  std::vector<float> group_rows;
+  std::vector<float>& group_rows = run.group_rows;
+  group_rows.clear();
   auto flush = [&] {
     if (group.empty()) return;
     const std::string& stage = group.front()->stage_range;
@@ -248,7 +320,8 @@ std::string run_fingerprint(const std::string& bundle_sha, const FeatureSource& 
   std::ostringstream text;
   text << bundle_sha << '|' << source.description() << '|' << images.size() << '|'
        << p.heatmap_terms << '|' << p.sheet_images << '|' << group_rule_name(p.group_rule) << '|'
-       << p.batch;
+       << p.batch << '|' << p.band.low << ',' << p.band.high << ',' << p.band.min_auc << '|'
+       << p.validate;
   for (const auto& [key, value] : source.attributes()) text << '|' << key << '=' << value;
   for (const auto& image : images) text << '|' << image.id << ':' << image.stage_range;
   return sha256_bytes(text.str());
@@ -268,17 +341,35 @@ void write_run_json(const std::string& path, const ModelBundle& bundle,
     if (bundle.attributes.count(key)) run["bundle"][key] = bundle.attributes.at(key);
   run["features"]["source"] = source.description();
   for (const auto& [key, value] : bundle.recipe.attributes)
-    if (key != "finetune_genes" && key != "sc_dictionary_genes")
+    if (key != store_attr::kFinetuneGenes && key != store_attr::kScDictionaryGenes)
       run["features"]["recipe"][key] = value;
   for (const auto& l : bundle.recipe.layers) run["features"]["layers"].push_back(l.name);
   run["stage_ranges"] = stages;
   run["group_rule"] = group_rule_name(params.group_rule);
+  run["call_band"] = {{"low", params.band.low},
+                      {"high", params.band.high},
+                      {"min_auc", params.band.min_auc},
+                      {"rule",
+                       "call = yes when probability > high, no when < low, else uncertain; "
+                       "always uncertain when the term is not validated (CV AUC >= min_auc on "
+                       ">= 2 folds) or has no probability"}};
+  run["calibration"] = {{"bundle_has_calibration", bundle.calibrated},
+                        {"method", bundle.attributes.count("calibration")
+                                       ? bundle.attributes.at("calibration")
+                                       : std::string("none (bundle written before calibration)")}};
+  run["validation"] = summary.validated;
   run["heatmaps"] = {{"available", summary.heatmap_note.empty()},
                      {"per_image", params.heatmap_terms}};
   if (!summary.heatmap_note.empty()) run["heatmaps"]["reason"] = summary.heatmap_note;
-  run["counts"] = {{"images", summary.images},     {"skipped", summary.skipped},
-                   {"rows", summary.rows},         {"groups", summary.groups},
-                   {"heatmaps", summary.heatmaps}, {"resumed_images", summary.resumed}};
+  run["counts"] = {{"images", summary.images},
+                   {"skipped", summary.skipped},
+                   {"rows", summary.rows},
+                   {"groups", summary.groups},
+                   {"heatmaps", summary.heatmaps},
+                   {"resumed_images", summary.resumed},
+                   {"terms", summary.terms},
+                   {"unvalidated_terms", summary.unvalidated_terms},
+                   {"uncalibrated_terms", summary.uncalibrated_terms}};
   run["seconds"] = summary.seconds;
   write_text_atomically(path, run.dump(2) + "\n");
 }
@@ -298,25 +389,39 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
       !diff.empty())
     throw file_error(source.description(), "features made differently from those of the bundle " +
                                                bundle.path + ": " + diff);
+  if (detail::is_bag_bundle(bundle))  // train --unit bag: groups scored by the bag model
+    return detail::annotate_bags(images, dataset.source, bundle, source, params, out_dir, reporter);
   AnnotateSummary summary;
   std::vector<LayerGrid> grids = recipe_grids(bundle.recipe, &summary.heatmap_note);
   const std::string bundle_sha = sha256_file(bundle.path);
+  std::unordered_map<std::string, std::vector<std::string>> truth;
+  detail::OutputConfig config{params.group_rule, params.sheet_images, params.band, nullptr};
+  if (params.validate) {
+    for (const auto& image : images) truth[image.id] = image.terms;
+    config.truth = &truth;
+  }
   detail::AnnotateOutput out(out_dir, run_fingerprint(bundle_sha, source, images, params),
-                             params.resume, params.group_rule, params.sheet_images);
+                             params.resume, bundle, config);
   summary.resumed = out.done();
   if (summary.resumed > 0)
     reporter.info("resuming " + out_dir + ": " + std::to_string(summary.resumed) +
                   " images done by an interrupted run");
-  RunContext run{bundle, source, params, grids, out, reporter, 0, out.done()};
+  RunContext run{bundle, source, params, grids, out, reporter, 0, out.done(), {}, {}, {}, {}};
   std::vector<const ImageRecord*> order;  // by stage range (the bundle's order), then input order
   std::vector<std::string> layers, stage_names;
   std::map<std::string, std::vector<std::string>> stage_terms;
   for (const auto& [stage, list] : stages) {
     order.insert(order.end(), list.begin(), list.end());
     stage_names.push_back(stage);
-    for (const auto& t : bundle.stage(stage)->terms) stage_terms[stage].push_back(t.term);
+    for (const auto& t : bundle.stage(stage)->terms) {
+      stage_terms[stage].push_back(t.term);
+      ++summary.terms;
+      summary.unvalidated_terms += out.trust(stage, t.term).validated ? 0 : 1;
+      summary.uncalibrated_terms += t.calibration.method == CalibrationMethod::kNone ? 1 : 0;
+    }
   }
   run.total = static_cast<int64_t>(order.size());
+  out.reserve_groups(order, stage_terms);
   for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
   Annotators annotators(bundle, out_dir);
   for (int64_t b = out.done(); b < run.total; b += params.batch) {

@@ -9,6 +9,7 @@
 #include "detail/model_bundle_io.h"
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 
 namespace ishannot {
@@ -35,6 +36,10 @@ std::vector<std::string> ModelBundle::stage_ranges() const {
   return out;
 }
 
+bool term_validated(const TermModel& term, const CallBand& band) {
+  return term.cv.folds >= 2 && std::isfinite(term.cv.auc) && term.cv.auc >= band.min_auc;
+}
+
 namespace {
 
 herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
@@ -42,7 +47,8 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
   return 0;
 }
 
-StageModel read_stage(hid_t group, const std::string& name, const std::string& path, int models) {
+StageModel read_stage(hid_t group, const std::string& name, const std::string& path, int models,
+                      bool* calibrated) {
   StageModel stage;
   stage.stage_range = name;
   const auto attributes = detail::read_attributes(group, path);
@@ -64,6 +70,10 @@ StageModel read_stage(hid_t group, const std::string& name, const std::string& p
   const auto pos_genes = detail::read_int64s(group, "positive_genes", t, path);
   const auto folds = detail::read_int64s(group, "cv_folds", t, path);
   for (size_t i = 0; i < t; ++i) {
+    for (size_t k = 0; k < m; ++k)
+      if (!std::isfinite(bias[i * m + k]))
+        throw file_error(path, "stage range " + name + ": term '" + terms[i] +
+                                   "' has a bias that is not a number (damaged or edited bundle)");
     TermModel term;
     term.term = terms[i];
     term.C = c[i];
@@ -77,6 +87,8 @@ StageModel read_stage(hid_t group, const std::string& name, const std::string& p
   }
   stage.genes = detail::read_string_dataset(group, "genes", path);
   stage.notes = detail::read_string_dataset(group, "notes", path);
+  const bool has = detail::read_stage_calibration(group, stage, path);
+  if (calibrated) *calibrated = *calibrated && has;
   return stage;
 }
 
@@ -107,12 +119,21 @@ Hid open_bundle(const std::string& path) {
   return file;
 }
 
+void sort_stages(std::vector<StageModel>& stages) {
+  const auto& order = stage_range_names();
+  auto rank = [&](const StageModel& s) {
+    return std::find(order.begin(), order.end(), s.stage_range) - order.begin();
+  };
+  std::stable_sort(stages.begin(), stages.end(),
+                   [&](const StageModel& a, const StageModel& b) { return rank(a) < rank(b); });
+}
+
 }  // namespace
 
 namespace detail {
 
 std::vector<StageModel> read_completed_stages(hid_t file, const std::string& path, int64_t dim,
-                                              int models, bool drop_incomplete) {
+                                              int models, bool drop_incomplete, bool* calibrated) {
   if (H5Lexists(file, "/stages", H5P_DEFAULT) <= 0) throw file_error(path, "no /stages group");
   Hid group(check_id(H5Gopen2(file, "/stages", H5P_DEFAULT), path, "cannot open /stages"));
   std::vector<std::string> names;
@@ -130,7 +151,7 @@ std::vector<StageModel> read_completed_stages(hid_t file, const std::string& pat
       H5Ldelete(group.get(), name.c_str(), H5P_DEFAULT);
       continue;
     }
-    StageModel s = read_stage(stage.get(), name, path, models);
+    StageModel s = read_stage(stage.get(), name, path, models, calibrated);
     Hid weights(check_id(H5Dopen2(stage.get(), "weights", H5P_DEFAULT), path,
                          "no weights for stage range " + name));
     Hid space(H5Dget_space(weights.get()));
@@ -144,13 +165,51 @@ std::vector<StageModel> read_completed_stages(hid_t file, const std::string& pat
                                  " x " + std::to_string(dim));
     stages.push_back(std::move(s));
   }
-  const auto& order = stage_range_names();
-  auto rank = [&](const StageModel& s) {
-    return std::find(order.begin(), order.end(), s.stage_range) - order.begin();
-  };
-  std::stable_sort(stages.begin(), stages.end(),
-                   [&](const StageModel& a, const StageModel& b) { return rank(a) < rank(b); });
+  sort_stages(stages);
   return stages;
+}
+
+PartialBundle read_partial_bundle(const std::string& path, const std::string& fingerprint,
+                                  int64_t dim, int models, Preprocessing preprocessing) {
+  PartialBundle out;
+  if (H5Fis_hdf5(path.c_str()) <= 0) return out;
+  Hid fapl = file_access(true);  // the writer holds a FileLock on it
+  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
+  if (!file.valid()) return out;
+  std::map<std::string, std::string> attributes;
+  try {
+    attributes = read_attributes(file.get(), path);
+  } catch (const Error&) {
+    return out;
+  }
+  const auto format = attributes.find("format");
+  const auto stored = attributes.find("train_fingerprint");
+  if (format == attributes.end() || format->second != kModelBundleFormat ||
+      stored == attributes.end())
+    return out;  // killed before its header reached the disk
+  if (stored->second != fingerprint) {
+    out.state = PartialBundle::kOtherRun;
+    return out;
+  }
+  out.state = PartialBundle::kResumable;
+  if (H5Lexists(file.get(), "/stages", H5P_DEFAULT) <= 0) return out;
+  Hid group(H5Gopen2(file.get(), "/stages", H5P_DEFAULT));
+  if (!group.valid()) return out;
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_name, &names);
+  for (const auto& name : names) {
+    try {  // a stage range that cannot be read back whole is trained again
+      Hid stage(check_id(H5Gopen2(group.get(), name.c_str(), H5P_DEFAULT), path, name));
+      if (H5Aexists(stage.get(), "complete") <= 0) continue;
+      StageModel s = read_stage(stage.get(), name, path, models, nullptr);
+      read_stage_weights(stage.get(), path, models, dim, preprocessing, s);
+      out.stages.push_back(std::move(s));
+    } catch (const Error&) {
+    }
+  }
+  sort_stages(out.stages);
+  return out;
 }
 
 }  // namespace detail
@@ -189,41 +248,64 @@ ModelBundle read_model_bundle(const std::string& path) {
                              ? FeatureDtype::kFloat16
                              : FeatureDtype::kFloat32;
   bundle.recipe = read_recipe(file.get(), path);
-  bundle.stages =
-      detail::read_completed_stages(file.get(), path, bundle.recipe.dim(), bundle.models, false);
+  bundle.calibrated = true;
+  bundle.stages = detail::read_completed_stages(file.get(), path, bundle.recipe.dim(),
+                                                bundle.models, false, &bundle.calibrated);
   if (bundle.stages.empty()) throw file_error(path, "the model bundle has no stage range");
   return bundle;
 }
 
-void load_stage_weights(const ModelBundle& bundle, StageModel& stage) {
-  const std::string& path = bundle.path;
-  Hid file = open_bundle(path);
+namespace detail {
+
+void read_stage_weights(hid_t group, const std::string& path, int models, int64_t dim,
+                        Preprocessing preprocessing, StageModel& stage) {
   const std::string name = "/stages/" + stage.stage_range;
-  Hid group(check_id(H5Gopen2(file.get(), name.c_str(), H5P_DEFAULT), path, "no " + name));
-  Hid weights(
-      check_id(H5Dopen2(group.get(), "weights", H5P_DEFAULT), path, "no " + name + "/weights"));
-  const auto rows = static_cast<Eigen::Index>(stage.terms.size()) * bundle.models;
-  const auto cols = static_cast<Eigen::Index>(bundle.recipe.dim());
+  Hid weights(check_id(H5Dopen2(group, "weights", H5P_DEFAULT), path, "no " + name + "/weights"));
+  const auto rows = static_cast<Eigen::Index>(stage.terms.size()) * models;
+  const auto cols = static_cast<Eigen::Index>(dim);
   stage.weights.resize(rows, cols);
   Hid type(H5Dget_type(weights.get()));
   herr_t status;
+  std::string bytes;  // as stored, for the integrity check
   if (H5Tget_size(type.get()) == 2) {
     std::vector<uint16_t> halves(static_cast<size_t>(rows * cols));
     Hid half = detail::make_half_type();
     status = H5Dread(weights.get(), half.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, halves.data());
     if (status >= 0) detail::halves_to_floats(halves.data(), halves.size(), stage.weights.data());
+    bytes.assign(reinterpret_cast<const char*>(halves.data()), halves.size() * 2);
   } else {
     status = H5Dread(weights.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                      stage.weights.data());
+    bytes.assign(reinterpret_cast<const char*>(stage.weights.data()),
+                 static_cast<size_t>(stage.weights.size()) * sizeof(float));
   }
   check_status(status, path, "cannot read " + name + "/weights (truncated or damaged bundle?)");
-  if (bundle.preprocessing != Preprocessing::kStandardise) return;
+  const auto sha = detail::read_string_attribute(group, "weights_sha256", path);
+  if (!sha.empty() && sha.front() != sha256_bytes(bytes))
+    throw file_error(path, name +
+                               "/weights do not match their SHA-256 (damaged or edited "
+                               "bundle; train it again)");
+  if (!stage.weights.allFinite())
+    throw file_error(path, name + "/weights hold NaN/Inf (damaged or edited bundle)");
+  if (preprocessing != Preprocessing::kStandardise) return;
   for (const char* what : {"mean", "scale"}) {
-    const auto values = detail::read_doubles(group.get(), what, static_cast<size_t>(cols), path);
+    const auto values = detail::read_doubles(group, what, static_cast<size_t>(cols), path);
     Eigen::VectorXf& target = std::string(what) == "mean" ? stage.mean : stage.scale;
     target.resize(cols);
     for (Eigen::Index i = 0; i < cols; ++i) target[i] = static_cast<float>(values[i]);
+    if (!target.allFinite())
+      throw file_error(path, name + "/" + what + " holds NaN/Inf (damaged or edited bundle)");
   }
+}
+
+}  // namespace detail
+
+void load_stage_weights(const ModelBundle& bundle, StageModel& stage) {
+  Hid file = open_bundle(bundle.path);
+  const std::string name = "/stages/" + stage.stage_range;
+  Hid group(check_id(H5Gopen2(file.get(), name.c_str(), H5P_DEFAULT), bundle.path, "no " + name));
+  detail::read_stage_weights(group.get(), bundle.path, bundle.models, bundle.recipe.dim(),
+                             bundle.preprocessing, stage);
 }
 
 }  // namespace ishannot

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "detail/bag_stage.h"
 #include "detail/parallel.h"
 #include "detail/primal_weights.h"
 #include "detail/train_plan.h"
@@ -18,6 +19,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/eval/bags.h"
 
 namespace ishannot {
 
@@ -28,11 +30,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The Grams of one stage range (layers summed, preprocessed): one for every CV fold f (per-fold
-// standardisation statistics) or a single one, and the final fit's. Rows with NaN/Inf are `bad`.
+// standardisation statistics) or a single one, and the final fit's. Rows no fit may use (the row
+// filter evaluate applies: NaN/Inf, overflow, all zero) are `bad`, each kind said in `dropped`.
 struct StageGrams {
   std::vector<Eigen::MatrixXd> cv;  // empty, one shared, or one per fold
   Eigen::MatrixXd final_gram;
   std::vector<uint8_t> bad;
+  std::vector<std::string> dropped;   // notes in evaluate's words, one per layer and kind
   std::vector<double> squared_norms;  // raw diagonal (l2), per problem row
 };
 
@@ -63,8 +67,12 @@ StageGrams stage_grams(const FeatureStoreReader& store, const std::vector<std::s
   for (const auto& layer : layers) {
     GramResult g = compute_gram(store, layer, plan.store_rows, params.preprocessing, fold_of, folds,
                                 params.gram, reporter);
-    for (int i = 0; i < n; ++i)
-      out.bad[static_cast<size_t>(i)] |= g.non_finite[static_cast<size_t>(i)];
+    for (const auto& kind : unusable_rows(g, out.bad)) {
+      const auto image = plan.stage.problem.image_indices[static_cast<size_t>(kind.rows.front())];
+      out.dropped.push_back(
+          layer + ": " + detail::plural(static_cast<int>(kind.rows.size()), "image") + kind.what +
+          " (dropped; first: " + plan.stage.matched.images[static_cast<size_t>(image)].id + ")");
+    }
     if (sum.empty())
       sum = std::move(g.grams);
     else
@@ -99,6 +107,8 @@ EvaluationParams task_params(const TrainParams& params) {
 // One term's results: the cross-validated quality and the final fit.
 struct TermResult {
   std::vector<MetricRow> cv;
+  std::vector<double> oof_scores;  // out-of-fold scores of the CV tasks (calibration)
+  std::vector<uint8_t> oof_labels;
   bool trained = false;
   TermFit fit;
   std::string note;
@@ -158,6 +168,10 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
   for (size_t k = 0; k < tasks.size(); ++k) {
     auto& r = results[static_cast<size_t>(tasks[k].first)];
     r.cv.insert(r.cv.end(), cv_out[k].metrics.begin(), cv_out[k].metrics.end());
+    for (const auto& p : cv_out[k].predictions) {
+      r.oof_scores.push_back(p.score);
+      r.oof_labels.push_back(static_cast<uint8_t>(p.label));
+    }
   }
   return results;
 }
@@ -183,39 +197,154 @@ TermQuality quality(const std::vector<MetricRow>& rows) {
   return q;
 }
 
+// train --unit bag (eval/bags.h): the stage's image rows pooled into gene bags. The plan and the
+// Grams become the bags' (the image level's tasks and fit_term then run on bags unchanged); the
+// members' coefficients over bags map back to image rows (mean) or to a max-pooled pass (max)
+// for the primal weights.
+struct BagForm {
+  Bags bags;
+  std::vector<double> factor;  // per bag: 1/||pooled vector|| (l2) or 1
+  std::vector<double> scale;   // per image row: 1/||x|| (l2) or 1
+  StagePlan plan;              // rows = bags
+};
+
+BagForm to_bags(const StagePlan& plan, StageGrams& grams, const FeatureStoreReader& store,
+                const std::vector<std::string>& layers, const TrainParams& params) {
+  BagForm form;
+  const auto& stage = plan.stage;
+  std::vector<const ImageRecord*> images;
+  for (int i = 0; i < stage.problem.rows(); ++i)
+    images.push_back(
+        &stage.matched
+             .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]);
+  form.bags = make_bags(images, grams.bad, stage.matched.source);
+  const bool l2 = params.preprocessing == Preprocessing::kL2;
+  for (size_t i = 0; i < images.size(); ++i)
+    form.scale.push_back(l2 && grams.squared_norms[i] > 0 ? 1 / std::sqrt(grams.squared_norms[i])
+                                                          : 1.0);
+  Eigen::MatrixXd pooled;
+  if (params.bag_pool == BagPool::kMean) {
+    pooled = mean_pooled_gram(grams.final_gram, form.bags);
+  } else {
+    pooled = Eigen::MatrixXd::Zero(form.bags.size(), form.bags.size());
+    for (const auto& layer : layers)
+      pooled += max_pooled_gram(store, layer, plan.store_rows, form.scale, form.bags, params.gram);
+  }
+  for (int b = 0; b < form.bags.size(); ++b)
+    form.factor.push_back(l2 && pooled(b, b) > 0 ? 1 / std::sqrt(pooled(b, b)) : 1.0);
+  if (l2) l2_normalise_gram(pooled);
+  for (auto& k : grams.cv)
+    k = params.preprocessing == Preprocessing::kStandardise ? mean_pooled_gram(k, form.bags)
+                                                            : pooled;
+  grams.final_gram = std::move(pooled);
+  grams.bad.assign(static_cast<size_t>(form.bags.size()), 0);
+  form.plan.stage = detail::bag_stage_of(stage, form.bags);
+  form.plan.folds = plan.folds;
+  form.plan.cross_validate = plan.cross_validate;
+  form.plan.notes = plan.notes;
+  const std::set<int> train(plan.train_rows.begin(), plan.train_rows.end());
+  for (int b = 0; b < form.bags.size(); ++b)
+    if (train.count(form.bags.rows[static_cast<size_t>(b)].front()))
+      form.plan.train_rows.push_back(b);
+  int dropped = 0;
+  for (int d : form.bags.dropped_rows) dropped += d;
+  if (dropped > 0)
+    form.plan.notes.push_back(std::to_string(dropped) +
+                              " images with NaN/Inf features left out of their bags");
+  return form;
+}
+
+// Primal weights of bag members (a: members x the training bags `bags`, in order).
+detail::PrimalWeights bag_weights(const FeatureStoreReader& store,
+                                  const std::vector<std::string>& layers, const StagePlan& plan,
+                                  const BagForm& form, const std::vector<int>& bags,
+                                  const Eigen::MatrixXd& a, const TrainParams& params,
+                                  const std::vector<double>& squared_norms,
+                                  const Reporter& reporter) {
+  if (params.bag_pool == BagPool::kMean) {  // w = sum_b a_b f_b mean_i pre(x_i)
+    std::vector<int64_t> rows;
+    std::vector<double> norms;
+    std::vector<std::pair<int, double>> from;  // per image column: (bag column, weight)
+    for (size_t j = 0; j < bags.size(); ++j) {
+      const auto& members = form.bags.rows[static_cast<size_t>(bags[j])];
+      for (int r : members) {
+        rows.push_back(plan.store_rows[static_cast<size_t>(r)]);
+        if (!squared_norms.empty())  // l2 and none; standardise has none
+          norms.push_back(squared_norms[static_cast<size_t>(r)]);
+        from.emplace_back(static_cast<int>(j), form.factor[static_cast<size_t>(bags[j])] /
+                                                   static_cast<double>(members.size()));
+      }
+    }
+    Eigen::MatrixXd image_a(a.rows(), static_cast<Eigen::Index>(rows.size()));
+    for (size_t c = 0; c < from.size(); ++c)
+      image_a.col(static_cast<Eigen::Index>(c)) = a.col(from[c].first) * from[c].second;
+    return detail::primal_weights(store, layers, rows, image_a, params.preprocessing, norms,
+                                  params.gram, reporter);
+  }
+  Bags training;  // w = sum_b a_b f_b max_i scale_i x_i: one max-pooled pass per layer
+  Eigen::MatrixXd scaled = a;
+  for (size_t j = 0; j < bags.size(); ++j) {
+    training.genes.push_back(form.bags.genes[static_cast<size_t>(bags[j])]);
+    training.rows.push_back(form.bags.rows[static_cast<size_t>(bags[j])]);
+    scaled.col(static_cast<Eigen::Index>(j)) *= form.factor[static_cast<size_t>(bags[j])];
+  }
+  detail::PrimalWeights out;
+  int64_t dim = 0;
+  for (const auto& layer : layers) dim += store.dim(layer);
+  out.weights = Eigen::MatrixXd::Zero(a.rows(), dim);
+  int64_t offset = 0;
+  for (const auto& layer : layers) {
+    visit_max_pooled(store, layer, plan.store_rows, form.scale, training, params.gram,
+                     [&](int64_t c0, const Eigen::MatrixXd& pooled) {
+                       out.weights.middleCols(offset + c0, pooled.cols()).noalias() +=
+                           scaled * pooled;
+                     });
+    offset += store.dim(layer);
+  }
+  return out;
+}
+
 }  // namespace
 
 StageModel detail::train_stage(const FeatureStoreReader& store,
                                const std::vector<std::string>& layers, const StagePlan& plan,
                                const TrainParams& params, const Reporter& reporter) {
-  const auto& stage = plan.stage;
+  const bool bag = params.unit == EvaluationUnit::kBag;
+  BagForm form;  // bag unit only
+  std::vector<double> image_norms;
+  StageGrams grams = stage_grams(store, layers, plan, params, reporter);
+  if (bag) {
+    form = to_bags(plan, grams, store, layers, params);
+    image_norms = grams.squared_norms;
+  }
+  const StagePlan& active = bag ? form.plan : plan;
+  const auto& stage = active.stage;
   StageModel model;
   model.stage_range = stage.name;
-  model.notes = plan.notes;
+  model.notes = active.notes;
   std::vector<TermResult> results;
   std::vector<double> norms;
   std::vector<int> train_rows;
   {
-    const StageGrams grams = stage_grams(store, layers, plan, params, reporter);
-    results = fit_terms(plan, grams, params, reporter);
-    for (int r : plan.train_rows)
+    results = fit_terms(active, grams, params, reporter);
+    model.notes.insert(model.notes.end(), grams.dropped.begin(), grams.dropped.end());
+    for (int r : active.train_rows)
       if (!grams.bad[static_cast<size_t>(r)]) {
         train_rows.push_back(r);
-        if (!grams.squared_norms.empty())
+        if (!bag && !grams.squared_norms.empty())
           norms.push_back(grams.squared_norms[static_cast<size_t>(r)]);
-      } else {
-        model.notes.push_back(
-            "image " +
-            stage.matched
-                .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(r)])]
-                .id +
-            " has NaN/Inf features: not used");
       }
+    grams = StageGrams();
   }  // the Grams are freed before the weight pass
   std::set<std::string> genes;
   for (int r : train_rows) genes.insert(stage.genes[static_cast<size_t>(r)]);
   model.genes.assign(genes.begin(), genes.end());
   model.images = static_cast<int64_t>(train_rows.size());
+  if (bag) {  // training images, not bags
+    model.images = 0;
+    for (int b : train_rows)
+      model.images += static_cast<int64_t>(form.bags.rows[static_cast<size_t>(b)].size());
+  }
   std::unordered_map<int, Eigen::Index> column;  // problem row -> column of the coefficients
   std::vector<int64_t> rows;
   for (int r : train_rows) {
@@ -243,6 +372,11 @@ StageModel detail::train_stage(const FeatureStoreReader& store,
     }
     term.positive_genes = static_cast<int64_t>(pos_genes.size());
     term.cv = quality(r.cv);
+    // Out-of-fold scores of fewer than 2 folds with an AUC come from 1-2 genes: a calibration
+    // fitted on them says 0 or 1 with no ground (measured: docs/ANNOTATE.md); none then.
+    term.calibration =
+        fit_calibration(term.cv.folds >= 2 ? params.calibration : CalibrationMethod::kNone,
+                        r.oof_scores, r.oof_labels);
     model.terms.push_back(std::move(term));
   }
   if (model.terms.empty()) return model;
@@ -255,8 +389,10 @@ StageModel detail::train_stage(const FeatureStoreReader& store,
         a(static_cast<Eigen::Index>(u) * m + k, column.at(member.rows[j])) =
             member.model.coef[static_cast<Eigen::Index>(j)];
     }
-  auto primal = detail::primal_weights(store, layers, rows, a, params.preprocessing, norms,
-                                       params.gram, reporter);
+  auto primal =
+      bag ? bag_weights(store, layers, plan, form, train_rows, a, params, image_norms, reporter)
+          : detail::primal_weights(store, layers, rows, a, params.preprocessing, norms, params.gram,
+                                   reporter);
   model.weights = primal.weights.cast<float>();
   model.mean = std::move(primal.mean);
   model.scale = std::move(primal.scale);

@@ -2,6 +2,7 @@
 // provenance, fingerprint for resume), then one stage range after another.
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -11,6 +12,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/eval/evaluation.h"
 
 namespace ishannot {
 
@@ -23,6 +25,11 @@ std::string TrainParams::check() const {
   if (min_positive_genes < 0) return "the minimum of positive genes must be >= 0";
   if (auto e = terms.check(); !e.empty()) return e;
   if (auto e = fit.check(); !e.empty()) return e;
+  if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kMeanMax)
+    return "a bag bundle pools by mean or max (meanmax is evaluate's only)";
+  if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kMax &&
+      preprocessing == Preprocessing::kStandardise)
+    return "max bag pooling needs preprocessing l2 or none, not standardise";
   return gram.check();
 }
 
@@ -88,9 +95,14 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
   a["c_grid"] = grid.str();
   a["inner_folds"] = std::to_string(params.fit.inner_folds);
   a["inner_models"] = std::to_string(params.fit.inner_models);
+  a["calibration"] = calibration_method_name(params.calibration);
   a["cv_folds"] =
       std::to_string(params.fold >= 0 || !params.train_genes.empty() ? 0 : params.folds);
   if (!a.count("training_data")) a["training_data"] = dataset.source;
+  if (params.unit == EvaluationUnit::kBag) {  // absent: an image bundle
+    a["unit"] = "bag";
+    a["bag_pool"] = bag_pool_name(params.bag_pool);
+  }
   std::ostringstream fp;  // everything that changes the result
   fp << store.path() << '|' << store.rows() << '|' << join(layers, ",") << '|' << dataset.source
      << '|' << dataset.images.size() << '|' << join(params.stage_ranges, ",") << '|'
@@ -98,10 +110,35 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
      << join(params.train_genes, ",") << '|' << a["c_grid"] << '|' << params.fit.inner_folds << '|'
      << params.fit.inner_models << '|' << b.models << '|' << format_exact(params.fit.ensemble.C)
      << '|' << preprocessing_name(params.preprocessing) << '|' << params.seed << '|'
+     << calibration_method_name(params.calibration) << '|'
      << (params.weights_dtype == FeatureDtype::kFloat16) << '|' << params.method;
+  if (params.unit == EvaluationUnit::kBag) fp << "|bag:" << bag_pool_name(params.bag_pool);
   for (const auto& [key, value] : b.recipe.attributes) fp << '|' << key << '=' << value;
   a["train_fingerprint"] = sha256_bytes(fp.str());
   return b;
+}
+
+// Before anything is written: --terms names terms of the dataset, and its images have features
+// in the store (else the ids expected and found are named, as evaluate does).
+void check_inputs_match(const Dataset& dataset,
+                        const std::unordered_map<std::string, int64_t>& row_of,
+                        const FeatureStoreReader& store, const TrainParams& params) {
+  std::set<std::string> terms;
+  for (const auto& image : dataset.images) terms.insert(image.terms.begin(), image.terms.end());
+  for (const auto& term : params.explicit_terms)
+    if (!terms.count(term)) {
+      std::vector<std::string> some(terms.begin(), terms.end());
+      if (some.size() > 5) {
+        some.resize(5);
+        some.push_back("...");
+      }
+      throw file_error(dataset.source,
+                       "--terms: '" + term + "' is not a term of this dataset" +
+                           (some.empty() ? "" : " (its terms: " + join(some, ", ") + ")"));
+    }
+  if (std::none_of(dataset.images.begin(), dataset.images.end(),
+                   [&](const ImageRecord& image) { return row_of.count(image.id) > 0; }))
+    throw no_matching_ids(dataset, store);
 }
 
 }  // namespace
@@ -119,6 +156,7 @@ TrainSummary train_model(const Dataset& dataset, const FeatureStoreReader& store
   std::unordered_map<std::string, int64_t> row_of;
   for (int64_t r = 0; r < store.rows(); ++r) row_of.emplace(store.ids()[static_cast<size_t>(r)], r);
 
+  check_inputs_match(dataset, row_of, store, params);
   ModelBundle header = bundle_header(store, layers, dataset, params);
   ModelBundleWriter writer(out_path, header, params.resume);
   TrainSummary summary;

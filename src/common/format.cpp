@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 namespace ishannot {
 
@@ -29,6 +30,15 @@ std::string format_duration(double seconds) {
     std::snprintf(buffer, sizeof buffer, "%ld h %02ld min", m / 60, m % 60);
   }
   return buffer;
+}
+
+std::string utc_timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return stamp;
 }
 
 }  // namespace ishannot

@@ -91,7 +91,10 @@ Table read_table(const std::string& path, const std::vector<std::string>& needed
 
 std::string stage_of(const std::string& text, const std::string& where) {
   try {
-    return normalise_stage_range(text);
+    // BDGP's tables number their ranges 1..6: the one place where a bare number is a range.
+    const std::string t = detail::trim(text);
+    const bool number = !t.empty() && t.find_first_not_of("0123456789") == std::string::npos;
+    return normalise_stage_range(number ? "range:" + t : t);
   } catch (const Error& e) {
     throw Error(where + ": " + e.what());
   }

@@ -48,13 +48,6 @@ std::vector<std::string> read_gene_list(const std::string& path) {
   return genes;
 }
 
-void write_gene_list(const std::vector<std::string>& genes, const std::string& path) {
-  std::set<std::string> sorted(genes.begin(), genes.end());
-  std::string text;
-  for (const auto& g : sorted) text += g + "\n";
-  write_text_atomically(path, text);
-}
-
 std::string OuterFoldParams::check() const {
   if (folds < 2) return "folds must be >= 2 (got " + std::to_string(folds) + ")";
   return terms.check();

@@ -12,6 +12,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
+#include "ishannot/data/stage_range.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;
@@ -80,7 +81,7 @@ Dataset read_manifest(const std::string& csv_path, bool check_files) {
     if (image.empty()) throw Error(where + ": empty image path");
     if (rec.gene.empty()) throw Error(where + ": empty gene for image '" + image + "'");
     try {
-      rec.stage_range = normalise_stage_range(row.fields[col["stage_range"]]);
+      rec.stage_range = normalise_stage_range(row.fields[col["stage_range"]], false);
     } catch (const Error& e) {
       throw Error(where + ": " + e.what());
     }

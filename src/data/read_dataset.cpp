@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <map>
 
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
@@ -16,39 +15,9 @@ namespace fs = std::filesystem;
 bool is_image_file_name(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* e : {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
+  for (const char* e : {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp"})
     if (ext == e) return true;
   return false;
-}
-
-Dataset read_image_folder(const std::string& folder) {
-  if (!fs::is_directory(folder)) throw file_error(folder, "not a folder");
-  std::vector<fs::path> paths;
-  Dataset ds;
-  ds.source = folder;
-  for (const auto& e : fs::directory_iterator(folder)) {
-    if (e.is_regular_file() && is_image_file_name(e.path().string()))
-      paths.push_back(e.path());
-    else if (e.is_regular_file())
-      ds.add_skip("file without an image extension (png, jpg, jpeg, tif, tiff, bmp)");
-    else
-      ds.add_skip("not a regular file (folders are not searched)");
-  }
-  std::sort(paths.begin(), paths.end());
-  std::map<std::string, std::string> by_id;
-  for (const auto& p : paths) {
-    ImageRecord rec;
-    rec.id = p.stem().string();
-    rec.path = p.string();
-    auto [it, fresh] = by_id.emplace(rec.id, rec.path);
-    if (!fresh)
-      throw file_error(
-          folder, "two images share the id '" + rec.id + "': " + it->second + " and " + rec.path);
-    ds.images.push_back(std::move(rec));
-  }
-  if (ds.images.empty())
-    throw file_error(folder, "no image files (png, jpg, jpeg, tif, tiff, bmp)");
-  return ds;
 }
 
 Dataset read_dataset(const std::string& path) {

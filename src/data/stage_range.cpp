@@ -1,10 +1,11 @@
-// Stage-range names and the Dataset's small accessors.
+// Stage parsing (stage_range.h), stage-range names and the Dataset's small accessors.
 #include <algorithm>
 #include <cctype>
 
 #include "detail/csv.h"
 #include "ishannot/common/error.h"
 #include "ishannot/data/dataset.h"
+#include "ishannot/data/stage_range.h"
 
 namespace ishannot {
 
@@ -13,25 +14,105 @@ const std::vector<std::string>& stage_range_names() {
   return names;
 }
 
-std::string normalise_stage_range(const std::string& name) {
+namespace {
+
+// The last embryonic stage of each BDGP range, in order (stage 17 belongs to the last: below).
+constexpr int kRangeLast[] = {3, 6, 8, 10, 12, 16};
+constexpr int kLastStage = 17;
+
+const char* const kGrammar =
+    "expected an embryonic stage 1..17 (e.g. 14), a range of stages within one BDGP range (4-6, "
+    "14-15, 13-17) or a BDGP range number written range:1 .. range:6";
+
+// The BDGP range (index 0..5) holding embryonic stage `stage` (1..17; 17 -> 13-16).
+int range_of_stage(int stage) {
+  for (int r = 0; r < 6; ++r)
+    if (stage <= kRangeLast[r]) return r;
+  return 5;
+}
+
+// Non-negative integer, or -1 when `s` is not one.
+int to_number(const std::string& s) {
+  if (s.empty() || s.size() > 3) return -1;
+  for (char c : s)
+    if (c < '0' || c > '9') return -1;
+  return std::stoi(s);
+}
+
+int stage_number(const std::string& s, const std::string& text) {
+  const int n = to_number(s);
+  if (n < 1 || n > kLastStage)
+    throw Error("stage '" + text + "': '" + s + "' is not an embryonic stage 1.." +
+                std::to_string(kLastStage) + " (" + kGrammar + ")");
+  return n;
+}
+
+// Lower case, no blanks, without a leading "stage"/"stages" (and a '_' or ':' after it);
+// `prefixed` says whether there was one.
+std::string simplify(const std::string& text, bool& prefixed) {
+  prefixed = false;
   std::string s;
-  for (char c : detail::trim(name)) {
+  for (char c : detail::trim(text)) {
     if (c == ' ' || c == '\t') continue;
     s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   for (const char* prefix : {"stages", "stage"}) {
     if (s.rfind(prefix, 0) == 0) {
       s = s.substr(std::string(prefix).size());
+      if (!s.empty() && (s[0] == '_' || s[0] == ':')) s = s.substr(1);
+      prefixed = true;
       break;
     }
   }
-  if (s == "13-17") s = "13-16";
+  return s;
+}
+
+}  // namespace
+
+StageMeaning parse_stage(const std::string& text, bool bare_number_is_stage) {
+  bool prefixed = false;
+  const std::string s = simplify(text, prefixed);
   const auto& names = stage_range_names();
-  if (s.size() == 1 && s[0] >= '1' && s[0] <= '6') return names[s[0] - '1'];
-  if (std::find(names.begin(), names.end(), s) != names.end()) return s;
-  throw Error("unknown stage range '" + name +
-              "' (expected 1-3, 4-6, 7-8, 9-10, 11-12, 13-16 (or 13-17), or BDGP stage numbers "
-              "1..6)");
+  if (s.rfind("range:", 0) == 0) {
+    const int n = to_number(s.substr(6));
+    if (n < 1 || n > 6)
+      throw Error("stage '" + text + "': BDGP range numbers are range:1 .. range:6 (1-3 .. 13-16)");
+    const std::string& r = names[static_cast<size_t>(n - 1)];
+    return {r, "BDGP range number " + std::to_string(n) + " = stages " + r};
+  }
+  const auto dash = s.find('-');
+  if (dash == std::string::npos) {
+    if (to_number(s) >= 0 && !bare_number_is_stage && !prefixed)
+      throw Error("stage range '" + text +
+                  "' is a bare number, which once meant BDGP's range number: write the stages "
+                  "(4-6, or 9-10 for BDGP's range number 4), stage N for embryonic stage N, or "
+                  "range:N for BDGP's range number N");
+    if (to_number(s) < 0) throw Error("unknown stage '" + text + "' (" + kGrammar + ")");
+    const int n = stage_number(s, text);
+    const std::string& r = names[static_cast<size_t>(range_of_stage(n))];
+    return {r, "stage " + std::to_string(n) + " -> BDGP range " + r +
+                   (n == kLastStage ? " (BDGP has no later range)" : "")};
+  }
+  const int a = stage_number(s.substr(0, dash), text), b = stage_number(s.substr(dash + 1), text);
+  if (a > b) throw Error("stage range '" + text + "' runs backwards (" + kGrammar + ")");
+  const int ra = range_of_stage(a), rb = range_of_stage(b);
+  if (ra != rb)
+    throw Error("stages " + std::to_string(a) + "-" + std::to_string(b) + " ('" + text +
+                "') span two BDGP ranges (" + names[static_cast<size_t>(ra)] + " and " +
+                names[static_cast<size_t>(rb)] +
+                "): images of different ranges need different "
+                "models; give them separately");
+  const std::string& r = names[static_cast<size_t>(ra)];
+  const std::string given = std::to_string(a) + "-" + std::to_string(b);
+  return {r, given == r ? "stages " + r : "stages " + given + " -> BDGP range " + r};
+}
+
+std::string normalise_stage_range(const std::string& text, bool bare_number_is_stage) {
+  return parse_stage(text, bare_number_is_stage).stage_range;
+}
+
+std::string normalise_stage_range(const std::string& text) {
+  return parse_stage(text).stage_range;
 }
 
 std::vector<int> Dataset::indices_of_stage(const std::string& stage_range) const {

@@ -37,6 +37,38 @@ std::string csv_quote(const std::string& s) {
   return out + "\"";
 }
 
+// synth.json: how the data set was made (parameters, vocabulary, the manifest's SHA-256).
+void write_synth_info(const SynthParams& params, const fs::path& root, int64_t total,
+                      size_t groups) {
+  const std::string manifest = (root / "images.csv").string();
+  nlohmann::json info;
+  info["format"] = "ishannot-synth";
+  info["format_version"] = kFormatVersion;
+  info["tool"] = std::string("ishannot ") + ISHANNOT_VERSION;
+  info["seed"] = params.seed;
+  info["images"] = total;
+  info["groups"] = groups;
+  info["stages"] = params.stages;
+  info["missing_pattern"] = params.missing_pattern;
+  info["weak_pattern"] = params.weak_pattern;
+  info["clutter"] = params.clutter;
+  info["noise"] = params.noise;
+  info["masks"] = params.masks;
+  info["size"] = {320, 128};
+  info["view"] = "lateral";
+  if (params.like.empty()) {
+    info["vocabulary"] = "built-in (top-10 terms per stage range of BDGP lateral images)";
+  } else {
+    info["vocabulary"] = "sampled from BDGP tables";
+    info["like"] = params.like;
+    for (const char* table : {"standard_annotations.csv", "standard_images.csv"})
+      info["like_sha256"][table] = sha256_file((fs::path(params.like) / table).string());
+  }
+  info["manifest"] = "images.csv";
+  info["manifest_sha256"] = sha256_file(manifest);
+  write_text_atomically((root / "synth.json").string(), info.dump(2) + "\n");
+}
+
 }  // namespace
 
 std::string generate_synthetic(const SynthParams& params, const std::string& out_dir,
@@ -123,32 +155,7 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
     write_text_atomically((root / "masks.csv").string(), csv);
   }
 
-  nlohmann::json info;
-  info["format"] = "ishannot-synth";
-  info["format_version"] = kFormatVersion;
-  info["tool"] = std::string("ishannot ") + ISHANNOT_VERSION;
-  info["seed"] = params.seed;
-  info["images"] = total;
-  info["groups"] = groups.size();
-  info["stages"] = params.stages;
-  info["missing_pattern"] = params.missing_pattern;
-  info["weak_pattern"] = params.weak_pattern;
-  info["clutter"] = params.clutter;
-  info["noise"] = params.noise;
-  info["masks"] = params.masks;
-  info["size"] = {320, 128};
-  info["view"] = "lateral";
-  if (params.like.empty()) {
-    info["vocabulary"] = "built-in (top-10 terms per stage range of BDGP lateral images)";
-  } else {
-    info["vocabulary"] = "sampled from BDGP tables";
-    info["like"] = params.like;
-    for (const char* table : {"standard_annotations.csv", "standard_images.csv"})
-      info["like_sha256"][table] = sha256_file((fs::path(params.like) / table).string());
-  }
-  info["manifest"] = "images.csv";
-  info["manifest_sha256"] = sha256_file(manifest);
-  write_text_atomically((root / "synth.json").string(), info.dump(2) + "\n");
+  write_synth_info(params, root, total, groups.size());
   reporter.info("wrote " + std::to_string(total) + " images in " + std::to_string(groups.size()) +
                 " groups: " + manifest);
   return manifest;

@@ -1,6 +1,7 @@
 #pragma once
-// Internal to the evaluation protocol (src/eval/): one stage range's problem matched to the store
-// rows, and the task that evaluates one (term, outer fold) on a Gram matrix.
+// Internal, shared by the evaluation protocol (src/eval/) and `train` (src/annotate/train_plan.cpp,
+// which plans a stage range exactly as evaluate does): one stage range's problem matched to the
+// store rows, and the task that evaluates one (term, outer fold) on a Gram matrix.
 #include <Eigen/Dense>
 #include <cstdint>
 #include <string>

@@ -59,4 +59,10 @@ std::string gallery_html(const AnnotationRun& run, Thumbnails& thumbnails, int i
 std::string groups_table_html(const AnnotationRun& run, int max_rows,
                               std::vector<std::string>& notes);
 
+/// The group calls of a bag bundle's annotate run (group_evidence.tsv, label 1): per call, its
+/// images ordered by their share of the group's score, with thumbnails; at most `max_calls`
+/// calls (highest scores first). "" without evidence.
+std::string group_evidence_html(const AnnotationRun& run, Thumbnails& thumbnails, int max_calls,
+                                std::vector<std::string>& notes);
+
 }  // namespace ishannot::detail

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/report_html.h"
 #include "ishannot/common/progress.h"
 #include "ishannot/report/comparison.h"
 #include "ishannot/report/figures.h"
@@ -28,5 +29,9 @@ ReportRuns read_report_runs(const std::vector<std::string>& dirs, std::vector<st
 std::vector<Figure> evaluation_figures(const std::vector<EvaluationRun>& runs, const Comparison& c,
                                        const ReportParams& params, Thumbnails& thumbnails,
                                        std::vector<std::string>& notes);
+
+/// The page's first section: per run, the data it was computed on — synthetic (a manifest beside
+/// synth.json: made by ishannot synth) or real images — with its genes and images.
+PageSection data_section(const ReportRuns& runs);
 
 }  // namespace ishannot::detail

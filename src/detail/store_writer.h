@@ -52,7 +52,6 @@ struct FeatureStoreWriter::Impl {
   // store_writer_disk.cpp
   void sync(const std::string& step);  ///< flush + fsync, or Error "STEP: disk full ..."
   void check_room(size_t n) const;     ///< room for n more rows, or Error (nothing written)
-  int descriptor() const;              ///< the file's descriptor (-1 when unknown)
   void abandon_pending_writes();       ///< after a failed write: HDF5 writes to /dev/null
   void release_reservation() const;    ///< frees the unused blocks check_room reserved
   void close_file();                   ///< closes HDF5 (safely when failed)

@@ -9,6 +9,16 @@
 
 namespace ishannot::detail {
 
+/// The one TSV field sanitiser of every TSV we write: a tab, newline or carriage return inside a
+/// value (an image file named with a tab, a term with a newline) becomes a space, so that every
+/// row keeps its columns and readers (report, pandas) accept the file.
+inline std::string tsv_field(const std::string& value) {
+  std::string out = value;
+  for (char& c : out)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
 /// Reads a TSV file one row at a time. A trailing '\r' is dropped; blank lines are skipped. Every
 /// row must have as many cells as the header (Error naming the file and line otherwise).
 class TsvReader {
@@ -35,6 +45,11 @@ class TsvReader {
   /// A cell as a number ("inf", "-inf" and "nan" accepted); Error "PATH:LINE: column 'NAME':
   /// 'TEXT' is not a number" otherwise.
   double number(int column) const;
+  /// A cell as a finite number in [0, 1] (a score, a rate, an AUC); Error "PATH:LINE: column
+  /// 'NAME': 'TEXT' is not a value in [0, 1]" otherwise (nan, inf, -7.5, 1e300...).
+  double fraction(int column) const;
+  /// A cell as a finite number; Error naming the file, line and column otherwise.
+  double finite(int column) const;
   /// A cell as an integer; Error naming the file, line and column otherwise.
   int integer(int column) const;
 

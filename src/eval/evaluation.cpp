@@ -12,12 +12,14 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "detail/bag_stage.h"
 #include "detail/evaluation_stage.h"
 #include "detail/parallel.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/seed.h"
 #include "ishannot/data/folds.h"
+#include "ishannot/features/store_attributes.h"
 
 namespace ishannot {
 
@@ -30,6 +32,11 @@ std::string EvaluationParams::check() const {
   if (inner_models < 1 || inner_models % 2 == 0) return "inner models must be odd and >= 1";
   if (auto e = ensemble.check(); !e.empty()) return e;
   if (auto e = terms.check(); !e.empty()) return e;
+  if (unit == EvaluationUnit::kBag && level != EvaluationLevel::kGroup)
+    return "the bag unit is evaluated on groups only (level group), not on images";
+  if (unit == EvaluationUnit::kBag && bag_pool != BagPool::kMean &&
+      preprocessing == Preprocessing::kStandardise)
+    return "max and meanmax bag pooling need preprocessing l2 or none, not standardise";
   return gram.check();
 }
 
@@ -70,17 +77,6 @@ std::string first_few(const std::vector<std::string>& values, size_t count = 3) 
   return values.size() > count ? out + ", ..." : out;
 }
 
-// Nothing matched: name the ids expected (the dataset's) and the ids found (the store's).
-Error no_matching_ids(const Dataset& dataset, const FeatureStoreReader& store) {
-  std::vector<std::string> expected;
-  for (const auto& image : dataset.images) expected.push_back(image.id);
-  return file_error(store.path(), "no image of dataset " + dataset.source +
-                                      " has features in this store: the dataset's ids are " +
-                                      first_few(expected) + "; the store's are " +
-                                      (store.ids().empty() ? "none" : first_few(store.ids())) +
-                                      " (ids are the image file names without extension)");
-}
-
 // Every store met, indexed once: its id -> row map and the genes its net was fine-tuned on.
 // Ids the dataset lacks are reported as a skip note.
 class StoreIndex {
@@ -115,7 +111,7 @@ class StoreIndex {
                           plural(extra, "feature row") + " of " + store.path() +
                               " with ids the dataset lacks (ignored; first: " + first + ")"});
     const auto attributes = store.attributes();
-    if (auto a = attributes.find("finetune_genes"); a != attributes.end()) {
+    if (auto a = attributes.find(store_attr::kFinetuneGenes); a != attributes.end()) {
       std::istringstream lines(a->second);
       for (std::string gene; std::getline(lines, gene);)
         if (!gene.empty()) entry.finetune_genes.insert(gene);
@@ -247,20 +243,23 @@ struct StageGrams {
   std::map<std::string, std::vector<uint8_t>> bad;
 };
 
+// The store row of every problem row.
+std::vector<int64_t> store_rows(const EvaluationStage& stage,
+                                const std::unordered_map<std::string, int64_t>& row) {
+  std::vector<int64_t> rows;
+  for (int i = 0; i < stage.problem.rows(); ++i)
+    rows.push_back(
+        row.at(stage.matched
+                   .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]
+                   .id));
+  return rows;
+}
+
 GramResult layer_gram(const EvaluationStage& stage, const StageStores& stores, StoreIndex& index,
                       const std::string& layer, const EvaluationParams& params,
                       const Reporter& reporter) {
   const int n = stage.problem.rows();
-  auto rows_in = [&](const FeatureStoreReader& s) {  // store row of every problem row
-    std::vector<int64_t> rows;
-    const auto& row = index(s).row;
-    for (int i = 0; i < n; ++i)
-      rows.push_back(row.at(
-          stage.matched
-              .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]
-              .id));
-    return rows;
-  };
+  auto rows_in = [&](const FeatureStoreReader& s) { return store_rows(stage, index(s).row); };
   if (stores.distinct.size() == 1)
     return compute_gram(*stores.distinct[0], layer, rows_in(*stores.distinct[0]),
                         params.preprocessing, stage.folds, params.folds, params.gram, reporter);
@@ -300,26 +299,16 @@ StageGrams stage_grams(const EvaluationStage& stage, const StageStores& stores, 
     result.seconds["gram/" + stage.name + "/" + layer] = g.seconds;
     std::vector<uint8_t> bad(static_cast<size_t>(n), 0);
     // Rows the Gram cannot use, by kind: each dropped for this layer and the concatenation.
-    const std::pair<const std::vector<uint8_t>*, const char*> kinds[] = {
-        {&g.non_finite, " with NaN/Inf features"},
-        {&g.overflow, " with features too large for the Gram (overflow)"},
-        {&g.all_zero, " whose features are all zero (never written?)"}};
-    for (const auto& [flags, what] : kinds) {
-      int n_bad = 0;
-      std::string first;
-      for (int i = 0; i < n; ++i)
-        if ((*flags)[static_cast<size_t>(i)]) {
-          bad[static_cast<size_t>(i)] = concat_bad[static_cast<size_t>(i)] = 1;
-          if (n_bad++ == 0)
-            first = stage.matched
-                        .images[static_cast<size_t>(
-                            stage.problem.image_indices[static_cast<size_t>(i)])]
-                        .id;
-        }
-      if (n_bad > 0)
-        result.skipped.push_back(
-            {layer, stage.name, "", -1,
-             plural(n_bad, "image") + what + " (dropped; first: " + first + ")"});
+    for (const auto& kind : unusable_rows(g, bad)) {
+      for (int i : kind.rows) concat_bad[static_cast<size_t>(i)] = 1;
+      const std::string first =
+          stage.matched
+              .images[static_cast<size_t>(
+                  stage.problem.image_indices[static_cast<size_t>(kind.rows.front())])]
+              .id;
+      result.skipped.push_back({layer, stage.name, "", -1,
+                                plural(static_cast<int>(kind.rows.size()), "image") + kind.what +
+                                    " (dropped; first: " + first + ")"});
     }
     if (!concat_name.empty()) {
       if (concat_grams.empty())
@@ -379,13 +368,34 @@ void classify_config(const EvaluationStage& stage, const std::string& config,
                 " in " + format_duration(since(start)));
 }
 
+// The bag level of one configuration (evaluation_bags.cpp), then the image level's tasks on bags.
+void classify_bags(const Dataset& dataset, const EvaluationStage& stage, const StageStores& stores,
+                   StoreIndex& index, const std::string& config,
+                   const std::vector<std::string>& config_layers, StageGrams& grams,
+                   const EvaluationParams& params, const Reporter& reporter,
+                   EvaluationResult& result, detail::BagSizes& sizes) {
+  const FeatureStoreReader& store = *stores.distinct[0];  // max pooling reads one store
+  detail::BagProblem bag = detail::make_bag_problem(
+      dataset, stage, config, grams.grams[config], grams.bad[config],
+      {&store, store_rows(stage, index(store).row), config_layers}, params, result.skipped);
+  grams.grams[config].clear();
+  for (size_t b = 0; b < bag.images.size(); ++b)
+    sizes[{config, stage.name, bag.stage.genes[b]}] = bag.images[b];
+  classify_config(bag.stage, config, bag.grams, bag.bad, params, reporter, result);
+}
+
 // Says what each summary cell averaged: the top-k requested and the distinct images scored.
 void add_summary_counts(EvaluationResult& result, const EvaluationParams& params) {
   std::map<std::pair<std::string, std::string>, std::set<std::string>> tested;
   for (const auto& p : result.predictions) tested[{p.layer, p.stage_range}].insert(p.id);
+  std::map<std::pair<std::string, std::string>, std::map<std::string, int>> bags;  // bag unit
+  for (const auto& g : result.group_predictions) bags[{g.layer, g.stage_range}][g.gene] = g.images;
   for (auto& row : result.summary) {
     row.terms_requested = params.terms.top_k;
     row.test_images = static_cast<int>(tested[{row.layer, row.stage_range}].size());
+    if (params.unit == EvaluationUnit::kBag)
+      for (const auto& [gene, images] : bags[{row.layer, row.stage_range}])
+        row.test_images += images;
   }
 }
 
@@ -420,6 +430,7 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
   StoreIndex index(dataset, layers, result.skipped);
   const auto& all_stages = stage_range_names();
   size_t matched_images = 0;
+  detail::BagSizes bag_sizes;
   for (const auto& stage_name : stages) {
     EvaluationStage stage;
     stage.name = stage_name;
@@ -433,8 +444,13 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
     StageGrams grams =
         stage_grams(stage, fold_stores, index, layers, concat_name, params, reporter, result);
     for (const auto& config : result.layers)
-      classify_config(stage, config, grams.grams[config], grams.bad[config], params, reporter,
-                      result);
+      if (params.unit == EvaluationUnit::kBag)
+        classify_bags(dataset, stage, fold_stores, index, config,
+                      config == concat_name ? layers : std::vector<std::string>{config}, grams,
+                      params, reporter, result, bag_sizes);
+      else
+        classify_config(stage, config, grams.grams[config], grams.bad[config], params, reporter,
+                        result);
   }
   if (matched_images == 0) throw no_matching_ids(dataset, first_store);
   if (result.stage_ranges.empty()) {
@@ -447,42 +463,26 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores
     throw file_error(dataset.source,
                      "nothing to evaluate: " + (why.empty() ? "no stage range" : why));
   }
-  if (params.level != EvaluationLevel::kImage) add_group_level(result, params);
+  if (params.unit == EvaluationUnit::kBag)
+    detail::finish_bag_level(result, params, bag_sizes);
+  else if (params.level != EvaluationLevel::kImage)
+    add_group_level(result, params);
   result.summary = summarise(result.metrics);
   add_summary_counts(result, params);
   result.seconds["total"] = since(start);
   return result;
 }
 
-std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics) {
-  // key -> term -> values over folds, and fold -> values over terms
-  struct Acc {
-    std::map<std::string, std::vector<double>> by_term;
-    std::map<int, std::vector<double>> by_fold;
-  };
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, Acc> groups;
-  std::vector<std::tuple<std::string, std::string, std::string, std::string>> order;
-  static const std::set<std::string> reported = {
-      "auc",       "accuracy",       "sensitivity",       "specificity",
-      "group_auc", "group_accuracy", "group_sensitivity", "group_specificity"};
-  for (const auto& m : metrics) {
-    if (!reported.count(m.metric)) continue;
-    auto key = std::make_tuple(m.method, m.layer, m.stage_range, m.metric);
-    if (!groups.count(key)) order.push_back(key);
-    auto& acc = groups[key];
-    acc.by_term[m.term].push_back(m.value);
-    acc.by_fold[m.fold].push_back(m.value);
-  }
-  std::vector<SummaryRow> out;
-  for (const auto& key : order) {
-    const auto& acc = groups[key];
-    std::vector<double> term_means, fold_means;
-    for (const auto& [term, values] : acc.by_term) term_means.push_back(mean_std(values).mean);
-    for (const auto& [fold, values] : acc.by_fold) fold_means.push_back(mean_std(values).mean);
-    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key),
-                   mean_std(term_means), mean_std(fold_means)});
-  }
-  return out;
+// Nothing matched (evaluation.h): name the ids expected (the dataset's) and the ids found (the
+// store's).
+Error no_matching_ids(const Dataset& dataset, const FeatureStoreReader& store) {
+  std::vector<std::string> expected;
+  for (const auto& image : dataset.images) expected.push_back(image.id);
+  return file_error(store.path(), "no image of dataset " + dataset.source +
+                                      " has features in this store: the dataset's ids are " +
+                                      first_few(expected) + "; the store's are " +
+                                      (store.ids().empty() ? "none" : first_few(store.ids())) +
+                                      " (ids are the image file names without extension)");
 }
 
 }  // namespace ishannot

@@ -1,5 +1,6 @@
 // The group level of an evaluation (evaluation.h add_group_level): out-of-fold image predictions
-// aggregated per gene x stage-range group by the group rule (groups.h), then the same metrics.
+// aggregated per gene x stage-range group by the group rule (groups.h), then the same metrics;
+// and the summaries over terms and folds (summarise).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -7,6 +8,7 @@
 
 #include "ishannot/common/error.h"
 #include "ishannot/eval/evaluation.h"
+#include "ishannot/eval/metrics.h"
 
 namespace ishannot {
 
@@ -81,9 +83,42 @@ void add_group_level(EvaluationResult& result, const EvaluationParams& params) {
     if (m.accuracy) add("accuracy", *m.accuracy);
     if (m.sensitivity) add("sensitivity", *m.sensitivity);
     if (m.specificity) add("specificity", *m.specificity);
+    if (auto f1 = f1_score(votes, labels)) add("f1", *f1);
     add("test_positives", m.positives);
     add("test_negatives", m.negatives);
   }
+}
+
+std::vector<SummaryRow> summarise(const std::vector<MetricRow>& metrics) {
+  // key -> term -> values over folds, and fold -> values over terms
+  struct Acc {
+    std::map<std::string, std::vector<double>> by_term;
+    std::map<int, std::vector<double>> by_fold;
+  };
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, Acc> groups;
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> order;
+  static const std::set<std::string> reported = {
+      "auc",       "accuracy",       "sensitivity",       "specificity",
+      "group_auc", "group_accuracy", "group_sensitivity", "group_specificity",
+      "group_f1"};
+  for (const auto& m : metrics) {
+    if (!reported.count(m.metric)) continue;
+    auto key = std::make_tuple(m.method, m.layer, m.stage_range, m.metric);
+    if (!groups.count(key)) order.push_back(key);
+    auto& acc = groups[key];
+    acc.by_term[m.term].push_back(m.value);
+    acc.by_fold[m.fold].push_back(m.value);
+  }
+  std::vector<SummaryRow> out;
+  for (const auto& key : order) {
+    const auto& acc = groups[key];
+    std::vector<double> term_means, fold_means;
+    for (const auto& [term, values] : acc.by_term) term_means.push_back(mean_std(values).mean);
+    for (const auto& [fold, values] : acc.by_fold) fold_means.push_back(mean_std(values).mean);
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key),
+                   mean_std(term_means), mean_std(fold_means)});
+  }
+  return out;
 }
 
 }  // namespace ishannot

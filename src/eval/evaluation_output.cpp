@@ -13,13 +13,17 @@
 #include <sstream>
 #include <tuple>
 
+#include "detail/tsv.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/output_columns.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/version.h"
 
 namespace ishannot {
+
+using detail::tsv_field;
 
 namespace {
 
@@ -27,14 +31,6 @@ std::string fixed4(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.4f", v);
   return buf;
-}
-
-// TSV fields must not hold tabs or newlines.
-std::string field(const std::string& s) {
-  std::string out = s;
-  for (char& c : out)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return out;
 }
 
 // A cell of Table 2: "mean ± std (T/K terms, N images)", marked " *" when T < K / 2.
@@ -66,8 +62,9 @@ std::string summary_table(const EvaluationResult& result) {
   out << "\n";
   std::set<std::string> methods;
   for (const auto& r : result.summary) methods.insert(r.method);
-  for (const std::string metric : {"auc", "accuracy", "sensitivity", "specificity", "group_auc",
-                                   "group_accuracy", "group_sensitivity", "group_specificity"})
+  for (const std::string metric :
+       {"auc", "accuracy", "sensitivity", "specificity", "group_auc", "group_accuracy",
+        "group_sensitivity", "group_specificity", "group_f1"})
     for (const auto& method : methods)
       for (const auto& layer : result.layers) {
         bool any = false;
@@ -99,22 +96,26 @@ std::string summary_table(const EvaluationResult& result) {
 
 namespace {
 
-void write_metrics_tsv(const std::string& path, const EvaluationResult& result) {
+// unit: what the learner learned from (image, bag); bag_pool: the bags' pooling (bag unit only).
+void write_metrics_tsv(const std::string& path, const EvaluationResult& result,
+                       const EvaluationParams& params) {
+  const bool bag = params.unit == EvaluationUnit::kBag;
+  const std::string unit = evaluation_unit_name(params.unit);
+  const std::string pool = bag ? bag_pool_name(params.bag_pool) : "";
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue\n";
+  out << tsv_header(OutputKind::kEvaluate, "metrics.tsv");
   for (const auto& m : result.metrics)
-    out << field(m.method) << '\t' << field(m.layer) << '\t' << m.stage_range << '\t'
-        << stage_order_text(m.stage_range) << '\t' << field(m.term) << '\t' << m.fold << '\t'
-        << m.metric << '\t' << format_exact(m.value) << '\n';
+    out << tsv_field(m.method) << '\t' << tsv_field(m.layer) << '\t' << m.stage_range << '\t'
+        << stage_order_text(m.stage_range) << '\t' << tsv_field(m.term) << '\t' << m.fold << '\t'
+        << m.metric << '\t' << format_exact(m.value) << '\t' << unit << '\t' << pool << '\n';
   write_text_atomically(path, out.str());
 }
 
 void write_summary_tsv(const std::string& path, const EvaluationResult& result) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tmetric\tmean_over_terms\tstd_over_terms\t"
-         "terms\tterms_requested\ttest_images\tmean_over_folds\tstd_over_folds\tfolds\n";
+  out << tsv_header(OutputKind::kEvaluate, "summary.tsv");
   for (const auto& r : result.summary)
-    out << field(r.method) << '\t' << field(r.layer) << '\t' << r.stage_range << '\t'
+    out << tsv_field(r.method) << '\t' << tsv_field(r.layer) << '\t' << r.stage_range << '\t'
         << stage_order_text(r.stage_range) << '\t' << r.metric << '\t'
         << format_exact(r.over_terms.mean) << '\t' << format_exact(r.over_terms.std) << '\t'
         << r.over_terms.count << '\t' << r.terms_requested << '\t' << r.test_images << '\t'
@@ -133,49 +134,55 @@ void write_summary_md(const std::string& path, const EvaluationResult& result) {
 void write_predictions_tsv(const std::string& path, const EvaluationResult& result,
                            const EvaluationParams& params) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tid\tgene\tlabel\tscore\tvote\n";
+  out << tsv_header(OutputKind::kEvaluate, "predictions.tsv");
   for (const auto& p : result.predictions)
-    out << field(params.method) << '\t' << field(p.layer) << '\t' << p.stage_range << '\t'
-        << stage_order_text(p.stage_range) << '\t' << field(p.term) << '\t' << p.fold << '\t'
-        << field(p.id) << '\t' << field(p.gene) << '\t' << p.label << '\t' << format_exact(p.score)
-        << '\t' << p.vote << '\n';
+    out << tsv_field(params.method) << '\t' << tsv_field(p.layer) << '\t' << p.stage_range << '\t'
+        << stage_order_text(p.stage_range) << '\t' << tsv_field(p.term) << '\t' << p.fold << '\t'
+        << tsv_field(p.id) << '\t' << tsv_field(p.gene) << '\t' << p.label << '\t'
+        << format_exact(p.score) << '\t' << p.vote << '\n';
   write_text_atomically(path, out.str());
 }
 
 void write_group_predictions_tsv(const std::string& path, const EvaluationResult& result,
                                  const EvaluationParams& params) {
+  // The bag unit's groups are scored by the bag model: rule "bag:<pooling>".
+  const std::string rule = params.unit == EvaluationUnit::kBag
+                               ? "bag:" + bag_pool_name(params.bag_pool)
+                               : group_rule_name(params.group_rule);
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\tgene\tlabel\tscore\tvote\timages\t"
-         "rule\n";
+  out << tsv_header(OutputKind::kEvaluate, "group_predictions.tsv");
   for (const auto& g : result.group_predictions)
-    out << field(params.method) << '\t' << field(g.layer) << '\t' << g.stage_range << '\t'
-        << stage_order_text(g.stage_range) << '\t' << field(g.term) << '\t' << g.fold << '\t'
-        << field(g.gene) << '\t' << g.label << '\t' << format_exact(g.score) << '\t' << g.vote
-        << '\t' << g.images << '\t' << group_rule_name(params.group_rule) << '\n';
+    out << tsv_field(params.method) << '\t' << tsv_field(g.layer) << '\t' << g.stage_range << '\t'
+        << stage_order_text(g.stage_range) << '\t' << tsv_field(g.term) << '\t' << g.fold << '\t'
+        << tsv_field(g.gene) << '\t' << g.label << '\t' << format_exact(g.score) << '\t' << g.vote
+        << '\t' << g.images << '\t' << rule << '\n';
   write_text_atomically(path, out.str());
 }
 
-// Pooled out-of-fold ROC curve per (layer, stage range, term).
+// Pooled out-of-fold ROC curve per (layer, stage range, term): of images, or of bags (bag unit).
 void write_roc_tsv(const std::string& path, const EvaluationResult& result,
                    const EvaluationParams& params) {
   using Key = std::tuple<std::string, std::string, std::string>;
   std::map<Key, std::pair<std::vector<double>, std::vector<uint8_t>>> pooled;
   std::vector<Key> order;
-  for (const auto& p : result.predictions) {
+  auto add = [&](const auto& p) {
     Key key = std::make_tuple(p.layer, p.stage_range, p.term);
     if (!pooled.count(key)) order.push_back(key);
     pooled[key].first.push_back(p.score);
     pooled[key].second.push_back(static_cast<uint8_t>(p.label));
-  }
+  };
+  for (const auto& p : result.predictions) add(p);
+  if (params.unit == EvaluationUnit::kBag)  // the bags' own scores (the image table is empty)
+    for (const auto& g : result.group_predictions) add(g);
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tthreshold\tfpr\ttpr\n";
+  out << tsv_header(OutputKind::kEvaluate, "roc.tsv");
   for (const auto& key : order) {
     const auto& [scores, labels] = pooled[key];
     for (const auto& point : roc_curve(scores, labels))
-      out << field(params.method) << '\t' << field(std::get<0>(key)) << '\t' << std::get<1>(key)
-          << '\t' << stage_order_text(std::get<1>(key)) << '\t' << field(std::get<2>(key)) << '\t'
-          << format_exact(point.threshold) << '\t' << format_exact(point.fpr) << '\t'
-          << format_exact(point.tpr) << '\n';
+      out << tsv_field(params.method) << '\t' << tsv_field(std::get<0>(key)) << '\t'
+          << std::get<1>(key) << '\t' << stage_order_text(std::get<1>(key)) << '\t'
+          << tsv_field(std::get<2>(key)) << '\t' << format_exact(point.threshold) << '\t'
+          << format_exact(point.fpr) << '\t' << format_exact(point.tpr) << '\n';
   }
   write_text_atomically(path, out.str());
 }
@@ -184,11 +191,12 @@ void write_roc_tsv(const std::string& path, const EvaluationResult& result,
 void write_skipped_tsv(const std::string& path, const EvaluationResult& result,
                        const EvaluationParams& params) {
   std::ostringstream out;
-  out << "method\tlayer\tstage_range\tstage_order\tterm\tfold\treason\n";
+  out << tsv_header(OutputKind::kEvaluate, "skipped.tsv");
   for (const auto& s : result.skipped)
-    out << field(params.method) << '\t' << field(s.layer) << '\t' << s.stage_range << '\t'
-        << stage_order_text(s.stage_range) << '\t' << field(s.term) << '\t'
-        << (s.fold < 0 ? std::string() : std::to_string(s.fold)) << '\t' << field(s.reason) << '\n';
+    out << tsv_field(params.method) << '\t' << tsv_field(s.layer) << '\t' << s.stage_range << '\t'
+        << stage_order_text(s.stage_range) << '\t' << tsv_field(s.term) << '\t'
+        << (s.fold < 0 ? std::string() : std::to_string(s.fold)) << '\t' << tsv_field(s.reason)
+        << '\n';
   write_text_atomically(path, out.str());
 }
 
@@ -230,6 +238,8 @@ nlohmann::json run_config(const EvaluationResult& result, const EvaluationParams
           {"preprocessing", preprocessing_name(params.preprocessing)},
           {"level", evaluation_level_name(params.level)},
           {"group_rule", group_rule_name(params.group_rule)},
+          {"unit", evaluation_unit_name(params.unit)},
+          {"bag_pool", params.unit == EvaluationUnit::kBag ? bag_pool_name(params.bag_pool) : ""},
           {"gram_slab_columns", params.gram.slab_columns},
           {"bias", "unregularised"},
           {"c_selection", "per term and outer fold: pooled inner-CV AUC, ties to smaller C"}};
@@ -244,10 +254,7 @@ void write_run_json(const std::string& path, const EvaluationResult& result,
   run["format_version"] = 1;
   run["versions"] = library_versions();
   for (const auto& [key, value] : provenance) run["provenance"][key] = value;
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  run["finished_utc"] = stamp;
+  run["finished_utc"] = utc_timestamp();
   run["seed"] = params.seed;
   run["config"] = run_config(result, params);
   run["seconds"] = result.seconds;
@@ -310,15 +317,16 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   const bool group = params.level != EvaluationLevel::kImage;
   std::vector<std::string> files = {"metrics.tsv", "summary.tsv", "summary.md", "predictions.tsv"};
   if (group) files.push_back("group_predictions.tsv");
-  for (const char* f : {"roc.tsv", "skipped.tsv", "run.json"}) files.push_back(f);
+  for (const char* f : {"roc.tsv", "skipped.tsv", "columns.tsv", "run.json"}) files.push_back(f);
   try {
-    write_metrics_tsv(staging + "/metrics.tsv", result);
+    write_metrics_tsv(staging + "/metrics.tsv", result, params);
     write_summary_tsv(staging + "/summary.tsv", result);
     write_summary_md(staging + "/summary.md", result);
     write_predictions_tsv(staging + "/predictions.tsv", result, params);
     if (group) write_group_predictions_tsv(staging + "/group_predictions.tsv", result, params);
     write_roc_tsv(staging + "/roc.tsv", result, params);
     write_skipped_tsv(staging + "/skipped.tsv", result, params);
+    write_columns_tsv(staging, OutputKind::kEvaluate, files);
     write_run_json(staging + "/run.json", result, params, provenance, files);
     publish(staging, dir, files);
   } catch (...) {

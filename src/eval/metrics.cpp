@@ -71,6 +71,19 @@ std::vector<RocPoint> roc_curve(const std::vector<double>& scores,
   return out;
 }
 
+std::optional<double> f1_score(const std::vector<uint8_t>& predicted,
+                               const std::vector<uint8_t>& labels) {
+  ISHANNOT_ASSERT(predicted.size() == labels.size(), "one label per vote");
+  double tp = 0, fp = 0, fn = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    tp += predicted[i] && labels[i];
+    fp += predicted[i] && !labels[i];
+    fn += !predicted[i] && labels[i];
+  }
+  if (tp + fp + fn == 0) return std::nullopt;
+  return 2 * tp / (2 * tp + fp + fn);
+}
+
 BinaryMetrics binary_metrics(const std::vector<uint8_t>& predicted,
                              const std::vector<double>& scores,
                              const std::vector<uint8_t>& labels) {

@@ -18,6 +18,8 @@ std::string TermFitParams::check() const {
   for (double c : c_grid)
     if (!(c > 0) || !std::isfinite(c)) return "C values must be positive";
   if (inner_models < 1 || inner_models % 2 == 0) return "inner models must be odd and >= 1";
+  if (inner_models > kMaxEnsembleModels)
+    return "inner models must be at most " + std::to_string(kMaxEnsembleModels);
   return ensemble.check();
 }
 

@@ -7,6 +7,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/pool_grid.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/annotate_source.h"
 #include "ishannot/nets/backbone.h"
@@ -22,8 +23,10 @@ std::string attribute(const FeatureRecipe& recipe, const std::string& key) {
   return it == recipe.attributes.end() ? std::string() : it->second;
 }
 
+}  // namespace
+
 // The recipe's network, its weights checked against the recorded SHA-256.
-std::shared_ptr<Backbone> recipe_net(const FeatureRecipe& recipe, const std::string& override) {
+std::shared_ptr<Backbone> recipe_network(const FeatureRecipe& recipe, const std::string& override) {
   const std::string backbone = attribute(recipe, "backbone");
   if (backbone == "sparse-coding")
     throw Error(
@@ -36,10 +39,8 @@ std::shared_ptr<Backbone> recipe_net(const FeatureRecipe& recipe, const std::str
     throw file_error(path.empty() ? std::string("(no weights path)") : path,
                      "the bundle's weights file is missing (give its new place with --weights)");
   std::shared_ptr<Backbone> net;
-  if (!attribute(recipe, "finetune_stage_range").empty()) {
-    const FinetunedModel finetuned = load_finetuned_model(path);
-    net = finetuned.net->backbone_ptr();
-    net->set_weights_provenance(path, finetuned.file_sha256);
+  if (!attribute(recipe, store_attr::kFinetuneStageRange).empty()) {
+    net = load_finetuned_model(path).net->backbone_ptr();  // provenance: the model file
   } else {
     net = load_backbone(backbone, path);
   }
@@ -50,20 +51,27 @@ std::shared_ptr<Backbone> recipe_net(const FeatureRecipe& recipe, const std::str
   return net;
 }
 
+ExtractParams recipe_extract_params(const FeatureRecipe& recipe, int* width, int* height,
+                                    ResizePolicy* policy) {
+  ExtractParams params;
+  params.layers.clear();  // the recipe's layers only, not ExtractParams' default taps
+  for (const auto& l : recipe.layers) params.layers += (params.layers.empty() ? "" : ",") + l.name;
+  params.pool =
+      parse_pool_grid(attribute(recipe, "pooling").empty() ? "none" : attribute(recipe, "pooling"));
+  ResizePolicy ignored;
+  parse_input_size(attribute(recipe, "input_size"), width, height, &ignored);
+  *policy = attribute(recipe, "resize_policy") == "native" ? ResizePolicy::kNative
+                                                           : ResizePolicy::kSquash;
+  return params;
+}
+
+namespace {
+
 class CnnSource : public FeatureSource {
  public:
   CnnSource(std::shared_ptr<Backbone> net, const FeatureRecipe& recipe) : net_(std::move(net)) {
-    ExtractParams params;
-    params.layers.clear();  // the recipe's layers only, not ExtractParams' default taps
-    for (const auto& l : recipe.layers)
-      params.layers += (params.layers.empty() ? "" : ",") + l.name;
-    params.pool = parse_pool_grid(
-        attribute(recipe, "pooling").empty() ? "none" : attribute(recipe, "pooling"));
-    ResizePolicy ignored;
-    parse_input_size(attribute(recipe, "input_size"), &width_, &height_, &ignored);
-    const ResizePolicy policy = attribute(recipe, "resize_policy") == "native"
-                                    ? ResizePolicy::kNative
-                                    : ResizePolicy::kSquash;
+    ResizePolicy policy;
+    const ExtractParams params = recipe_extract_params(recipe, &width_, &height_, &policy);
     extractor_ = std::make_unique<FeatureExtractor>(*net_, params, width_, height_, policy);
   }
   std::string description() const override {
@@ -121,7 +129,7 @@ class CnnSource : public FeatureSource {
 
 std::unique_ptr<FeatureSource> cnn_feature_source(const FeatureRecipe& recipe,
                                                   const std::string& weights_override) {
-  return std::make_unique<CnnSource>(recipe_net(recipe, weights_override), recipe);
+  return std::make_unique<CnnSource>(recipe_network(recipe, weights_override), recipe);
 }
 
 }  // namespace ishannot

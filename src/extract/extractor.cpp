@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "detail/extract_pipeline.h"
+#include "detail/tsv.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/store_attributes.h"
@@ -61,10 +62,7 @@ detail::InputGeometry input_geometry(const Dataset& dataset, const ExtractParams
 std::string skipped_tsv(const std::vector<SkippedImage>& skipped) {
   std::string text = "file\treason\n";
   for (const SkippedImage& s : skipped) {
-    std::string reason = s.reason;
-    for (char& c : reason)
-      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-    text += s.path + "\t" + reason + "\n";
+    text += detail::tsv_field(s.path) + "\t" + detail::tsv_field(s.reason) + "\n";
   }
   return text;
 }
@@ -154,6 +152,12 @@ std::map<std::string, std::string> FeatureExtractor::attributes(const Dataset* d
   }
   auto attributes = store_attributes(provenance);
   for (const auto& [key, value] : params_.extra_attributes) attributes[key] = value;
+  if (const auto& origin = net_.finetune_origin()) {  // the leakage guard's input (evaluate)
+    std::string genes;
+    for (const auto& g : origin->genes) genes += g + "\n";
+    attributes[store_attr::kFinetuneStageRange] = origin->stage_range;
+    attributes[store_attr::kFinetuneGenes] = genes;
+  }
   return attributes;
 }
 

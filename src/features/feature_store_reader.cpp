@@ -2,6 +2,7 @@
 // slabs; float16 is converted to float32 by table lookup.
 #include <algorithm>
 #include <numeric>
+#include <unordered_map>
 
 #include "detail/half.h"
 #include "detail/hdf5_util.h"
@@ -97,6 +98,13 @@ FeatureStoreReader::FeatureStoreReader(const std::string& path) : impl_(std::mak
   {
     Hid ids(check_id(H5Dopen2(s.file.get(), "/ids", H5P_DEFAULT), path, "cannot open /ids"));
     s.ids = detail::read_strings(ids.get(), path);
+    // An id names one image: a store that lists one twice is ambiguous (which row is it?).
+    std::unordered_map<std::string, size_t> first_row;
+    for (size_t r = 0; r < s.ids.size(); ++r)
+      if (const auto [at, fresh] = first_row.emplace(s.ids[r], r); !fresh)
+        throw file_error(path, "/ids lists '" + s.ids[r] + "' twice (rows " +
+                                   std::to_string(at->second) + " and " + std::to_string(r) +
+                                   "): an id must name one image");
   }
   if (H5Lexists(s.file.get(), "/features", H5P_DEFAULT) <= 0)
     throw file_error(path, "no /features group");

@@ -45,4 +45,21 @@ std::string dataset_sha256(const Dataset& dataset) {
   return sha256_bytes(listing);
 }
 
+std::string store_origin_difference(const std::map<std::string, std::string>& attributes,
+                                    const Dataset& dataset,
+                                    const std::map<std::string, std::string>& expected) {
+  auto value = [&](const std::string& key) {
+    const auto it = attributes.find(key);
+    return it == attributes.end() ? std::string("absent") : "'" + it->second + "'";
+  };
+  const std::string sha = dataset_sha256(dataset);
+  if (value("manifest_sha256") != "'" + sha + "'")
+    return "its manifest_sha256 is " + value("manifest_sha256") + ", that of " + dataset.source +
+           " is '" + sha + "' (features of another dataset)";
+  for (const auto& [key, want] : expected)
+    if (value(key) != "'" + want + "'")
+      return "its " + key + " is " + value(key) + ", this run's is '" + want + "'";
+  return "";
+}
+
 }  // namespace ishannot

@@ -103,6 +103,11 @@ FinetunedModel load_finetuned_model(const std::string& path, std::shared_ptr<Bac
         path, std::string("cannot load the fine-tuned network: ") + e.what_without_backtrace());
   }
   model.net->eval();
+  // The backbone says where its weights come from (this file) and what they saw (the genes):
+  // extraction records both in the store, whoever calls it.
+  auto& backbone = *model.net->backbone_ptr();
+  backbone.set_weights_provenance(path, model.file_sha256);
+  backbone.set_finetune_origin({model.stage_range, model.seen_genes});
   return model;
 }
 

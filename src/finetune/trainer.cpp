@@ -13,6 +13,7 @@
 
 #include "detail/checkpoint.h"
 #include "detail/rng.h"
+#include "finetune/finetune_run.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
@@ -20,13 +21,15 @@
 #include "ishannot/eval/metrics.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/inference.h"
-#include "ishannot/version.h"
 
 namespace ishannot {
 
 namespace {
 
+using detail::FinetuneRun;
+using detail::save_best_model;
 using detail::TrainingState;
+using detail::write_curve_tsv;
 
 // Independent random streams, one per purpose, all from the run's seed (common/seed.h).
 uint64_t sub_seed(uint64_t seed, SeedStream purpose, uint64_t index) {
@@ -69,24 +72,6 @@ double cpu_seconds_since(std::clock_t start) {
   return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
 }
 
-void write_curve_tsv(const std::string& path, const std::vector<EpochRecord>& curve,
-                     const std::vector<std::string>& terms) {
-  std::string text = "epoch\tmetric\tterm\tvalue\n";
-  auto row = [&](int epoch, const std::string& metric, const std::string& term, double v) {
-    text += std::to_string(epoch) + "\t" + metric + "\t" + term + "\t" + format_exact(v) + "\n";
-  };
-  for (const EpochRecord& e : curve) {
-    row(e.epoch, "train_loss", "", e.train_loss);
-    row(e.epoch, "val_loss", "", e.val_loss);
-    row(e.epoch, "mean_val_auc", "", e.mean_val_auc);
-    for (size_t t = 0; t < terms.size() && t < e.val_auc.size(); ++t)
-      row(e.epoch, "val_auc", terms[t], e.val_auc[t]);
-    row(e.epoch, "seconds", "", e.seconds);
-    row(e.epoch, "cpu_seconds", "", e.cpu_seconds);
-  }
-  write_text_atomically(path, text);
-}
-
 // The frozen trunk's output for a preprocessed batch (no autograd). On the CPU it runs through an
 // InferenceEngine (oneDNN, fused: see nets/inference.h); the trunk's weights never change during
 // a run, so the engine's copy of them stays valid.
@@ -115,39 +100,6 @@ torch::Tensor trunk_outputs(MultiTaskNet& net, InferenceEngine* engine,
   }
   return torch::cat(parts);
 }
-
-// One fine-tuning run: what the steps below share.
-struct FinetuneRun {
-  FinetuneRun(const Dataset& d, const StageProblem& p, const FinetuneParams& f, const Reporter& r,
-              std::shared_ptr<Backbone> b)
-      : dataset(d), problem(p), params(f), reporter(r), backbone(std::move(b)) {}
-  const Dataset& dataset;
-  const StageProblem& problem;
-  const FinetuneParams& params;
-  const Reporter& reporter;
-  std::shared_ptr<Backbone> backbone;
-  torch::Device device{torch::kCPU};
-  int k = 0;  // terms
-  int width = 0, height = 0;
-  ResizePolicy policy = ResizePolicy::kSquash;
-  std::vector<int> train_rows, val_rows;
-  std::vector<cv::Mat> train_images, val_images;
-  torch::Tensor train_targets, val_targets, pos_weight;
-  std::shared_ptr<MultiTaskNet> net;
-  std::unique_ptr<InferenceEngine> trunk_engine;  // the frozen trunk, on the CPU
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  TrainingState state;
-  std::vector<torch::Tensor> best;  // trainable parameters of the best epoch
-  bool use_cache = false;
-  int variants = 1;
-  std::vector<torch::Tensor> train_cache;
-  torch::Tensor val_cache;
-
-  const ImageRecord& image_of(int row) const {
-    return dataset.images[static_cast<size_t>(problem.image_indices[static_cast<size_t>(row)])];
-  }
-  bool has_val() const { return !val_rows.empty(); }
-};
 
 torch::Device resolve_device(const std::string& name) {
   torch::Device device(torch::kCPU);
@@ -452,63 +404,6 @@ bool run_epochs(FinetuneRun& run, const std::string& out_path, const std::string
     }
   }
   return true;
-}
-
-nlohmann::json model_sidecar(const FinetuneRun& run, const FinetuneResult& result) {
-  const auto& backbone = *run.backbone;
-  const auto& net = *run.net;
-  const auto& pre = backbone.preprocessing();
-  return {
-      {"format", "ishannot-finetuned-model"},
-      {"format_version", 1},
-      {"tool_version", ISHANNOT_VERSION},
-      {"backbone", backbone.arch()},
-      {"base_weights_path", backbone.weights_path()},
-      {"base_weights_sha256", backbone.weights_sha256()},
-      {"head",
-       {{"cut", backbone.layers()[static_cast<size_t>(net.cut())].name},
-        {"freeze_through", net.frozen_through() < 0
-                               ? std::string("none")
-                               : backbone.layers()[static_cast<size_t>(net.frozen_through())].name},
-        {"pool", run.params.head.pool},
-        {"hidden", run.params.head.hidden},
-        {"dropout", run.params.head.dropout},
-        {"input_dim", net.head_input_dim()}}},
-      {"input_size", run.params.input_size},
-      {"input_width", run.width},
-      {"input_height", run.height},
-      {"preprocessing",
-       {{"name", pre.name},
-        {"rgb", pre.rgb},
-        {"scale", pre.scale},
-        {"mean", pre.mean},
-        {"std", pre.stdev}}},
-      {"stage_range", run.problem.stage_range},
-      {"terms", run.problem.terms},
-      {"data_source", run.dataset.source},
-      {"train_genes", result.train_genes},
-      {"val_genes", result.val_genes},
-      {"train_images", result.train_images},
-      {"val_images", result.val_images},
-      {"params", finetune_params_json(run.params)},
-      {"best_epoch", run.state.best_epoch},
-      {"early_stopped", run.state.stopped},
-      {"curve", detail::curve_to_json(run.state.curve)},
-      {"command_line", run.params.command_line}};
-}
-
-// The best epoch's weights, saved on the CPU so that any machine can read them.
-void save_best_model(FinetuneRun& run, FinetuneResult& result, const std::string& out_path) {
-  {
-    torch::NoGradGuard no_grad;
-    auto params_now = detail::trainable_parameters(*run.net);
-    for (size_t i = 0; i < params_now.size(); ++i) params_now[i].copy_(run.best[i]);
-  }
-  run.net->to(torch::kCPU);
-  run.net->eval();
-  result.finished = true;
-  result.early_stopped = run.state.stopped;
-  detail::save_model(out_path, *run.net, model_sidecar(run, result));
 }
 
 }  // namespace

@@ -11,10 +11,24 @@
 namespace ishannot {
 namespace {
 
+// The largest image file read: 1 GiB. Only regular files are read (never a device such as
+// /dev/zero, a FIFO or a socket, which never end or block), so a hostile path in a manifest or
+// a run's TSV cannot make a reader hang or grow without bound.
+constexpr uint64_t kMaxImageFileBytes = uint64_t{1} << 30;
+
 std::vector<unsigned char> read_bytes(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw file_error(path, "is a folder, not an image file");
+  // Only regular files, checked before opening (opening a FIFO blocks), of a bounded size.
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw file_error(path, "not a regular file (a device, FIFO or socket): not read as an image");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxImageFileBytes)
+    throw file_error(path, "is " + std::to_string(size) +
+                               " bytes, more than an image file may be (" +
+                               std::to_string(kMaxImageFileBytes) + ")");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const std::string why = describe_unreadable(path);

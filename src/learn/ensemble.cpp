@@ -10,6 +10,9 @@ namespace ishannot {
 std::string EnsembleParams::check() const {
   if (models < 1 || models % 2 == 0)
     return "models (M) must be odd and >= 1, got " + std::to_string(models);
+  if (models > kMaxEnsembleModels)
+    return "models (M) must be at most " + std::to_string(kMaxEnsembleModels) + ", got " +
+           std::to_string(models);
   LogisticParams lp;
   lp.C = C;
   lp.tolerance = tolerance;

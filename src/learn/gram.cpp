@@ -192,6 +192,25 @@ GramResult compute_gram(const FeatureStoreReader& store, const std::string& laye
   return result;
 }
 
+std::vector<UnusableRows> unusable_rows(const GramResult& g, std::vector<uint8_t>& bad) {
+  const std::pair<const std::vector<uint8_t>*, const char*> kinds[] = {
+      {&g.non_finite, " with NaN/Inf features"},
+      {&g.overflow, " with features too large for the Gram (overflow)"},
+      {&g.all_zero, " whose features are all zero (never written?)"}};
+  std::vector<UnusableRows> out;
+  for (const auto& [flags, what] : kinds) {
+    UnusableRows kind{what, {}};
+    if (bad.size() < flags->size()) bad.resize(flags->size(), 0);
+    for (size_t i = 0; i < flags->size(); ++i)
+      if ((*flags)[i]) {
+        kind.rows.push_back(static_cast<int>(i));
+        bad[i] = 1;
+      }
+    if (!kind.rows.empty()) out.push_back(std::move(kind));
+  }
+  return out;
+}
+
 void l2_normalise_gram(Eigen::MatrixXd& gram) {
   const Eigen::VectorXd d = gram.diagonal();
   Eigen::VectorXd inv(d.size());

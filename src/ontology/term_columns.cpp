@@ -24,7 +24,8 @@ void write_row(std::ostream& out, const Row& row) {
 
 // The columns of the rewritten file and where each comes from.
 struct Layout {
-  int term = -1, old_id = -1, score = -1, label = -1;
+  int term = -1, old_id = -1, score = -1;
+  std::string positive;  // the 0/1 column of a positive call: predicted (label: older files)
   Row header;
 };
 
@@ -39,7 +40,10 @@ Layout layout(const detail::TsvReader& in, bool propagate) {
   }
   if (propagate) {
     l.score = in.require("score");
-    l.label = in.require("label");
+    // annotate's image and group files call the majority vote `predicted`; a bag bundle's files
+    // (src/annotate/annotate_bags.cpp) and files written before the rename still say `label`.
+    l.positive = in.column("predicted") >= 0 || in.column("label") < 0 ? "predicted" : "label";
+    in.require(l.positive);
     for (const char* name : {"propagated", "implied_by"})
       if (in.column(name) >= 0)
         throw file_error(in.path(), std::string("already has a '") + name + "' column");
@@ -66,7 +70,8 @@ void propagate_unit(std::vector<Row>& unit, const Layout& l, const Ontology& o,
     return static_cast<size_t>(std::find(l.header.begin(), l.header.end(), name) -
                                l.header.begin());
   };
-  const size_t id_col = column("term_id"), score_col = column("score"), label_col = column("label");
+  const size_t id_col = column("term_id"), score_col = column("score"),
+               label_col = column(l.positive);
   std::set<std::string> named;
   for (const auto& r : unit) named.insert(r[id_col]);
   std::vector<std::string> order;      // ancestors, first seen first
@@ -85,7 +90,7 @@ void propagate_unit(std::vector<Row>& unit, const Layout& l, const Ontology& o,
   }
   for (const auto& a : order) {
     Row r = unit[best[a]];
-    r[l.term] = o.find(a)->name;
+    r[l.term] = detail::tsv_field(o.find(a)->name);
     r[id_col] = a;
     r[r.size() - 2] = "1";
     r[r.size() - 1] = unit[best[a]][l.term];

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "detail/tsv.h"
 #include "ishannot/common/fs_util.h"
 
 namespace ishannot {
@@ -189,8 +190,9 @@ void write_term_resolutions(const std::string& path, const Ontology& ontology,
   for (const auto& r : resolutions) {
     std::string candidates;
     for (const auto& c : r.candidates) candidates += (candidates.empty() ? "" : "; ") + c;
-    out << r.term << '\t' << r.id << '\t' << r.name << '\t' << resolution_kind_name(r.kind) << '\t'
-        << r.rule << '\t' << candidates << '\t' << version << '\n';
+    out << detail::tsv_field(r.term) << '\t' << r.id << '\t' << detail::tsv_field(r.name) << '\t'
+        << resolution_kind_name(r.kind) << '\t' << r.rule << '\t' << detail::tsv_field(candidates)
+        << '\t' << detail::tsv_field(version) << '\n';
   }
   write_text_atomically(path, out.str());
 }

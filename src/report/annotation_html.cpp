@@ -1,9 +1,11 @@
 // The annotate side of the report page: the gallery and the group-level table
 // (detail/report_html.h).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "detail/report_html.h"
 
@@ -36,12 +38,23 @@ std::string card_html(const std::vector<const AnnotationRow*>& rows,
   html << "<div class=\"id\"><b>" << html_escape(first.gene) << "</b> · "
        << html_escape(first.image) << " · stage " << html_escape(first.stage_range)
        << "</div>\n<table>";
-  for (const AnnotationRow* r : best)
-    html << "<tr><td>" << (r->label ? "<b>" : "") << html_escape(r->term)
-         << (r->label ? "</b>" : "") << "</td><td class=\"num\">" << fixed3(r->score)
-         << "</td><td><div class=\"bar\" title=\"" << r->votes << " of " << r->members
-         << " members vote positive\"><span style=\"width:" << std::clamp(r->score, 0.0, 1.0) * 100
+  for (const AnnotationRow* r : best) {
+    const bool yes = r->call == "yes";
+    const bool has_p = std::isfinite(r->probability);
+    const double shown = has_p ? r->probability : r->score;
+    html << "<tr" << (r->validated ? "" : " class=\"unvalidated\"") << "><td>" << (yes ? "<b>" : "")
+         << html_escape(r->term) << (yes ? "</b>" : "")
+         << (r->validated ? ""
+                          : " <span class=\"mark\" title=\"no cross-validated AUC at or above the "
+                            "minimum: treat as a guess\">not validated</span>")
+         << "</td><td class=\"num\" title=\"score " << fixed3(r->score) << ", term CV AUC "
+         << (std::isfinite(r->term_auc) ? fixed3(r->term_auc) : std::string("none")) << "\">"
+         << (has_p ? "p " : "s ") << fixed3(shown) << "</td><td class=\"call\">"
+         << html_escape(r->call) << "</td><td><div class=\"bar\" title=\"" << r->votes << " of "
+         << r->members
+         << " members vote positive\"><span style=\"width:" << std::clamp(shown, 0.0, 1.0) * 100
          << "%\"></span></div></td></tr>";
+  }
   html << "</table>";
   std::ostringstream heat;
   for (const AnnotationRow* r : best) {
@@ -83,8 +96,11 @@ std::string gallery_html(const AnnotationRun& run, Thumbnails& thumbnails, int i
   const int failed_before = thumbnails.failures();
   std::ostringstream html;
   html << "<p class=\"caption\">Each image with its " << terms
-       << " best-scored terms (score = mean probability of the ensemble's members; bold = "
-          "labelled, i.e. a majority of members vote for it)"
+       << " best-scored terms: p = the calibrated probability (s = the raw ensemble score where "
+          "the model has no calibration), the call (yes / no / uncertain; bold = yes) and a bar; "
+          "terms marked <span class=\"mark\">not validated</span> had no cross-validated AUC "
+          "at or above the minimum when the model was trained: their calls are 'uncertain' "
+          "whatever the score"
        << (run.heatmaps.empty() ? "."
                                 : " and the heat maps of those terms (evidence overlaid on "
                                   "the image).")
@@ -128,13 +144,71 @@ std::string groups_table_html(const AnnotationRun& run, int max_rows,
   std::ostringstream html;
   html << "<details open><summary>groups.tsv (" << run.groups.size()
        << " rows)</summary>\n<table class=\"groups\"><tr><th>gene</th><th>stage range</th>"
-          "<th>term</th><th>score</th><th>label</th><th>images</th><th>rule</th></tr>\n";
+          "<th>term</th><th>score</th><th>probability</th><th>call</th><th>predicted</th>"
+          "<th>images</th><th>rule</th></tr>\n";
   for (const GroupRow* g : rows)
     html << "<tr><td>" << html_escape(g->gene) << "</td><td>" << html_escape(g->stage_range)
-         << "</td><td>" << html_escape(g->term) << "</td><td class=\"num\">" << fixed3(g->score)
-         << "</td><td class=\"num\">" << g->label << "</td><td class=\"num\">" << g->images
-         << "</td><td>" << html_escape(g->rule) << "</td></tr>\n";
+         << "</td><td>" << html_escape(g->term)
+         << (g->validated ? "" : " <span class=\"mark\">not validated</span>")
+         << "</td><td class=\"num\">" << fixed3(g->score) << "</td><td class=\"num\">"
+         << (std::isfinite(g->probability) ? fixed3(g->probability) : std::string()) << "</td><td>"
+         << html_escape(g->call) << "</td><td class=\"num\">" << g->predicted
+         << "</td><td class=\"num\">" << g->images << "</td><td>" << html_escape(g->rule)
+         << "</td></tr>\n";
   html << "</table></details>\n";
+  return html.str();
+}
+
+}  // namespace ishannot::detail
+
+namespace ishannot::detail {
+
+std::string group_evidence_html(const AnnotationRun& run, Thumbnails& thumbnails, int max_calls,
+                                std::vector<std::string>& notes) {
+  // (stage, gene, term) of every positive call, with its images in rank order.
+  using Key = std::tuple<std::string, std::string, std::string>;
+  std::map<Key, std::vector<const GroupEvidenceRow*>> calls;
+  for (const auto& e : run.evidence)
+    if (e.group_label) calls[{e.stage_range, e.gene, e.term}].push_back(&e);
+  if (calls.empty()) return "";
+  std::vector<const std::vector<const GroupEvidenceRow*>*> ordered;
+  for (auto& [key, rows] : calls) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto* a, const auto* b) { return a->rank < b->rank; });
+    ordered.push_back(&rows);
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+    return a->front()->group_score > b->front()->group_score;
+  });
+  if (static_cast<int>(ordered.size()) > max_calls) {
+    notes.push_back(run.dir + ": the group evidence shows " + std::to_string(max_calls) + " of " +
+                    std::to_string(ordered.size()) +
+                    " group calls (--gallery-images; all are in group_evidence.tsv)");
+    ordered.resize(static_cast<size_t>(max_calls));
+  }
+  std::ostringstream html;
+  html << "<h3>Group calls and their images</h3>\n<p class=\"caption\">Each group the bag model "
+          "labels with a term (highest scores first), its images ordered by their share of the "
+          "group's linear score (share = the image's contribution / the sum of the "
+          "contributions' magnitudes; negative: the image speaks against the term).</p>\n"
+          "<div class=\"gallery\">\n";
+  for (const auto* rows : ordered) {
+    const GroupEvidenceRow& first = *rows->front();
+    html << "<div class=\"card\" data-gene=\"" << html_escape(first.gene)
+         << "\"><div class=\"id\"><b>" << html_escape(first.gene) << "</b> · stage "
+         << html_escape(first.stage_range) << " · " << html_escape(first.term) << " · score "
+         << fixed3(first.group_score) << "</div>\n<div class=\"heatmaps\">";
+    for (const auto* e : *rows) {
+      html << "<figure>";
+      const std::string uri = thumbnails.data_uri(e->path);
+      if (!uri.empty())
+        html << "<img alt=\"" << html_escape(e->image) << "\" src=\"" << uri << "\">";
+      html << "<figcaption>" << e->rank << ". " << html_escape(e->image) << " · share "
+           << fixed3(e->share) << "</figcaption></figure>";
+    }
+    html << "</div></div>\n";
+  }
+  html << "</div>\n";
   return html.str();
 }
 

@@ -2,6 +2,8 @@
 // Vega-Lite through Node, write the page and its provenance.
 #include "ishannot/report/report.h"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -9,7 +11,9 @@
 #include "detail/report_html.h"
 #include "detail/report_steps.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/common/output_columns.h"
 #include "ishannot/report/vega_render.h"
 #include "report_assets.h"
 
@@ -36,7 +40,10 @@ std::vector<detail::PageSection> evaluation_sections(
   sections.push_back(
       {"table2", "Table 2",
        "<p class=\"caption\">Mean ± std over terms of the per-term means over the outer folds, "
-       "each method at its shown layer (first rows). <b>paper</b>: the values published by "
+       "each method at its shown layer (first rows): the layer with the best mean AUC on the "
+       "test folds themselves (best-on-test, as the paper reports its best layer — an optimistic "
+       "choice; `--layer METHOD=LAYER` fixes it in advance instead). <b>paper</b>: the values "
+       "published by "
        "Zhang et al. (KDD 2015, Table 2), not computed here.</p>\n" +
            detail::table2_html(c) + figures_html(figures, "table2", svgs)});
   const std::pair<const char*, const char*> parts[] = {{"figure3-4", "Figures 3/4: layers"},
@@ -64,7 +71,9 @@ std::vector<detail::PageSection> annotation_sections(const std::vector<Annotatio
     std::string html = detail::gallery_html(runs[i], thumbnails, params.gallery_images,
                                             params.gallery_terms, notes);
     html += figures_html(figures, "groups-" + std::to_string(i + 1), svgs);
+    html += figures_html(figures, "reliability-" + std::to_string(i + 1), svgs);
     html += detail::groups_table_html(runs[i], params.max_group_rows, notes);
+    html += detail::group_evidence_html(runs[i], thumbnails, params.gallery_images, notes);
     sections.push_back({id, "Annotations: " + runs[i].dir, html});
   }
   return sections;
@@ -86,6 +95,11 @@ detail::PageSection runs_section(const detail::ReportRuns& runs) {
               html};
 }
 
+std::string read_text_file_if_present(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) ? read_text_file(path) : std::string();
+}
+
 // Specs to OUT/figures/ID.vl.json, SVGs rendered next to them; stale figure files removed.
 std::map<std::string, std::string> render_figures(const std::vector<Figure>& figures,
                                                   const std::string& dir,
@@ -102,23 +116,27 @@ std::map<std::string, std::string> render_figures(const std::vector<Figure>& fig
     written.insert(f.id + ".svg");
     result.figures.push_back(dir + "/" + f.id + ".svg");
   }
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    const bool ours = name.size() > 4 && (name.substr(name.size() - 4) == ".svg" ||
-                                          name.find(".vl.json") != std::string::npos);
-    if (ours && !written.count(name)) fs::remove(entry.path());
-  }
+  // Stale figures: only those an earlier report here listed in its report.json (ids of our own
+  // letters), never a file of the user's that merely ends in .svg.
+  nlohmann::json earlier = nlohmann::json::parse(
+      read_text_file_if_present((fs::path(dir).parent_path() / "report.json").string()), nullptr,
+      false);
+  if (earlier.is_object() && earlier.contains("figures") && earlier["figures"].is_array())
+    for (const auto& id : earlier["figures"]) {
+      if (!id.is_string()) continue;
+      const std::string name = id.get<std::string>();
+      const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+      });
+      if (!plain) continue;
+      for (const char* ext : {".svg", ".vl.json"})
+        if (!written.count(name + ext)) fs::remove(dir + "/" + name + ext);
+    }
   result.warnings = render_svgs(runtime, jobs);
   std::map<std::string, std::string> svgs;
   for (const auto& job : jobs) svgs[job.id] = read_text_file(job.svg_path);
   return svgs;
-}
-
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return stamp;
 }
 
 std::string meta_line(const ReportParams& params, const detail::ReportRuns& runs,
@@ -153,18 +171,24 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
     figures =
         detail::evaluation_figures(runs.evaluations, comparison, params, thumbnails, result.notes);
   }
-  for (size_t i = 0; i < runs.annotations.size(); ++i)
+  for (size_t i = 0; i < runs.annotations.size(); ++i) {
     if (auto f = groups_figure(runs.annotations[i], "groups-" + std::to_string(i + 1)))
       figures.push_back(*f);
+    if (auto f = reliability_figure(runs.annotations[i], "reliability-" + std::to_string(i + 1)))
+      figures.push_back(*f);
+  }
   reporter.info("report: rendering " + std::to_string(figures.size()) + " figures with " +
                 runtime.node);
   const auto svgs = render_figures(figures, out_dir + "/figures", runtime, result);
 
-  const std::string created = utc_now();
+  const std::string created = utc_timestamp();
   detail::PageParts page;
   page.title = params.title;
   page.meta = meta_line(params, runs, runtime, created);
-  if (!runs.evaluations.empty()) page.sections = evaluation_sections(figures, comparison, svgs);
+  page.sections.push_back(detail::data_section(runs));
+  if (!runs.evaluations.empty())
+    for (auto& s : evaluation_sections(figures, comparison, svgs))
+      page.sections.push_back(std::move(s));
   for (auto& s : annotation_sections(runs.annotations, figures, svgs, params, result.notes))
     page.sections.push_back(std::move(s));
   page.sections.push_back(runs_section(runs));
@@ -186,6 +210,7 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
   write_text_atomically(out_dir + "/report.json", provenance.dump(2) + "\n");
   result.index = out_dir + "/index.html";
   write_text_atomically(result.index, detail::page_html(page));
+  write_columns_tsv(out_dir, OutputKind::kReport);
   return result;
 }
 

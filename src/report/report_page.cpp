@@ -152,7 +152,8 @@ std::string table2_html(const Comparison& c) {
     html << "<th>ours</th><th class=\"paper\">paper</th>";
   html << "</tr>\n";
   for (const auto& method : c.methods) {  // the layer each cell of ours comes from
-    html << "<tr class=\"small\"><td>layer shown</td><td>" << html_escape(method) << "</td>";
+    html << "<tr class=\"small\"><td>layer shown (best-on-test)</td><td>" << html_escape(method)
+         << "</td>";
     for (const auto& stage : c.stage_ranges)
       html << "<td colspan=\"2\">" << html_escape(c.layer_shown(method, stage)) << "</td>";
     html << "</tr>\n";

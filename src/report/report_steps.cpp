@@ -143,6 +143,7 @@ std::vector<Figure> evaluation_figures(const std::vector<EvaluationRun>& runs, c
     notes.push_back("Figures 3/4: no method has results for two layers (evaluate --layers A,B)");
   figures.push_back(methods_figure(c));
   figures.push_back(terms_figure(c));
+  if (auto bags = bag_figure(runs)) figures.push_back(*bags);
   const auto paths = evaluation_image_paths(runs, params, notes);
   for (auto& f : agreement_figures(runs, c, params, paths, thumbnails, notes)) figures.push_back(f);
   std::vector<const std::vector<RocRow>*> roc;
@@ -150,6 +151,9 @@ std::vector<Figure> evaluation_figures(const std::vector<EvaluationRun>& runs, c
   for (const auto& stage : c.stage_ranges) {
     if (auto f = roc_figure(c, roc, stage))
       figures.push_back(*f);
+    else if (runs.size() > 1 && c.shared_terms(stage).empty())
+      notes.push_back("ROC curves, " + stage +
+                      ": the runs share no term (a panel per term needs a term every run has)");
     else
       notes.push_back("ROC curves, " + stage + ": no roc.tsv rows");
   }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
+#include <set>
 
 #include "detail/tsv.h"
 #include "ishannot/common/error.h"
@@ -49,19 +51,40 @@ std::vector<MetricRow> read_metrics(const std::string& path) {
             stage = t.require("stage_range"), term = t.require("term"), fold = t.require("fold"),
             metric = t.require("metric"), value = t.require("value");
   std::vector<MetricRow> rows;
-  while (t.next())
+  // Rates and AUCs lie in [0, 1]; every other metric (C, test counts) is a finite number.
+  static const std::set<std::string> rates = {"auc", "accuracy", "sensitivity", "specificity"};
+  while (t.next()) {
+    const std::string& name = t.text(metric);
+    const bool rate = rates.count(name.rfind("group_", 0) == 0 ? name.substr(6) : name) > 0;
     rows.push_back({t.text(method), t.text(layer), stage_name(t.text(stage)), t.text(term),
-                    t.integer(fold), t.text(metric), t.number(value)});
+                    t.integer(fold), name, rate ? t.fraction(value) : t.finite(value)});
+  }
   return rows;
+}
+
+// Files written before `label` became `true_label` / `predicted` (and `vote` `predicted`).
+void refuse_old_names(const detail::TsvReader& t) {
+  if (t.column("label") >= 0 || (t.column("vote") >= 0 && t.column("predicted") < 0))
+    throw file_error(t.path(),
+                     "written by an older ishannot (column 'label'/'vote', now 'true_label' in "
+                     "predictions and 'predicted'/'call' in annotations): rerun it with this "
+                     "version");
+}
+
+// An optional number: NaN when the column is absent or the cell empty.
+double optional_number(const detail::TsvReader& t, int column) {
+  return column < 0 || t.text(column).empty() ? std::numeric_limits<double>::quiet_NaN()
+                                              : t.number(column);
 }
 
 std::vector<MethodPrediction> read_predictions(const std::string& path) {
   if (!is_file(path)) return {};
   detail::TsvReader t(path);
+  refuse_old_names(t);
   const int method = t.require("method"), layer = t.require("layer"),
             stage = t.require("stage_range"), term = t.require("term"), fold = t.require("fold"),
-            id = t.require("id"), gene = t.require("gene"), label = t.require("label"),
-            score = t.require("score"), vote = t.require("vote");
+            id = t.require("id"), gene = t.require("gene"), label = t.require("true_label"),
+            score = t.require("score"), vote = t.require("predicted");
   std::vector<MethodPrediction> rows;
   while (t.next()) {
     PredictionRow p;
@@ -72,7 +95,7 @@ std::vector<MethodPrediction> read_predictions(const std::string& path) {
     p.term = t.text(term);
     p.fold = t.integer(fold);
     p.label = t.integer(label);
-    p.score = t.number(score);
+    p.score = t.fraction(score);
     p.vote = t.integer(vote);
     rows.push_back({t.text(method), std::move(p)});
   }
@@ -88,7 +111,7 @@ std::vector<RocRow> read_roc(const std::string& path) {
   std::vector<RocRow> rows;
   while (t.next())
     rows.push_back({t.text(method), t.text(layer), stage_name(t.text(stage)), t.text(term),
-                    t.number(threshold), t.number(fpr), t.number(tpr)});
+                    t.number(threshold), t.fraction(fpr), t.fraction(tpr)});
   return rows;
 }
 
@@ -139,23 +162,45 @@ AnnotationRun read_annotation_run(const std::string& dir) {
   run.dir = dir;
   run.run = read_run_json(dir);
   detail::TsvReader t(dir + "/annotations.tsv");
+  refuse_old_names(t);
   const int image = t.require("image"), path = t.require("path"), gene = t.require("gene"),
             stage = t.require("stage_range"), term = t.require("term"), score = t.require("score"),
-            votes = t.require("votes"), members = t.require("members"), label = t.require("label");
+            votes = t.require("votes"), members = t.require("members"),
+            predicted = t.require("predicted"), probability = t.require("probability"),
+            call = t.require("call"), auc = t.require("term_auc"),
+            validated = t.require("validated");
   while (t.next())
     run.annotations.push_back({t.text(image), resolve_path(t.text(path), dir), t.text(gene),
-                               stage_name(t.text(stage)), t.text(term), t.number(score),
-                               t.integer(votes), t.integer(members), t.integer(label)});
+                               stage_name(t.text(stage)), t.text(term), t.fraction(score),
+                               t.integer(votes), t.integer(members), t.integer(predicted),
+                               optional_number(t, probability), t.text(call),
+                               optional_number(t, auc), t.integer(validated) == 1});
   if (is_file(dir + "/groups.tsv")) {
     detail::TsvReader g(dir + "/groups.tsv");
+    refuse_old_names(g);
     const int gene_c = g.require("gene"), stage_c = g.require("stage_range"),
               term_c = g.require("term"), score_c = g.require("score"),
-              label_c = g.require("label"), images_c = g.require("images"),
-              rule_c = g.column("rule");
+              predicted_c = g.require("predicted"), images_c = g.require("images"),
+              rule_c = g.column("rule"), probability_c = g.require("probability"),
+              call_c = g.require("call"), validated_c = g.require("validated");
     while (g.next())
       run.groups.push_back({g.text(gene_c), stage_name(g.text(stage_c)), g.text(term_c),
-                            g.number(score_c), g.integer(label_c), g.integer(images_c),
-                            g.text(rule_c)});
+                            g.fraction(score_c), g.integer(predicted_c), g.integer(images_c),
+                            g.text(rule_c), optional_number(g, probability_c), g.text(call_c),
+                            g.integer(validated_c) == 1});
+  }
+  if (is_file(dir + "/group_evidence.tsv")) {  // annotate with a bag bundle
+    detail::TsvReader e(dir + "/group_evidence.tsv");
+    const int gene_c = e.require("gene"), stage_c = e.require("stage_range"),
+              term_c = e.require("term"), label_c = e.require("group_label"),
+              score_c = e.require("group_score"), rank_c = e.require("rank"),
+              image_c = e.require("image"), path_c = e.require("path"),
+              contribution_c = e.require("contribution"), share_c = e.require("share");
+    while (e.next())
+      run.evidence.push_back({e.text(gene_c), stage_name(e.text(stage_c)), e.text(term_c),
+                              e.integer(label_c), e.number(score_c), e.integer(rank_c),
+                              e.text(image_c), resolve_path(e.text(path_c), dir),
+                              e.number(contribution_c), e.number(share_c)});
   }
   const std::string index = dir + "/heatmaps/index.tsv";
   if (is_file(index) &&  // "absent or empty" both mean: no heat maps
@@ -163,10 +208,29 @@ AnnotationRun read_annotation_run(const std::string& dir) {
     detail::TsvReader h(index);
     const int image_c = h.require("image"), stage_c = h.require("stage_range"),
               term_c = h.require("term"), score_c = h.require("score"), file_c = h.require("file");
-    while (h.next())
+    while (h.next()) {
+      // Only files inside heatmaps/: an absolute path or a '..' would embed any image.
+      const fs::path file(h.text(file_c));
+      const bool inside =
+          !file.empty() && file.is_relative() &&
+          std::none_of(file.begin(), file.end(), [](const fs::path& part) { return part == ".."; });
+      if (!inside)
+        throw file_error(
+            index + ":" + std::to_string(h.line()),
+            "column 'file': '" + file.string() + "' is not a file inside heatmaps/ (refused)");
       run.heatmaps.push_back({h.text(image_c), stage_name(h.text(stage_c)), h.text(term_c),
-                              h.number(score_c),
-                              (fs::path(dir) / "heatmaps" / h.text(file_c)).string()});
+                              h.fraction(score_c), (fs::path(dir) / "heatmaps" / file).string()});
+    }
+  }
+  if (is_file(dir + "/reliability.tsv")) {
+    detail::TsvReader r(dir + "/reliability.tsv");
+    const int level = r.require("level"), stage_c = r.require("stage_range"),
+              low = r.require("bin_low"), high = r.require("bin_high"), n = r.require("n"),
+              mean = r.require("mean_probability"), positive = r.require("fraction_positive");
+    while (r.next())
+      run.reliability.push_back({r.text(level), stage_name(r.text(stage_c)), r.number(low),
+                                 r.number(high), r.integer(n), optional_number(r, mean),
+                                 optional_number(r, positive)});
   }
   run.skipped = read_text_table(dir + "/skipped.tsv");
   return run;

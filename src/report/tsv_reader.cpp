@@ -80,6 +80,24 @@ double TsvReader::number(int column) const {
   return value;
 }
 
+double TsvReader::finite(int column) const {
+  const double value = number(column);
+  if (!std::isfinite(value))
+    throw file_error(
+        path_ + ":" + std::to_string(line_),
+        "column '" + header_.at(column) + "': '" + cells_.at(column) + "' is not a finite number");
+  return value;
+}
+
+double TsvReader::fraction(int column) const {
+  const double value = number(column);
+  if (!(value >= 0 && value <= 1))
+    throw file_error(path_ + ":" + std::to_string(line_), "column '" + header_.at(column) + "': '" +
+                                                              cells_.at(column) +
+                                                              "' is not a value in [0, 1]");
+  return value;
+}
+
 int TsvReader::integer(int column) const {
   const std::string& cell = cells_.at(column);
   int value = 0;

@@ -111,6 +111,36 @@ Eigen::MatrixXf kmeans_atoms(const Eigen::MatrixXf& samples, int atoms, int iter
   return centers;
 }
 
+namespace {
+
+// A += a a^T and B += x a^T over a batch's sparse codes a (Mairal et al. 2009, algorithm 1).
+void accumulate_codes(const Eigen::MatrixXf& batch, const SparseCodes& codes,
+                      Eigen::MatrixXd& a_acc, Eigen::MatrixXd& b_acc) {
+  for (int j = 0; j < codes.count(); ++j) {
+    const Eigen::VectorXd x = batch.col(j).cast<double>();
+    for (int64_t p = codes.start[j]; p < codes.start[j + 1]; ++p) {
+      const double ap = codes.value[p];
+      b_acc.col(codes.index[p]) += ap * x;
+      for (int64_t q = codes.start[j]; q < codes.start[j + 1]; ++q) {
+        a_acc(codes.index[q], codes.index[p]) += ap * codes.value[q];
+      }
+    }
+  }
+}
+
+// One block-coordinate-descent pass over the atoms (warm start from the previous step).
+void update_atoms(const Eigen::MatrixXd& a_acc, const Eigen::MatrixXd& b_acc,
+                  Eigen::MatrixXd& atoms) {
+  for (Eigen::Index j = 0; j < atoms.cols(); ++j) {
+    const double ajj = a_acc(j, j);
+    if (ajj < 1e-10) continue;
+    Eigen::VectorXd u = atoms.col(j) + (b_acc.col(j) - atoms * a_acc.col(j)) / ajj;
+    atoms.col(j) = u / std::max(u.norm(), 1.0);
+  }
+}
+
+}  // namespace
+
 Dictionary learn_dictionary(const Eigen::MatrixXf& all_samples,
                             const DictionaryLearningParams& params, const Reporter& reporter) {
   if (auto problem = params.check(); !problem.empty()) throw Error(problem);
@@ -164,23 +194,8 @@ Dictionary learn_dictionary(const Eigen::MatrixXf& all_samples,
         a_acc *= std::max(0.0, beta);
         b_acc *= std::max(0.0, beta);
       }
-      for (int j = 0; j < codes.count(); ++j) {
-        const Eigen::VectorXd x = batch.col(j).cast<double>();
-        for (int64_t p = codes.start[j]; p < codes.start[j + 1]; ++p) {
-          const double ap = codes.value[p];
-          b_acc.col(codes.index[p]) += ap * x;
-          for (int64_t q = codes.start[j]; q < codes.start[j + 1]; ++q) {
-            a_acc(codes.index[q], codes.index[p]) += ap * codes.value[q];
-          }
-        }
-      }
-      // One block-coordinate-descent pass over the atoms (warm start from the previous step).
-      for (int j = 0; j < k; ++j) {
-        const double ajj = a_acc(j, j);
-        if (ajj < 1e-10) continue;
-        Eigen::VectorXd u = atoms.col(j) + (b_acc.col(j) - atoms * a_acc.col(j)) / ajj;
-        atoms.col(j) = u / std::max(u.norm(), 1.0);
-      }
+      accumulate_codes(batch, codes, a_acc, b_acc);
+      update_atoms(a_acc, b_acc, atoms);
       ++t;
       reporter.report("dictionary learning", t, total);
     }

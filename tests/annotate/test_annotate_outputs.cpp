@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
+#include <sstream>
 
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/annotate/train.h"
@@ -84,9 +85,11 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
   EXPECT_EQ(s.images, static_cast<int64_t>(f.ds.images.size()));
   EXPECT_EQ(s.skipped, 1);
   const auto rows = test::read_tsv(f.dir + "/out/annotations.tsv");
-  const std::string header = read_text_file(f.dir + "/out/annotations.tsv").substr(0, 80);
+  const std::string header = read_text_file(f.dir + "/out/annotations.tsv").substr(0, 200);
   EXPECT_EQ(header.substr(0, header.find('\n')),
-            "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel");
+            "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tpredicted\t"
+            "probability\tcall\tterm_auc\tterm_cv_folds\tterm_positive_genes\tterm_positives\t"
+            "validated");
   size_t expected_rows = 0;
   for (const auto& image : f.ds.images)
     expected_rows += f.bundle.stage(image.stage_range)->terms.size();
@@ -96,7 +99,12 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
   for (const auto& r : rows) {
     EXPECT_EQ(r.at("stage_order"), r.at("stage_range") == "4-6" ? "2" : "6");
     EXPECT_EQ(r.at("members"), "5");
-    EXPECT_EQ(r.at("label"), std::stoi(r.at("votes")) >= 3 ? "1" : "0");
+    EXPECT_EQ(r.at("predicted"), std::stoi(r.at("votes")) >= 3 ? "1" : "0");
+    // Trained without cross-validation: no quality, no calibration, so nothing is trusted.
+    EXPECT_EQ(r.at("probability"), "");
+    EXPECT_EQ(r.at("term_auc"), "");
+    EXPECT_EQ(r.at("validated"), "0");
+    EXPECT_EQ(r.at("call"), "uncertain");
     auto& m = mean[{r.at("gene"), r.at("stage_range"), r.at("term")}];
     m.first += std::stod(r.at("score"));
     m.second += 1;
@@ -107,17 +115,29 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
     const auto& m = mean.at({g.at("gene"), g.at("stage_range"), g.at("term")});
     EXPECT_NEAR(std::stod(g.at("score")), m.first / m.second, 1e-12);
     EXPECT_EQ(std::stoi(g.at("images")), m.second);
-    EXPECT_EQ(g.at("label"), m.first / m.second > 0.5 ? "1" : "0");
+    EXPECT_EQ(g.at("predicted"), m.first / m.second > 0.5 ? "1" : "0");
+    EXPECT_EQ(g.at("call"), "uncertain");
     EXPECT_EQ(g.at("rule"), "mean");
   }
-  // Heat maps: every index row names a PNG of the image's size, for a term labelled 1.
+  // Heat maps: every index row names a PNG, for a term labelled 1: the image (its size, painted
+  // only inside the embryo: the circle) above a caption strip, and the raw grid as .npy.
   const auto index = test::read_tsv(f.dir + "/out/heatmaps/index.tsv");
   EXPECT_GT(index.size(), 20u);
+  cv::Mat original(64, 96, CV_8UC3, cv::Scalar(200, 210, 220)), outside(64, 96, CV_8U, 255);
+  cv::circle(original, {48, 32}, 20, {120, 60, 60}, -1);
+  cv::circle(outside, {48, 32}, 23, 0, -1);
   for (const auto& h : index) {
     const cv::Mat png = cv::imread(f.dir + "/out/heatmaps/" + h.at("file"));
     ASSERT_FALSE(png.empty()) << h.at("file");
-    EXPECT_EQ(png.cols, 96);
-    EXPECT_EQ(png.rows, 64);
+    EXPECT_EQ(png.cols, 300);  // the strip is at least 300 pixels wide
+    EXPECT_GT(png.rows, 64);
+    cv::Mat diff;
+    cv::absdiff(png(cv::Rect(0, 0, 96, 64)), original, diff);
+    cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+    EXPECT_EQ(cv::countNonZero(diff & outside), 0) << h.at("file") << ": painted off the embryo";
+    const std::string file = h.at("file");
+    EXPECT_TRUE(fs::exists(f.dir + "/out/heatmaps/" + file.substr(0, file.size() - 4) + ".map.npy"))
+        << file;
   }
   EXPECT_TRUE(fs::exists(f.dir + "/out/heatmaps/sheet_13-16_t_brain.png"));
   EXPECT_NE(read_text_file(f.dir + "/out/skipped.tsv").find("not_in_store"), std::string::npos);
@@ -127,6 +147,20 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
   EXPECT_EQ(run["heatmaps"]["available"], true);
   EXPECT_EQ(run["counts"]["skipped"], 1);
   EXPECT_FALSE(fs::exists(f.dir + "/out/annotate.progress"));
+  EXPECT_FALSE(fs::exists(f.dir + "/out/validation.tsv"));  // not asked for
+  // columns.tsv names every column of every TSV written, with a meaning.
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& c : test::read_tsv(f.dir + "/out/columns.tsv")) {
+    EXPECT_FALSE(c.at("meaning").empty()) << c.at("file") << " " << c.at("column");
+    documented.insert({c.at("file"), c.at("column")});
+  }
+  for (const std::string file :
+       {"annotations.tsv", "groups.tsv", "heatmaps/index.tsv", "skipped.tsv"}) {
+    const std::string text = read_text_file(f.dir + "/out/" + file);
+    std::stringstream header(text.substr(0, text.find('\n')));
+    for (std::string column; std::getline(header, column, '\t');)
+      EXPECT_TRUE(documented.count({file, column})) << file << " " << column;
+  }
 }
 
 TEST(Annotate, GroupRulesMaxAndVotes) {

@@ -13,6 +13,7 @@
 #include "ishannot/annotate/annotator.h"
 #include "ishannot/annotate/recipe.h"
 #include "ishannot/annotate/train.h"
+#include "ishannot/eval/calibration.h"
 #include "ishannot/eval/evaluation.h"
 #include "support/annotate_support.h"
 #include "support/test_paths.h"
@@ -93,7 +94,7 @@ TEST(TrainAnnotate, FoldModelReproducesEvaluateOutOfFoldScores) {
         EXPECT_NEAR(std::stod(row.at("score")), it->second->score, 1e-6)
             << row.at("image") << " " << row.at("term");
         EXPECT_EQ(std::stoi(row.at("votes")), it->second->votes);
-        EXPECT_EQ(std::stoi(row.at("label")), it->second->vote);
+        EXPECT_EQ(std::stoi(row.at("predicted")), it->second->vote);
         ++compared;
       }
       EXPECT_GT(compared, 30) << "fold " << fold;
@@ -111,6 +112,15 @@ TEST(TrainAnnotate, CrossValidatedQualityIsEvaluatesMeanAuc) {
   std::map<std::pair<std::string, std::string>, std::vector<double>> aucs;
   for (const auto& m : evaluated.metrics)
     if (m.metric == "auc") aucs[{m.stage_range, m.term}].push_back(m.value);
+  // Calibration: fitted on exactly evaluate's out-of-fold predictions of the term.
+  std::map<std::pair<std::string, std::string>,
+           std::pair<std::vector<double>, std::vector<uint8_t>>>
+      oof;
+  for (const auto& p : evaluated.predictions) {
+    auto& [scores, labels] = oof[{p.stage_range, p.term}];
+    scores.push_back(p.score);
+    labels.push_back(static_cast<uint8_t>(p.label));
+  }
   train_model(ds, store, train_params(ep), dir + "/m.h5");
   const ModelBundle bundle = read_model_bundle(dir + "/m.h5");
   EXPECT_EQ(bundle.stage_ranges(), (std::vector<std::string>{"4-6", "13-16"}));
@@ -125,9 +135,21 @@ TEST(TrainAnnotate, CrossValidatedQualityIsEvaluatesMeanAuc) {
       EXPECT_DOUBLE_EQ(term.cv.auc, mean) << term.term;
       EXPECT_EQ(term.cv.folds, static_cast<int>(v.size()));
       EXPECT_EQ(static_cast<int64_t>(term.bias.size()), 3);
+      const auto& [scores, labels] = oof.at({stage.stage_range, term.term});
+      EXPECT_EQ(term.calibration.samples, static_cast<int64_t>(scores.size()));
+      if (term.cv.folds >= 2) {  // Platt (the default) on evaluate's out-of-fold predictions
+        const Calibration expected = fit_platt(scores, labels);
+        EXPECT_EQ(term.calibration.method, CalibrationMethod::kPlatt) << term.term;
+        EXPECT_DOUBLE_EQ(term.calibration.a, expected.a) << term.term;
+        EXPECT_DOUBLE_EQ(term.calibration.b, expected.b) << term.term;
+      } else {
+        EXPECT_EQ(term.calibration.method, CalibrationMethod::kNone) << term.term;
+      }
       ++checked;
     }
   EXPECT_GE(checked, 5);
+  EXPECT_TRUE(bundle.calibrated);
+  EXPECT_EQ(bundle.attributes.at("calibration"), "platt");
   EXPECT_EQ(bundle.attributes.at("training_scope"), "all genes");
 }
 

@@ -5,8 +5,10 @@
 // spellings are gone, and bad usage exits with 2 everywhere.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -54,8 +56,8 @@ std::map<std::string, std::string> options_of(const std::string& help) {
       words >> names;
       current = names.substr(names.rfind(',') == std::string::npos ? 0 : names.rfind(',') + 1);
       out[current] = line.substr(2 + names.size());
-    } else if (!current.empty()) {
-      out[current] += " " + line;
+    } else if (!current.empty()) {  // the entry continued (wrapped at 100 columns)
+      out[current] += " " + line.substr(std::min(line.size(), line.find_first_not_of(' ')));
     }
   }
   return out;
@@ -112,7 +114,7 @@ TEST(CliConventions, SharedOptionsAreSpelledTheSameInEveryCommand) {
     expect_says("--pyramid", "--pool's spelling");
     expect_says("--dtype", "TEXT:{float32,float16}=float32");
     expect_says("--stages", "stage ranges, comma-separated");
-    expect_says("--batch", "INT:POSITIVE");
+    expect_says("--batch", "INT:N >= 1");
     expect_says("--exclude", "comma-separated (repeatable)");
     expect_says("--ontology", "an OBO file (FlyBase's fbbt.obo)");
     // Options that belong together.
@@ -144,4 +146,50 @@ TEST(CliConventions, BadUsageExitsTwoEverywhere) {
   EXPECT_EQ(run("evaluate --data x.csv --features x.h5 --out o --folds 1").status, 2);
   EXPECT_EQ(run("evaluate --data x.csv --features x.h5 --out o --stages 5-9").status, 2);
   EXPECT_EQ(run("baseline --data x.csv --out o.h5 --pyramid 2y").status, 2);
+}
+
+// `train --fold F/K` fixes K: a different --folds is refused (it used to be silently overridden).
+TEST(CliConventions, TrainFoldsAndFoldMustAgree) {
+  const Result r = run("train --data x.csv --features x.h5 --out m.h5 --fold 1/5 --folds 3");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "--folds 3 and --fold 1/5 disagree")) << r.output;
+}
+
+// The torch-free executable lists the CNN commands without loading libtorch; a missing CNN
+// module is one line naming the file (ISHANNOT_CNN_MODULE points at a file that is not there).
+TEST(CliConventions, MissingCnnModuleIsOneLineNamingTheFile) {
+  const Result r = run("extract --help");  // whatever the build: usable (0) or refused in one line
+  if (r.status != 0) {
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, "libishannot_cnn_cli.so")) << r.output;
+  }
+  setenv("ISHANNOT_CNN_MODULE", "/nonexistent/libishannot_cnn_cli.so", 1);
+  const Result missing = run("extract --data x.csv --out x.h5");
+  unsetenv("ISHANNOT_CNN_MODULE");
+  EXPECT_EQ(missing.status, 1) << missing.output;
+  EXPECT_TRUE(contains(missing.output,
+                       "/nonexistent/libishannot_cnn_cli.so: the CNN module is "
+                       "missing"))
+      << missing.output;
+  EXPECT_EQ(std::count(missing.output.begin(), missing.output.end(), '\n'), 1) << missing.output;
+}
+
+// Commands that need no network never load libtorch (its load cost 0.9 s per process): the
+// dynamic loader's own log (LD_DEBUG=files) names every library a run opens.
+TEST(CliConventions, TorchFreeCommandsDoNotLoadLibtorch) {
+  for (const std::string args : {"--version", "--help", "dataset --help", "train --help"}) {
+    SCOPED_TRACE(args);
+    const std::string command =
+        "LD_DEBUG=files " + ishannot::test::ishannot_binary() + " " + args + " 2>&1";
+    Result r;
+    FILE* pipe = popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::array<char, 4096> buffer;
+    size_t n = 0;
+    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+      r.output.append(buffer.data(), n);
+    r.status = pclose(pipe);
+    EXPECT_TRUE(contains(r.output, "file=libishannot_cli.so")) << "LD_DEBUG gave no log";
+    EXPECT_FALSE(contains(r.output, "libtorch")) << r.output.substr(0, 2000);
+  }
 }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "ishannot/common/fs_util.h"
@@ -26,7 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* const kOutputs[] = {"metrics.tsv", "summary.md",  "summary.tsv", "predictions.tsv",
-                                "roc.tsv",     "skipped.tsv", "run.json"};
+                                "roc.tsv",     "skipped.tsv", "columns.tsv", "run.json"};
 
 std::string evaluate_command(const std::string& manifest, const std::string& store,
                              const std::string& out, const std::string& extra = "") {
@@ -122,6 +123,23 @@ TEST(EvaluateOutputs, SkipsNotesAndStageOrder) {
     }
     EXPECT_EQ(stages, (std::set<std::string>{"4-6", "13-16"})) << tsv;
   }
+  // columns.tsv documents every column of every TSV (true_label is the truth, predicted the vote).
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& c : test::read_tsv(dir + "/out/columns.tsv")) {
+    EXPECT_FALSE(c.at("meaning").empty()) << c.at("file") << " " << c.at("column");
+    documented.insert({c.at("file"), c.at("column")});
+  }
+  for (const char* tsv :
+       {"metrics.tsv", "summary.tsv", "predictions.tsv", "roc.tsv", "skipped.tsv"}) {
+    const std::string text = read_text_file(dir + "/out/" + tsv);
+    std::stringstream header(text.substr(0, text.find('\n')));
+    for (std::string column; std::getline(header, column, '\t');)
+      EXPECT_TRUE(documented.count({tsv, column})) << tsv << " " << column;
+  }
+  const std::string predictions = read_text_file(dir + "/out/predictions.tsv");
+  EXPECT_EQ(predictions.substr(0, predictions.find('\n')),
+            "method\tlayer\tstage_range\tstage_order\tterm\tfold\tid\tgene\ttrue_label\tscore\t"
+            "predicted");
 }
 
 // 15.6: a run over an earlier run's folder that fails while writing (file-size limit, SIGXFSZ

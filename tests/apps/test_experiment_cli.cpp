@@ -44,8 +44,11 @@ TEST(ExperimentCli, RunsTheCheckoutsWorkflowWithSnakemake) {
   Result r = run(bin + " experiment --config " + config + " --out study --print-command");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "snakemake -s " + snakefile + " --configfile " + config +
-                          " --config out=study ishannot=" + self +
-                          " --rerun-incomplete --cores all\n");
+                          " --config out='study' ishannot='" + self +
+                          "' --rerun-incomplete --cores all\n");
+  // Issue 22: the value is YAML to Snakemake: quoted, "007" stays a folder name (not 7).
+  r = run(bin + " experiment --config " + config + " --out 007 --print-command");
+  EXPECT_NE(r.output.find(" out='007' "), std::string::npos) << r.output;
   r = run(bin + " experiment --config " + config + " --out study --cores 3 -n --print-command -- " +
           "--forcerun evaluate");
   ASSERT_EQ(r.status, 0) << r.output;

@@ -93,7 +93,7 @@ TEST(OntologyCli, TrainRecordsIdsAnnotateWritesAndPropagatesThem) {
   for (const auto& r : test::read_tsv(dir + "/out/annotations.tsv")) {
     if (r.at("propagated") == "1") {
       implied[r.at("image")][r.at("term_id")] = std::stod(r.at("score"));
-      EXPECT_EQ(r.at("label"), "1");
+      EXPECT_EQ(r.at("predicted"), "1");
       EXPECT_EQ(r.at("term"), r.at("term_id") == "X:9" ? "body" : "t_gut");
       ++propagated;
       continue;
@@ -101,7 +101,7 @@ TEST(OntologyCli, TrainRecordsIdsAnnotateWritesAndPropagatesThem) {
     const auto id = id_of.find(r.at("term"));
     EXPECT_EQ(r.at("term_id"), id == id_of.end() ? "" : id->second) << r.at("term");
     named[r.at("image")].insert(r.at("term_id"));
-    if (r.at("label") == "1" && id != id_of.end())
+    if (r.at("predicted") == "1" && id != id_of.end())
       direct_positive[r.at("image")][id->second] = std::stod(r.at("score"));
   }
   EXPECT_GT(propagated, 0);

@@ -28,13 +28,16 @@ void touch_png(const std::string& path) {
 TEST(StageRange, NormalisesNamesAndNumbers) {
   EXPECT_EQ(normalise_stage_range("13-17"), "13-16");
   EXPECT_EQ(normalise_stage_range("13-16"), "13-16");
+  // Bare numbers are embryonic stages (tests/data/test_stage_inputs.cpp has the whole table);
+  // BDGP's range numbers are written range:N.
   EXPECT_EQ(normalise_stage_range("1"), "1-3");
-  EXPECT_EQ(normalise_stage_range("6"), "13-16");
-  EXPECT_EQ(normalise_stage_range("4"), "9-10");
+  EXPECT_EQ(normalise_stage_range("6"), "4-6");
+  EXPECT_EQ(normalise_stage_range("4"), "4-6");
+  EXPECT_EQ(normalise_stage_range("range:4"), "9-10");
   EXPECT_EQ(normalise_stage_range(" stage 4-6 "), "4-6");
   EXPECT_EQ(normalise_stage_range("Stages 11 - 12"), "11-12");
-  EXPECT_THROW(normalise_stage_range("7"), Error);
-  EXPECT_THROW(normalise_stage_range("5-6"), Error);
+  EXPECT_EQ(normalise_stage_range("7"), "7-8");
+  EXPECT_THROW(normalise_stage_range("5-7"), Error);
   EXPECT_THROW(normalise_stage_range(""), Error);
 }
 
@@ -71,7 +74,7 @@ TEST(Manifest, ReadsTermsViewsAndRelativePaths) {
         "image,gene,stage_range,terms,view,extra\n"
         "img/a1.png,Dl,13-17,\" brain ; ventral nerve cord;brain\",Lateral,x\n"
         "\"img/b 2.png\",Dl,4-6,,,y\n"
-        "img/c\xC3\xA9.png,\"Gene, with comma\",2,\"a;b\",dorsal,z\n");
+        "img/c\xC3\xA9.png,\"Gene, with comma\",range:2,\"a;b\",dorsal,z\n");
   const Dataset ds = read_manifest(dir + "/m.csv");
   ASSERT_EQ(ds.images.size(), 3u);
   EXPECT_EQ(ds.images[0].id, "a1");
@@ -102,7 +105,9 @@ TEST(Manifest, BadInputGivesOneLineErrorsWithFileAndLine) {
             std::string::npos);
   EXPECT_NE(err(h + "a.png,g,4-6,\nmissing.png,g,4-6,\n").find("1 listed image(s) do not exist"),
             std::string::npos);
-  EXPECT_NE(err(h + "a.png,g,stage 99,\n").find("m.csv:2: unknown stage range 'stage 99'"),
+  EXPECT_NE(err(h + "a.png,g,stage 99,\n")
+                .find("m.csv:2: stage 'stage 99': '99' is not an "
+                      "embryonic stage 1..17"),
             std::string::npos);
   EXPECT_NE(err(h + "a.png,g,4-6\n").find("m.csv:2: 3 fields"), std::string::npos);
   EXPECT_NE(err("image,gene,terms\na.png,g,\n").find("lacks the column 'stage_range'"),

@@ -164,7 +164,8 @@ TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
   std::ifstream metrics(dir + "/out/metrics.tsv");
   std::string header;
   std::getline(metrics, header);
-  EXPECT_EQ(header, "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue");
+  EXPECT_EQ(header,
+            "method\tlayer\tstage_range\tstage_order\tterm\tfold\tmetric\tvalue\tunit\tbag_pool");
   const auto run = nlohmann::json::parse(read_text_file(dir + "/out/run.json"));
   EXPECT_EQ(run["seed"], 1234);
   EXPECT_EQ(run["config"]["models"], 3);

@@ -49,7 +49,7 @@ std::string write_file(const std::string& dir, const std::string& text) {
 TEST(TermColumns, TermIdAfterTermAndOtherColumnsKept) {
   const std::string dir = test::temp_dir("term-columns-ids");
   const std::string path = write_file(dir,
-                                      "image\tterm\tscore\tlabel\textra\n"
+                                      "image\tterm\tscore\tpredicted\textra\n"
                                       "a\tmidgut\t0.9\t1\tx\n"
                                       "a\tmaternal\t0.2\t0\ty\n");
   const auto s = add_term_columns(path, {{"midgut", "X:3"}});
@@ -59,7 +59,7 @@ TEST(TermColumns, TermIdAfterTermAndOtherColumnsKept) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_EQ(text.str(),
-            "image\tterm\tterm_id\tscore\tlabel\textra\n"
+            "image\tterm\tterm_id\tscore\tpredicted\textra\n"
             "a\tmidgut\tX:3\t0.9\t1\tx\n"
             "a\tmaternal\t\t0.2\t0\ty\n");
   // Run again: the existing term_id column is refilled, not doubled.
@@ -76,10 +76,10 @@ TEST(TermColumns, PropagationAddsImpliedAncestorsWithTheBestDescendantScore) {
   const std::string dir = test::temp_dir("term-columns-propagate");
   // Image a: midgut (0.9) and hindgut (0.7) positive, brain negative -> gut, tube, organism
   // implied by midgut (the best). Image b: hindgut positive, gut scored by the model itself
-  // (label 0: kept as the model's call) -> tube, organism implied by hindgut... via gut? gut is
+  // (predicted 0: kept as the model's call) -> tube, organism implied by hindgut... via gut? gut is
   // named, so only its unnamed ancestors: tube and organism. Image c: nothing positive.
   const std::string path = write_file(dir,
-                                      "image\tstage_range\tterm\tscore\tlabel\n"
+                                      "image\tstage_range\tterm\tscore\tpredicted\n"
                                       "a\t13-16\tmidgut\t0.9\t1\n"
                                       "a\t13-16\thindgut\t0.7\t1\n"
                                       "a\t13-16\tbrain\t0.1\t0\n"
@@ -95,7 +95,7 @@ TEST(TermColumns, PropagationAddsImpliedAncestorsWithTheBestDescendantScore) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_EQ(text.str(),
-            "image\tstage_range\tterm\tterm_id\tscore\tlabel\tpropagated\timplied_by\n"
+            "image\tstage_range\tterm\tterm_id\tscore\tpredicted\tpropagated\timplied_by\n"
             "a\t13-16\tmidgut\tX:3\t0.9\t1\t0\t\n"
             "a\t13-16\thindgut\tX:4\t0.7\t1\t0\t\n"
             "a\t13-16\tbrain\tX:5\t0.1\t0\t0\t\n"
@@ -109,12 +109,12 @@ TEST(TermColumns, PropagationAddsImpliedAncestorsWithTheBestDescendantScore) {
             "c\t13-16\tbrain\tX:5\t0.3\t0\t0\t\n");
 }
 
-TEST(TermColumns, PropagationNeedsScoreAndLabel) {
+TEST(TermColumns, PropagationNeedsScoreAndPredicted) {
   std::istringstream obo(kTree);
   const Ontology o = parse_obo(obo, "tree.obo");
-  const std::string dir = test::temp_dir("term-columns-nolabel");
+  const std::string dir = test::temp_dir("term-columns-nopredicted");
   const std::string path = write_file(dir, "image\tterm\tscore\na\tgut\t0.5\n");
-  EXPECT_NE(test::error_text([&] { add_term_columns(path, {}, &o); }).find("no column 'label'"),
+  EXPECT_NE(test::error_text([&] { add_term_columns(path, {}, &o); }).find("no column 'predicted'"),
             std::string::npos);
 }
 

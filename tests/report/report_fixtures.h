@@ -120,7 +120,9 @@ inline bool write_fixture_evaluations(const std::string& dir, const std::string&
 inline std::string write_fixture_annotations(const std::string& dir, const std::string& data_dir) {
   std::filesystem::create_directories(dir + "/heatmaps");
   std::ofstream rows(dir + "/annotations.tsv");
-  rows << "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n";
+  rows << "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tpredicted\t"
+          "probability\tcall\tterm_auc\tterm_cv_folds\tterm_positive_genes\tterm_positives\t"
+          "validated\n";
   int n = 0;
   for (const auto& image : fixture_images()) {
     if (image.stage != "13-16" || n++ >= 6) continue;
@@ -128,15 +130,24 @@ inline std::string write_fixture_annotations(const std::string& dir, const std::
       const double score = 0.1 + 0.2 * t + 0.01 * n;
       rows << image.id << "\t" << data_dir << "/images/" << image.id << ".png\t" << image.gene
            << "\t13-16\t5\tterm 13-16 " << char('A' + t) << "\t" << score << "\t"
-           << (score > 0.5 ? 3 : 1) << "\t3\t" << (score > 0.5 ? 1 : 0) << "\n";
+           << (score > 0.5 ? 3 : 1) << "\t3\t" << (score > 0.5 ? 1 : 0) << "\t" << score << "\t"
+           << (t == 3        ? "uncertain"
+               : score > 0.5 ? "yes"
+                             : "no")
+           << "\t0.9\t3\t2\t5\t" << (t == 3 ? 0 : 1) << "\n";  // term D: not validated
     }
   }
   std::ofstream groups(dir + "/groups.tsv");
-  groups << "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\n";
+  groups << "gene\tstage_range\tstage_order\tterm\tscore\tpredicted\timages\trule\tprobability\t"
+            "call\tterm_auc\tterm_cv_folds\tterm_positive_genes\tterm_positives\tvalidated\n";
   for (int g = 0; g < 2; ++g)
     for (int t = 0; t < 4; ++t)
       groups << "gene" << g << "\t13-16\t5\tterm 13-16 " << char('A' + t) << "\t" << 0.2 * t + 0.1
-             << "\t" << (t >= 2) << "\t4\tmean of image scores\n";
+             << "\t" << (t >= 2) << "\t4\tmean of image scores\t" << 0.2 * t + 0.1 << "\t"
+             << (t == 3   ? "uncertain"
+                 : t == 2 ? "uncertain"
+                          : "no")
+             << "\t0.9\t3\t2\t5\t" << (t == 3 ? 0 : 1) << "\n";
   cv::Mat heat(26, 64, CV_8UC3, cv::Scalar(0, 0, 255));
   cv::imwrite(dir + "/heatmaps/a.png", heat);
   cv::imwrite(dir + "/heatmaps/b.png", heat);

@@ -221,7 +221,7 @@ TEST_F(ReportEndToEnd, FiguresInAHeadlessBrowserEqualTheTsvs) {
   for (const auto& run : runs)
     for (auto& p : test::read_tsv(run + "/predictions.tsv"))
       votes[{p["method"] + " · " + p["layer"], p["stage_range"], p["id"], p["term"]}] = {
-          std::stoi(p["label"]), std::stoi(p["vote"])};
+          std::stoi(p["true_label"]), std::stoi(p["predicted"])};
   for (const std::string stage : {"11-12", "13-16"}) {
     // The sides: the methods with the best and the worst mean AUC at their best layers.
     std::vector<std::pair<double, std::string>> ranked;

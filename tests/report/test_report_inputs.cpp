@@ -4,6 +4,7 @@
 // thinning, base64 — each against values worked out by hand — and the embedded paper values
 // against ../shared/docs/PAPER.md.
 #include <gtest/gtest.h>
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -96,13 +97,15 @@ TEST(ReportInputs, ReadsAnnotateOutputsInTheAgreedFormat) {
   const std::string dir = test::temp_dir("report-annotate");
   write(dir + "/a/run.json", "{}");
   write(dir + "/a/annotations.tsv",
-        "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n"
-        "i1\tx.png\tG\t13-17\t5\tgut\t0.8\t9\t11\t1\n");
+        "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tpredicted\t"
+        "probability\tcall\tterm_auc\tterm_cv_folds\tterm_positive_genes\tterm_positives\t"
+        "validated\n"
+        "i1\tx.png\tG\t13-17\t5\tgut\t0.8\t9\t11\t1\t0.93\tyes\t0.81\t5\t4\t30\t1\n");
   write(dir + "/a/x.png", "");
-  write(
-      dir + "/a/groups.tsv",
-      "gene\tstage_range\tstage_order\tterm\tscore\tlabel\timages\trule\nG\t13-16\t5\tgut\t0.7\t1\t"
-      "3\tmean\n");
+  write(dir + "/a/groups.tsv",
+        "gene\tstage_range\tstage_order\tterm\tscore\tpredicted\timages\trule\tprobability\tcall\t"
+        "term_auc\tterm_cv_folds\tterm_positive_genes\tterm_positives\tvalidated\n"
+        "G\t13-16\t5\tgut\t0.7\t1\t3\tmean\t\tuncertain\t\t0\t1\t3\t0\n");
   write(dir + "/a/heatmaps/index.tsv", "");  // empty: no heat maps
   EXPECT_EQ(run_kind(dir + "/a"), RunKind::kAnnotation);
   const auto run = read_annotation_run(dir + "/a");
@@ -111,11 +114,30 @@ TEST(ReportInputs, ReadsAnnotateOutputsInTheAgreedFormat) {
   EXPECT_EQ(run.annotations[0].stage_range, "13-16");
   EXPECT_EQ(run.annotations[0].votes, 9);
   EXPECT_EQ(run.annotations[0].members, 11);
-  EXPECT_EQ(run.annotations[0].label, 1);
+  EXPECT_EQ(run.annotations[0].predicted, 1);
+  EXPECT_DOUBLE_EQ(run.annotations[0].probability, 0.93);
+  EXPECT_EQ(run.annotations[0].call, "yes");
+  EXPECT_DOUBLE_EQ(run.annotations[0].term_auc, 0.81);
+  EXPECT_TRUE(run.annotations[0].validated);
   ASSERT_EQ(run.groups.size(), 1u);
   EXPECT_EQ(run.groups[0].images, 3);
   EXPECT_EQ(run.groups[0].rule, "mean");
+  EXPECT_TRUE(std::isnan(run.groups[0].probability));  // empty cell: no calibration
+  EXPECT_EQ(run.groups[0].call, "uncertain");
+  EXPECT_FALSE(run.groups[0].validated);
   EXPECT_TRUE(run.heatmaps.empty());
+}
+
+TEST(ReportInputs, OldColumnNamesAreRefusedWithAHint) {
+  const std::string dir = test::temp_dir("report-old-names");
+  write(dir + "/a/run.json", "{}");
+  write(dir + "/a/annotations.tsv",
+        "image\tpath\tgene\tstage_range\tstage_order\tterm\tscore\tvotes\tmembers\tlabel\n"
+        "i1\tx.png\tG\t13-16\t5\tgut\t0.8\t9\t11\t1\n");
+  const std::string error = test::error_text([&] { read_annotation_run(dir + "/a"); });
+  EXPECT_NE(error.find(dir + "/a/annotations.tsv: written by an older ishannot"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("rerun"), std::string::npos) << error;
 }
 
 TEST(ReportInputs, StageRangesSortBiologically) {

@@ -4,7 +4,7 @@
 #   2. the tiny study (workflow/tiny.yaml: 300 synthetic images, 64x64, 1 epoch, 2 shards) runs
 #      with --cores 2, is killed with SIGKILL (the whole process group, like a lost node) while
 #      jobs are in flight, and resumes: --unlock, then --rerun-incomplete;
-#   3. a further run has nothing to do;
+#   3. a further run has nothing to do (the finished run printed its report's path);
 #   4. its evaluations equal those of the same study typed by hand (tests/workflow/hand_run.sh:
 #      unsharded, no Snakemake) value for value, for TL, TL+MTL and SC.
 # Usage: tests/workflow/check_tiny.sh [WORKDIR]   (default: a temp folder; the workflow's run is
@@ -62,6 +62,10 @@ log "resuming"
   { tail -40 "$local_dir/run2.log"; fail "the resumed run failed (see $local_dir/run2.log)"; }
 log "done in $(($(date +%s) - start)) s (kill and resume included); resumed state: $(grep -l 'resuming' -r "$out/logs" | sed "s|$out/logs/||" | tr '\n' ' ')"
 [[ -f "$out/summary.tsv" && -f "$out/summary.md" ]] || fail "no summary after the resumed run"
+# The run ends by naming what to open (workflow/Snakefile's onsuccess; issue 20).
+grep -Eq "ishannot workflow done: (report $(cd "$out" && pwd)/report/index.html|summary $(cd "$out" && pwd)/summary.md)" \
+  "$local_dir/run2.log" ||
+  { tail -5 "$local_dir/run2.log"; fail "the finished run did not print its report's (or summary's) path"; }
 
 log "3. nothing left to do"
 "${smk[@]}" > "$local_dir/run3.log" 2>&1 || fail "the third run failed"

@@ -4,7 +4,8 @@
 
 #include <cstdio>
 
-#include "../commands.h"
+#include "../cnn_module.h"
+#include "cnn_commands.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/backbone.h"
 
@@ -17,8 +18,7 @@ void add_classify_command(CLI::App& app, GlobalOptions& options) {
     int top = 5;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd =
-      app.add_subcommand("classify", "ImageNet top-5 labels of photos (backbone sanity check)");
+  auto* cmd = app.add_subcommand("classify", cnn_command_description("classify"));
   cmd->add_option("images", args->images, "image files")->required();
   cmd->add_option("--weights", args->weights, "ResNet50 weights (default: the setup's download)");
   cmd->add_option("--top", args->top, "labels per image")

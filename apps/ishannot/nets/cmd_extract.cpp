@@ -3,8 +3,9 @@
 
 #include <optional>
 
-#include "../commands.h"
+#include "../cnn_module.h"
 #include "../options.h"
+#include "cnn_commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
@@ -94,9 +95,6 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   params.command_line = options.command_line;
   params.seed = options.seed;
   require_valid("extract", params.check());
-  // --restart does not delete OUT.partial: the writer truncates it once it holds its lock, so
-  // a run that is still writing it is never cut short by another.
-  params.resume = !a.resume.restart && apply_resume_options(a.resume, {a.out + ".partial"});
 
   const auto stages = normalised_stages(a.stages);
   std::optional<ShardSpec> shard;
@@ -107,6 +105,10 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   const Dataset dataset = images_to_extract(all, stages, shard, params);
   refuse_inputs_as_outputs(a, dataset);
   check_store_output(a.out);  // a folder or a file of another kind: now, not after the network
+  // Lock first, then restart (--restart does not delete OUT.partial: the writer truncates it
+  // under the lock), so a run that is still writing it is never cut short by another.
+  const ClaimedOutput claimed = claim_output(a.resume, a.out + ".partial", {a.out + ".partial"});
+  params.resume = claimed.resume;
   const auto net =
       extraction_net(a.backbone, a.weights, a.model, a.input_size->count() > 0, params, reporter);
   refuse_inputs_as_outputs(a, dataset, net.get());
@@ -128,7 +130,7 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
 
 void add_extract_command(CLI::App& app, GlobalOptions& options) {
   auto args = std::make_shared<ExtractArgs>();
-  auto* cmd = app.add_subcommand("extract", "CNN features of images into an HDF5 feature store");
+  auto* cmd = app.add_subcommand("extract", cnn_command_description("extract"));
   add_extract_options(cmd, *args);
   cmd->callback([args, &options] { run_extract(*args, options); });
 }

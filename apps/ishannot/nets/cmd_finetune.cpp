@@ -1,8 +1,9 @@
 // ishannot finetune: multi-task fine-tuning (TL+MTL) of a backbone on one stage range's terms.
 #include <torch/torch.h>
 
-#include "../commands.h"
+#include "../cnn_module.h"
 #include "../options.h"
+#include "cnn_commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/nets/backbone.h"
@@ -25,7 +26,9 @@ struct FinetuneArgs {
 void add_finetune_options(CLI::App* cmd, FinetuneArgs& a) {
   auto& p = a.params;
   add_data_option(cmd, a.data);
-  cmd->add_option("--stage", a.stage, "stage range, e.g. 13-16")->required();
+  cmd->add_option("--stage", a.stage,
+                  "stage range: 13-16, or a stage (14 = 13-16), or range:N (BDGP's range number)")
+      ->required();
   add_out_option(cmd, a.out,
                  "model file (libtorch archive; writes OUT.json sidecar, OUT.curve.tsv)");
   add_fold_options(cmd, a.folds, "fine-tune on");
@@ -94,7 +97,6 @@ FinetuneParams finetune_params(const FinetuneArgs& a, const GlobalOptions& optio
   params.command_line = options.command_line;
   require_valid("finetune", params.check());
   if (!a.folds.fold.empty()) parse_usage([&] { return parse_fold_spec(a.folds.fold); });
-  params.resume = apply_resume_options(a.resume, {a.out + ".checkpoint"});
   return params;
 }
 
@@ -131,7 +133,7 @@ std::vector<int> allowed_rows(const FinetuneArgs& a, const Dataset& dataset,
 void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
   apply_torch_threads(options);
   const Reporter reporter = make_reporter(options);
-  const FinetuneParams params = finetune_params(a, options);
+  FinetuneParams params = finetune_params(a, options);
   const TermSelectionParams terms = a.terms.params();
   require_valid("finetune", terms.check());
   const std::string stage = parse_usage([&] { return normalise_stage_range(a.stage); });
@@ -143,6 +145,10 @@ void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
   const std::vector<int> allowed = allowed_rows(a, dataset, problem, options, reporter);
   refuse_inputs_as_outputs(a, dataset);
   check_model_output(a.out);  // before the network is loaded
+  // Lock first, then restart: a second finetune on this --out stops here (not after an epoch),
+  // before it deletes the first's checkpoint. OUT.lock is removed at the end.
+  const ClaimedOutput claimed = claim_output(a.resume, a.out + ".lock", {a.out + ".checkpoint"});
+  params.resume = claimed.resume;
   auto net = load_backbone(a.backbone, a.weights);
   refuse_inputs_as_outputs(a, dataset, net.get());
   const FinetuneResult r = finetune(dataset, problem, allowed, net, params, a.out, reporter);
@@ -156,10 +162,7 @@ void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
 
 void add_finetune_command(CLI::App& app, GlobalOptions& options) {
   auto args = std::make_shared<FinetuneArgs>();
-  auto* cmd = app.add_subcommand(
-      "finetune",
-      "multi-task fine-tuning (TL+MTL): backbone + shared hidden layer + one output "
-      "per term of a stage range");
+  auto* cmd = app.add_subcommand("finetune", cnn_command_description("finetune"));
   add_finetune_options(cmd, *args);
   cmd->callback([args, &options] { run_finetune(*args, options); });
 }

@@ -2,8 +2,8 @@
 // computed with a recipe, annotate's features computed with the bundle's recipe.
 #include <torch/torch.h>
 
-#include "../commands.h"
 #include "../options.h"
+#include "cnn_commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/nets/annotate_source.h"
@@ -16,22 +16,19 @@ std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std:
                                          ExtractParams& params, const Reporter& reporter) {
   if (model.empty()) return load_backbone(backbone, weights);
   const FinetunedModel finetuned = load_finetuned_model(model, nullptr, weights);
+  // Its provenance (the model file) and origin (stage range, genes seen: the store's
+  // finetune_* attributes) come with the backbone from load_finetuned_model.
   auto net = finetuned.net->backbone_ptr();
-  // The store's provenance names the fine-tuned model (its sidecar names the base weights).
-  net->set_weights_provenance(model, finetuned.file_sha256);
   if (!input_size_given) params.input_size = finetuned.input_size;
-  std::string genes;
-  for (const auto& g : finetuned.seen_genes) genes += g + "\n";
-  params.extra_attributes["finetune_stage_range"] = finetuned.stage_range;
-  params.extra_attributes["finetune_genes"] = genes;
   reporter.info("fine-tuned " + net->arch() + " from " + model + " (" + finetuned.stage_range +
                 ", " + std::to_string(finetuned.terms.size()) + " terms)");
   return net;
 }
 
-void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe,
-                             const std::string& store_path, bool resume,
-                             const GlobalOptions& options, const Reporter& reporter) {
+void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
+                          const std::map<std::string, std::string>& attributes,
+                          const std::string& store_path, bool resume, const GlobalOptions& options,
+                          const Reporter& reporter) {
   apply_torch_threads(options);
   ExtractParams params;
   params.layers = recipe.layers;
@@ -40,6 +37,7 @@ void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe
   params.batch = recipe.batch;
   params.resume = resume;
   params.command_line = options.command_line;
+  params.extra_attributes = attributes;
   require_valid("train", params.check());
   const auto net =
       extraction_net(recipe.backbone, recipe.weights, recipe.model, true, params, reporter);
@@ -48,7 +46,7 @@ void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe
                 " images in " + store_path);
 }
 
-std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
+std::unique_ptr<FeatureSource> bundle_network_source(const ModelBundle& bundle,
                                                      const std::string& weights,
                                                      const GlobalOptions& options) {
   apply_torch_threads(options);

@@ -1,7 +1,7 @@
 // --threads for the CNN commands: libtorch's intra-op pool as well as OpenMP.
 #include <torch/torch.h>
 
-#include "../commands.h"
+#include "cnn_commands.h"
 
 namespace ishannot::cli {
 

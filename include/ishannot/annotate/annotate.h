@@ -2,16 +2,28 @@
 // `ishannot annotate`: a model bundle applied to new images, streamed batch by batch (memory is
 // bounded by the batch and one stage range's weights, not by the number of images). Writes in
 // OUT_DIR (formats in docs/ANNOTATE.md):
-//   annotations.tsv   image path gene stage_range stage_order term score votes members label:
-//                     one row per image x term of its stage range
-//   groups.tsv        gene stage_range stage_order term score label images rule: the gene x
-//                     stage-range level, images aggregated by the group rule (eval/groups.h)
+//   annotations.tsv   image path gene stage_range stage_order term score votes members predicted
+//                     probability call term_auc term_cv_folds term_positive_genes term_positives
+//                     validated: one row per image x term of its stage range (probability: the
+//                     term's calibration applied to score; call: eval/calibration.h call_of with
+//                     the band and term_validated)
+//   groups.tsv        gene stage_range stage_order term score predicted images rule probability
+//                     call + the trust columns: the gene x stage-range level, images aggregated
+//                     by the group rule (eval/groups.h; probability: mean, or max for max)
+//   validation.tsv,   only when the data carry terms (a manifest with `terms`): per level (image,
+//   reliability.tsv   group), stage range and term the calls against the truth (AUC, precision
+//                     and recall of call and of predicted, Brier, ECE), and reliability bins
+//   columns.tsv       every file's columns, meaning and unit (common/output_columns.h)
 //   heatmaps/         index.tsv (image stage_range term score file), one PNG per image and top
 //                     term (<stage>/<image>.<term>.png: the evidence drawn on the image) and a
 //                     contact sheet per stage range and term (sheet_<stage>_<term>.png); without
 //                     spatial features only index.tsv's header and README.txt saying why
 //   skipped.tsv       file reason: images that could not be annotated (the run goes on)
 //   run.json          provenance: bundle path and SHA-256, features recipe, command line, counts
+// A bag bundle (`train --unit bag`) scores groups instead: groups.tsv from the bag model (+ votes,
+// members; rule "bag:<pool>"), group_evidence.tsv (per group, term and image: its share of the
+// group's linear score, images ranked), annotations.tsv (each image scored as a bag of one),
+// skipped.tsv, run.json; no heat maps; images need a gene (docs/ANNOTATE.md, "Bag bundles").
 // Files are written as *.partial and renamed at the end; a killed run resumes after the last
 // complete batch (annotate.progress).
 #include <cstdint>
@@ -24,6 +36,7 @@
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/progress.h"
 #include "ishannot/data/dataset.h"
+#include "ishannot/eval/calibration.h"
 #include "ishannot/eval/groups.h"
 #include "ishannot/features/feature_store.h"
 
@@ -57,6 +70,9 @@ struct AnnotateParams {
   int heatmap_terms = 3;    ///< heat maps per image: its top terms by score with label 1
   int sheet_images = 16;    ///< images per contact sheet (the highest scores of the term)
   GroupRule group_rule = GroupRule::kMean;
+  CallBand band;  ///< the no-call band and the minimum AUC of a validated term
+  /// Compare the calls with the data's terms (validation.tsv) when the data carry terms
+  bool validate = false;
   int batch = 8;       ///< images per batch (as extract: larger batches cost memory, not time)
   bool resume = true;  ///< continue an interrupted run in the same folder
   /// Merged into run.json's provenance: tool_version, created_by, ...
@@ -72,6 +88,9 @@ struct AnnotateSummary {
   int64_t heatmaps = 0;      ///< heat-map PNGs
   int64_t resumed = 0;       ///< images taken from an interrupted run
   std::string heatmap_note;  ///< why there are no heat maps ("" when there are)
+  bool validated = false;    ///< validation.tsv written
+  int64_t uncalibrated_terms = 0, unvalidated_terms = 0;  ///< of the annotated stage ranges
+  int64_t terms = 0;                                      ///< of the annotated stage ranges
   double seconds = 0;
 };
 

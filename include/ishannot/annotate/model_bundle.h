@@ -36,6 +36,16 @@
 //     notes                   strings: terms not trained and why, fallback C notes
 //     mean, scale             float32 [D] (preprocessing standardise only): pre(x) = (x - mean) *
 //                             scale, fitted on the training images (scale 0: constant dimension)
+//     calibration_method      strings [T]: "platt" | "isotonic" | "none" (eval/calibration.h),
+//                             fitted on the term's out-of-fold CV scores
+//     calibration_ab          float64 [T, 2]: Platt's a, b (1, 0 otherwise)
+//     calibration_samples     int64 [T]: out-of-fold scores the calibration was fitted on
+//     calibration_knot_counts int64 [T]: isotonic knots per term (0 otherwise)
+//     calibration_knots,      float64 [sum of knot counts]: the isotonic knots (scores) and
+//     calibration_values                their probabilities, term after term (eval/calibration.h)
+// The calibration_* datasets and the root attribute `calibration` (the method asked for) were
+// added to format version 1 compatibly: a bundle written before has none of them; it still
+// loads, with ModelBundle::calibrated false (annotate then writes no probability and says so).
 // Preprocessing: l2 = x / ||x|| over the concatenated layers (0 stays 0); none = x.
 // Score of an image for a term = mean over members of sigmoid(decision); votes = members with
 // decision > 0; label = 1 when votes >= vote_threshold (the majority; M is odd).
@@ -45,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "ishannot/eval/calibration.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/learn/gram.h"
 
@@ -74,6 +85,7 @@ struct TermModel {
   std::vector<double> bias;  ///< per member
   int64_t positives = 0, negatives = 0, positive_genes = 0;
   TermQuality cv;
+  Calibration calibration;  ///< of the ensemble's score (method kNone: none fitted)
 };
 
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -97,11 +109,16 @@ struct ModelBundle {
   int models = 11;         ///< M
   int vote_threshold = 6;  ///< votes needed for label 1
   FeatureDtype weights_dtype = FeatureDtype::kFloat32;
+  bool calibrated = false;  ///< the bundle has calibration datasets (written since they exist)
   std::vector<StageModel> stages;  ///< in biological order
 
   const StageModel* stage(const std::string& stage_range) const;  ///< nullptr when absent
   std::vector<std::string> stage_ranges() const;
 };
+
+/// Whether annotate trusts a term's calls: its CV AUC was measured on >= 2 folds and is >=
+/// band.min_auc. An unvalidated term's call is always "uncertain" (eval/calibration.h call_of).
+bool term_validated(const TermModel& term, const CallBand& band);
 
 /// Writes a bundle stage by stage to PATH.partial and renames it on close(). With resume = true
 /// and a PATH.partial whose train_fingerprint attribute equals attributes["train_fingerprint"],

@@ -10,7 +10,9 @@
 //      fit (eval/term_fit.h) on the training genes: all genes (seed stream kTrainModel), or the
 //      genes outside outer fold F (seed of evaluate's task for fold F: the same ensemble
 //      evaluate tested on fold F), or listed genes;
-//   4. the primal weights w = X^T a of every member, from one more pass over the store (the
+//   4. per term, a calibration of its score (eval/calibration.h: Platt or isotonic) fitted on the
+//      out-of-fold scores of step 3's tasks (none when fewer than 2 folds gave the term an AUC);
+//   5. the primal weights w = X^T a of every member, from one more pass over the store (the
 //      preprocessing applied as in training), written with the biases and the recipe.
 // Stage ranges are written as they finish; a killed run resumes at the first unfinished one.
 #include <cstdint>
@@ -21,6 +23,8 @@
 #include "ishannot/common/progress.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/terms.h"
+#include "ishannot/eval/bags.h"
+#include "ishannot/eval/calibration.h"
 #include "ishannot/eval/term_fit.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/learn/gram.h"
@@ -41,6 +45,14 @@ struct TrainParams {
   Preprocessing preprocessing = Preprocessing::kL2;
   GramParams gram;
   FeatureDtype weights_dtype = FeatureDtype::kFloat32;
+  /// kBag: learn from gene x stage-range bags (eval/bags.h), pooled by bag_pool (mean or max):
+  /// the bundle's root attributes unit = "bag" and bag_pool say so, its weights apply to a bag's
+  /// pooled vector, its positives/negatives count training bags.
+  EvaluationUnit unit = EvaluationUnit::kImage;
+  BagPool bag_pool = BagPool::kMean;
+  /// Fitted per term on its out-of-fold CV scores when they gave an AUC on >= 2 folds
+  /// (docs/ANNOTATE.md: why Platt is the default)
+  CalibrationMethod calibration = CalibrationMethod::kPlatt;
   uint64_t seed = 1234;
   bool resume = true;  ///< continue OUT.partial written by the same configuration
   /// Root attributes of the bundle: tool_version, created_by (command line), training_data...

@@ -1,8 +1,8 @@
 #pragma once
-// ISHANNOT_ASSERT: the second tier of errors (STYLE.md 4). A broken internal invariant is a bug,
-// not bad input: it prints "ishannot: internal error at FILE:LINE: CONDITION (MESSAGE)" on stderr
-// and aborts, in every build type (unlike assert, which Release builds compile out). Bad input
-// from a user or a file throws ishannot::Error instead.
+// ISHANNOT_ASSERT: the second tier of errors (docs/STYLE.md 4). A broken internal invariant is a
+// bug, not bad input: it prints "ishannot: internal error at FILE:LINE: CONDITION (MESSAGE)" on
+// stderr and aborts, in every build type (unlike assert, which Release builds compile out). Bad
+// input from a user or a file throws ishannot::Error instead.
 #include <string>
 
 namespace ishannot::detail {

@@ -1,7 +1,7 @@
 #pragma once
-// Errors. Two tiers (STYLE.md 4): bad input from a user or a file throws ishannot::Error, whose
-// message is one line naming the file (or value) and the problem; a broken internal invariant is an
-// assert. The CLI prints Error::what() on one line and exits 1.
+// Errors. Two tiers (docs/STYLE.md 4): bad input from a user or a file throws ishannot::Error,
+// whose message is one line naming the file (or value) and the problem; a broken internal invariant
+// is an assert. The CLI prints Error::what() on one line and exits 1.
 #include <stdexcept>
 #include <string>
 

@@ -1,6 +1,8 @@
 #pragma once
-// Small file-system helpers shared by every writer: atomic writes (temp file + rename) and the
-// per-user cache folder for downloaded models and photos.
+// File-system helpers shared by every reader and writer: atomic writes (temp file + rename),
+// reading a file with a message that says why it cannot be read, the guard that an output is
+// never one of the inputs, SHA-256 of files and bytes, absolute paths for provenance, and the
+// per-user cache folder for downloaded models, photos and plotting bundles.
 #include <functional>
 #include <string>
 #include <vector>

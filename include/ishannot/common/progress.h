@@ -1,5 +1,5 @@
 #pragma once
-// Progress and log reporting. The library never prints (STYLE.md 5): long operations take a
+// Progress and log reporting. The library never prints (docs/STYLE.md 5): long operations take a
 // Reporter and call it; the CLI installs one that draws a bar on a terminal or writes periodic
 // plain lines otherwise. A default-constructed Reporter is silent.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The one seed scheme (STYLE.md 3: one seed drives every random choice).
+// The one seed scheme (docs/STYLE.md 3: one seed drives every random choice).
 //
 // Every random choice of the project descends from the user's --seed through derive_seed: a
 // splitmix64 hash of the seed and a path of identifiers, e.g.

@@ -65,8 +65,9 @@ const std::vector<std::string>& stage_range_names();
 /// every TSV we write, so that pandas and R sort 4-6 before 11-12); 0 for anything else.
 int stage_order(const std::string& stage_range);
 
-/// Normalises a stage-range name: "13-17" -> "13-16", BDGP stage numbers "1".."6" ->
-/// "1-3".."13-16", "stage 4-6" -> "4-6". Throws Error for anything else.
+/// The BDGP stage range of a stage as a user writes it: parse_stage(name).stage_range
+/// (data/stage_range.h: "14" -> "13-16", "13-17" -> "13-16", "range:4" -> "9-10"; a bare
+/// number is an embryonic stage, never BDGP's range number). Throws Error for anything else.
 std::string normalise_stage_range(const std::string& name);
 
 /// Reads our manifest CSV (header `image,gene,stage_range,terms[,view,...]`, terms ';'-joined,
@@ -76,8 +77,9 @@ std::string normalise_stage_range(const std::string& name);
 /// the wrong number of fields, missing images.
 Dataset read_manifest(const std::string& csv_path, bool check_files = true);
 
-/// Reads every image file (png, jpg, jpeg, tif, tiff, bmp) in a folder, sorted by name; no
-/// annotation (prediction input). id = file stem.
+/// Reads every image file (png, jpg, jpeg, jpe, tif, tiff, bmp) in a folder and in its <stage>/,
+/// <gene>/ and <gene>/<stage>/ subfolders (the layout: data/image_folder.h), sorted by name; no
+/// terms (prediction input). id = file stem.
 Dataset read_image_folder(const std::string& folder);
 
 /// Reads `path` as a manifest CSV, a folder of images, or a BDGP-table folder, by what it is:

@@ -27,9 +27,6 @@ FoldSpec parse_fold_spec(const std::string& text);
 /// no gene.
 std::vector<std::string> read_gene_list(const std::string& path);
 
-/// Writes a gene list (one per line, sorted) atomically.
-void write_gene_list(const std::vector<std::string>& genes, const std::string& path);
-
 struct OuterFoldParams {
   int folds = 5;              ///< K of the grouped k-fold
   uint64_t seed = 1234;       ///< the run's --seed (the stage range's seed is derived from it)

@@ -21,10 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "ishannot/common/error.h"
 #include "ishannot/common/progress.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/splits.h"
 #include "ishannot/data/terms.h"
+#include "ishannot/eval/bags.h"
 #include "ishannot/eval/groups.h"
 #include "ishannot/eval/metrics.h"
 #include "ishannot/features/feature_store.h"
@@ -56,6 +58,10 @@ struct EvaluationParams {
   uint64_t seed = 1234;  ///< drives folds and member samples (ensemble.seed is ignored)
   EvaluationLevel level = EvaluationLevel::kImage;  ///< group: metrics named group_auc, ...
   GroupRule group_rule = GroupRule::kMean;          ///< how a group's image scores combine
+  /// kBag: learn from gene x stage-range bags (eval/bags.h) instead of images; needs level kGroup
+  /// (the metrics are group_*); max/meanmax pooling is not defined with standardise.
+  EvaluationUnit unit = EvaluationUnit::kImage;
+  BagPool bag_pool = BagPool::kMean;  ///< how a bag's image vectors pool (unit kBag)
   std::string check() const;
 };
 
@@ -117,6 +123,10 @@ struct EvaluationResult {
   std::vector<std::string> layers;        ///< evaluated layer configurations, in order
   std::vector<std::string> stage_ranges;  ///< evaluated stage ranges, in order
 };
+
+/// The error of evaluate and train when no image of `dataset` has features in `store`: it names
+/// the first ids the dataset expects and the first the store holds (a path-prefixed store...).
+Error no_matching_ids(const Dataset& dataset, const FeatureStoreReader& store);
 
 /// Runs the protocol. Throws Error for unusable input as a whole (no requested layer in the
 /// store, no dataset image with features, invalid params); everything finer is skipped.

@@ -42,6 +42,12 @@ std::vector<RocPoint> roc_curve(const std::vector<double>& scores,
 BinaryMetrics binary_metrics(const std::vector<uint8_t>& predicted,
                              const std::vector<double>& scores, const std::vector<uint8_t>& labels);
 
+/// F1 of the positive class from 0/1 predictions: 2 TP / (2 TP + FP + FN). Empty when there is no
+/// positive among the labels and the predictions (0/0). The mean over terms is the macro-F1 that
+/// the bag-learning literature reports.
+std::optional<double> f1_score(const std::vector<uint8_t>& predicted,
+                               const std::vector<uint8_t>& labels);
+
 /// Mean and sample standard deviation (n - 1; 0 for a single value) of some values.
 struct MeanStd {
   double mean = 0;

@@ -104,7 +104,8 @@ bool is_feature_store(const std::string& path);
 /// matrices on stores that do not fit in RAM); float16 is converted to float32 on read.
 class FeatureStoreReader {
  public:
-  /// Opens `path`; Error if missing, not HDF5, or of another format version.
+  /// Opens `path`; Error if missing, not HDF5, of another format version, or when /ids lists an
+  /// id twice (naming both rows: an id must name one image).
   explicit FeatureStoreReader(const std::string& path);
   ~FeatureStoreReader();
   FeatureStoreReader(const FeatureStoreReader&) = delete;

@@ -12,6 +12,17 @@
 
 namespace ishannot {
 
+/// Names of the root attributes that more than one module reads or writes: one spelling each.
+namespace store_attr {
+/// Every gene whose images a fine-tuned network saw ('\n'-separated): evaluate refuses a store
+/// whose network saw a test gene of the fold it is used for (the leakage guard).
+inline constexpr const char* kFinetuneGenes = "finetune_genes";
+/// The stage range a fine-tuned network was trained for ("" or absent: not fine-tuned).
+inline constexpr const char* kFinetuneStageRange = "finetune_stage_range";
+/// The genes whose images the SC dictionary was learnt from (the same guard for SC features).
+inline constexpr const char* kScDictionaryGenes = "sc_dictionary_genes";
+}  // namespace store_attr
+
 /// What a store records about its making. Empty fields are written as "" (never left out), so the
 /// set of attribute names is the same in every store.
 struct StoreProvenance {
@@ -42,5 +53,13 @@ void set_dataset_metadata(FeatureStoreWriter& writer, const Dataset& dataset);
 /// SHA-256 naming a dataset's listing: of its manifest file when it was read from one (source is
 /// a file), else of its image list ("id<TAB>path" lines, in order: an image or BDGP folder).
 std::string dataset_sha256(const Dataset& dataset);
+
+/// "" when a store with root `attributes` holds features of `dataset` (its manifest_sha256 equals
+/// dataset_sha256(dataset)) made as `expected` says (each of its keys present and equal); else
+/// the first difference, in one phrase ("its manifest_sha256 is ..., this dataset's is ...").
+/// Before a store is reused instead of made again (train's OUT.features.h5).
+std::string store_origin_difference(const std::map<std::string, std::string>& attributes,
+                                    const Dataset& dataset,
+                                    const std::map<std::string, std::string>& expected);
 
 }  // namespace ishannot

@@ -14,9 +14,10 @@ constexpr uint64_t kMaxImagePixels = 100'000'000;
 
 /// Reads an image as 8-bit BGR (3 channels). Grey images are replicated to 3 channels and an
 /// alpha channel is dropped. Throws Error naming the file for: missing file, a folder, a symbolic
-/// link loop, undecodable or truncated data (PNG without IEND, JPEG without EOI), more than
-/// kMaxImagePixels pixels (checked on the PNG/JPEG header before decoding), 2 or more than 4
-/// channels, zero size. Never lets a decoder's own exception through.
+/// link loop, not a regular file (a device such as /dev/zero, a FIFO, a socket: never opened, as
+/// they never end or block), a file over 1 GiB, undecodable or truncated data (PNG without IEND,
+/// JPEG without EOI), more than kMaxImagePixels pixels (checked on the PNG/JPEG header before
+/// decoding), 2 or more than 4 channels, zero size. Never lets a decoder's own exception through.
 cv::Mat read_image_bgr(const std::string& path);
 
 /// How an image reaches the network's input size.

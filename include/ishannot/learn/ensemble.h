@@ -14,8 +14,12 @@
 
 namespace ishannot {
 
+/// The largest ensemble: each member is a fitted model held in memory (and M rows of weights per
+/// term in a bundle); the paper uses 11. A larger M is refused at once, not after minutes.
+constexpr int kMaxEnsembleModels = 1001;
+
 struct EnsembleParams {
-  int models = 11;           ///< M, odd so that votes cannot tie
+  int models = 11;           ///< M, odd so that votes cannot tie; at most kMaxEnsembleModels
   double C = 1.0;            ///< l2 logistic regression C of every member
   uint64_t seed = 1234;      ///< drives the samples of the members
   double tolerance = 1e-10;  ///< Newton tolerance of the members (see LogisticParams)

@@ -56,6 +56,17 @@ GramResult compute_gram(const FeatureStoreReader& store, const std::string& laye
                         const std::vector<int>& fold_of, int folds, const GramParams& params,
                         const Reporter& reporter = {});
 
+/// One kind of row a fit cannot use, and the rows of that kind.
+struct UnusableRows {
+  std::string what;       ///< " with NaN/Inf features", " with features too large ...", ...
+  std::vector<int> rows;  ///< indices into the requested rows, ascending
+};
+
+/// The one row filter of evaluate and train: the rows of `g` no fit may use — NaN/Inf values,
+/// values too large for the Gram (overflow), all-zero rows — per kind (kinds without a row are
+/// left out), each flagged row also set to 1 in `bad` (resized to the rows when smaller).
+std::vector<UnusableRows> unusable_rows(const GramResult& g, std::vector<uint8_t>& bad);
+
 /// In place: K_ij / sqrt(K_ii K_jj); rows with K_ii == 0 stay zero.
 void l2_normalise_gram(Eigen::MatrixXd& gram);
 

@@ -7,8 +7,20 @@
 
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/annotate/model_bundle.h"
+#include "ishannot/nets/extract.h"
 
 namespace ishannot {
+
+/// The network of `recipe` (the backbone, or the fine-tuned model it names), its weights checked
+/// as cnn_feature_source checks them (the same Errors).
+std::shared_ptr<Backbone> recipe_network(const FeatureRecipe& recipe,
+                                         const std::string& weights_override = "");
+
+/// The extraction parameters of `recipe` (its layers, pooling, input size): a FeatureExtractor
+/// built with them on recipe_network() at `*width` x `*height` gives the recipe's features of
+/// images resized to that size (squash), as annotate computes them.
+ExtractParams recipe_extract_params(const FeatureRecipe& recipe, int* width, int* height,
+                                    ResizePolicy* policy);
 
 /// Loads the network of `recipe`. `weights_override` replaces the recorded weights path (the file
 /// moved); either way the weights' SHA-256 must be the recorded one (Error naming the file

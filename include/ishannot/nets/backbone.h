@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,17 @@ class Backbone : public torch::nn::Module {
     weights_sha256_ = sha256;
   }
 
+  /// Where a fine-tuned network's weights were learnt: its stage range and every gene whose images
+  /// it saw. load_finetuned_model sets it; extraction stamps it into the store
+  /// (store_attr::kFinetuneGenes), so evaluate's leakage guard holds for any caller.
+  struct FinetuneOrigin {
+    std::string stage_range;
+    std::vector<std::string> genes;
+  };
+  void set_finetune_origin(FinetuneOrigin origin) { finetune_origin_ = std::move(origin); }
+  /// Empty for an ImageNet backbone.
+  const std::optional<FinetuneOrigin>& finetune_origin() const { return finetune_origin_; }
+
   /// Stage index for a name or paper number ("21", "relu4_2"); Error listing valid names.
   int resolve_layer(const std::string& name_or_number) const;
   /// Resolves a comma-separated list; sorted by stage order, duplicates removed.
@@ -97,12 +109,12 @@ class Backbone : public torch::nn::Module {
   Backbone(std::string arch, PixelPreprocessing preprocessing);
   void add_stage(const std::string& name, int number, std::shared_ptr<Stage> stage);
   void set_provenance(const RawWeights& weights);
-  void set_preprocessing(const PixelPreprocessing& p) { preprocessing_ = p; }
 
  private:
   std::string arch_;
   PixelPreprocessing preprocessing_;
   std::string weights_path_, weights_sha256_;
+  std::optional<FinetuneOrigin> finetune_origin_;
   std::vector<LayerInfo> layers_;
   bool channels_last_ = false;
   std::vector<std::shared_ptr<Stage>> stages_;

@@ -28,7 +28,8 @@ struct TermColumnsSummary {
 ///
 /// With `ontology` (propagation; annotations.tsv and groups.tsv): rows sharing every column
 /// before `term` form a unit (an image, a gene x stage range), consecutive in the file. For each
-/// unit, every ancestor (is_a and part_of, transitively) of a term whose row has `label` 1 and
+/// unit, every ancestor (is_a and part_of, transitively) of a term whose row has `predicted` 1
+/// (the majority vote; `label` in files that predate the rename, and in a bag bundle's files) and
 /// that no row of the unit already names (by id: the model's own call on a term is kept as it
 /// is) gets one row: a copy of the best-scoring (`score`) positive descendant's row, with term =
 /// the ancestor's name and term_id its id. Two columns are added at the end: `propagated` (0 for

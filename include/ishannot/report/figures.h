@@ -113,8 +113,21 @@ std::optional<Figure> roc_figure(const Comparison& comparison,
 /// (in |dfpr| + |dtpr|) from the last one kept. Points in curve order.
 std::vector<RocRow> thin_roc(const std::vector<RocRow>& curve, double step);
 
-/// Group-level annotation of an annotate run: per stage range, gene x term, coloured by score,
-/// a dot where the group is labelled positive; nullopt without groups.tsv rows.
+/// "Image vs bag": per stage range, the mean over terms of the image-level AUC, the aggregated-
+/// image group AUC (unit image runs' group_auc), each bag learner's group AUC (unit bag runs, by
+/// bag pooling) and macro-F1 (group_f1), one bar per learner x method x layer; nullopt when no
+/// run is a bag run (run.json config.unit).
+std::optional<Figure> bag_figure(const std::vector<EvaluationRun>& runs);
+
+/// Group-level annotation of an annotate run: per stage range, gene x term, coloured by the
+/// calibrated probability (the score without calibration) on a diverging scale centred on the
+/// no-call band (run.json call_band), a dot where the call is yes, unvalidated terms faded;
+/// nullopt without groups.tsv rows.
 std::optional<Figure> groups_figure(const AnnotationRun& run, const std::string& id);
+
+/// Reliability diagram of an annotate run whose data carry terms (reliability.tsv): per level
+/// and stage range, the share of calls carrying the term against their mean probability, with
+/// the diagonal of perfect calibration; nullopt without reliability rows.
+std::optional<Figure> reliability_figure(const AnnotationRun& run, const std::string& id);
 
 }  // namespace ishannot

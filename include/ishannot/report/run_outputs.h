@@ -6,6 +6,7 @@
 // Every TSV is read by column name, never by position: the formats may gain columns (e.g.
 // stage_order) without breaking the report. Only the columns named below are required; an
 // optional file that is missing reads as empty. Bad files throw Error naming the file (and line).
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -65,19 +66,38 @@ struct AnnotationRow {
   std::string gene;         ///< "" when unknown
   std::string stage_range;  ///< normalised when it is a known stage range
   std::string term;
-  double score = 0;  ///< mean member probability, in [0, 1]
-  int votes = 0;     ///< members voting positive
-  int members = 0;   ///< ensemble size
-  int label = 0;     ///< 0/1: the ensemble's majority vote
+  double score = 0;   ///< mean member probability, in [0, 1]
+  int votes = 0;      ///< members voting positive
+  int members = 0;    ///< ensemble size
+  int predicted = 0;  ///< 0/1: the ensemble's majority vote
+  double probability = std::numeric_limits<double>::quiet_NaN();  ///< calibrated; NaN: none
+  std::string call;                                               ///< yes | no | uncertain
+  double term_auc = std::numeric_limits<double>::quiet_NaN();     ///< the term's CV AUC; NaN: none
+  bool validated = false;  ///< the term passed cross-validation (annotations.tsv `validated`)
 };
 
 /// One gene x stage range x term row of groups.tsv (group-level annotation).
 struct GroupRow {
   std::string gene, stage_range, term;
   double score = 0;
-  int label = 0;
+  int predicted = 0;
   int images = 0;    ///< images of the group
   std::string rule;  ///< how image scores became the group's (as annotate wrote it)
+  double probability = std::numeric_limits<double>::quiet_NaN();  ///< calibrated; NaN: none
+  std::string call;                                               ///< yes | no | uncertain
+  bool validated = false;
+};
+
+/// One image of a group call in group_evidence.tsv (annotate with a bag bundle): its share of the
+/// group's linear score, images ranked within (group, term).
+struct GroupEvidenceRow {
+  std::string gene, stage_range, term;
+  int group_label = 0;
+  double group_score = 0;
+  int rank = 0;  ///< 1 = the image that contributes most
+  std::string image, path;
+  double contribution = 0;  ///< in decision units (log-odds)
+  double share = 0;         ///< contribution / sum of |contributions| of the group's images
 };
 
 /// One heat map of heatmaps/index.tsv: an overlay of a term's evidence map on the image.
@@ -87,18 +107,31 @@ struct HeatmapRow {
   std::string file;  ///< resolved path of the PNG (index.tsv gives it relative to heatmaps/)
 };
 
+/// One bin of reliability.tsv (annotate with data that carry terms): calls with a probability in
+/// [bin_low, bin_high) and the share of them that carry the term.
+struct ReliabilityRow {
+  std::string level, stage_range;
+  double bin_low = 0, bin_high = 0;
+  int64_t n = 0;
+  double mean_probability = 0, fraction_positive = 0;  ///< NaN when n = 0
+};
+
 /// One `annotate` output folder.
 struct AnnotationRun {
   std::string dir;
   nlohmann::json run;
   std::vector<AnnotationRow> annotations;
-  std::vector<GroupRow> groups;      ///< empty when groups.tsv is absent
-  std::vector<HeatmapRow> heatmaps;  ///< empty when heatmaps/index.tsv is absent or empty
+  std::vector<GroupRow> groups;             ///< empty when groups.tsv is absent
+  std::vector<GroupEvidenceRow> evidence;   ///< group_evidence.tsv (bag bundles); may be empty
+  std::vector<HeatmapRow> heatmaps;         ///< empty when heatmaps/index.tsv is absent or empty
+  std::vector<ReliabilityRow> reliability;  ///< empty when reliability.tsv is absent
   TextTable skipped;
 };
 
 /// Reads an annotate folder. Required: run.json, annotations.tsv with columns image, path, gene,
-/// stage_range, term, score, votes, members, label.
+/// stage_range, term, score, votes, members, predicted, probability, call, term_auc, validated
+/// (common/output_columns.h). A folder written before the rename of `label` to `predicted` is an
+/// Error that says to rerun annotate.
 AnnotationRun read_annotation_run(const std::string& dir);
 
 /// Sorts stage-range names biologically, removing duplicates.

@@ -83,14 +83,14 @@ TEST(EvaluateCli, RealBdgpMiniFeaturesAndPerFoldFinetunedStores) {
     const auto& t = truth.at(p.at("id"));
     EXPECT_EQ(p.at("gene"), t.gene);
     EXPECT_EQ(p.at("stage_range"), t.stage);
-    EXPECT_EQ(std::stoi(p.at("label")), t.terms.count(p.at("term")) ? 1 : 0) << p.at("id");
+    EXPECT_EQ(std::stoi(p.at("true_label")), t.terms.count(p.at("term")) ? 1 : 0) << p.at("id");
     const int fold = std::stoi(p.at("fold"));
     auto [it, fresh] = fold_of_gene[t.stage].emplace(t.gene, fold);
     EXPECT_EQ(it->second, fold) << "gene " << t.gene << " in two folds";
     auto& task = by_task[p.at("layer") + "|" + p.at("stage_range") + "|" + p.at("term") + "|" +
                          p.at("fold")];
     task.first.push_back(std::stod(p.at("score")));
-    task.second.push_back(std::stoi(p.at("label")));
+    task.second.push_back(std::stoi(p.at("true_label")));
   }
   int aucs = 0, aucs_13_16 = 0;
   std::map<std::string, std::string> tl_values;  // 13-16 metrics of folds 1, 2
