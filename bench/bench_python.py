@@ -4,7 +4,8 @@
 1. `import ishannot` wall time (fresh interpreters, median), and the first CNN call's import;
 2. ishannot.extract on N in-memory RGB arrays vs `ishannot extract` on the same N images as PNG
    files (whole process: start-up, decode, forward, write), vs ishannot.extract on the paths;
-   same layers, pooling, batch and threads; the features are checked equal;
+   same layers, pooling, batch and threads, alternating, medians of --repeats; the features are
+   checked equal;
 3. peak RSS of annotating M images through the API from a generator (res4f native 4x10 bundle),
    for several M: it must not grow with M.
 
@@ -57,7 +58,7 @@ def images(work, n):
     return dataset, [np.asarray(Image.open(p).convert("RGB")) for p in dataset.paths]
 
 
-def extract_bench(work, n, threads):
+def extract_bench(work, n, threads, repeats):
     import h5py
     dataset, arrays = images(work, n)
     options = dict(layers="res4f", pool="4x10", input_size="native", threads=threads)
@@ -65,14 +66,19 @@ def extract_bench(work, n, threads):
     if os.path.exists(store):
         os.remove(store)
     ishannot.extract(arrays[:8], **options)  # weights loaded and plans compiled once, untimed
-    t = time.perf_counter()
-    api = ishannot.extract(arrays, **options)
-    t_arrays = time.perf_counter() - t
-    t = time.perf_counter()
-    by_path = ishannot.extract(dataset.paths, **options)
-    t_paths = time.perf_counter() - t
-    t_cli = cli("extract", "--data", dataset.source, "--layers", "res4f", "--pool", "4x10",
-                "--input-size", "native", "--out", store, threads=threads)
+    t_arrays, t_paths, t_cli = [], [], []
+    for _ in range(repeats):  # alternating, medians (docs/BENCHMARKS.md's rules)
+        t = time.perf_counter()
+        api = ishannot.extract(arrays, **options)
+        t_arrays.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        by_path = ishannot.extract(dataset.paths, **options)
+        t_paths.append(time.perf_counter() - t)
+        if os.path.exists(store):
+            os.remove(store)
+        t_cli.append(cli("extract", "--data", dataset.source, "--layers", "res4f", "--pool",
+                         "4x10", "--input-size", "native", "--out", store, threads=threads))
+    t_arrays, t_paths, t_cli = (statistics.median(x) for x in (t_arrays, t_paths, t_cli))
     with h5py.File(store) as f:
         same = np.array_equal(f["features/res4f"][()], api["res4f"]) and np.array_equal(
             by_path["res4f"], api["res4f"])
@@ -107,14 +113,16 @@ def main():
     p.add_argument("--annotate", default="500,2000")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--work", default="bench-python")
+    p.add_argument("--repeats", type=int, default=3, help="extract runs per side (median)")
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
     median, first_cnn = import_time()
     print(f"import ishannot: {median:.3f} s (median of 7); first CNN call's import: "
           f"{first_cnn:.3f} s")
-    t_arrays, t_paths, t_cli, same = extract_bench(a.work, a.images, a.threads)
+    t_arrays, t_paths, t_cli, same = extract_bench(a.work, a.images, a.threads, a.repeats)
     print(f"extract {a.images} images, res4f native 4x10, threads {a.threads}: "
-          f"API arrays {t_arrays:.2f} s, API paths {t_paths:.2f} s, CLI files {t_cli:.2f} s; "
+          f"medians of {a.repeats}: API arrays {t_arrays:.2f} s, API paths {t_paths:.2f} s, "
+          f"CLI files {t_cli:.2f} s (whole process); "
           f"features equal: {same}")
     for m in [int(x) for x in a.annotate.split(",")]:
         rows, seconds, rss = annotate_rss(a.work, m, a.threads)

@@ -150,6 +150,16 @@ set(ISHANNOT_STANDARDIZE_SOURCES
     src/standardize/standardize_dataset.cpp
     src/standardize/standardize_geometry.cpp
 )
+set(ISHANNOT_ONTOLOGY_SOURCES
+    src/ontology/obo.cpp
+    src/ontology/term_columns.cpp
+    src/ontology/term_resolution.cpp
+)
+set(ISHANNOT_ONNX_SOURCES
+    src/onnx/annotator_graph.cpp
+    src/onnx/model_package.cpp
+    src/onnx/onnx_graph.cpp
+)
 set(ISHANNOT_FETCH_SOURCES
     src/fetch/bdgp_fetch.cpp
     src/fetch/bdgp_plan.cpp
@@ -169,6 +179,7 @@ set(ISHANNOT_CLI_SOURCES
     apps/ishannot/cmd_synth.cpp
     apps/ishannot/cmd_train.cpp
     apps/ishannot/cnn_module.cpp
+    apps/ishannot/ontology_cli.cpp
     apps/ishannot/options.cpp
     apps/ishannot/reporter.cpp
     apps/ishannot/usage.cpp

@@ -44,6 +44,8 @@ packages+=(pybind11-dev python3-dev python3-pytest python3-pandas python3-matplo
 packages+=(libcurl4-openssl-dev)
 # Independent peers used by tests that write reference files, and by bench/.
 packages+=(python3 python3-numpy python3-torch python3-h5py)
+# `ishannot export`'s package is checked against the bioimage.io JSON schema (docs/SHARING.md).
+packages+=(python3-yaml python3-jsonschema)
 # `ishannot report` renders its figures with Node.js (Vega-Lite); its test loads the report in a
 # headless browser.
 packages+=(chromium fonts-dejavu-core)
@@ -129,6 +131,38 @@ if [[ ! -f "$vega_dir/.verified" || "$(cat "$vega_dir/.verified")" != "$vega_sta
   rm -rf "$tmp"
 fi
 echo "setup: vega in $vega_dir"
+
+# --- ONNX Runtime for Node.js: runs `ishannot export`'s graph in its tests (docs/SHARING.md) ---
+# npm pack of onnxruntime-node (its CPU library ships in the package; its install script, which
+# only fetches GPU libraries, is not run) and onnxruntime-common, unpacked as node_modules.
+ort_version=1.22.0
+ort_packages=(
+  "onnxruntime-node 8007ce525b5b185b77d2b4103d3ec147ecef6d861eb14726d0bdda5e2947dbd7"
+  "onnxruntime-common 8a779197b02f22411b8e2355e5cf4b477be8a116edebaf5b74eb227c779278de")
+ort_dir="$cache/onnxruntime-$ort_version"
+if [[ ! -f "$ort_dir/.verified" ]]; then
+  echo "setup: fetching onnxruntime-node $ort_version (npm pack, ~95 MB)"
+  tmp="$(mktemp -d)"
+  rm -rf "$ort_dir.partial"; mkdir -p "$ort_dir.partial/node_modules"
+  for entry in "${ort_packages[@]}"; do
+    read -r name sha <<<"$entry"
+    (cd "$tmp" && npm pack --silent --ignore-scripts "$name@$ort_version" >/dev/null)
+    tarball="$tmp/$name-$ort_version.tgz"
+    got="$(sha256sum "$tarball" | cut -d' ' -f1)"
+    if [[ "$got" != "$sha" ]]; then
+      echo "setup: $tarball: sha256 $got, expected $sha: refusing to use it" >&2
+      rm -rf "$tmp" "$ort_dir.partial"; exit 1
+    fi
+    mkdir -p "$ort_dir.partial/node_modules/$name"
+    tar -xzf "$tarball" -C "$ort_dir.partial/node_modules/$name" --strip-components=1
+  done
+  # Only this platform's library is needed.
+  rm -rf "$ort_dir.partial/node_modules/onnxruntime-node/bin/napi-v6/"{win32,darwin}
+  touch "$ort_dir.partial/.verified"
+  rm -rf "$ort_dir"; mv "$ort_dir.partial" "$ort_dir"
+  rm -rf "$tmp"
+fi
+echo "setup: onnxruntime-node in $ort_dir"
 
 # --- real photos for the end-to-end backbone check (opencv-doc .deb, extracted only) ----
 if [[ ! -f "$cache/photos/.verified" ]]; then

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -15,6 +16,8 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/data/image_folder.h"
+#include "ishannot/ontology/term_columns.h"
+#include "ontology_cli.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -23,7 +26,8 @@ namespace {
 
 struct AnnotateOptions {
   std::string model, data, out, features, stage, gene, weights, group_rule = "mean",
-                                                                band = "0.2,0.8";
+                                                                band = "0.2,0.8", ontology;
+  bool propagate = false;
   std::vector<std::string> stages;
   bool no_registration_check = false;
   ResumeOptions resume;
@@ -67,6 +71,43 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
                 "do not check that the images look registered like BDGP's (registration.tsv)");
   add_batch_option(cmd, o.params.batch, "images per batch");
   add_resume_options(cmd, o.resume, "OUT (annotate.progress and the *.partial files)");
+  add_ontology_option(cmd, o.ontology);
+  cmd->add_flag("--propagate", o.propagate,
+                "with --ontology: add the ancestors (is_a, part_of) each positive call implies, "
+                "with the best descendant's score (column propagated = 1)");
+}
+
+// The terms of every stage range of the bundle.
+std::vector<std::string> bundle_terms(const ModelBundle& bundle) {
+  std::vector<std::string> terms;
+  for (const auto& stage : bundle.stages)
+    for (const auto& t : stage.terms)
+      if (std::find(terms.begin(), terms.end(), t.term) == terms.end()) terms.push_back(t.term);
+  return terms;
+}
+
+// term_id in the finished outputs: from --ontology (terms.tsv, and the implied ancestors with
+// --propagate), else from a bundle trained with --ontology (its term_ids attribute: no OBO file).
+void add_term_ids(const AnnotateOptions& o, const ModelBundle& bundle,
+                  const OntologyTerms* ontology, const Reporter& reporter) {
+  if (!ontology && bundle.attributes.count("term_ids")) {
+    std::map<std::string, std::string> ids;
+    for (const auto& [term, id] : nlohmann::json::parse(bundle.attributes.at("term_ids")).items())
+      ids[term] = id.get<std::string>();
+    add_term_columns(folder_tsv_files(o.out), ids, nullptr, {});
+    const auto version = bundle.attributes.find("ontology");
+    reporter.info("annotate: term_id from the bundle (" +
+                  (version == bundle.attributes.end() ? std::string("?") : version->second) + ")");
+  }
+  if (ontology) {
+    const auto added = add_ontology_to_folder(
+        *ontology, o.out,
+        o.propagate ? std::vector<std::string>{"/annotations.tsv", "/groups.tsv"}
+                    : std::vector<std::string>{});
+    reporter.info("annotate: term_id added from " + ontology->version() + " (" + o.out +
+                  "/terms.tsv)" +
+                  (o.propagate ? ", " + std::to_string(added) + " implied rows (propagated)" : ""));
+  }
 }
 
 // The images: with --features and a manifest, the files need not exist (only ids matter).
@@ -196,8 +237,11 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   params.validate = data_carries_terms(o.data);
   params.check_registration = !o.no_registration_check;
   require_valid("annotate", params.check());
+  if (o.propagate && o.ontology.empty())
+    throw UsageError("annotate: --propagate needs --ontology (the hierarchy)");
   const ModelBundle bundle = read_model_bundle(o.model);
   require_recipe(o, bundle);
+  const auto ontology = load_ontology_terms(o.ontology, bundle_terms(bundle), reporter);
   const Dataset dataset = annotate_dataset(o, options, reporter);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
@@ -212,6 +256,7 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
       claim_output(o.resume, o.out + "/annotate.lock", {o.out + "/annotate.progress"});
   params.resume = claimed.resume;
   const AnnotateSummary s = annotate_images(dataset, bundle, *source, params, o.out, reporter);
+  add_term_ids(o, bundle, ontology.get(), reporter);
   if (!s.heatmap_note.empty() && !options.quiet) std::cerr << "note: " << s.heatmap_note << "\n";
   if (!options.quiet) print_trust(s, bundle, o.out);
   print_registration(s, params, o.out, options.quiet);

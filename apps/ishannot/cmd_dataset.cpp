@@ -1,6 +1,8 @@
 // `ishannot dataset --data D`: Table-1 style summary of a dataset (manifest CSV or BDGP-table
 // folder) as a readable table on stdout and, with --tsv, a TSV file; for a plain image folder,
-// its images per stage range and gene, and what annotate will need (image_folder.h).
+// its images per stage range and gene, and what annotate will need (image_folder.h). --ontology
+// adds the shown terms' FBbt ids (a term_id column in the TSV, a table after the text).
+#include <algorithm>
 #include <iostream>
 
 #include "commands.h"
@@ -11,6 +13,8 @@
 #include "ishannot/data/image_folder.h"
 #include "ishannot/data/summary.h"
 #include "ishannot/data/terms.h"
+#include "ishannot/ontology/term_columns.h"
+#include "ontology_cli.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -24,6 +28,7 @@ struct DatasetOptions {
   std::string tsv;
   bool check_images = false;
   std::string write_clean;  // manifest without the unreadable images
+  std::string ontology;
 };
 
 // --check-images: decode every image; one line per bad one (through the reporter) and a count;
@@ -52,6 +57,7 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
                   "image folder to join with BDGP tables (default: DATA/images if present)");
   add_term_options(cmd, opt->terms);
   add_stages_option(cmd, opt->stages, "the ones to show (default: all present)");
+  add_ontology_option(cmd, opt->ontology);
   cmd->add_option("--tsv", opt->tsv, "also write the summary as TSV to this file ('-' = stdout)");
   cmd->add_flag("--check-images", opt->check_images,
                 "decode every image and report unreadable ones (slow on big sets)");
@@ -60,6 +66,7 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
                   "CSV");
   cmd->callback([opt, &options] {
     const Reporter reporter = make_reporter(options);
+    const auto ontology = read_ontology_option(opt->ontology);  // a bad file fails first
     Dataset ds = opt->images.empty() ? read_dataset(opt->data)
                                      : read_bdgp_tables(opt->data, BdgpReadParams{opt->images});
     if (!opt->write_clean.empty() && !opt->check_images)
@@ -82,13 +89,22 @@ void add_dataset_command(CLI::App& app, GlobalOptions& options) {
                       (params.view.empty() ? std::string() : " with view " + params.view));
     }
     if (rows.empty()) throw Error(opt->data + ": no image to summarise");
+    // --ontology: the shown terms' ids (a term_id column in the TSV, a table after the text).
+    std::vector<std::string> shown;
+    for (const auto& r : rows) shown.insert(shown.end(), r.top_terms.begin(), r.top_terms.end());
+    std::sort(shown.begin(), shown.end());
+    shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+    if (ontology) resolve_ontology_terms(*ontology, shown, reporter);
+    const std::string tsv =
+        ontology ? add_term_column_text(summary_tsv(rows), ontology->ids) : summary_tsv(rows);
     if (opt->tsv == "-") {
-      std::cout << summary_tsv(rows);
+      std::cout << tsv;
       return;
     }
     std::cout << summary_text(rows, ds, params);
+    if (ontology) std::cout << term_table(*ontology);
     if (!opt->tsv.empty()) {
-      write_text_atomically(opt->tsv, summary_tsv(rows));
+      write_text_atomically(opt->tsv, tsv);
       reporter.info("wrote " + opt->tsv);
     }
   });

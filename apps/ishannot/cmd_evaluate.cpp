@@ -15,13 +15,15 @@
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/store_attributes.h"
+#include "ishannot/ontology/term_columns.h"
+#include "ontology_cli.h"
 #include "options.h"
 
 namespace ishannot::cli {
 
 namespace {
 struct EvaluateOptions {
-  std::string data, features, fold_features, out;
+  std::string data, features, fold_features, out, ontology;
   std::vector<std::string> layers, stages;
   TermOptions terms;
   bool no_concat = false;
@@ -53,6 +55,7 @@ void add_evaluate_options(CLI::App* cmd, EvaluateOptions& o) {
       "{stage}, e.g. ft/{stage}/f{fold}.h5");
   features->excludes(fold_features);  // CLI11 makes it mutual
   add_out_option(cmd, o.out, "output folder");
+  add_ontology_option(cmd, o.ontology);
   cmd->add_option("--layers", o.layers, "layers to evaluate, comma-separated (default: all)")
       ->delimiter(',');
   cmd->add_flag("--no-concat", o.no_concat, "do not also evaluate the layers' concatenation");
@@ -212,6 +215,7 @@ void run_evaluate(const EvaluateOptions& o, const GlobalOptions& options) {
   const Reporter reporter = make_reporter(options);
   const EvaluationParams params = evaluation_params(o, options);
   check_outputs_are_not_inputs(o);
+  const auto ontology = read_ontology_option(o.ontology);
   const bool is_csv = std::filesystem::is_regular_file(o.data);
   const Dataset dataset = is_csv ? read_manifest(o.data, false) : read_dataset(o.data);
   OpenStores stores;
@@ -227,6 +231,12 @@ void run_evaluate(const EvaluateOptions& o, const GlobalOptions& options) {
   write_evaluation_outputs(o.out, result, params, run_provenance(o, dataset, stores, options));
   std::cout << summary_table(result);
   print_skip_notes(result, o.out, options);
+  if (ontology) {
+    resolve_ontology_terms(*ontology, distinct_terms(folder_tsv_files(o.out)), reporter);
+    add_ontology_to_folder(*ontology, o.out);
+    reporter.info("evaluate: term_id added from " + ontology->version() + " (" + o.out +
+                  "/terms.tsv)");
+  }
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 #include <iostream>
 
 #include "commands.h"
+#include "ishannot/ontology/term_columns.h"
 #include "ishannot/report/report.h"
+#include "ontology_cli.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -16,6 +18,7 @@ struct ReportOptions {
   std::string data;
   std::vector<std::string> layers;   // METHOD=LAYER
   std::vector<std::string> compare;  // two of METHOD[@LAYER]
+  std::string ontology;
   ReportParams params;
 };
 
@@ -42,6 +45,7 @@ void add_report_options(CLI::App* cmd, ReportOptions& o) {
   cmd->add_option("--gallery-terms", o.params.gallery_terms, "top terms per gallery image")
       ->capture_default_str();
   cmd->add_option("--title", o.params.title, "page title")->capture_default_str();
+  add_ontology_option(cmd, o.ontology);
 }
 
 ReportParams report_params(const ReportOptions& o, const GlobalOptions& options) {
@@ -62,7 +66,17 @@ ReportParams report_params(const ReportOptions& o, const GlobalOptions& options)
 void run_report(const ReportOptions& o, const GlobalOptions& options) {
   const ReportParams params = report_params(o, options);
   const Reporter reporter = make_reporter(options);
+  auto ontology = read_ontology_option(o.ontology);
   const ReportResult result = write_report(o.runs, o.out, params, reporter);
+  if (ontology) {  // OUT/terms.tsv: how every term of the runs resolves
+    std::vector<std::string> files;
+    for (const auto& run : o.runs) {
+      const auto more = folder_tsv_files(run);
+      files.insert(files.end(), more.begin(), more.end());
+    }
+    resolve_ontology_terms(*ontology, distinct_terms(files), reporter);
+    write_term_resolutions(o.out + "/terms.tsv", ontology->ontology, ontology->resolutions);
+  }
   if (!options.quiet) {
     for (const auto& note : result.notes) std::cerr << "note: " << note << "\n";
     for (const auto& warning : result.warnings) std::cerr << "vega warning: " << warning << "\n";

@@ -13,6 +13,7 @@
 #include "ishannot/common/format.h"
 #include "ishannot/data/folds.h"
 #include "ishannot/features/store_attributes.h"
+#include "ontology_cli.h"
 #include "options.h"
 
 namespace ishannot::cli {
@@ -20,7 +21,8 @@ namespace ishannot::cli {
 namespace {
 
 struct TrainOptions {
-  std::string data, out, features, method = "TL", dtype = "float32", calibration = "platt";
+  std::string data, out, features, method = "TL", dtype = "float32", calibration = "platt",
+                                   ontology;
   std::vector<std::string> stages, terms;
   TermOptions term_options;
   FoldOptions fold;
@@ -39,6 +41,7 @@ struct TrainOptions {
 void add_train_options(CLI::App* cmd, TrainOptions& o) {
   add_data_option(cmd, o.data);
   add_out_option(cmd, o.out, "the model bundle to write (HDF5; OUT.partial until complete)");
+  add_ontology_option(cmd, o.ontology);
   cmd->add_option("--features", o.features,
                   "feature store (extract, extract --model, baseline); default: computed with "
                   "the recipe below into OUT.features.h5");
@@ -178,6 +181,9 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
       manifest && !o.features.empty() ? read_manifest(o.data, false) : read_dataset(o.data);
   for (const auto& skip : dataset.skipped)
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
+  // --ontology: the ids of every term of the data (a superset of the bundle's) in its attributes.
+  if (const auto ontology = load_ontology_terms(o.ontology, dataset_terms(dataset), reporter))
+    for (const auto& [key, value] : ontology_attributes(*ontology)) params.provenance[key] = value;
   const std::string store_path = training_store(o, dataset, params.resume, options, reporter);
   TrainSummary summary;
   {

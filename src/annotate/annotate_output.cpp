@@ -111,12 +111,14 @@ AnnotateOutput::AnnotateOutput(const std::string& out_dir, const std::string& fi
 }
 
 // What an earlier run of annotate left in the folder: its outputs, heat maps and sheets (only
-// files of annotate's own names: nothing else in the folder is touched).
+// files of annotate's own names: nothing else in the folder is touched; terms.tsv is the CLI's
+// --ontology output).
 void remove_earlier_outputs(const std::string& dir) {
   std::error_code ec;
-  for (const char* name : {"annotations.tsv", "groups.tsv", "skipped.tsv", "run.json",
-                           "validation.tsv", "reliability.tsv", "columns.tsv", "group_evidence.tsv",
-                           "registration.tsv", "heatmaps/index.tsv", "heatmaps/README.txt"})
+  for (const char* name :
+       {"annotations.tsv", "groups.tsv", "skipped.tsv", "run.json", "validation.tsv",
+        "reliability.tsv", "columns.tsv", "group_evidence.tsv", "registration.tsv", "terms.tsv",
+        "heatmaps/index.tsv", "heatmaps/README.txt"})
     fs::remove(fs::path(dir) / name, ec);
   const fs::path maps = fs::path(dir) / "heatmaps";
   auto png = [](const fs::path& p) { return p.extension() == ".png"; };

@@ -1,6 +1,7 @@
 // The table of output columns (common/output_columns.h): evaluate, annotate, report.
 #include "ishannot/common/output_columns.h"
 
+#include <set>
 #include <sstream>
 
 #include "ishannot/common/error.h"
@@ -33,6 +34,51 @@ const char* kTermGenes = "training genes carrying the term";
 const char* kTermPositives = "training images carrying the term";
 const char* kValidated =
     "1 when the term's CV AUC was measured on >= 2 folds and is >= the minimum AUC (run.json)";
+const char* kOntology = "--ontology";
+const char* kTermId =
+    "the term's ontology id (FBbt:...) from the --ontology OBO file (annotate: also from a bundle "
+    "trained with --ontology, its term_ids); empty: the term did not resolve (terms.tsv: why)";
+
+// After every `term` row, the `term_id` column --ontology inserts right after it in the file.
+std::vector<ColumnDoc> with_term_ids(const std::vector<ColumnDoc>& table) {
+  std::vector<ColumnDoc> out;
+  for (const auto& c : table) {
+    out.push_back(c);
+    if (c.column == "term") out.push_back({c.file, "term_id", kTermId, "", kOntology});
+  }
+  return out;
+}
+
+// terms.tsv: how each term of the run resolved in the --ontology file (ontology/term_resolution.h
+// write_term_resolutions, which writes this header itself).
+std::vector<ColumnDoc> terms_tsv() {
+  const char* f = "terms.tsv";
+  return {
+      {f, "", "how each term of the outputs resolved in the ontology", "", kOntology},
+      {f, "term", kTerm, "", kOntology},
+      {f, "term_id", "its ontology id; empty: ambiguous, unresolved or not anatomy", "", kOntology},
+      {f, "ontology_name", "the ontology's name for that id", "", kOntology},
+      {f, "status", "resolved, ambiguous, unresolved or not anatomy (docs/SHARING.md)", "",
+       kOntology},
+      {f, "rule", "the rule that resolved it (name, EXACT synonym, BDGP naming rule...)", "",
+       kOntology},
+      {f, "candidates", "'; '-joined candidate ids and names when it did not resolve", "",
+       kOntology},
+      {f, "ontology_version", "the OBO file's ontology and data-version", "", kOntology},
+  };
+}
+
+// The two columns annotate --propagate appends to annotations.tsv and groups.tsv.
+std::vector<ColumnDoc> propagation(const std::string& file) {
+  const char* with = "--ontology --propagate";
+  return {{file, "propagated",
+           "1: a row added for an ancestor (is_a, part_of) of a term called positive (predicted = "
+           "1) in the same image or group, copied from its best-scoring positive descendant (its "
+           "score, call and trust columns are that descendant's); 0: the model's own row",
+           "0/1", with},
+          {file, "implied_by",
+           "the descendant term a propagated row copies; empty on the model's own rows", "", with}};
+}
 
 std::vector<ColumnDoc> evaluate_table() {
   return {
@@ -117,6 +163,12 @@ std::vector<ColumnDoc> evaluate_table() {
   };
 }
 
+std::vector<ColumnDoc> evaluate_table_with_ontology() {
+  std::vector<ColumnDoc> t = with_term_ids(evaluate_table());
+  for (auto& c : terms_tsv()) t.push_back(c);
+  return t;
+}
+
 std::vector<ColumnDoc> term_trust(const std::string& file) {
   return {{file, "term_auc", kTermAuc, "AUC (0-1)"},
           {file, "term_cv_folds", kTermFolds, "count"},
@@ -182,6 +234,7 @@ std::vector<ColumnDoc> annotate_table() {
       {"annotations.tsv", "call", kCall, "yes/no/uncertain"},
   };
   for (auto& c : term_trust("annotations.tsv")) t.push_back(c);
+  for (auto& c : propagation("annotations.tsv")) t.push_back(c);
   std::vector<ColumnDoc> groups = {
       {"groups.tsv", "", "one row per gene x stage range and term (how BDGP annotates)", ""},
       {"groups.tsv", "gene", "gene symbol", ""},
@@ -203,6 +256,7 @@ std::vector<ColumnDoc> annotate_table() {
   };
   for (auto& c : groups) t.push_back(c);
   for (auto& c : term_trust("groups.tsv")) t.push_back(c);
+  for (auto& c : propagation("groups.tsv")) t.push_back(c);
   std::vector<ColumnDoc> rest = {
       {"validation.tsv", "",
        "only when the data carry terms: the calls checked against them, per level, stage range "
@@ -256,6 +310,8 @@ std::vector<ColumnDoc> annotate_table() {
   };
   for (auto& c : rest) t.push_back(c);
   for (auto& c : annotate_extra_table()) t.push_back(c);
+  t = with_term_ids(t);
+  for (auto& c : terms_tsv()) t.push_back(c);
   return t;
 }
 
@@ -266,13 +322,15 @@ std::vector<ColumnDoc> report_table() {
       {"report.json", "", "provenance: the runs read, their files and the tool version", ""},
       {"columns.tsv", "",
        "this table; the columns of the runs' own files are in each run folder's columns.tsv", ""},
+      {"terms.tsv", "", "how each term of the runs resolved (columns: a run folder's terms.tsv)",
+       "", kOntology},
   };
 }
 
 }  // namespace
 
 const std::vector<ColumnDoc>& output_columns(OutputKind kind) {
-  static const std::vector<ColumnDoc> evaluate = evaluate_table();
+  static const std::vector<ColumnDoc> evaluate = evaluate_table_with_ontology();
   static const std::vector<ColumnDoc> annotate = annotate_table();
   static const std::vector<ColumnDoc> report = report_table();
   return kind == OutputKind::kEvaluate   ? evaluate
@@ -283,7 +341,7 @@ const std::vector<ColumnDoc>& output_columns(OutputKind kind) {
 std::vector<std::string> column_names(OutputKind kind, const std::string& file) {
   std::vector<std::string> out;
   for (const auto& c : output_columns(kind))
-    if (c.file == file && !c.column.empty()) out.push_back(c.column);
+    if (c.file == file && !c.column.empty() && c.only_with.empty()) out.push_back(c.column);
   if (out.empty()) throw Error("output_columns: no columns documented for " + file);
   return out;
 }
@@ -296,12 +354,18 @@ std::string tsv_header(OutputKind kind, const std::string& file) {
 
 void write_columns_tsv(const std::string& dir, OutputKind kind,
                        const std::vector<std::string>& files) {
+  std::set<std::string> optional_files;  // written only with an option (terms.tsv)
+  for (const auto& c : output_columns(kind))
+    if (c.column.empty() && !c.only_with.empty()) optional_files.insert(c.file);
   std::ostringstream out;
   out << "file\tcolumn\tmeaning\tunit\n";
   for (const auto& c : output_columns(kind)) {
-    bool wanted = files.empty() || c.file == "columns.tsv";
+    bool wanted = files.empty() || c.file == "columns.tsv" || optional_files.count(c.file);
     for (const auto& f : files) wanted = wanted || f == c.file;
-    if (wanted) out << c.file << '\t' << c.column << '\t' << c.meaning << '\t' << c.unit << '\n';
+    if (!wanted) continue;
+    const std::string meaning =
+        c.only_with.empty() ? c.meaning : "only with " + c.only_with + ": " + c.meaning;
+    out << c.file << '\t' << c.column << '\t' << meaning << '\t' << c.unit << '\n';
   }
   write_text_atomically(dir + "/columns.tsv", out.str());
 }

@@ -116,6 +116,7 @@ TEST(CliConventions, SharedOptionsAreSpelledTheSameInEveryCommand) {
     expect_says("--stages", "stage ranges, comma-separated");
     expect_says("--batch", "INT:N >= 1");
     expect_says("--exclude", "comma-separated (repeatable)");
+    expect_says("--ontology", "an OBO file (FlyBase's fbbt.obo)");
     // Options that belong together.
     EXPECT_EQ(has("--resume"), has("--restart"));
     EXPECT_EQ(has("--fold"), has("--train-genes"));
