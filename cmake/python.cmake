@@ -19,9 +19,8 @@ if(pybind11_FOUND AND NOT ISHANNOT_SANITIZE)
 endif()
 option(ISHANNOT_PYTHON "Build the Python module (python/; needs pybind11-dev, python3-dev)"
        ${ISHANNOT_PYTHON_DEFAULT})
-# The CNN extension _nets (python/src/nets_*.cpp) is written but has not been built and tested yet
-# (docs/PYTHON.md, "Status"): off until it is.
-option(ISHANNOT_PYTHON_CNN "Also build the Python module's CNN extension _nets (libtorch)" OFF)
+# The CNN extension _nets (python/src/nets_*.cpp; tests/python/test_nets.py, the worked example).
+option(ISHANNOT_PYTHON_CNN "Also build the Python module's CNN extension _nets (libtorch)" ON)
 
 if(ISHANNOT_PYTHON)
   find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)

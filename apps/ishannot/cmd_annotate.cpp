@@ -92,8 +92,9 @@ void add_term_ids(const AnnotateOptions& o, const ModelBundle& bundle,
                   const OntologyTerms* ontology, const Reporter& reporter) {
   if (!ontology && bundle.attributes.count("term_ids")) {
     std::map<std::string, std::string> ids;
-    for (const auto& [term, id] : nlohmann::json::parse(bundle.attributes.at("term_ids")).items())
-      ids[term] = id.get<std::string>();
+    const auto json = nlohmann::json::parse(bundle.attributes.at("term_ids"));
+    for (auto it = json.begin(); it != json.end(); ++it)
+      ids[it.key()] = it.value().get<std::string>();
     add_term_columns(folder_tsv_files(o.out), ids, nullptr, {});
     const auto version = bundle.attributes.find("ontology");
     reporter.info("annotate: term_id from the bundle (" +

@@ -408,6 +408,8 @@ AnnotateSummary annotate_images(const Dataset& dataset, const ModelBundle& bundl
       !diff.empty())
     throw file_error(source.description(), "features made differently from those of the bundle " +
                                                bundle.path + ": " + diff);
+  if (const std::string why = source.mismatch(images); !why.empty())
+    throw file_error(source.description(), why);
   if (detail::is_bag_bundle(bundle)) {  // train --unit bag: groups scored by the bag model
     AnnotateSummary summary =
         detail::annotate_bags(images, dataset.source, bundle, source, params, out_dir, reporter);

@@ -16,6 +16,25 @@ class StoreSource : public FeatureSource {
       row_of_.emplace(store_.ids()[static_cast<size_t>(r)], r);
   }
   std::string description() const override { return store_.path(); }
+
+  // Genes only: a stage range given by --stage may differ from the store's on purpose.
+  std::string mismatch(const std::vector<ImageRecord>& images) const override {
+    const auto genes = store_.metadata("gene");
+    if (genes.empty()) return "";
+    int64_t differ = 0;
+    std::string first;
+    for (const auto& image : images) {
+      const auto it = row_of_.find(image.id);
+      if (it == row_of_.end() || image.gene.empty()) continue;
+      const std::string& stored = genes[static_cast<size_t>(it->second)];
+      if (stored.empty() || stored == image.gene) continue;
+      if (differ++ == 0) first = image.id + " is " + stored + "'s there, " + image.gene + "'s here";
+    }
+    if (differ == 0) return "";
+    return "holds " + std::to_string(differ) + " of these image ids with another gene (" + first +
+           "): features of another dataset whose ids collide with these? (extract the images "
+           "again, or give the store made from them)";
+  }
   std::map<std::string, std::string> attributes() const override { return store_.attributes(); }
   std::vector<LayerSpec> layers() const override { return store_.layers(); }
 

@@ -171,6 +171,18 @@ FeatureDtype FeatureStoreReader::dtype(const std::string& layer) const {
 std::map<std::string, std::string> FeatureStoreReader::attributes() const {
   return impl_->attributes;
 }
+std::vector<std::string> FeatureStoreReader::metadata(const std::string& name) const {
+  const hid_t file = impl_->file.get();
+  if (H5Lexists(file, "/meta", H5P_DEFAULT) <= 0) return {};
+  Hid group(H5Gopen2(file, "/meta", H5P_DEFAULT));
+  if (!group.valid() || H5Lexists(group.get(), name.c_str(), H5P_DEFAULT) <= 0) return {};
+  std::vector<std::string> values = detail::read_string_dataset(group.get(), name, impl_->path);
+  if (values.size() != impl_->ids.size())
+    throw file_error(impl_->path, "/meta/" + name + " holds " + std::to_string(values.size()) +
+                                      " values for " + std::to_string(impl_->ids.size()) +
+                                      " ids (a damaged store?)");
+  return values;
+}
 int64_t FeatureStoreReader::dim(const std::string& layer) const {
   return impl_->layer(layer).dim;
 }

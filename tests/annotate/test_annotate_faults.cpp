@@ -175,3 +175,24 @@ TEST(AnnotateFaults, AnInterruptedRunOfOtherOptionsIsAnErrorNamingRestart) {
   EXPECT_EQ(test::error_text([&] { annotate_images(f.ds, f.bundle, *source, ap, f.dir + "/out"); }),
             "");
 }
+
+// Low: annotate --features accepted a same-recipe store of another dataset whose ids collide.
+TEST(AnnotateFaults, AStoreOfAnotherDatasetWithCollidingIdsIsRefused) {
+  Fixture f("annotate-colliding");
+  const std::string store = f.dir + "/genes.h5";
+  test::write_map_store(store, f.ds, 9, 2.0, {}, FeatureDtype::kFloat32, true);
+  Dataset other = f.ds;
+  for (auto& image : other.images) image.gene = "x" + image.gene;
+  auto source = store_feature_source(store);
+  const std::string message = test::error_text(
+      [&] { annotate_images(other, f.bundle, *source, AnnotateParams(), f.dir + "/out"); });
+  EXPECT_EQ(message.find(store + ": holds " + std::to_string(other.images.size()) +
+                         " of these image ids with another gene"),
+            0u)
+      << message;
+  EXPECT_FALSE(fs::exists(f.dir + "/out/annotations.tsv"));
+  auto same = store_feature_source(store);
+  EXPECT_EQ(test::error_text(
+                [&] { annotate_images(f.ds, f.bundle, *same, AnnotateParams(), f.dir + "/ok"); }),
+            "");
+}

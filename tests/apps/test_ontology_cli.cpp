@@ -56,11 +56,19 @@ id: X:9
 name: body
 )";
 
+// The synthetic dataset with a file name per image (a manifest names files; with --features
+// only the ids are read, so the files need not exist).
+Dataset named_dataset(const std::string& dir) {
+  Dataset ds = test::annotate_dataset();
+  for (auto& image : ds.images) image.path = dir + "/" + image.id + ".png";
+  return ds;
+}
+
 }  // namespace
 
 TEST(OntologyCli, TrainRecordsIdsAnnotateWritesAndPropagatesThem) {
   const std::string dir = test::temp_dir("ontology-cli");
-  const Dataset ds = test::annotate_dataset();
+  const Dataset ds = named_dataset(dir);
   write_manifest(ds, dir + "/data.csv");
   test::write_map_store(dir + "/f.h5", ds, 3);
   std::ofstream(dir + "/tiny.obo") << kObo;
@@ -134,7 +142,7 @@ TEST(OntologyCli, TrainRecordsIdsAnnotateWritesAndPropagatesThem) {
 
 TEST(OntologyCli, BadInputsAreOneLineWithTheConventionsExitCode) {
   const std::string dir = test::temp_dir("ontology-cli-bad");
-  const Dataset ds = test::annotate_dataset();
+  const Dataset ds = named_dataset(dir);
   write_manifest(ds, dir + "/data.csv");
   std::ofstream(dir + "/bad.obo") << "format-version: 1.2\n\n[Term]\nid: X:1\nname gut\n";
   const std::string bin = test::cli();

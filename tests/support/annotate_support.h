@@ -10,6 +10,7 @@
 #include "detail/rng.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/features/store_attributes.h"
 
 namespace ishannot::test {
 
@@ -58,7 +59,7 @@ inline int term_cell(const std::string& term) {
 /// root (backbone, weights_sha256, input_size, pooling... as a recipe).
 inline void write_map_store(const std::string& path, const Dataset& ds, uint64_t seed,
                             double signal = 1.5, std::map<std::string, std::string> attributes = {},
-                            FeatureDtype dtype = FeatureDtype::kFloat32) {
+                            FeatureDtype dtype = FeatureDtype::kFloat32, bool with_genes = false) {
   detail::Rng rng(seed);
   const int dim = kChannels * kRows * kCols;
   if (!attributes.count("backbone")) attributes["backbone"] = "synthetic";
@@ -80,6 +81,7 @@ inline void write_map_store(const std::string& path, const Dataset& ds, uint64_t
     for (int j = 0; j < 8; ++j) vec.push_back(static_cast<float>(rng.normal()));
   }
   w.append(ids, {{"map", map.data()}, {"vec", vec.data()}});
+  if (with_genes) set_dataset_metadata(w, ds);  // /meta/gene and /meta/stage_range, as extract
   w.close();
 }
 

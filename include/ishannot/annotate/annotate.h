@@ -62,6 +62,10 @@ class FeatureSource {
   virtual void read(const std::vector<const ImageRecord*>& images,
                     const std::vector<std::string>& layers, std::vector<float>& rows,
                     std::vector<std::string>& failure, std::vector<cv::Mat>* decoded = nullptr) = 0;
+  /// "" when the source can hold features of `images`; else why not, in one phrase. A store
+  /// that records its images' genes (extract does) refuses images whose id it holds with
+  /// another gene: features of another dataset with colliding ids.
+  virtual std::string mismatch(const std::vector<ImageRecord>& images) const { return ""; }
 };
 
 /// Features from a store, by image id (images without a row fail with a reason).

@@ -116,6 +116,10 @@ class FeatureStoreReader {
   std::vector<LayerSpec> layers() const;
   FeatureDtype dtype(const std::string& layer) const;
   std::map<std::string, std::string> attributes() const;
+  /// The per-image metadata `name` (/meta/NAME: "gene", "stage_range"), one value per id in
+  /// ids() order ("" where the writer had none); empty when the store has none (Error naming the
+  /// file when it does not hold one value per id).
+  std::vector<std::string> metadata(const std::string& name) const;
   int64_t rows() const { return static_cast<int64_t>(ids().size()); }
 
   /// Reads rows [row_begin, row_begin + count) of `layer` into out (count x D, row-major).
