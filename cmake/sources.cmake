@@ -120,6 +120,7 @@ set(ISHANNOT_NETS_SOURCES
     src/nets/backbone.cpp
     src/nets/inference_engine.cpp
     src/nets/keras_h5_weights.cpp
+    src/nets/onnx_export.cpp
     src/nets/onednn_plan.cpp
     src/nets/registry.cpp
     src/nets/resnet50.cpp
@@ -187,6 +188,7 @@ set(ISHANNOT_CLI_SOURCES
 set(ISHANNOT_CNN_CLI_SOURCES
     apps/ishannot/nets/cmd_classify.cpp
     apps/ishannot/nets/cmd_demo.cpp
+    apps/ishannot/nets/cmd_export.cpp
     apps/ishannot/nets/cmd_extract.cpp
     apps/ishannot/nets/cmd_finetune.cpp
     apps/ishannot/nets/cnn_module_entry.cpp

@@ -22,6 +22,7 @@ const std::vector<CnnCommand>& cnn_commands() {
       {"finetune",
        "multi-task fine-tuning (TL+MTL): backbone + shared hidden layer + one output per term of "
        "a stage range"},
+      {"export", "a model bundle as one ONNX graph in a bioimage.io package (rdf.yaml)"},
   };
   return commands;
 }

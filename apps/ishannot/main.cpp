@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     add_train_command(app, options);
     add_annotate_command(app, options);
     add_inspect_command(app, options);
+    add_cnn("export");
   } catch (const std::exception& e) {
     std::cerr << "ishannot: error: " << first_line(e.what()) << "\n";
     return 1;

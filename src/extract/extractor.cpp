@@ -122,6 +122,12 @@ FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, i
     spec.name = net.layers()[t].name;
     spec.source_shape = shape_string(shapes[t]);
     const bool pooled = params.pool.pooled() && shapes[t].size() == 3;
+    if (pooled && (params.pool.rows > shapes[t][1] || params.pool.cols > shapes[t][2]))
+      throw Error("--pool " + params.pool.text() + ": layer " + spec.name + "'s map is " +
+                  std::to_string(shapes[t][1]) + "x" + std::to_string(shapes[t][2]) + " at input " +
+                  std::to_string(width) + "x" + std::to_string(height) +
+                  ": a grid finer than the map repeats its values (use at most " +
+                  std::to_string(shapes[t][1]) + "x" + std::to_string(shapes[t][2]) + ")");
     const std::vector<int64_t> stored =
         pooled ? std::vector<int64_t>{shapes[t][0], params.pool.rows, params.pool.cols} : shapes[t];
     spec.shape = shape_string(stored);

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -13,6 +12,31 @@
 namespace ishannot {
 
 namespace {
+
+// "X Pn" (BDGP's stage-numbered primordium, n digits) -> "X"; other terms unchanged.
+std::string without_stage_number(const std::string& term) {
+  const auto space = term.rfind(" P");
+  if (space == std::string::npos || space == 0 || space + 2 == term.size()) return term;
+  for (size_t i = space + 2; i < term.size(); ++i)
+    if (term[i] < '0' || term[i] > '9') return term;
+  return term.substr(0, space);
+}
+
+// Every whole word ectoderm / endoderm / mesoderm turned into its adjective (+ "al").
+std::string adjective_form(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(' ', start), text.size());
+    const std::string word = text.substr(start, end - start);
+    out += word;
+    if (word == "ectoderm" || word == "endoderm" || word == "mesoderm") out += "al";
+    if (end == text.size()) break;
+    out += ' ';
+    start = end + 1;
+  }
+  return out;
+}
 
 // BDGP's pattern descriptors and curator flags (bdgp-meta's standard_annotations.csv, 2017).
 const std::set<std::string> kPatternDescriptors = {"ubiquitous",
@@ -109,11 +133,9 @@ TermResolution TermResolver::resolve(const std::string& term) const {
     return r;
   }
   if (direct(term, r, "")) return r;
-  static const std::regex numbered(R"((.*) P[0-9]+)");
-  std::smatch m;
   std::string text = term, via;
-  if (std::regex_match(term, m, numbered)) {
-    text = m[1];
+  if (const std::string base = without_stage_number(term); base != term) {
+    text = base;
     via = "stage-numbered primordium (X Pn = X), then ";
     if (direct(text, r, via)) return r;
   }
@@ -130,9 +152,7 @@ TermResolution TermResolver::resolve(const std::string& term) const {
 // ending with the term. At most 6, each with why.
 void TermResolver::candidates(const std::string& term, TermResolution& r) const {
   std::vector<std::pair<std::string, std::string>> forms = {{term, "synonym"}};
-  static const std::regex numbered(R"((.*) P[0-9]+)");
-  std::smatch m;
-  const std::string base = std::regex_match(term, m, numbered) ? std::string(m[1]) : term;
+  const std::string base = without_stage_number(term);
   if (base != term) forms.push_back({base, "without Pn"});
   for (const std::string suffix : {" anlage in statu nascendi", " primordium", " anlage"})
     if (base.size() > suffix.size() &&
@@ -164,8 +184,7 @@ void TermResolver::candidates(const std::string& term, TermResolution& r) const 
       for (size_t i : at->second) add(i, how);
     }
   }
-  static const std::regex adjective(R"(\b(ectoderm|endoderm|mesoderm)\b)");
-  const std::string adjectival = std::regex_replace(base, adjective, "$1al");
+  const std::string adjectival = adjective_form(base);
   if (adjectival != base)
     if (const auto at = by_name_.find(adjectival); at != by_name_.end())
       for (size_t i : at->second) add(i, "adjective form '" + adjectival + "'");

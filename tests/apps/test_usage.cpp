@@ -59,10 +59,10 @@ TEST(Usage, HelpListsCommandsInWorkflowOrderWithinOneHundredColumns) {
     commands.push_back(line.substr(2, line.find(' ', 2) - 2));
   }
   // The order of the work (README), with the CNN commands only where libtorch was built.
-  const std::vector<std::string> order = {"demo",       "classify", "fetch",    "standardize",
-                                          "dataset",    "synth",    "extract",  "merge",
-                                          "baseline",   "finetune", "evaluate", "report",
-                                          "experiment", "train",    "annotate", "inspect"};
+  const std::vector<std::string> order = {
+      "demo",       "classify", "fetch",    "standardize", "dataset",  "synth",
+      "extract",    "merge",    "baseline", "finetune",    "evaluate", "report",
+      "experiment", "train",    "annotate", "inspect",     "export"};
   std::vector<std::string> expected;
   for (const auto& c : order)
     if (std::find(commands.begin(), commands.end(), c) != commands.end()) expected.push_back(c);

@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CNN_COMMANDS = {"classify", "extract", "finetune", "demo"}
+CNN_COMMANDS = {"classify", "extract", "finetune", "demo", "export"}
 CHEAP = {"dataset"}  # run for real (seconds on the development data)
 GLOBAL_WITH_VALUE = {"--threads", "--seed", "--progress"}
 

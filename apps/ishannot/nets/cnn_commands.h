@@ -35,5 +35,6 @@ void add_classify_command(CLI::App& app, GlobalOptions& options);
 void add_extract_command(CLI::App& app, GlobalOptions& options);
 void add_demo_command(CLI::App& app, GlobalOptions& options);
 void add_finetune_command(CLI::App& app, GlobalOptions& options);
+void add_export_command(CLI::App& app, GlobalOptions& options);
 
 }  // namespace ishannot::cli

@@ -13,6 +13,7 @@ void add_command(CLI::App& app, GlobalOptions& options, const std::string& name)
   if (name == "extract") return add_extract_command(app, options);
   if (name == "demo") return add_demo_command(app, options);
   if (name == "finetune") return add_finetune_command(app, options);
+  if (name == "export") return add_export_command(app, options);
   ISHANNOT_ASSERT(false, "the CNN command table and the module disagree on " + name);
 }
 

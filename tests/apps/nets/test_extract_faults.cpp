@@ -339,3 +339,20 @@ TEST(ExtractStore, DescribesItsGridSourceManifestAndCommand) {
   for (size_t i = 0; i < 8; ++i)
     EXPECT_EQ(d["meta"]["gene"][i], gene_of.at(d["ids"][i].get<std::string>()));
 }
+
+// Issue 22 (Low): --pool 16x40 on an 8x20 map was accepted, each value repeated. res3d at 64x64
+// is an 8x8 map (stride 8): 16x16 is refused in one line naming both, 8x8 is taken.
+TEST(ExtractFaults, APoolGridFinerThanTheMapIsRefused) {
+  const std::string dir = test::temp_dir("nets-pool-finer");
+  const std::string manifest = synth_set(dir, 4);
+  const int status = test::run_status(extract(manifest, dir + "/fine.h5", "--pool 16x16") + " 2> " +
+                                      dir + "/err.txt");
+  const std::string err = read_text_file(dir + "/err.txt");
+  EXPECT_EQ(status, 1) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("--pool avg:16x16: layer res3d's map is 8x8 at input 64x64"),
+            std::string::npos)
+      << err;
+  EXPECT_FALSE(fs::exists(dir + "/fine.h5"));
+  EXPECT_EQ(test::run_status(extract(manifest, dir + "/ok.h5", "--pool 8x8") + " 2> /dev/null"), 0);
+}
