@@ -345,6 +345,7 @@ std::string AnnotateOutput::groups_tsv(
              << tsv_field(term) << '\t' << format_exact(score) << '\t' << predicted << '\t'
              << g.scores.images << '\t' << group_rule_name(rule_) << '\t'
              << optional_number(probability) << '\t' << call << trust_fields(t) << '\n';
+      any = true;
       if (config_.truth)
         validation_.add("group", key.first, term, t.validated,
                         {score, probability, call, predicted, static_cast<uint8_t>(g.truth)});

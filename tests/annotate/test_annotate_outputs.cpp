@@ -111,6 +111,9 @@ TEST(Annotate, OutputsGroupsAndHeatmaps) {
   }
   const auto groups = test::read_tsv(f.dir + "/out/groups.tsv");
   EXPECT_EQ(groups.size(), mean.size());
+  std::set<std::pair<std::string, std::string>> gene_stages;  // the summary counts these
+  for (const auto& g : groups) gene_stages.insert({g.at("gene"), g.at("stage_range")});
+  EXPECT_EQ(s.groups, static_cast<int64_t>(gene_stages.size()));
   for (const auto& g : groups) {
     const auto& m = mean.at({g.at("gene"), g.at("stage_range"), g.at("term")});
     EXPECT_NEAR(std::stod(g.at("score")), m.first / m.second, 1e-12);
