@@ -56,8 +56,14 @@ ExtractParams recipe_extract_params(const FeatureRecipe& recipe, int* width, int
   ExtractParams params;
   params.layers.clear();  // the recipe's layers only, not ExtractParams' default taps
   for (const auto& l : recipe.layers) params.layers += (params.layers.empty() ? "" : ",") + l.name;
-  params.pool =
-      parse_pool_grid(attribute(recipe, "pooling").empty() ? "none" : attribute(recipe, "pooling"));
+  const std::string pooling = attribute(recipe, "pooling");
+  try {
+    params.pool = parse_pool_grid(pooling.empty() ? "none" : pooling);
+  } catch (const Error&) {  // not --pool's fault: the user gave no such option here
+    throw Error("the bundle's /recipe says pooling '" + pooling +
+                "', not a pooling ishannot knows (none, avg or max, optionally :GhxGw): an "
+                "edited or damaged bundle");
+  }
   ResizePolicy ignored;
   parse_input_size(attribute(recipe, "input_size"), width, height, &ignored);
   *policy = attribute(recipe, "resize_policy") == "native" ? ResizePolicy::kNative

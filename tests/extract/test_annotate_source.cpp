@@ -10,6 +10,7 @@
 #include "ishannot/nets/backbone.h"
 #include "support/nets_support.h"
 #include "support/test_paths.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
@@ -62,4 +63,18 @@ TEST(AnnotateSource, ComputesTheRecipesLayersOnlyAsTheTorchPathDoes) {
     max_diff = std::max(max_diff, std::abs(rows[i] - r[i]));
   }
   EXPECT_LT(max_diff, 1e-4f * max_ref);
+}
+
+// Issue 22 (Low): an invalid /recipe pooling blamed --pool, an option never given.
+TEST(AnnotateSource, AnInvalidRecipePoolingNamesTheRecipeNotAnOption) {
+  FeatureRecipe recipe;
+  recipe.attributes = {{"backbone", "resnet50"}, {"pooling", "avg:3y"}, {"input_size", "64x64"}};
+  recipe.layers = {{"res3d", 512, "512x8x8"}};
+  int width = 0, height = 0;
+  ResizePolicy policy;
+  const std::string message =
+      test::error_text([&] { recipe_extract_params(recipe, &width, &height, &policy); });
+  EXPECT_NE(message.find("the bundle's /recipe says pooling 'avg:3y'"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("--pool"), std::string::npos) << message;
 }
