@@ -82,14 +82,10 @@ std::string describe_pixels(const PixelPreprocessing& p) {
 }
 
 // Features of `inputs` (already at the recipe's size), concatenated in the recipe's layer order:
-// the extractor annotate's CNN source uses.
+// the extractor annotate's CNN source uses, with annotate's parameters (recipe_extract_params).
 std::vector<float> recipe_features(Backbone& net, const FeatureRecipe& recipe,
-                                   const std::vector<cv::Mat>& inputs, int width, int height) {
-  ExtractParams params;
-  params.layers.clear();
-  for (const auto& l : recipe.layers) params.layers += (params.layers.empty() ? "" : ",") + l.name;
-  params.pool =
-      parse_pool_grid(attribute(recipe, "pooling").empty() ? "none" : attribute(recipe, "pooling"));
+                                   const ExtractParams& params, const std::vector<cv::Mat>& inputs,
+                                   int width, int height) {
   FeatureExtractor extractor(net, params, width, height, ResizePolicy::kSquash);
   const auto out = extractor.extract(inputs);
   const int64_t n = static_cast<int64_t>(inputs.size()), dim = recipe.dim();
@@ -164,7 +160,8 @@ ModelPackage make_model_package(ModelBundle& bundle, const std::vector<cv::Mat>&
   const auto net = recipe_network(bundle.recipe, params.weights_override);
   ModelPackage pkg;
   ResizePolicy policy;
-  parse_input_size(attribute(bundle.recipe, "input_size"), &pkg.width, &pkg.height, &policy);
+  const ExtractParams extract =
+      recipe_extract_params(bundle.recipe, &pkg.width, &pkg.height, &policy);
   std::vector<std::string> layers;
   for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
   OnnxModelInfo info;
@@ -193,7 +190,7 @@ ModelPackage make_model_package(ModelBundle& bundle, const std::vector<cv::Mat>&
     pkg.test_input.insert(pkg.test_input.end(), rgb.data, rgb.data + rgb.total() * 3);
   }
   const std::vector<float> rows =
-      recipe_features(*net, bundle.recipe, inputs, pkg.width, pkg.height);
+      recipe_features(*net, bundle.recipe, extract, inputs, pkg.width, pkg.height);
   for (const auto& stage : bundle.stages) {
     const StageAnnotator annotator(bundle, stage);
     std::vector<float> z = rows;
