@@ -102,12 +102,18 @@ void pool_group(const RowMatrixF& z, BagPool pool, bool l2, std::vector<float>& 
   }
 }
 
-// A term's calibrated probability of `score`, its call and its trust columns.
+// A group's calibrated probability of its bag score, its call and the term's trust columns.
 std::string call_fields(const TermModel& term, double score, const CallBand& band) {
   const TermTrust trust = trust_of(term, band);
   const double probability = term.calibration.apply(score);
   return optional_number(probability) + '\t' + call_of(probability, trust.validated, band) +
          trust_fields(trust);
+}
+
+// An image row of a bag run: the calibration was fit on bags' out-of-fold scores, not on single
+// images, so an image scored as a bag of one gets no probability and its call is 'uncertain'.
+std::string image_call_fields(const TermModel& term, const CallBand& band) {
+  return optional_number(std::nan("")) + '\t' + "uncertain" + trust_fields(trust_of(term, band));
 }
 
 void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSource& source,
@@ -149,7 +155,7 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
                       << field(terms[static_cast<size_t>(t)].term) << '\t'
                       << format_exact(single.score[k]) << '\t' << single.votes[k] << '\t' << members
                       << '\t' << int(single.label[k]) << '\t'
-                      << call_fields(terms[static_cast<size_t>(t)], single.score[k], band) << '\n';
+                      << image_call_fields(terms[static_cast<size_t>(t)], band) << '\n';
       ++out.summary.rows;
     }
   out.summary.images += static_cast<int64_t>(kept.size());

@@ -222,6 +222,10 @@ TEST(BagBundle, AnnotateScoresGroupsAndSharesByHand) {
   ASSERT_GE(annotations[0].size(), 12u);
   EXPECT_EQ(annotations[0][9], "predicted");
   EXPECT_EQ(annotations[0][11], "call");
+  for (size_t r = 1; r < annotations.size(); ++r) {  // calibrated on bags, not on single images
+    EXPECT_EQ(annotations[r][10], "");
+    EXPECT_EQ(annotations[r][11], "uncertain");
+  }
   for (size_t r = 1; r < groups.size(); ++r) {
     const std::string& call = groups[r][9];
     EXPECT_TRUE(call == "yes" || call == "no" || call == "uncertain") << call;

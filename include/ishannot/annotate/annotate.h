@@ -24,10 +24,10 @@
 //                     images (standardize/registration_check.h), written at the end
 // A bag bundle (`train --unit bag`) scores groups instead: groups.tsv from the bag model (the
 // same columns; rule "bag:<pool>"), group_evidence.tsv (per group, term and image: its share of the
-// group's linear score, images ranked), annotations.tsv (each image scored as a bag of one),
-// skipped.tsv, run.json; no heat maps; images need a gene (docs/ANNOTATE.md, "Bag bundles").
-// Files are written as *.partial and renamed at the end; a killed run resumes after the last
-// complete batch (annotate.progress).
+// group's linear score, images ranked), annotations.tsv (each image scored as a bag of one; no
+// probability, call 'uncertain': calibrated on bags), skipped.tsv, run.json; no heat maps; images
+// need a gene (docs/ANNOTATE.md, "Bag bundles"). Files are written as *.partial and renamed at the
+// end; a killed run resumes after the last complete batch (annotate.progress).
 #include <cstdint>
 #include <map>
 #include <memory>
