@@ -47,7 +47,9 @@ set(ISHANNOT_FEATURES_SOURCES
 set(ISHANNOT_LEARN_SOURCES
     src/learn/cholesky.cpp
     src/learn/ensemble.cpp
+    src/learn/attention_mil.cpp
     src/learn/gram.cpp
+    src/learn/kernel_pca.cpp
     src/learn/logistic.cpp
     src/learn/newton_system.cpp
     src/learn/pair_product.cpp
@@ -57,12 +59,14 @@ set(ISHANNOT_EVAL_SOURCES
     src/eval/bags.cpp
     src/eval/calibration.cpp
     src/eval/evaluation.cpp
+    src/eval/evaluation_attention.cpp
     src/eval/evaluation_bags.cpp
     src/eval/evaluation_groups.cpp
     src/eval/evaluation_output.cpp
     src/eval/evaluation_task.cpp
     src/eval/groups.cpp
     src/eval/metrics.cpp
+    src/eval/protocol.cpp
     src/eval/term_fit.cpp
 )
 set(ISHANNOT_SPARSE_SOURCES
@@ -106,12 +110,14 @@ set(ISHANNOT_ANNOTATE_SOURCES
     src/annotate/annotator.cpp
     src/annotate/heatmap.cpp
     src/annotate/model_bundle_calibration.cpp
+    src/annotate/model_bundle_mil.cpp
     src/annotate/model_bundle_reader.cpp
     src/annotate/model_bundle_writer.cpp
     src/annotate/model_card.cpp
     src/annotate/primal_weights.cpp
     src/annotate/recipe.cpp
     src/annotate/store_source.cpp
+    src/annotate/train_attention.cpp
     src/annotate/train_model.cpp
     src/annotate/train_plan.cpp
     src/annotate/train_run.cpp

@@ -28,7 +28,7 @@ struct EvaluateOptions {
   TermOptions terms;
   bool no_concat = false;
   std::string method = "TL";
-  std::string level = "image", group_rule = "mean";
+  std::string level = "image", group_rule = "mean", protocol = "gene-grouped";
   int folds = 5;
   ClassifierOptions classifier;
   UnitOptions unit;
@@ -73,6 +73,12 @@ void add_evaluate_options(CLI::App* cmd, EvaluateOptions& o) {
                       "default there)")
           ->check(CLI::IsMember({"image", "group", "both"}))
           ->capture_default_str();
+  cmd->add_option("--protocol", o.protocol,
+                  "gene-grouped (folds split genes per stage range: the default) | "
+                  "groups-shuffled (the literature's looser comparison protocol: stage ranges "
+                  "pooled, gene x stage groups split at random; docs/EVALUATION.md)")
+      ->check(CLI::IsMember({"gene-grouped", "groups-shuffled"}))
+      ->capture_default_str();
   cmd->add_option("--group-rule", o.group_rule,
                   "how a group's image scores combine: mean | max | votes (docs/ANNOTATE.md)")
       ->check(CLI::IsMember({"mean", "max", "votes"}))
@@ -101,6 +107,7 @@ EvaluationParams evaluation_params(const EvaluateOptions& o, const GlobalOptions
   params.level = parse_usage([&] { return parse_evaluation_level(o.level); });
   params.unit = parse_usage([&] { return parse_evaluation_unit(o.unit.unit); });
   params.bag_pool = parse_usage([&] { return parse_bag_pool(o.unit.bag_pool); });
+  o.unit.apply(params.pca, params.attention);
   if (params.unit == EvaluationUnit::kBag) {
     if (o.level_option->count() > 0 && params.level != EvaluationLevel::kGroup)
       throw UsageError("evaluate: --unit bag is evaluated per group: --level " + o.level +
@@ -108,6 +115,11 @@ EvaluationParams evaluation_params(const EvaluateOptions& o, const GlobalOptions
     params.level = EvaluationLevel::kGroup;
   }
   params.group_rule = parse_usage([&] { return parse_group_rule(o.group_rule); });
+  params.protocol = parse_usage([&] { return parse_evaluation_protocol(o.protocol); });
+  if (params.protocol == EvaluationProtocol::kGroupsShuffled && !o.fold_features.empty())
+    throw UsageError(
+        "evaluate: --protocol groups-shuffled pools the stage ranges and splits groups, not "
+        "genes: it takes one --features store, not --fold-features");
   require_valid("evaluate", params.check());
   if (o.features.empty() && o.fold_features.empty())
     throw UsageError("evaluate: give --features or --fold-features");

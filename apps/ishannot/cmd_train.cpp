@@ -125,6 +125,7 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
   p.preprocessing = parse_usage([&] { return parse_preprocessing(o.classifier.preprocess); });
   p.unit = parse_usage([&] { return parse_evaluation_unit(o.unit.unit); });
   p.bag_pool = parse_usage([&] { return parse_bag_pool(o.unit.bag_pool); });
+  o.unit.apply(p.pca, p.attention);
   p.gram.slab_columns = o.slab_columns;
   p.weights_dtype = parse_dtype_option(o.dtype);
   p.calibration = parse_calibration_method(o.calibration);

@@ -158,9 +158,30 @@ void add_unit_options(CLI::App* cmd, UnitOptions& o) {
       ->check(CLI::IsMember({"image", "bag"}))
       ->capture_default_str();
   cmd->add_option("--bag-pool", o.bag_pool,
-                  "how a bag's image features pool (--unit bag): mean | max | meanmax")
-      ->check(CLI::IsMember({"mean", "max", "meanmax"}))
+                  "how a bag's image features pool (--unit bag): mean | max | meanmax | "
+                  "attention (a gated-attention MIL model learns it)")
+      ->check(CLI::IsMember({"mean", "max", "meanmax", "attention"}))
       ->capture_default_str();
+  cmd->add_option("--mil-loss", o.mil_loss,
+                  "attention MIL: loss weighting per term, balanced (positive and negative bags "
+                  "weigh the same) | none")
+      ->check(CLI::IsMember({"balanced", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--mil-components", o.mil_components,
+                  "attention MIL: kernel-PCA coordinates per image (at most)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--mil-epochs", o.mil_epochs,
+                  "attention MIL: epochs at most (early stopping on a validation split of the "
+                  "training genes)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+}
+
+void UnitOptions::apply(KernelPcaParams& pca, AttentionMilParams& mil) const {
+  pca.components = mil_components;
+  mil.max_epochs = mil_epochs;
+  mil.weighting = parse_mil_weighting(mil_loss);
 }
 
 void add_resume_options(CLI::App* cmd, ResumeOptions& resume, const std::string& state) {

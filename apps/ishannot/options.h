@@ -17,6 +17,8 @@
 #include "ishannot/data/terms.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/pool_grid.h"
+#include "ishannot/learn/attention_mil.h"
+#include "ishannot/learn/kernel_pca.h"
 
 namespace ishannot::cli {
 
@@ -104,6 +106,10 @@ void add_classifier_options(CLI::App* cmd, ClassifierOptions& classifier);
 /// mean|max|meanmax.
 struct UnitOptions {
   std::string unit = "image", bag_pool = "mean";
+  std::string mil_loss = "balanced";  ///< attention MIL (--bag-pool attention)
+  int mil_components = 64, mil_epochs = 200;
+  /// Fills the attention-MIL part of evaluate's and train's parameters.
+  void apply(KernelPcaParams& pca, AttentionMilParams& mil) const;
 };
 void add_unit_options(CLI::App* cmd, UnitOptions& unit);
 

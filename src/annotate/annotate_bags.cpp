@@ -116,6 +116,54 @@ std::string image_call_fields(const TermModel& term, const CallBand& band) {
   return optional_number(std::nan("")) + '\t' + "uncertain" + trust_fields(trust_of(term, band));
 }
 
+// An attention bag stage: the images' kernel-PCA coordinates through the MIL model; the group's
+// score per term is the model's probability, each image's evidence its attention weight.
+void annotate_attention_group(const Group& g, const std::vector<const ImageRecord*>& kept,
+                              const StageAnnotator& annotator, const RowMatrixF& z,
+                              const CallBand& band, Outputs& out) {
+  const auto& stage = annotator.stage();
+  const auto& terms = stage.terms;
+  const Eigen::MatrixXd coords = annotator.project(z.data(), z.rows());
+  auto probability = [](double logit) { return 1.0 / (1.0 + std::exp(-logit)); };
+  for (size_t i = 0; i < kept.size(); ++i) {  // each image a bag of one
+    const MilOutput single =
+        attention_mil_forward(stage.mil, coords.col(static_cast<Eigen::Index>(i)));
+    for (size_t t = 0; t < terms.size(); ++t) {
+      const double score = probability(single.logits(static_cast<Eigen::Index>(t)));
+      out.annotations << field(kept[i]->id) << '\t' << field(absolute_path(kept[i]->path)) << '\t'
+                      << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+                      << field(terms[t].term) << '\t' << format_exact(score) << '\t'
+                      << int(score >= 0.5) << "\t1\t" << int(score >= 0.5) << '\t'
+                      << image_call_fields(terms[t], band) << '\n';
+      ++out.summary.rows;
+    }
+  }
+  out.summary.images += static_cast<int64_t>(kept.size());
+  const MilOutput bag = attention_mil_forward(stage.mil, coords);
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const auto tt = static_cast<Eigen::Index>(t);
+    const double score = probability(bag.logits(tt));
+    const int label = score >= 0.5;
+    out.groups << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+               << field(terms[t].term) << '\t' << format_exact(score) << '\t' << label << '\t'
+               << kept.size() << "\tbag:attention\t" << call_fields(terms[t], score, band) << '\n';
+    std::vector<std::pair<double, size_t>> order;
+    for (size_t i = 0; i < kept.size(); ++i)
+      order.emplace_back(bag.attention(tt, static_cast<Eigen::Index>(i)), i);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t r = 0; r < order.size(); ++r) {
+      const auto& image = *kept[order[r].second];
+      out.evidence << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+                   << field(terms[t].term) << '\t' << label << '\t' << format_exact(score) << '\t'
+                   << r + 1 << '\t' << field(image.id) << '\t' << field(absolute_path(image.path))
+                   << '\t' << format_exact(order[r].first) << '\t' << format_exact(order[r].first)
+                   << '\n';
+    }
+  }
+  ++out.summary.groups;
+}
+
 void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSource& source,
                     const std::vector<std::string>& layers, BagPool pool, bool l2,
                     const std::string& rule, const CallBand& band, Outputs& out) {
@@ -143,6 +191,10 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
     return;
   }
   annotator.preprocess(z.data(), z.rows());
+  if (pool == BagPool::kAttention) {
+    annotate_attention_group(g, kept, annotator, z, band, out);
+    return;
+  }
   const auto& terms = annotator.stage().terms;
   const int t_count = static_cast<int>(terms.size());
   const int members = static_cast<int>(annotator.stage().weights.rows() / t_count);

@@ -18,6 +18,7 @@ StageAnnotator::StageAnnotator(const ModelBundle& bundle, StageModel stage)
       vote_threshold_(bundle.vote_threshold),
       stage_(std::move(stage)) {
   if (stage_.weights.size() == 0) load_stage_weights(bundle, stage_);
+  if (stage_.mil_components > 0) return;  // an attention stage: project() and the MIL model
   const auto terms = static_cast<Eigen::Index>(stage_.terms.size());
   mean_weights_ = RowMatrixD::Zero(terms, stage_.weights.cols());
   for (Eigen::Index t = 0; t < terms; ++t) {
@@ -44,7 +45,7 @@ void StageAnnotator::preprocess(float* features, int64_t rows) const {
   }
 }
 
-BatchScores StageAnnotator::score(const float* preprocessed, int64_t rows) const {
+Eigen::MatrixXd StageAnnotator::products(const float* preprocessed, int64_t rows) const {
   const int64_t d = dim();
   const auto members = static_cast<Eigen::Index>(stage_.weights.rows());
   Eigen::Map<const RowMatrixF> z(preprocessed, rows, d);
@@ -68,6 +69,19 @@ BatchScores StageAnnotator::score(const float* preprocessed, int64_t rows) const
   errors.rethrow();
   Eigen::MatrixXd decision = Eigen::MatrixXd::Zero(rows, members);
   for (const auto& part : parts) decision += part;
+  return decision;
+}
+
+Eigen::MatrixXd StageAnnotator::project(const float* preprocessed, int64_t rows) const {
+  ISHANNOT_ASSERT(stage_.mil_components > 0, "project() on an ensemble stage");
+  Eigen::MatrixXd z = products(preprocessed, rows).transpose();
+  z.colwise() -= stage_.projection_offset;
+  return z;
+}
+
+BatchScores StageAnnotator::score(const float* preprocessed, int64_t rows) const {
+  ISHANNOT_ASSERT(stage_.mil_components == 0, "score() on an attention stage (use project)");
+  const Eigen::MatrixXd decision = products(preprocessed, rows);
   BatchScores out;
   out.images = rows;
   out.terms = static_cast<int>(stage_.terms.size());

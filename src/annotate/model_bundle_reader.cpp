@@ -57,6 +57,7 @@ StageModel read_stage(hid_t group, const std::string& name, const std::string& p
     return it == attributes.end() ? 0 : std::stoll(it->second);
   };
   stage.images = number("images");
+  stage.mil_components = static_cast<int>(number("mil_components"));
   const std::vector<std::string> terms = detail::read_string_dataset(group, "terms", path);
   const size_t t = terms.size(), m = static_cast<size_t>(models);
   const auto bias = detail::read_doubles(group, "bias", t * m, path);
@@ -158,11 +159,11 @@ std::vector<StageModel> read_completed_stages(hid_t file, const std::string& pat
     hsize_t dims[2] = {0, 0};
     if (H5Sget_simple_extent_ndims(space.get()) != 2 ||
         H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
-        dims[0] != s.terms.size() * static_cast<size_t>(models) ||
+        static_cast<int64_t>(dims[0]) != s.weight_rows(models) ||
         static_cast<int64_t>(dims[1]) != dim)
       throw file_error(path, "the weights of stage range " + name + " are not " +
-                                 std::to_string(s.terms.size() * static_cast<size_t>(models)) +
-                                 " x " + std::to_string(dim));
+                                 std::to_string(s.weight_rows(models)) + " x " +
+                                 std::to_string(dim));
     stages.push_back(std::move(s));
   }
   sort_stages(stages);
@@ -261,7 +262,7 @@ void read_stage_weights(hid_t group, const std::string& path, int models, int64_
                         Preprocessing preprocessing, StageModel& stage) {
   const std::string name = "/stages/" + stage.stage_range;
   Hid weights(check_id(H5Dopen2(group, "weights", H5P_DEFAULT), path, "no " + name + "/weights"));
-  const auto rows = static_cast<Eigen::Index>(stage.terms.size()) * models;
+  const auto rows = static_cast<Eigen::Index>(stage.weight_rows(models));
   const auto cols = static_cast<Eigen::Index>(dim);
   stage.weights.resize(rows, cols);
   Hid type(H5Dget_type(weights.get()));
@@ -287,6 +288,7 @@ void read_stage_weights(hid_t group, const std::string& path, int models, int64_
                                "bundle; train it again)");
   if (!stage.weights.allFinite())
     throw file_error(path, name + "/weights hold NaN/Inf (damaged or edited bundle)");
+  if (stage.mil_components > 0) detail::read_stage_mil(group, path, stage);
   if (preprocessing != Preprocessing::kStandardise) return;
   for (const char* what : {"mean", "scale"}) {
     const auto values = detail::read_doubles(group, what, static_cast<size_t>(cols), path);

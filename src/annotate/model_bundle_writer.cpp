@@ -149,12 +149,14 @@ const std::vector<StageModel>& ModelBundleWriter::completed() const {
 void ModelBundleWriter::add_stage(const StageModel& stage) {
   if (impl_->closed || impl_->failed) throw file_error(impl_->tmp, "add_stage after close");
   const size_t n_terms = stage.terms.size();
-  if (static_cast<size_t>(stage.weights.rows()) !=
-          n_terms * static_cast<size_t>(impl_->header.models) ||
+  if (stage.weights.rows() != stage.weight_rows(impl_->header.models) ||
       stage.weights.cols() != impl_->header.recipe.dim())
     throw Error(impl_->tmp + ": stage " + stage.stage_range + ": weights of the wrong shape");
+  if (stage.mil_components > 0 && !(stage.weights.allFinite() && detail::mil_finite(stage)))
+    throw Error("train: stage range " + stage.stage_range +
+                ": the attention model is not finite (NaN/Inf); not written to " + impl_->tmp);
   // The last guard (train drops the rows that cause it): a bundle never holds NaN/Inf.
-  for (size_t t = 0; t < n_terms; ++t) {
+  for (size_t t = 0; t < n_terms && stage.mil_components == 0; ++t) {
     bool finite =
         stage.weights
             .middleRows(static_cast<Eigen::Index>(t) * impl_->header.models, impl_->header.models)
@@ -251,6 +253,7 @@ void ModelBundleWriter::Impl::write_stage(const StageModel& stage) {
                       static_cast<size_t>(stage.weights.size()) * sizeof(float)}),
         tmp);
   }
+  if (stage.mil_components > 0) detail::write_stage_mil(g, stage, tmp);
   if (header.preprocessing == Preprocessing::kStandardise) {
     std::vector<double> mean(stage.mean.data(), stage.mean.data() + stage.mean.size());
     std::vector<double> scale(stage.scale.data(), stage.scale.data() + stage.scale.size());

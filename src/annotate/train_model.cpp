@@ -25,23 +25,11 @@ namespace ishannot {
 
 using detail::StagePlan;
 
-namespace {
+using detail::StageGrams;
 
-using Clock = std::chrono::steady_clock;
-
-// The Grams of one stage range (layers summed, preprocessed): one for every CV fold f (per-fold
-// standardisation statistics) or a single one, and the final fit's. Rows no fit may use (the row
-// filter evaluate applies: NaN/Inf, overflow, all zero) are `bad`, each kind said in `dropped`.
-struct StageGrams {
-  std::vector<Eigen::MatrixXd> cv;  // empty, one shared, or one per fold
-  Eigen::MatrixXd final_gram;
-  std::vector<uint8_t> bad;
-  std::vector<std::string> dropped;   // notes in evaluate's words, one per layer and kind
-  std::vector<double> squared_norms;  // raw diagonal (l2), per problem row
-};
-
-StageGrams stage_grams(const FeatureStoreReader& store, const std::vector<std::string>& layers,
-                       const StagePlan& plan, const TrainParams& params, const Reporter& reporter) {
+StageGrams detail::stage_grams(const FeatureStoreReader& store,
+                               const std::vector<std::string>& layers, const StagePlan& plan,
+                               const TrainParams& params, const Reporter& reporter) {
   const int n = plan.stage.problem.rows();
   const bool standardise = params.preprocessing == Preprocessing::kStandardise;
   // Standardise: one Gram per fold index. CV folds 0..K-1 leave their fold out of the statistics
@@ -91,7 +79,7 @@ StageGrams stage_grams(const FeatureStoreReader& store, const std::vector<std::s
   return out;
 }
 
-EvaluationParams task_params(const TrainParams& params) {
+EvaluationParams detail::task_params(const TrainParams& params) {
   EvaluationParams e;
   e.method = params.method;
   e.folds = std::max(2, params.folds);
@@ -103,6 +91,10 @@ EvaluationParams task_params(const TrainParams& params) {
   e.seed = params.seed;
   return e;
 }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
 
 // One term's results: the cross-validated quality and the final fit.
 struct TermResult {
@@ -118,7 +110,7 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
                                   const TrainParams& params, const Reporter& reporter) {
   const auto& stage = plan.stage;
   const int n_terms = static_cast<int>(stage.problem.terms.size());
-  const EvaluationParams eval = task_params(params);
+  const EvaluationParams eval = detail::task_params(params);
   std::vector<std::pair<int, int>> tasks;  // (term, fold); fold -1 = the final fit
   for (int t = 0; t < n_terms; ++t) {
     tasks.emplace_back(t, -1);
@@ -176,8 +168,9 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
   return results;
 }
 
-// Mean over folds of each CV metric (NaN when no fold defined it).
-TermQuality quality(const std::vector<MetricRow>& rows) {
+}  // namespace
+
+TermQuality detail::quality(const std::vector<MetricRow>& rows) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   TermQuality q{nan, nan, nan, nan, 0};
   std::map<std::string, std::vector<double>> by_metric;
@@ -196,6 +189,8 @@ TermQuality quality(const std::vector<MetricRow>& rows) {
   q.folds = static_cast<int>(by_metric["auc"].size());
   return q;
 }
+
+namespace {
 
 // train --unit bag (eval/bags.h): the stage's image rows pooled into gene bags. The plan and the
 // Grams become the bags' (the image level's tasks and fit_term then run on bags unchanged); the
@@ -310,6 +305,8 @@ StageModel detail::train_stage(const FeatureStoreReader& store,
                                const std::vector<std::string>& layers, const StagePlan& plan,
                                const TrainParams& params, const Reporter& reporter) {
   const bool bag = params.unit == EvaluationUnit::kBag;
+  if (bag && params.bag_pool == BagPool::kAttention)
+    return detail::train_attention_stage(store, layers, plan, params, reporter);
   BagForm form;  // bag unit only
   std::vector<double> image_norms;
   StageGrams grams = stage_grams(store, layers, plan, params, reporter);
@@ -371,7 +368,7 @@ StageModel detail::train_stage(const FeatureStoreReader& store,
       if (positive) pos_genes.insert(stage.genes[static_cast<size_t>(row)]);
     }
     term.positive_genes = static_cast<int64_t>(pos_genes.size());
-    term.cv = quality(r.cv);
+    term.cv = detail::quality(r.cv);
     // Out-of-fold scores of fewer than 2 folds with an AUC come from 1-2 genes: a calibration
     // fitted on them says 0 or 1 with no ground (measured: docs/ANNOTATE.md); none then.
     term.calibration =

@@ -27,6 +27,12 @@ std::string TrainParams::check() const {
   if (auto e = fit.check(); !e.empty()) return e;
   if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kMeanMax)
     return "a bag bundle pools by mean or max (meanmax is evaluate's only)";
+  if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kAttention) {
+    if (preprocessing == Preprocessing::kStandardise)
+      return "attention bag pooling needs preprocessing l2 or none, not standardise";
+    if (auto e = pca.check(); !e.empty()) return e;
+    if (auto e = attention.check(); !e.empty()) return e;
+  }
   if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kMax &&
       preprocessing == Preprocessing::kStandardise)
     return "max bag pooling needs preprocessing l2 or none, not standardise";
@@ -80,7 +86,9 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
     for (auto& l : b.recipe.layers)
       if (l.name == spec.name) l.shape = spec.map_shape();
   b.preprocessing = params.preprocessing;
-  b.models = params.fit.ensemble.models;
+  const bool attention =
+      params.unit == EvaluationUnit::kBag && params.bag_pool == BagPool::kAttention;
+  b.models = attention ? 1 : params.fit.ensemble.models;  // one MIL score per term
   b.vote_threshold = (b.models + 1) / 2;
   b.weights_dtype = params.weights_dtype;
   auto& a = b.attributes;
@@ -103,6 +111,11 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
     a["unit"] = "bag";
     a["bag_pool"] = bag_pool_name(params.bag_pool);
   }
+  if (attention) {
+    a["mil_components"] = std::to_string(params.pca.components);
+    a["mil_epochs"] = std::to_string(params.attention.max_epochs);
+    a["mil_loss"] = mil_weighting_name(params.attention.weighting);
+  }
   std::ostringstream fp;  // everything that changes the result
   fp << store.path() << '|' << store.rows() << '|' << join(layers, ",") << '|' << dataset.source
      << '|' << dataset.images.size() << '|' << join(params.stage_ranges, ",") << '|'
@@ -113,6 +126,8 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
      << calibration_method_name(params.calibration) << '|'
      << (params.weights_dtype == FeatureDtype::kFloat16) << '|' << params.method;
   if (params.unit == EvaluationUnit::kBag) fp << "|bag:" << bag_pool_name(params.bag_pool);
+  if (attention)
+    fp << "|mil:" << a["mil_components"] << ',' << a["mil_epochs"] << ',' << a["mil_loss"];
   for (const auto& [key, value] : b.recipe.attributes) fp << '|' << key << '=' << value;
   a["train_fingerprint"] = sha256_bytes(fp.str());
   return b;

@@ -182,7 +182,8 @@ std::vector<ColumnDoc> term_trust(const std::string& file) {
 std::vector<ColumnDoc> annotate_extra_table() {
   return {
       {"group_evidence.tsv", "",
-       "only for a bag bundle (train --unit bag): each image's share of its group's linear score",
+       "only for a bag bundle (train --unit bag): each image's share of its group's linear score "
+       "(mean, max pooling) or its attention weight (attention)",
        ""},
       {"group_evidence.tsv", "gene", "gene symbol", ""},
       {"group_evidence.tsv", "stage_range", kStageRange, ""},
@@ -196,8 +197,12 @@ std::vector<ColumnDoc> annotate_extra_table() {
       {"group_evidence.tsv", "image", "image id", ""},
       {"group_evidence.tsv", "path", "the image file, absolute", ""},
       {"group_evidence.tsv", "contribution",
-       "the image's part of the members' mean decision, without the bias", "log-odds"},
-      {"group_evidence.tsv", "share", "contribution / the sum of |contribution| over the group",
+       "the image's part of the members' mean decision, without the bias; attention: the "
+       "image's attention weight for the term",
+       "log-odds; attention: 0-1"},
+      {"group_evidence.tsv", "share",
+       "contribution / the sum of |contribution| over the group (attention: the weight again, "
+       "summing to 1 over the group)",
        "fraction (-1..1)"},
       {"registration.tsv", "",
        "whether each image looks registered like BDGP's (standardize/registration_check.h)", ""},

@@ -8,6 +8,7 @@
 #include "ishannot/common/fs_util.h"
 #include "ishannot/common/seed.h"
 #include "ishannot/data/splits.h"
+#include "ishannot/data/stage_range.h"
 
 namespace ishannot {
 
@@ -85,7 +86,7 @@ std::vector<std::string> OuterFolds::genes_outside(int f) const {
 uint64_t outer_fold_seed(uint64_t seed, const std::string& stage_range) {
   const auto& names = stage_range_names();
   const auto index = static_cast<uint64_t>(
-      std::find(names.begin(), names.end(), normalise_stage_range(stage_range)) - names.begin());
+      std::find(names.begin(), names.end(), problem_stage_range(stage_range)) - names.begin());
   return derive_seed(seed, {stream(SeedStream::kOuterFolds), index});
 }
 
@@ -94,7 +95,7 @@ OuterFolds outer_folds(const Dataset& dataset, const std::string& stage_range,
   if (auto problem = params.check(); !problem.empty()) throw Error(problem);
   OuterFolds out;
   out.folds = params.folds;
-  out.problem = select_terms(dataset, normalise_stage_range(stage_range), params.terms);
+  out.problem = select_terms(dataset, problem_stage_range(stage_range), params.terms);
   for (int i : out.problem.image_indices)
     out.genes.push_back(dataset.images[static_cast<size_t>(i)].gene);
   GroupedSplitParams split;

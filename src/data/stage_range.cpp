@@ -115,8 +115,12 @@ std::string normalise_stage_range(const std::string& text) {
   return parse_stage(text).stage_range;
 }
 
+std::string problem_stage_range(const std::string& text) {
+  return text == kPooledStageRange ? text : normalise_stage_range(text);
+}
+
 std::vector<int> Dataset::indices_of_stage(const std::string& stage_range) const {
-  const std::string s = normalise_stage_range(stage_range);
+  const std::string s = problem_stage_range(stage_range);
   std::vector<int> out;
   for (size_t i = 0; i < images.size(); ++i)
     if (images[i].stage_range == s) out.push_back(static_cast<int>(i));

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "ishannot/common/error.h"
+#include "ishannot/data/stage_range.h"
 
 namespace ishannot {
 
@@ -25,7 +26,7 @@ StageProblem select_terms(const Dataset& dataset, const std::string& stage_range
                           const TermSelectionParams& params) {
   if (auto problem = params.check(); !problem.empty()) throw Error(problem);
   StageProblem p;
-  p.stage_range = normalise_stage_range(stage_range);
+  p.stage_range = problem_stage_range(stage_range);
   for (int i : dataset.indices_of_stage(p.stage_range)) {
     const std::string& v = dataset.images[i].view;
     if (params.view.empty() || v.empty() || v == params.view) p.image_indices.push_back(i);

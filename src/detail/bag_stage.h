@@ -33,17 +33,51 @@ struct BagProblem {
   std::vector<Eigen::MatrixXd> grams;  ///< pooled, preprocessed but not yet l2-normalised
   std::vector<uint8_t> bad;            ///< per bag (all 0: bags hold usable images only)
   std::vector<int> images;             ///< per bag: images pooled
+  Bags bags;                           ///< per bag: its image rows (rows of the image problem)
 };
 
 /// Builds the bags of `stage` for one configuration: rows flagged `bad` are left out of their
 /// bags (a note per kind in `skipped`: bags that lost images, to the store or to bad rows, and
 /// bags left without any image), then the pooled Grams from `image_grams` (raw, as stage_grams
-/// makes them) and, for max pooling, one pass per layer over `source`.
+/// makes them) and, for max pooling, one pass per layer over `source`. Attention pooling makes no
+/// Gram (grams stays empty): classify_attention learns from the image Grams.
 BagProblem make_bag_problem(const Dataset& dataset, const EvaluationStage& stage,
                             const std::string& config,
                             const std::vector<Eigen::MatrixXd>& image_grams,
                             const std::vector<uint8_t>& bad, const MaxPoolSource& source,
                             const EvaluationParams& params, std::vector<SkipRow>& skipped);
+
+/// Attention MIL on the bags of `bag` (evaluation_attention.cpp): per outer fold, kernel-PCA
+/// coordinates of the images from their Gram (`image_grams`: raw, one or one per fold), one model
+/// for all the stage range's terms trained on the training bags, scored on the test bags. Adds
+/// the same prediction (one per bag, id = gene), metric, skip and note rows as the (term, fold)
+/// tasks, plus metric `epochs` (the kept model's epoch) in place of `C`.
+void classify_attention(const BagProblem& bag, const std::string& config,
+                        const std::vector<Eigen::MatrixXd>& image_grams,
+                        const EvaluationParams& params, const Reporter& reporter,
+                        EvaluationResult& result);
+
+/// The terms of a bag problem that the tasks evaluate (not skipped for every fold).
+std::vector<int> live_terms(const EvaluationStage& stage);
+
+/// One attention fit (shared by evaluate's folds and train): kernel PCA on the images of
+/// `train_bags`, every image of the problem projected (data.inputs, columns = image rows), the
+/// MIL model of `terms` (problem term indices; data.labels' columns) trained from `seed`.
+struct AttentionFit {
+  KernelPca pca;
+  MilData data;
+  MilTraining training;
+};
+AttentionFit fit_attention(const BagProblem& bag, const Eigen::MatrixXd& gram,
+                           const std::vector<int>& terms, const std::vector<int>& train_bags,
+                           uint64_t seed, const EvaluationParams& params);
+/// The fitted model on bag `bag`'s coordinates.
+MilOutput score_bag(const AttentionFit& fit, int bag);
+/// One outer fold of classify_attention: its training bags fitted, its test bags scored (the
+/// rows a (term, fold) task gives, for every term of `terms`).
+TaskOutput attention_fold(const BagProblem& bag, const Eigen::MatrixXd& gram,
+                          const std::vector<int>& terms, int fold, const std::string& config,
+                          const EvaluationParams& params);
 
 /// Images pooled per (layer configuration, stage range, gene): filled from BagProblem::images.
 using BagSizes = std::map<std::tuple<std::string, std::string, std::string>, int>;

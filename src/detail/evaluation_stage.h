@@ -40,6 +40,19 @@ TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStag
                                const std::vector<uint8_t>& bad, int term, int fold,
                                const std::string& layer, const EvaluationParams& params);
 
+/// The test metrics of one (term, fold) from its votes, scores and labels: auc, accuracy,
+/// sensitivity, specificity (each when defined), test_positives, test_negatives, with a skip row
+/// when the test fold lacks a class.
+void add_test_metrics(TaskOutput& out, const EvaluationStage& stage, int term, int fold,
+                      const std::string& layer, const EvaluationParams& params,
+                      const std::vector<uint8_t>& vote, const std::vector<double>& score,
+                      const std::vector<uint8_t>& labels);
+
+/// run_evaluation with --protocol groups-shuffled (protocol.cpp): the pooled dataset evaluated as
+/// the one stage range kPooledStageRange; a store with finetune_genes is an Error naming it.
+EvaluationResult run_groups_shuffled(const Dataset& dataset, const FoldStores& stores,
+                                     const EvaluationParams& params, const Reporter& reporter);
+
 /// "3 images", "1 image".
 std::string plural(int n, const std::string& word);
 

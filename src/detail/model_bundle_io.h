@@ -31,6 +31,14 @@ bool read_stage_calibration(hid_t group, StageModel& stage, const std::string& p
 void read_stage_weights(hid_t group, const std::string& path, int models, int64_t dim,
                         Preprocessing preprocessing, StageModel& stage);
 
+/// The attention-MIL part of a stage group (model_bundle_mil.cpp; StageModel::mil): written
+/// after the weights; read (shapes from the group's mil_* attributes, integrity from mil_sha256)
+/// by read_stage_weights when the stage has mil_components. Error naming the file otherwise.
+void write_stage_mil(hid_t group, const StageModel& stage, const std::string& path);
+void read_stage_mil(hid_t group, const std::string& path, StageModel& stage);
+/// Whether the stage's attention model and projection offset are finite.
+bool mil_finite(const StageModel& stage);
+
 /// What an interrupted train left in PATH.partial.
 struct PartialBundle {
   /// kUnreadable: nothing usable (not HDF5, or killed before its header reached the disk);

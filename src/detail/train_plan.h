@@ -29,6 +29,33 @@ StagePlan plan_stage(const Dataset& matched, const std::string& stage_name, uint
                      const std::unordered_map<std::string, int64_t>& row_of,
                      const TrainParams& params);
 
+/// The Grams of one stage range (layers summed, preprocessed): one for every CV fold f (per-fold
+/// standardisation statistics) or a single one, and the final fit's. Rows no fit may use (the
+/// row filter evaluate applies: NaN/Inf, overflow, all zero) are `bad`, each kind said in
+/// `dropped` (train_model.cpp).
+struct StageGrams {
+  std::vector<Eigen::MatrixXd> cv;  ///< empty, one shared, or one per fold
+  Eigen::MatrixXd final_gram;
+  std::vector<uint8_t> bad;
+  std::vector<std::string> dropped;   ///< notes in evaluate's words, one per layer and kind
+  std::vector<double> squared_norms;  ///< raw diagonal (l2), per problem row
+};
+StageGrams stage_grams(const FeatureStoreReader& store, const std::vector<std::string>& layers,
+                       const StagePlan& plan, const TrainParams& params, const Reporter& reporter);
+
+/// Evaluate's parameters for train's cross-validation tasks.
+EvaluationParams task_params(const TrainParams& params);
+
+/// Mean over folds of each CV metric (NaN when no fold defined it).
+TermQuality quality(const std::vector<MetricRow>& rows);
+
+/// train --unit bag --bag-pool attention (train_attention.cpp): evaluate's attention folds for
+/// the terms' quality and calibration, the final kernel PCA + MIL fit on the training bags, the
+/// projection in primal form (primal_weights.cpp).
+StageModel train_attention_stage(const FeatureStoreReader& store,
+                                 const std::vector<std::string>& layers, const StagePlan& plan,
+                                 const TrainParams& params, const Reporter& reporter);
+
 /// Trains one planned stage range: Grams, cross-validated quality (evaluate's tasks), final fits,
 /// primal weights. A stage whose terms all failed to train comes back with no terms (and notes).
 StageModel train_stage(const FeatureStoreReader& store, const std::vector<std::string>& layers,

@@ -24,7 +24,8 @@ BagPool parse_bag_pool(const std::string& name) {
   if (name == "mean") return BagPool::kMean;
   if (name == "max") return BagPool::kMax;
   if (name == "meanmax") return BagPool::kMeanMax;
-  throw Error("unknown bag pooling '" + name + "' (expected mean, max or meanmax)");
+  if (name == "attention") return BagPool::kAttention;
+  throw Error("unknown bag pooling '" + name + "' (expected mean, max, meanmax or attention)");
 }
 
 std::string bag_pool_name(BagPool pool) {
@@ -35,6 +36,8 @@ std::string bag_pool_name(BagPool pool) {
       return "max";
     case BagPool::kMeanMax:
       return "meanmax";
+    case BagPool::kAttention:
+      return "attention";
   }
   return "?";
 }
@@ -142,6 +145,8 @@ Eigen::MatrixXd max_pooled_gram(const FeatureStoreReader& store, const std::stri
 std::vector<float> pool_bag(const float* rows, int count, int64_t dim,
                             const std::vector<double>& scale, BagPool pool, bool l2_parts) {
   if (count < 1) throw Error("pool_bag: a bag needs at least one image");
+  if (pool == BagPool::kAttention)
+    throw Error("pool_bag: attention is a learned pooling (learn/attention_mil.h), not a vector");
   if (static_cast<int>(scale.size()) != count) throw Error("pool_bag: one scale per image");
   const auto d = static_cast<size_t>(dim);
   std::vector<double> mean(d, 0.0), max(d, -std::numeric_limits<double>::infinity());

@@ -36,7 +36,11 @@ std::string EvaluationParams::check() const {
     return "the bag unit is evaluated on groups only (level group), not on images";
   if (unit == EvaluationUnit::kBag && bag_pool != BagPool::kMean &&
       preprocessing == Preprocessing::kStandardise)
-    return "max and meanmax bag pooling need preprocessing l2 or none, not standardise";
+    return "max, meanmax and attention bag pooling need preprocessing l2 or none, not standardise";
+  if (unit == EvaluationUnit::kBag && bag_pool == BagPool::kAttention) {
+    if (auto e = pca.check(); !e.empty()) return e;
+    if (auto e = attention.check(); !e.empty()) return e;
+  }
   return gram.check();
 }
 
@@ -53,6 +57,8 @@ double since(Clock::time_point t) {
 // present but 1-3 (the paper's).
 std::vector<std::string> stages_to_evaluate(const Dataset& dataset,
                                             const EvaluationParams& params) {
+  if (params.stage_ranges.size() == 1 && params.stage_ranges[0] == kPooledStageRange)
+    return params.stage_ranges;  // groups-shuffled's pooled problem
   const std::vector<std::string> present = dataset.stage_ranges();
   std::string listed;
   for (const auto& s : present) listed += (listed.empty() ? "" : ", ") + s;
@@ -378,10 +384,13 @@ void classify_bags(const Dataset& dataset, const EvaluationStage& stage, const S
   detail::BagProblem bag = detail::make_bag_problem(
       dataset, stage, config, grams.grams[config], grams.bad[config],
       {&store, store_rows(stage, index(store).row), config_layers}, params, result.skipped);
-  grams.grams[config].clear();
   for (size_t b = 0; b < bag.images.size(); ++b)
     sizes[{config, stage.name, bag.stage.genes[b]}] = bag.images[b];
-  classify_config(bag.stage, config, bag.grams, bag.bad, params, reporter, result);
+  if (params.bag_pool == BagPool::kAttention)
+    detail::classify_attention(bag, config, grams.grams[config], params, reporter, result);
+  grams.grams[config].clear();
+  if (params.bag_pool != BagPool::kAttention)
+    classify_config(bag.stage, config, bag.grams, bag.bad, params, reporter, result);
 }
 
 // Says what each summary cell averaged: the top-k requested and the distinct images scored.
@@ -411,6 +420,8 @@ EvaluationResult run_evaluation(const Dataset& dataset, const FeatureStoreReader
 EvaluationResult run_evaluation(const Dataset& dataset, const FoldStores& stores,
                                 const EvaluationParams& params, const Reporter& reporter) {
   if (auto problem = params.check(); !problem.empty()) throw Error("evaluate: " + problem);
+  if (params.protocol == EvaluationProtocol::kGroupsShuffled)
+    return detail::run_groups_shuffled(dataset, stores, params, reporter);
   const auto start = Clock::now();
   EvaluationResult result;
   const std::vector<std::string> stages = stages_to_evaluate(dataset, params);

@@ -104,6 +104,8 @@ BagProblem make_bag_problem(const Dataset& dataset, const EvaluationStage& stage
   out.stage = bag_stage_of(stage, bags);
   out.bad.assign(static_cast<size_t>(bags.size()), 0);
   for (const auto& rows : bags.rows) out.images.push_back(static_cast<int>(rows.size()));
+  out.bags = bags;
+  if (params.bag_pool == BagPool::kAttention) return out;
   const bool l2 = params.preprocessing == Preprocessing::kL2;
   const BagPool pool = params.bag_pool;
   Eigen::MatrixXd max_part;

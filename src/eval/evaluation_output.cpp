@@ -124,11 +124,19 @@ void write_summary_tsv(const std::string& path, const EvaluationResult& result) 
   write_text_atomically(path, out.str());
 }
 
-void write_summary_md(const std::string& path, const EvaluationResult& result) {
-  write_text_atomically(path,
-                        "Mean ± std over terms (per-term means over the outer folds); in "
-                        "parentheses: terms averaged of those requested, test images.\n\n" +
-                            summary_table(result));
+void write_summary_md(const std::string& path, const EvaluationResult& result,
+                      const EvaluationParams& params) {
+  const std::string protocol =
+      params.protocol == EvaluationProtocol::kGroupsShuffled
+          ? "Protocol groups-shuffled (the literature's comparison protocol, looser than "
+            "ishannot's gene-grouped default): stage ranges pooled into 'all', gene x stage "
+            "groups split at random, so a test gene's other stage ranges may be in training.\n\n"
+          : std::string();
+  write_text_atomically(path, protocol +
+                                  "Mean ± std over terms (per-term means over the outer folds); "
+                                  "in parentheses: terms averaged of those requested, test "
+                                  "images.\n\n" +
+                                  summary_table(result));
 }
 
 void write_predictions_tsv(const std::string& path, const EvaluationResult& result,
@@ -240,6 +248,7 @@ nlohmann::json run_config(const EvaluationResult& result, const EvaluationParams
           {"group_rule", group_rule_name(params.group_rule)},
           {"unit", evaluation_unit_name(params.unit)},
           {"bag_pool", params.unit == EvaluationUnit::kBag ? bag_pool_name(params.bag_pool) : ""},
+          {"protocol", evaluation_protocol_name(params.protocol)},
           {"gram_slab_columns", params.gram.slab_columns},
           {"bias", "unregularised"},
           {"c_selection", "per term and outer fold: pooled inner-CV AUC, ties to smaller C"}};
@@ -321,7 +330,7 @@ void write_evaluation_outputs(const std::string& dir, const EvaluationResult& re
   try {
     write_metrics_tsv(staging + "/metrics.tsv", result, params);
     write_summary_tsv(staging + "/summary.tsv", result);
-    write_summary_md(staging + "/summary.md", result);
+    write_summary_md(staging + "/summary.md", result, params);
     write_predictions_tsv(staging + "/predictions.tsv", result, params);
     if (group) write_group_predictions_tsv(staging + "/group_predictions.tsv", result, params);
     write_roc_tsv(staging + "/roc.tsv", result, params);

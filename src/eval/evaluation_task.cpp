@@ -74,7 +74,18 @@ TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStag
                                prediction.score[t], prediction.vote[t], prediction.votes[t],
                                static_cast<int>(ensemble.members.size())});
   }
-  const BinaryMetrics m = binary_metrics(prediction.vote, prediction.score, labels);
+  out.metrics.push_back({params.method, layer, stage.name, term_name, fold, "C", c});
+  add_test_metrics(out, stage, term, fold, layer, params, prediction.vote, prediction.score,
+                   labels);
+  return out;
+}
+
+void add_test_metrics(TaskOutput& out, const EvaluationStage& stage, int term, int fold,
+                      const std::string& layer, const EvaluationParams& params,
+                      const std::vector<uint8_t>& vote, const std::vector<double>& score,
+                      const std::vector<uint8_t>& labels) {
+  const std::string& term_name = stage.problem.terms[static_cast<size_t>(term)];
+  const BinaryMetrics m = binary_metrics(vote, score, labels);
   auto add = [&](const std::string& metric, double value) {
     out.metrics.push_back({params.method, layer, stage.name, term_name, fold, metric, value});
   };
@@ -82,12 +93,13 @@ TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStag
   if (m.accuracy) add("accuracy", *m.accuracy);
   if (m.sensitivity) add("sensitivity", *m.sensitivity);
   if (m.specificity) add("specificity", *m.specificity);
-  add("C", c);
   add("test_positives", m.positives);
   add("test_negatives", m.negatives);
+  auto skip = [&](const std::string& reason) {
+    out.skipped.push_back({layer, stage.name, term_name, fold, reason});
+  };
   if (m.positives == 0) skip("test fold has no positives: sensitivity and AUC undefined");
   if (m.negatives == 0) skip("test fold has no negatives: specificity and AUC undefined");
-  return out;
 }
 
 }  // namespace ishannot::detail

@@ -234,3 +234,134 @@ TEST(BagBundle, AnnotateScoresGroupsAndSharesByHand) {
   EXPECT_EQ(run.groups.size(), groups.size() - 1);
   EXPECT_EQ(run.evidence.size(), evidence.size() - 1);
 }
+
+namespace {
+
+// The MIL forward pass written out with loops (the reference for annotate's attention bundle):
+// logits and attention weights of one bag of coordinate columns.
+void mil_by_hand(const AttentionMil& m, const std::vector<std::vector<double>>& z,
+                 std::vector<double>& logits, std::vector<std::vector<double>>& attention) {
+  const size_t n = z.size();
+  const Eigen::Index hidden = m.A.rows(), att = m.V.rows(), terms = m.W.rows();
+  std::vector<std::vector<double>> h(n, std::vector<double>(size_t(hidden)));
+  std::vector<std::vector<double>> s(n, std::vector<double>(size_t(att)));
+  for (size_t i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < hidden; ++j) {
+      double p = m.a(j, 0);
+      for (Eigen::Index k = 0; k < m.A.cols(); ++k) p += m.A(j, k) * z[i][size_t(k)];
+      h[i][size_t(j)] = std::max(0.0, p);
+    }
+    for (Eigen::Index j = 0; j < att; ++j) {
+      double q = m.v(j, 0), r = m.u(j, 0);
+      for (Eigen::Index k = 0; k < hidden; ++k) {
+        q += m.V(j, k) * h[i][size_t(k)];
+        r += m.U(j, k) * h[i][size_t(k)];
+      }
+      s[i][size_t(j)] = std::tanh(q) / (1 + std::exp(-r));
+    }
+  }
+  logits.assign(size_t(terms), 0);
+  attention.assign(size_t(terms), std::vector<double>(n));
+  for (Eigen::Index t = 0; t < terms; ++t) {
+    double total = 0;
+    for (size_t i = 0; i < n; ++i) {
+      double e = 0;
+      for (Eigen::Index j = 0; j < att; ++j) e += m.W(t, j) * s[i][size_t(j)];
+      attention[size_t(t)][i] = std::exp(e);
+      total += attention[size_t(t)][i];
+    }
+    double logit = m.b(t, 0);
+    for (size_t i = 0; i < n; ++i) {
+      attention[size_t(t)][i] /= total;
+      for (Eigen::Index j = 0; j < hidden; ++j)
+        logit += m.C(t, j) * attention[size_t(t)][i] * h[i][size_t(j)];
+    }
+    logits[size_t(t)] = logit;
+  }
+}
+
+}  // namespace
+
+// train --unit bag --bag-pool attention, then annotate: the group scores and attention weights
+// recomputed by hand from the bundle (projection, offset, MIL parameters) and the store; the
+// training images' coordinates are centred with mean variance 1, as kernel PCA makes them.
+TEST(BagBundle, AttentionBundleScoresAndWeighsImagesByHand) {
+  const auto dir = test::temp_dir("bag-attention");
+  const BagData data = bag_data();
+  std::vector<std::string> ids;
+  std::vector<std::vector<double>> rows;
+  for (const auto& image : data.images.images) {
+    ids.push_back(image.id);
+    rows.push_back(data.rows.at(image.gene)[size_t(image.id.back() - '0')]);
+  }
+  write_store(dir + "/images.h5", ids, rows);
+  TrainParams params = bag_train_params(false);
+  params.bag_pool = BagPool::kAttention;
+  params.folds = 3;  // CV: the terms' quality and calibration from evaluate's attention folds
+  params.pca.components = 6;
+  params.attention.max_epochs = 60;
+  train_model(data.images, FeatureStoreReader(dir + "/images.h5"), params, dir + "/att.h5");
+  const ModelBundle bundle = read_model_bundle(dir + "/att.h5");
+  EXPECT_EQ(bundle.attributes.at("bag_pool"), "attention");
+  EXPECT_EQ(bundle.models, 1);
+  StageModel stage = *bundle.stage("13-16");
+  load_stage_weights(bundle, stage);
+  ASSERT_GT(stage.mil_components, 0);
+  ASSERT_LE(stage.mil_components, 6);
+  ASSERT_EQ(stage.weights.rows(), stage.mil_components);
+  ASSERT_EQ(stage.mil.terms(), static_cast<int>(stage.terms.size()));
+  for (const auto& term : stage.terms) EXPECT_GE(term.cv.folds, 2) << term.term;
+  // Coordinates by hand: unit(x), the stored projection, minus the offset.
+  std::map<std::string, std::vector<std::vector<double>>> coords;  // gene -> per image
+  std::vector<double> mean(size_t(stage.mil_components), 0.0), square(mean);
+  for (const auto& [gene, images] : data.rows)
+    for (const auto& x : images) {
+      const auto u = unit(x);
+      std::vector<double> z(size_t(stage.mil_components));
+      for (int j = 0; j < stage.mil_components; ++j) {
+        double p = -stage.projection_offset(j);
+        for (int c = 0; c < kDim; ++c) p += double(stage.weights(j, c)) * u[size_t(c)];
+        z[size_t(j)] = p;
+        mean[size_t(j)] += p / 42;
+        square[size_t(j)] += p * p / 42;
+      }
+      coords[gene].push_back(z);
+    }
+  double variance = 0;  // every image trained (folds = 3: all genes are training genes)
+  for (int j = 0; j < stage.mil_components; ++j) {
+    EXPECT_NEAR(mean[size_t(j)], 0.0, 1e-5) << j;
+    variance += (square[size_t(j)] - mean[size_t(j)] * mean[size_t(j)]) / stage.mil_components;
+  }
+  EXPECT_NEAR(variance, 1.0, 1e-4);
+  annotate_images(data.images, bundle, *store_feature_source(dir + "/images.h5"), AnnotateParams(),
+                  dir + "/out");
+  const auto groups = read_tsv(dir + "/out/groups.tsv");
+  ASSERT_EQ(groups.size(), 1 + 14 * stage.terms.size());
+  std::map<std::pair<std::string, std::string>, std::map<std::string, double>> weights;
+  const auto evidence = read_tsv(dir + "/out/group_evidence.tsv");
+  for (size_t r = 1; r < evidence.size(); ++r)
+    weights[{evidence[r][0], evidence[r][3]}][evidence[r][7]] = std::stod(evidence[r][9]);
+  for (size_t r = 1; r < groups.size(); ++r) {
+    const std::string gene = groups[r][0], term = groups[r][3];
+    EXPECT_EQ(groups[r][7], "bag:attention");
+    size_t t = 0;
+    while (stage.terms[t].term != term) ++t;
+    std::vector<double> logits;
+    std::vector<std::vector<double>> attention;
+    mil_by_hand(stage.mil, coords.at(gene), logits, attention);
+    EXPECT_NEAR(std::stod(groups[r][4]), 1 / (1 + std::exp(-logits[t])), 1e-5) << gene << term;
+    const auto& w = weights.at({gene, term});
+    ASSERT_EQ(w.size(), 3u);
+    double total = 0;
+    for (int i = 0; i < 3; ++i) {
+      const std::string id = "g" + gene.substr(4) + "_" + std::to_string(i);
+      EXPECT_NEAR(w.at(id), attention[t][size_t(i)], 1e-5) << id << " " << term;
+      total += w.at(id);
+    }
+    EXPECT_NEAR(total, 1.0, 1e-9);
+  }
+  const AnnotationRun run = read_annotation_run(dir + "/out");
+  EXPECT_EQ(run.evidence.size(), evidence.size() - 1);
+  params.preprocessing = Preprocessing::kStandardise;
+  EXPECT_FALSE(params.check().empty());
+}

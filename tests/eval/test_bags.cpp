@@ -217,7 +217,8 @@ TEST(BagEvaluation, SameFoldsAsImagesOneRowPerBagAndBagsOfOneCount) {
   const auto images = run_evaluation(ds, store, image_params);
   std::map<std::string, int> fold_of_gene;
   for (const auto& p : images.predictions) fold_of_gene[p.gene] = p.fold;
-  for (const BagPool pool : {BagPool::kMean, BagPool::kMax, BagPool::kMeanMax}) {
+  for (const BagPool pool :
+       {BagPool::kMean, BagPool::kMax, BagPool::kMeanMax, BagPool::kAttention}) {
     EvaluationParams params = small_bag_params();
     params.bag_pool = pool;
     const auto r = run_evaluation(ds, store, params);
@@ -246,11 +247,51 @@ TEST(BagEvaluation, SameFoldsAsImagesOneRowPerBagAndBagsOfOneCount) {
     }
     EXPECT_GT(auc, 0.8) << bag_pool_name(pool);
     EXPECT_EQ(f1, 1);
-    for (const auto& m : r.metrics)  // group metrics, and the chosen C
-      if (m.metric != "C") {
+    for (const auto& m : r.metrics)  // group metrics, and the chosen C (attention: its epoch)
+      if (m.metric != "C" && m.metric != "epochs") {
         EXPECT_EQ(m.metric.rfind("group_", 0), 0u) << m.metric;
       }
   }
+}
+
+// Attention MIL learns each outer fold from its training images only (kernel PCA and model): a
+// test bag's features change nothing in the scores of the other test bags of its fold.
+TEST(BagEvaluation, AttentionScoresOfAFoldIgnoreItsOtherTestBags) {
+  const auto dir = test::temp_dir("bags-attention");
+  const Dataset ds = bag_dataset();
+  test::write_store_for(dir + "/a.h5", ds);
+  test::write_store_for(dir + "/b.h5", ds, 3, [](const std::string& id, float* x) {
+    if (id.rfind("g4_", 0) == 0)
+      for (int j = 0; j < 12; ++j) x[j] = -3.0f * x[j] + 1.0f;
+  });
+  EvaluationParams params = small_bag_params();
+  params.bag_pool = BagPool::kAttention;
+  params.attention.max_epochs = 40;
+  const auto a = run_evaluation(ds, FeatureStoreReader(dir + "/a.h5"), params);
+  const auto b = run_evaluation(ds, FeatureStoreReader(dir + "/b.h5"), params);
+  ASSERT_EQ(a.group_predictions.size(), b.group_predictions.size());
+  int fold4 = -1;
+  for (const auto& g : a.group_predictions)
+    if (g.gene == "gene4") fold4 = g.fold;
+  ASSERT_GE(fold4, 0);
+  int same = 0, changed = 0;
+  for (size_t i = 0; i < a.group_predictions.size(); ++i) {
+    const auto &x = a.group_predictions[i], &y = b.group_predictions[i];
+    ASSERT_EQ(x.gene, y.gene);
+    if (x.fold != fold4) continue;
+    if (x.gene == "gene4") {
+      changed += x.score != y.score;
+    } else {
+      EXPECT_EQ(x.score, y.score) << x.gene << " " << x.term;
+      ++same;
+    }
+  }
+  EXPECT_GT(same, 0);
+  EXPECT_GT(changed, 0);  // the edited bag itself is scored from its own features
+  // Deterministic: the same run twice gives the same scores.
+  const auto again = run_evaluation(ds, FeatureStoreReader(dir + "/a.h5"), params);
+  for (size_t i = 0; i < a.group_predictions.size(); ++i)
+    EXPECT_EQ(a.group_predictions[i].score, again.group_predictions[i].score);
 }
 
 TEST(BagEvaluation, BagUnitNeedsTheGroupLevel) {
@@ -261,6 +302,9 @@ TEST(BagEvaluation, BagUnitNeedsTheGroupLevel) {
   params.bag_pool = BagPool::kMax;
   params.preprocessing = Preprocessing::kStandardise;
   EXPECT_FALSE(params.check().empty());
+  params.bag_pool = BagPool::kAttention;
+  EXPECT_FALSE(params.check().empty());
   params.bag_pool = BagPool::kMean;
   EXPECT_EQ(params.check(), "");
+  EXPECT_THROW(pool_bag(nullptr, 1, 1, {1.0}, BagPool::kAttention, false), Error);
 }

@@ -38,8 +38,11 @@ class StageAnnotator {
 
   /// In place: the bundle's preprocessing of `rows` feature rows (rows x dim, row-major).
   void preprocess(float* features, int64_t rows) const;
-  /// Scores preprocessed rows.
+  /// Scores preprocessed rows (an ensemble stage).
   BatchScores score(const float* preprocessed, int64_t rows) const;
+  /// An attention stage (StageModel::mil_components > 0): the rows' kernel-PCA coordinates,
+  /// r x rows (one column per row), the model's input.
+  Eigen::MatrixXd project(const float* preprocessed, int64_t rows) const;
   /// Per-cell contributions of term `term` on one preprocessed row, one rows x cols grid per
   /// layer (`grids` from recipe_grids). Their total plus mean_bias(term) is the mean decision.
   std::vector<Eigen::MatrixXd> contributions(const float* preprocessed, int term,
@@ -47,6 +50,9 @@ class StageAnnotator {
   double mean_bias(int term) const;
 
  private:
+  /// rows x weight rows: every weight row's product with every preprocessed row (double sums of
+  /// float products, the same at any thread count).
+  Eigen::MatrixXd products(const float* preprocessed, int64_t rows) const;
   Preprocessing preprocessing_;
   int models_ = 0, vote_threshold_ = 0;
   StageModel stage_;

@@ -57,6 +57,7 @@
 
 #include "ishannot/eval/calibration.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/learn/attention_mil.h"
 #include "ishannot/learn/gram.h"
 
 namespace ishannot {
@@ -99,6 +100,15 @@ struct StageModel {
   std::vector<std::string> notes;  ///< terms not trained and why, fallback-C notes
   RowMatrixF weights;              ///< (T*M) x D; empty until load_stage_weights
   Eigen::VectorXf mean, scale;     ///< standardise only; empty until loaded
+  /// An attention bag stage (train --unit bag --bag-pool attention; M = 1): `weights` is the
+  /// r x D kernel-PCA projection P and an image's coordinates are P pre(x) - projection_offset
+  /// (learn/kernel_pca.h, primal form); `mil` scores a group's coordinates. Loaded with the
+  /// weights (datasets mil_*, checked against the stage's mil_sha256).
+  int mil_components = 0;  ///< r; 0 for an ensemble stage
+  Eigen::VectorXd projection_offset;
+  AttentionMil mil;
+  /// Rows of `weights`: mil_components, or terms x models for an ensemble stage.
+  int64_t weight_rows(int models) const;
 };
 
 struct ModelBundle {

@@ -27,7 +27,9 @@
 #include "ishannot/eval/calibration.h"
 #include "ishannot/eval/term_fit.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/learn/attention_mil.h"
 #include "ishannot/learn/gram.h"
+#include "ishannot/learn/kernel_pca.h"
 
 namespace ishannot {
 
@@ -50,6 +52,10 @@ struct TrainParams {
   /// pooled vector, its positives/negatives count training bags.
   EvaluationUnit unit = EvaluationUnit::kImage;
   BagPool bag_pool = BagPool::kMean;
+  /// bag_pool kAttention: an attention-MIL stage (model_bundle.h StageModel::mil; M = 1) from
+  /// kernel-PCA coordinates; attention.seed is ignored (derived from seed, as evaluate's).
+  KernelPcaParams pca;
+  AttentionMilParams attention;
   /// Fitted per term on its out-of-fold CV scores when they gave an AUC on >= 2 folds
   /// (docs/ANNOTATE.md: why Platt is the default)
   CalibrationMethod calibration = CalibrationMethod::kPlatt;

@@ -37,6 +37,7 @@ enum class SeedStream : uint64_t {
   kDropout = 7,          ///< fine-tuning: dropout masks
   kCacheAugment = 8,     ///< fine-tuning: cached trunk variants
   kTrainModel = 9,       ///< `train`: C selection and ensemble of one (stage, term)
+  kAttentionMil = 10,    ///< attention MIL: initial weights, validation genes, batch order
 };
 
 /// The identifier of a root stream in a derive_seed path.

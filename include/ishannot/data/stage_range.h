@@ -27,4 +27,13 @@ StageMeaning parse_stage(const std::string& text, bool bare_number_is_stage = tr
 /// parse_stage(text, bare_number_is_stage).stage_range.
 std::string normalise_stage_range(const std::string& text, bool bare_number_is_stage);
 
+/// The stage range of a problem made by `evaluate --protocol groups-shuffled` (eval/protocol.h):
+/// every stage range pooled. Never a user's input (parse_stage refuses it); only the problem
+/// builders (select_terms, outer_folds, Dataset::indices_of_stage) take it, through
+/// problem_stage_range.
+inline const std::string kPooledStageRange = "all";
+
+/// kPooledStageRange as is, anything else normalise_stage_range(text).
+std::string problem_stage_range(const std::string& text);
+
 }  // namespace ishannot

@@ -12,6 +12,9 @@
 //            never in memory, only a bags x slab block).
 //   meanmax  mean ‖ max concatenated; its Gram is the sum of the two (each part l2-normalised
 //            first when the preprocessing is l2, so the two halves weigh the same).
+//   attention  not a fixed pooling: a gated-attention MIL model (learn/attention_mil.h) learns
+//            per term which images of a bag carry the call, on kernel-PCA coordinates of the
+//            images (learn/kernel_pca.h, fitted on each outer fold's training images).
 // With l2 preprocessing every image is scaled to unit norm before pooling and the pooled bag
 // vector is scaled to unit norm again (by the caller, l2_normalise_gram on the bag Gram).
 #include <Eigen/Dense>
@@ -34,8 +37,8 @@ EvaluationUnit parse_evaluation_unit(const std::string& name);
 std::string evaluation_unit_name(EvaluationUnit unit);
 
 /// How a bag's image vectors become one vector (see above).
-enum class BagPool { kMean, kMax, kMeanMax };
-/// "mean" | "max" | "meanmax"; Error otherwise.
+enum class BagPool { kMean, kMax, kMeanMax, kAttention };
+/// "mean" | "max" | "meanmax" | "attention"; Error otherwise.
 BagPool parse_bag_pool(const std::string& name);
 std::string bag_pool_name(BagPool pool);
 
@@ -77,6 +80,7 @@ void visit_max_pooled(const FeatureStoreReader& store, const std::string& layer,
 /// One bag's pooled vector from its images' vectors (`count` rows of `dim` floats, row-major),
 /// each multiplied by scale[i] first: mean, max, or mean ‖ max (2 dim values; with `l2_parts`
 /// each half is scaled to unit norm). What train --unit bag and annotate apply to a group.
+/// Throws Error for kAttention (a learned pooling, not a vector).
 std::vector<float> pool_bag(const float* rows, int count, int64_t dim,
                             const std::vector<double>& scale, BagPool pool, bool l2_parts);
 

@@ -29,9 +29,12 @@
 #include "ishannot/eval/bags.h"
 #include "ishannot/eval/groups.h"
 #include "ishannot/eval/metrics.h"
+#include "ishannot/eval/protocol.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/learn/attention_mil.h"
 #include "ishannot/learn/ensemble.h"
 #include "ishannot/learn/gram.h"
+#include "ishannot/learn/kernel_pca.h"
 
 namespace ishannot {
 
@@ -62,6 +65,14 @@ struct EvaluationParams {
   /// (the metrics are group_*); max/meanmax pooling is not defined with standardise.
   EvaluationUnit unit = EvaluationUnit::kImage;
   BagPool bag_pool = BagPool::kMean;  ///< how a bag's image vectors pool (unit kBag)
+  /// bag_pool kAttention: the image coordinates (kernel PCA of each outer fold's training images)
+  /// and the MIL model; attention.seed is ignored (derived from seed per stage range and fold).
+  KernelPcaParams pca;
+  AttentionMilParams attention;
+  /// kGroupsShuffled: the literature's looser comparison protocol (protocol.h): stage ranges
+  /// pooled into one ("all"), gene x stage groups split at random. A store of a fine-tuned net
+  /// (finetune_genes) is refused: its genes would be on both sides.
+  EvaluationProtocol protocol = EvaluationProtocol::kGeneGrouped;
   std::string check() const;
 };
 
