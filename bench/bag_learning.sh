@@ -2,7 +2,8 @@
 # Issue 21's measurement (docs/BENCHMARKS.md, "Bag-level learning"): image level, aggregated image
 # scores (--level group, rules mean and max) and every bag learner (--unit bag, --bag-pool mean,
 # max, meanmax, attention) on one dataset and feature store, the gene-grouped protocol; per run
-# the wall time and peak RSS of the whole `evaluate` process.
+# the wall time and peak RSS of the whole `evaluate` process; then `train` (image, and bag with
+# each pooling a bundle takes) timed the same way.
 # Usage: bench/bag_learning.sh BUILD_DIR WORK_DIR DATA FEATURES [LAYER]
 #   e.g. DATA = `ishannot synth --like ../shared/data/bdgp-meta --missing 0.4` output's
 #   images.csv, FEATURES = `ishannot extract --layers res4f --pool 4` of it.
@@ -19,9 +20,18 @@ evaluate() {  # NAME ARGS...: one evaluate run, timed
     $run evaluate --data "$data" --features "$features" --layers "$layer" --out "$work/$name" \
     "$@" > /dev/null
 }
+train() {  # NAME ARGS...: one train run (5-fold CV for the trust columns, then the bundle), timed
+  local name=$1; shift
+  [[ -f "$work/$name.h5" ]] && return
+  /usr/bin/time -f "%e %M" -o "$work/$name.time" \
+    $run train --data "$data" --features "$features" --layers "$layer" --out "$work/$name.h5" \
+    "$@" > /dev/null 2>&1
+}
 evaluate image-mean --level both --group-rule mean
 evaluate image-max --level group --group-rule max
 for pool in mean max meanmax attention; do evaluate "bag-$pool" --unit bag --bag-pool "$pool"; done
+train train-image
+for pool in mean max attention; do train "train-bag-$pool" --unit bag --bag-pool "$pool"; done
 printf 'stage\tlearner\tgroup_auc\tgroup_f1\timage_auc\n'
 for name in image-mean image-max bag-mean bag-max bag-meanmax bag-attention; do
   awk -F'\t' -v name="$name" '
@@ -39,7 +49,8 @@ for name in image-mean image-max bag-mean bag-max bag-meanmax bag-attention; do
   ' "$work/$name/metrics.tsv" | sort -t'-' -k1,1n
 done
 printf '\nlearner\twall_s\tpeak_rss_mib\n'
-for name in image-mean image-max bag-mean bag-max bag-meanmax bag-attention; do
+for name in image-mean image-max bag-mean bag-max bag-meanmax bag-attention \
+  train-image train-bag-mean train-bag-max train-bag-attention; do
   read -r wall rss < "$work/$name.time"
   printf '%s\t%s\t%d\n' "$name" "$wall" $((rss / 1024))
 done

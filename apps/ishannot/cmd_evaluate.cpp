@@ -96,11 +96,7 @@ EvaluationParams evaluation_params(const EvaluateOptions& o, const GlobalOptions
   params.stage_ranges = normalised_stages(o.stages);
   params.terms = o.terms.params();
   params.folds = o.folds;
-  params.inner_folds = o.classifier.inner_folds;
-  params.c_grid = o.classifier.c_grid;
-  params.inner_models = o.classifier.inner_models;
-  params.ensemble.models = o.classifier.models;
-  params.ensemble.C = o.classifier.fallback_c;
+  o.classifier.apply(params.fit);
   params.preprocessing = parse_usage([&] { return parse_preprocessing(o.classifier.preprocess); });
   params.gram.slab_columns = o.slab_columns;
   params.seed = options.seed;

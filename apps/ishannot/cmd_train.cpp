@@ -117,11 +117,7 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
     p.folds = spec.folds;
   }
   if (!o.fold.train_genes.empty()) p.train_genes = read_gene_list(o.fold.train_genes);
-  p.fit.c_grid = o.classifier.c_grid;
-  p.fit.inner_folds = o.classifier.inner_folds;
-  p.fit.inner_models = o.classifier.inner_models;
-  p.fit.ensemble.models = o.classifier.models;
-  p.fit.ensemble.C = o.classifier.fallback_c;
+  o.classifier.apply(p.fit);
   p.preprocessing = parse_usage([&] { return parse_preprocessing(o.classifier.preprocess); });
   p.unit = parse_usage([&] { return parse_evaluation_unit(o.unit.unit); });
   p.bag_pool = parse_usage([&] { return parse_bag_pool(o.unit.bag_pool); });

@@ -151,6 +151,14 @@ void add_classifier_options(CLI::App* cmd, ClassifierOptions& o) {
       ->capture_default_str();
 }
 
+void ClassifierOptions::apply(TermFitParams& fit) const {
+  fit.inner_folds = inner_folds;
+  fit.c_grid = c_grid;
+  fit.inner_models = inner_models;
+  fit.ensemble.models = models;
+  fit.ensemble.logistic.C = fallback_c;
+}
+
 void add_unit_options(CLI::App* cmd, UnitOptions& o) {
   cmd->add_option("--unit", o.unit,
                   "learn from images (the paper) or from gene x stage-range bags of images: "

@@ -15,6 +15,7 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/folds.h"
 #include "ishannot/data/terms.h"
+#include "ishannot/eval/term_fit.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/pool_grid.h"
 #include "ishannot/learn/attention_mil.h"
@@ -99,6 +100,8 @@ struct ClassifierOptions {
   std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};
   double fallback_c = 1.0;
   std::string preprocess = "l2";
+  /// The one map from these options to the classifier's parameters (evaluate, train).
+  void apply(TermFitParams& fit) const;
 };
 void add_classifier_options(CLI::App* cmd, ClassifierOptions& classifier);
 

@@ -52,6 +52,18 @@ void check_option_names(const py::dict& options, const std::vector<std::string>&
   }
 }
 
+// The classifier's keywords (c_grid, inner_folds, inner_models, models, fallback_c), one map for
+// evaluate and train.
+TermFitParams fit_params(const py::dict& o) {
+  TermFitParams p;
+  p.c_grid = option(o, "c_grid", p.c_grid);
+  p.inner_folds = option(o, "inner_folds", p.inner_folds);
+  p.inner_models = option(o, "inner_models", p.inner_models);
+  p.ensemble.models = option(o, "models", p.ensemble.models);
+  p.ensemble.logistic.C = option(o, "fallback_c", p.ensemble.logistic.C);
+  return p;
+}
+
 EvaluationParams evaluation_params(const py::dict& o) {
   check_option_names(o, {"concat", "level", "group_rule"}, "evaluate");
   EvaluationParams p;
@@ -61,11 +73,7 @@ EvaluationParams evaluation_params(const py::dict& o) {
   p.stage_ranges = stage_list(o);
   p.terms = term_params(o);
   p.folds = option(o, "folds", p.folds);
-  p.inner_folds = option(o, "inner_folds", p.inner_folds);
-  p.c_grid = option(o, "c_grid", p.c_grid);
-  p.inner_models = option(o, "inner_models", p.inner_models);
-  p.ensemble.models = option(o, "models", p.ensemble.models);
-  p.ensemble.C = option(o, "fallback_c", p.ensemble.C);
+  p.fit = fit_params(o);
   p.preprocessing = parse_preprocessing(option<std::string>(o, "preprocess", "l2"));
   p.gram.slab_columns = option(o, "slab_columns", p.gram.slab_columns);
   p.seed = option(o, "seed", p.seed);
@@ -92,11 +100,7 @@ TrainParams train_params(const py::dict& o) {
     p.folds = spec.folds;
   }
   p.train_genes = option(o, "train_genes", p.train_genes);
-  p.fit.c_grid = option(o, "c_grid", p.fit.c_grid);
-  p.fit.inner_folds = option(o, "inner_folds", p.fit.inner_folds);
-  p.fit.inner_models = option(o, "inner_models", p.fit.inner_models);
-  p.fit.ensemble.models = option(o, "models", p.fit.ensemble.models);
-  p.fit.ensemble.C = option(o, "fallback_c", p.fit.ensemble.C);
+  p.fit = fit_params(o);
   p.preprocessing = parse_preprocessing(option<std::string>(o, "preprocess", "l2"));
   p.gram.slab_columns = option(o, "slab_columns", p.gram.slab_columns);
   const std::string dtype = option<std::string>(o, "weights_dtype", "float32");

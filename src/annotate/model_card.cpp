@@ -138,6 +138,22 @@ std::string model_card_terms(const ModelBundle& bundle, const CallBand& band) {
   return out.str();
 }
 
+// What learnt the terms: the paper's ensembles (by image or by pooled bag) or attention MIL.
+std::string classifier_line(const ModelBundle& bundle) {
+  const auto unit = bundle.attributes.find("unit");
+  const bool bag = unit != bundle.attributes.end() && unit->second == "bag";
+  const std::string pool = bag ? attribute(bundle, "bag_pool") : "";
+  if (pool == "attention")
+    return "gated-attention MIL on gene x stage-range bags, one model per stage range for all its "
+           "terms, " +
+           attribute(bundle, "mil_components") + " kernel-PCA coordinates per image, loss " +
+           attribute(bundle, "mil_loss") + ", at most " + attribute(bundle, "mil_epochs") +
+           " epochs";
+  return std::to_string(bundle.models) + " l2 logistic regressions per term (under-sampled" +
+         (bag ? ", on " + pool + "-pooled gene x stage-range bags" : std::string()) + "), C grid " +
+         attribute(bundle, "c_grid") + ", inner folds " + attribute(bundle, "inner_folds");
+}
+
 std::string model_card(const ModelBundle& bundle, const CallBand& band) {
   std::ostringstream out;
   out << "model bundle  " << bundle.path << " (format " << attribute(bundle, "format") << " "
@@ -150,9 +166,7 @@ std::string model_card(const ModelBundle& bundle, const CallBand& band) {
       << "features      " << attribute(bundle, "features") << " (method "
       << attribute(bundle, "method") << ")\n"
       << "terms         " << attribute(bundle, "term_selection") << "\n"
-      << "classifier    " << bundle.models << " l2 logistic regressions per term (under-sampled), "
-      << "C grid " << attribute(bundle, "c_grid") << ", inner folds "
-      << attribute(bundle, "inner_folds") << ", preprocessing "
+      << "classifier    " << classifier_line(bundle) << ", preprocessing "
       << preprocessing_name(bundle.preprocessing) << ", seed " << attribute(bundle, "seed") << "\n"
       << "quality       evaluate's grouped CV, " << attribute(bundle, "cv_folds") << " folds\n"
       << "calibration   "

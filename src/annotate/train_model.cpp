@@ -83,10 +83,7 @@ EvaluationParams detail::task_params(const TrainParams& params) {
   EvaluationParams e;
   e.method = params.method;
   e.folds = std::max(2, params.folds);
-  e.inner_folds = params.fit.inner_folds;
-  e.c_grid = params.fit.c_grid;
-  e.inner_models = params.fit.inner_models;
-  e.ensemble = params.fit.ensemble;
+  e.fit = params.fit;
   e.preprocessing = params.preprocessing;
   e.seed = params.seed;
   return e;

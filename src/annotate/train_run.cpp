@@ -121,8 +121,9 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
      << '|' << dataset.images.size() << '|' << join(params.stage_ranges, ",") << '|'
      << a["term_selection"] << '|' << params.folds << '|' << params.fold << '|'
      << join(params.train_genes, ",") << '|' << a["c_grid"] << '|' << params.fit.inner_folds << '|'
-     << params.fit.inner_models << '|' << b.models << '|' << format_exact(params.fit.ensemble.C)
-     << '|' << preprocessing_name(params.preprocessing) << '|' << params.seed << '|'
+     << params.fit.inner_models << '|' << b.models << '|'
+     << format_exact(params.fit.ensemble.logistic.C) << '|'
+     << preprocessing_name(params.preprocessing) << '|' << params.seed << '|'
      << calibration_method_name(params.calibration) << '|'
      << (params.weights_dtype == FeatureDtype::kFloat16) << '|' << params.method;
   if (params.unit == EvaluationUnit::kBag) fp << "|bag:" << bag_pool_name(params.bag_pool);

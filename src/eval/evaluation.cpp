@@ -25,12 +25,7 @@ namespace ishannot {
 
 std::string EvaluationParams::check() const {
   if (folds < 2) return "folds must be >= 2";
-  if (inner_folds < 2) return "inner folds must be >= 2";
-  if (c_grid.empty()) return "the C grid is empty";
-  for (double c : c_grid)
-    if (!(c > 0) || !std::isfinite(c)) return "C values must be positive";
-  if (inner_models < 1 || inner_models % 2 == 0) return "inner models must be odd and >= 1";
-  if (auto e = ensemble.check(); !e.empty()) return e;
+  if (auto e = fit.check(); !e.empty()) return e;
   if (auto e = terms.check(); !e.empty()) return e;
   if (unit == EvaluationUnit::kBag && level != EvaluationLevel::kGroup)
     return "the bag unit is evaluated on groups only (level group), not on images";

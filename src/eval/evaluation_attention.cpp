@@ -43,9 +43,7 @@ AttentionFit fit_attention(const BagProblem& bag, const Eigen::MatrixXd& gram,
   for (int b = 0; b < bag.bags.size(); ++b)
     for (size_t k = 0; k < terms.size(); ++k)
       data.labels(b, static_cast<Eigen::Index>(k)) = bag.stage.problem.label(b, terms[k]);
-  AttentionMilParams mil = params.attention;
-  mil.seed = seed;
-  fit.training = train_attention_mil(data, train_bags, mil);
+  fit.training = train_attention_mil(data, train_bags, params.attention, seed);
   return fit;
 }
 

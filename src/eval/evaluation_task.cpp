@@ -52,7 +52,7 @@ TaskOutput run_evaluation_task(const Eigen::MatrixXd& gram, const EvaluationStag
   // The one shared fit (term_fit.h): `train --fold F/K` refits this very ensemble.
   const TermFit fit =
       fit_term(gram, stage.genes, y, train,
-               evaluation_task_seed(params.seed, stage.index, term, fold), term_fit_params(params));
+               evaluation_task_seed(params.seed, stage.index, term, fold), params.fit);
   if (!fit.note.empty()) out.notes.push_back({layer, stage.name, term_name, fold, fit.note});
   const double c = fit.C;
   const KernelEnsemble& ensemble = fit.ensemble;

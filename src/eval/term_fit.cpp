@@ -23,15 +23,6 @@ std::string TermFitParams::check() const {
   return ensemble.check();
 }
 
-TermFitParams term_fit_params(const EvaluationParams& params) {
-  TermFitParams p;
-  p.c_grid = params.c_grid;
-  p.inner_folds = params.inner_folds;
-  p.inner_models = params.inner_models;
-  p.ensemble = params.ensemble;
-  return p;
-}
-
 uint64_t evaluation_task_seed(uint64_t seed, uint64_t stage_index, int term, int fold) {
   return derive_seed(seed, {stream(SeedStream::kEvaluationTask), stage_index,
                             static_cast<uint64_t>(term), static_cast<uint64_t>(fold)});
@@ -59,10 +50,10 @@ double choose_c(const Eigen::MatrixXd& gram, const std::vector<std::string>& gen
     inner = grouped_inner_kfold(genes, y, 1, train, split);
   } catch (const Error& e) {
     note = std::string("inner CV impossible (") + e.what() + "): C = fallback";
-    return params.ensemble.C;
+    return params.ensemble.logistic.C;
   }
   std::vector<KernelEnsemble> previous(static_cast<size_t>(params.inner_folds));
-  double best_auc = -1, best_c = params.ensemble.C;
+  double best_auc = -1, best_c = params.ensemble.logistic.C;
   for (double c : grid) {
     std::vector<double> scores;
     std::vector<uint8_t> labels;
@@ -75,11 +66,11 @@ double choose_c(const Eigen::MatrixXd& gram, const std::vector<std::string>& gen
       if (inner_test.empty() || pos == 0 || pos == static_cast<int>(inner_train.size())) continue;
       EnsembleParams ep = params.ensemble;
       ep.models = params.inner_models;
-      ep.C = c;
-      ep.seed = derive_seed(seed, {static_cast<uint64_t>(j)});
+      ep.logistic.C = c;
       auto& warm = previous[static_cast<size_t>(j)];
       KernelEnsemble ensemble =
-          train_ensemble(gram, inner_train, y, ep, warm.members.empty() ? nullptr : &warm);
+          train_ensemble(gram, inner_train, y, ep, derive_seed(seed, {static_cast<uint64_t>(j)}),
+                         warm.members.empty() ? nullptr : &warm);
       const auto prediction = predict_ensemble(gram, ensemble, inner_test);
       warm = std::move(ensemble);
       for (size_t t = 0; t < inner_test.size(); ++t) {
@@ -106,9 +97,8 @@ TermFit fit_term(const Eigen::MatrixXd& gram, const std::vector<std::string>& ge
   TermFit fit;
   fit.C = choose_c(gram, genes, labels, train_rows, derive_seed(seed, {1}), params, fit.note);
   EnsembleParams ep = params.ensemble;
-  ep.C = fit.C;
-  ep.seed = derive_seed(seed, {2});
-  fit.ensemble = train_ensemble(gram, train_rows, labels, ep);
+  ep.logistic.C = fit.C;
+  fit.ensemble = train_ensemble(gram, train_rows, labels, ep, derive_seed(seed, {2}));
   return fit;
 }
 

@@ -141,10 +141,11 @@ AttentionMil zeros_like(const AttentionMil& m) {
 
 }  // namespace
 
-AttentionMil init_attention_mil(int inputs, int terms, const AttentionMilParams& params) {
+AttentionMil init_attention_mil(int inputs, int terms, const AttentionMilParams& params,
+                                uint64_t seed) {
   if (auto problem = params.check(); !problem.empty()) throw Error(problem);
   if (inputs < 1 || terms < 1) throw Error("attention MIL needs >= 1 input and >= 1 term");
-  detail::Rng rng(derive_seed(params.seed, {stream(SeedStream::kAttentionMil), 0}));
+  detail::Rng rng(derive_seed(seed, {stream(SeedStream::kAttentionMil), 0}));
   AttentionMil m;
   m.A = glorot(params.hidden, inputs, rng);
   m.a = Eigen::MatrixXd::Zero(params.hidden, 1);
@@ -236,7 +237,7 @@ struct Adam {
 // Splits the training bags by gene: validation gets ~fraction of the genes (none when fewer
 // than 4 genes).
 void split_validation(const MilData& data, const std::vector<int>& train,
-                      const AttentionMilParams& params, std::vector<int>& fit,
+                      const AttentionMilParams& params, uint64_t seed, std::vector<int>& fit,
                       std::vector<int>& validation, std::string& note) {
   std::vector<std::string> genes;
   for (int b : train) {
@@ -250,7 +251,7 @@ void split_validation(const MilData& data, const std::vector<int>& train,
            " epochs without early stopping";
     return;
   }
-  detail::Rng rng(derive_seed(params.seed, {stream(SeedStream::kAttentionMil), 1}));
+  detail::Rng rng(derive_seed(seed, {stream(SeedStream::kAttentionMil), 1}));
   rng.shuffle(genes);
   const auto count =
       std::max<size_t>(1, static_cast<size_t>(std::lround(params.validation_fraction *
@@ -263,15 +264,15 @@ void split_validation(const MilData& data, const std::vector<int>& train,
 }  // namespace
 
 MilTraining train_attention_mil(const MilData& data, const std::vector<int>& train,
-                                const AttentionMilParams& params) {
+                                const AttentionMilParams& params, uint64_t seed) {
   if (train.empty()) throw Error("attention MIL: no training bag");
   MilTraining out;
   std::vector<int> fit, validation;
-  split_validation(data, train, params, fit, validation, out.note);
+  split_validation(data, train, params, seed, fit, validation, out.note);
   out.validation_bags = static_cast<int>(validation.size());
   const Eigen::MatrixXd weights = mil_term_weights(data, fit, params.weighting);
   AttentionMil model = init_attention_mil(static_cast<int>(data.inputs.rows()),
-                                          static_cast<int>(data.labels.cols()), params);
+                                          static_cast<int>(data.labels.cols()), params, seed);
   Adam adam(model);
   AttentionMil gradient;
   const int epochs = validation.empty() ? std::max(1, params.max_epochs / 4) : params.max_epochs;
@@ -280,8 +281,8 @@ MilTraining train_attention_mil(const MilData& data, const std::vector<int>& tra
   double best = std::numeric_limits<double>::infinity();
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     std::vector<int> order = fit;
-    detail::Rng rng(derive_seed(
-        params.seed, {stream(SeedStream::kAttentionMil), 2, static_cast<uint64_t>(epoch)}));
+    detail::Rng rng(
+        derive_seed(seed, {stream(SeedStream::kAttentionMil), 2, static_cast<uint64_t>(epoch)}));
     rng.shuffle(order);
     for (size_t start = 0; start < order.size(); start += static_cast<size_t>(params.batch_bags)) {
       const std::vector<int> batch(

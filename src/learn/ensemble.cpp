@@ -13,10 +13,7 @@ std::string EnsembleParams::check() const {
   if (models > kMaxEnsembleModels)
     return "models (M) must be at most " + std::to_string(kMaxEnsembleModels) + ", got " +
            std::to_string(models);
-  LogisticParams lp;
-  lp.C = C;
-  lp.tolerance = tolerance;
-  return lp.check();
+  return logistic.check();
 }
 
 std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
@@ -48,12 +45,10 @@ std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
 
 KernelEnsemble train_ensemble(const Eigen::MatrixXd& gram, const std::vector<int>& train_rows,
                               const std::vector<uint8_t>& labels, const EnsembleParams& params,
-                              const KernelEnsemble* warm_start) {
+                              uint64_t seed, const KernelEnsemble* warm_start) {
   if (auto problem = params.check(); !problem.empty()) throw Error("ensemble: " + problem);
-  const auto samples = undersample(train_rows, labels, params.models, params.seed);
-  LogisticParams lp;
-  lp.C = params.C;
-  lp.tolerance = params.tolerance;
+  const auto samples = undersample(train_rows, labels, params.models, seed);
+  const LogisticParams& lp = params.logistic;
   KernelEnsemble ensemble;
   ensemble.members.resize(samples.size());
   for (size_t k = 0; k < samples.size(); ++k) {

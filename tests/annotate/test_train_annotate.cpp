@@ -27,10 +27,10 @@ EvaluationParams eval_params(const std::vector<double>& c_grid) {
   EvaluationParams p;
   p.layers = {"map"};
   p.folds = 3;
-  p.inner_folds = 2;
-  p.c_grid = c_grid;
-  p.ensemble.models = 3;
-  p.inner_models = 1;
+  p.fit.inner_folds = 2;
+  p.fit.c_grid = c_grid;
+  p.fit.ensemble.models = 3;
+  p.fit.inner_models = 1;
   p.terms.top_k = 4;
   return p;
 }
@@ -40,10 +40,7 @@ TrainParams train_params(const EvaluationParams& e) {
   t.layers = e.layers;
   t.folds = e.folds;
   t.terms = e.terms;
-  t.fit.c_grid = e.c_grid;
-  t.fit.inner_folds = e.inner_folds;
-  t.fit.inner_models = e.inner_models;
-  t.fit.ensemble = e.ensemble;
+  t.fit = e.fit;
   t.seed = e.seed;
   return t;
 }

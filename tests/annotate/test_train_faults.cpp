@@ -48,10 +48,7 @@ TrainParams small_train(Preprocessing pre) {
 EvaluationParams matching_eval(const TrainParams& t) {
   EvaluationParams e;
   e.folds = t.folds;
-  e.inner_folds = t.fit.inner_folds;
-  e.c_grid = t.fit.c_grid;
-  e.ensemble = t.fit.ensemble;
-  e.inner_models = t.fit.inner_models;
+  e.fit = t.fit;
   e.terms = t.terms;
   e.preprocessing = t.preprocessing;
   e.seed = t.seed;

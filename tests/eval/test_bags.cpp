@@ -68,10 +68,10 @@ ImageRecord image(const std::string& id, const std::string& gene, const std::str
 EvaluationParams small_bag_params() {
   EvaluationParams p;
   p.folds = 3;
-  p.inner_folds = 2;
-  p.c_grid = {0.1, 1};
-  p.ensemble.models = 3;
-  p.inner_models = 1;
+  p.fit.inner_folds = 2;
+  p.fit.c_grid = {0.1, 1};
+  p.fit.ensemble.models = 3;
+  p.fit.inner_models = 1;
   p.terms.top_k = 4;
   p.unit = EvaluationUnit::kBag;
   p.level = EvaluationLevel::kGroup;

@@ -82,10 +82,10 @@ Dataset synthetic_dataset() {
 EvaluationParams small_params() {
   EvaluationParams p;
   p.folds = 3;
-  p.inner_folds = 2;
-  p.c_grid = {0.01, 1};
-  p.ensemble.models = 3;
-  p.inner_models = 1;
+  p.fit.inner_folds = 2;
+  p.fit.c_grid = {0.01, 1};
+  p.fit.ensemble.models = 3;
+  p.fit.inner_models = 1;
   p.terms.top_k = 6;
   return p;
 }
@@ -256,7 +256,7 @@ TEST(Evaluation, PerFoldStoresScoreEachFoldOnItsOwnStore) {
   }
   auto params = small_params();
   params.layers = {"good"};
-  params.c_grid = {1};
+  params.fit.c_grid = {1};
   const auto per_fold = run_evaluation(
       ds,
       [&](const std::string& stage, int fold) -> const FeatureStoreReader& {
@@ -300,7 +300,7 @@ TEST(Evaluation, PerFoldStoresRefuseLeakedTestGenesAndDropPartialImages) {
   const Dataset ds = synthetic_dataset();
   auto params = small_params();
   params.layers = {"good"};
-  params.c_grid = {1};
+  params.fit.c_grid = {1};
   // The folds evaluate uses, read from a plain run's predictions: the genes of each test fold.
   write_synthetic_store(dir + "/plain.h5", ds, {}, 5);
   FeatureStoreReader plain(dir + "/plain.h5");

@@ -22,10 +22,10 @@ namespace {
 EvaluationParams tiny_params() {
   EvaluationParams p;
   p.folds = 3;
-  p.inner_folds = 2;
-  p.c_grid = {0.1, 1};
-  p.ensemble.models = 3;
-  p.inner_models = 1;
+  p.fit.inner_folds = 2;
+  p.fit.c_grid = {0.1, 1};
+  p.fit.ensemble.models = 3;
+  p.fit.inner_models = 1;
   p.terms.top_k = 4;
   return p;
 }
@@ -126,7 +126,7 @@ TEST(EvaluationFaults, RoutineNotesAreKeptApartFromSkips) {
   test::write_store_for(dir + "/f.h5", ds);
   FeatureStoreReader store(dir + "/f.h5");
   auto params = tiny_params();
-  params.inner_folds = 3;
+  params.fit.inner_folds = 3;
   const EvaluationResult r = run_evaluation(ds, store, params);
   EXPECT_FALSE(has_skip(r, "fallback"));
   bool noted = false;

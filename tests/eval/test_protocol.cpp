@@ -45,10 +45,10 @@ Dataset two_stage_dataset() {
 EvaluationParams small_params() {
   EvaluationParams p;
   p.folds = 4;
-  p.inner_folds = 2;
-  p.c_grid = {1};
-  p.ensemble.models = 3;
-  p.inner_models = 1;
+  p.fit.inner_folds = 2;
+  p.fit.c_grid = {1};
+  p.fit.ensemble.models = 3;
+  p.fit.inner_models = 1;
   p.terms.top_k = 3;
   p.protocol = EvaluationProtocol::kGroupsShuffled;
   return p;

@@ -68,10 +68,10 @@ TEST(LeakageGuard, LibraryExtractionWithAFinetunedNetworkIsRefusedOnTheGenesItSa
 
   EvaluationParams params;
   params.folds = 3;
-  params.inner_folds = 2;
-  params.c_grid = {1};
-  params.ensemble.models = 1;
-  params.inner_models = 1;
+  params.fit.inner_folds = 2;
+  params.fit.c_grid = {1};
+  params.fit.ensemble.models = 1;
+  params.fit.inner_models = 1;
   params.terms.top_k = 3;
   params.terms.view = "";
   const std::string message = test::error_text([&] { run_evaluation(d, store, params); });

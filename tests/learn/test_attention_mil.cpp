@@ -75,7 +75,6 @@ AttentionMilParams small_params() {
   AttentionMilParams p;
   p.hidden = 4;
   p.attention = 3;
-  p.seed = 99;
   return p;
 }
 
@@ -83,7 +82,7 @@ AttentionMilParams small_params() {
 
 TEST(AttentionMil, GradientEqualsFiniteDifferences) {
   const MilData data = small_data(3);
-  AttentionMil model = init_attention_mil(5, 3, small_params());
+  AttentionMil model = init_attention_mil(5, 3, small_params(), 99);
   for (auto* p : model.parameters()) p->array() += 0.05;  // non-zero biases too
   Eigen::MatrixXd weights(2, 3);
   weights << 0.7, 1.2, 0.9, 1.5, 0.6, 1.1;
@@ -111,7 +110,7 @@ TEST(AttentionMil, GradientEqualsFiniteDifferences) {
 
 TEST(AttentionMil, AttentionSumsToOneAndIgnoresTheImageOrder) {
   const MilData data = small_data(5);
-  const AttentionMil model = init_attention_mil(5, 3, small_params());
+  const AttentionMil model = init_attention_mil(5, 3, small_params(), 99);
   Eigen::MatrixXd z(5, 4), reversed(5, 4);
   for (int i = 0; i < 4; ++i) {
     z.col(i) = data.inputs.col(3 + i);
@@ -139,7 +138,7 @@ TEST(AttentionMil, LearnsAKeyInstanceProblemAndAttendsToTheKey) {
   params.hidden = 16;
   params.attention = 8;
   params.learning_rate = 5e-3;
-  const MilTraining fit = train_attention_mil(data, train, params);
+  const MilTraining fit = train_attention_mil(data, train, params, 1234);
   EXPECT_GT(fit.validation_bags, 0);
   EXPECT_GE(fit.best_epoch, 1);
   std::vector<double> score, mean_score;
@@ -175,13 +174,12 @@ TEST(AttentionMil, SameSeedSameModelOtherSeedOtherModel) {
   for (int b = 0; b < 60; ++b) train[static_cast<size_t>(b)] = b;
   AttentionMilParams params = small_params();
   params.max_epochs = 30;
-  const MilTraining a = train_attention_mil(data, train, params);
-  const MilTraining b = train_attention_mil(data, train, params);
+  const MilTraining a = train_attention_mil(data, train, params, 99);
+  const MilTraining b = train_attention_mil(data, train, params, 99);
   EXPECT_EQ(a.best_epoch, b.best_epoch);
   for (size_t k = 0; k < a.model.parameters().size(); ++k)
     EXPECT_EQ(*a.model.parameters()[k], *b.model.parameters()[k]);
-  params.seed = 100;
-  const MilTraining c = train_attention_mil(data, train, params);
+  const MilTraining c = train_attention_mil(data, train, params, 100);
   EXPECT_NE(a.model.A, c.model.A);
 }
 

@@ -150,15 +150,16 @@ TEST(Ensemble, VoteAndScoreMatchMembersTrainedByThePrimalSolver) {
   for (int i = 0; i < n; ++i) (i % 6 == 5 ? test : train).push_back(i);
   EnsembleParams params;
   params.models = 5;
-  params.C = 0.5;
-  params.tolerance = 1e-14;
+  params.logistic.C = 0.5;
+  params.logistic.tolerance = 1e-14;
+  const uint64_t seed = 1234;
   const Eigen::MatrixXd gram = x * x.transpose();
-  const auto ensemble = train_ensemble(gram, train, labels, params);
+  const auto ensemble = train_ensemble(gram, train, labels, params, seed);
   const auto prediction = predict_ensemble(gram, ensemble, test);
   // Reference: the same samples, each fitted in primal form, averaged and voted here.
-  const auto samples = undersample(train, labels, params.models, params.seed);
+  const auto samples = undersample(train, labels, params.models, seed);
   LogisticParams lp;
-  lp.C = params.C;
+  lp.C = params.logistic.C;
   lp.tolerance = 1e-14;
   for (size_t t = 0; t < test.size(); ++t) {
     double score = 0;

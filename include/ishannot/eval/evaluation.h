@@ -30,6 +30,7 @@
 #include "ishannot/eval/groups.h"
 #include "ishannot/eval/metrics.h"
 #include "ishannot/eval/protocol.h"
+#include "ishannot/eval/term_fit.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/learn/attention_mil.h"
 #include "ishannot/learn/ensemble.h"
@@ -52,13 +53,12 @@ struct EvaluationParams {
   std::vector<std::string> stage_ranges;  ///< empty = all of the dataset's except "1-3" (paper)
   TermSelectionParams terms;              ///< top-k terms per stage range (k = 10)
   int folds = 5;                          ///< outer grouped k-fold
-  int inner_folds = 3;                    ///< inner grouped CV for C (on training genes)
-  std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};  ///< one value: no inner CV
-  int inner_models = 3;     ///< ensemble size inside the inner CV (speed)
-  EnsembleParams ensemble;  ///< M = 11 members; its C is the fallback C
+  /// Per (term, fold): C by inner grouped CV on the training genes (c_grid, inner_folds,
+  /// inner_models), then the M-member ensemble (fit.ensemble; its logistic.C is the fallback C).
+  TermFitParams fit;
   Preprocessing preprocessing = Preprocessing::kL2;
   GramParams gram;
-  uint64_t seed = 1234;  ///< drives folds and member samples (ensemble.seed is ignored)
+  uint64_t seed = 1234;  ///< drives folds, member samples and attention-MIL draws
   EvaluationLevel level = EvaluationLevel::kImage;  ///< group: metrics named group_auc, ...
   GroupRule group_rule = GroupRule::kMean;          ///< how a group's image scores combine
   /// kBag: learn from gene x stage-range bags (eval/bags.h) instead of images; needs level kGroup
@@ -66,7 +66,7 @@ struct EvaluationParams {
   EvaluationUnit unit = EvaluationUnit::kImage;
   BagPool bag_pool = BagPool::kMean;  ///< how a bag's image vectors pool (unit kBag)
   /// bag_pool kAttention: the image coordinates (kernel PCA of each outer fold's training images)
-  /// and the MIL model; attention.seed is ignored (derived from seed per stage range and fold).
+  /// and the MIL model (its draws derive from seed per stage range and fold).
   KernelPcaParams pca;
   AttentionMilParams attention;
   /// kGroupsShuffled: the literature's looser comparison protocol (protocol.h): stage ranges

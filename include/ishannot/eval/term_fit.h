@@ -3,7 +3,8 @@
 // term and outer fold) and `train` (one term, on all genes or on a fold's training genes):
 //   1. C by grouped inner CV on the training rows only (`inner_folds` folds by gene, an ensemble
 //      of `inner_models` members per C, pooled inner out-of-fold AUC, ties to the smaller C; a
-//      single grid value fixes C; impossible inner CV falls back to ensemble.C with a note);
+//      single grid value fixes C; impossible inner CV falls back to ensemble.logistic.C with a
+//      note);
 //   2. the under-sampling ensemble of ensemble.models members on all training rows.
 // Seeds (common/seed.h): the caller passes the task's seed; derive_seed(seed, {1}) drives the
 // inner CV and derive_seed(seed, {2}) the members. evaluate's task seed is evaluation_task_seed;
@@ -13,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "ishannot/eval/evaluation.h"
 #include "ishannot/learn/ensemble.h"
 
 namespace ishannot {
@@ -22,12 +22,9 @@ struct TermFitParams {
   std::vector<double> c_grid = {1e-3, 1e-2, 1e-1, 1, 10, 100};  ///< one value: fixed C
   int inner_folds = 3;                                          ///< grouped inner CV for C
   int inner_models = 3;     ///< ensemble size inside the inner CV (speed)
-  EnsembleParams ensemble;  ///< M members; its C is the fallback C; its seed is ignored
+  EnsembleParams ensemble;  ///< M members; its logistic.C is the fallback C
   std::string check() const;
 };
-
-/// The fit parameters evaluate uses (its c_grid, inner folds and models, ensemble).
-TermFitParams term_fit_params(const EvaluationParams& params);
 
 /// A fitted term: the ensemble (members index rows of the Gram matrix), the C used and why C is
 /// the fallback (empty when inner CV chose it or the grid fixed it).

@@ -17,7 +17,7 @@
 //   against finite differences (tests/learn/test_attention_mil.cpp).
 // Training: Adam on shuffled batches of bags; early stopping on the weighted loss of a validation
 // split of the training bags' genes (never a test gene); the best epoch's model is kept.
-// Deterministic: every draw comes from `seed` (seed.h), all arithmetic is serial double.
+// Deterministic: every draw comes from the caller's seed (seed.h), all arithmetic is serial double.
 #include <Eigen/Dense>
 #include <cstdint>
 #include <string>
@@ -40,7 +40,6 @@ struct AttentionMilParams {
   double weight_decay = 1e-3;        ///< l2 on the weight matrices (not the biases)
   double validation_fraction = 0.2;  ///< of the training genes, for early stopping
   MilWeighting weighting = MilWeighting::kBalanced;
-  uint64_t seed = 1234;  ///< initial weights, validation genes, batch order
   std::string check() const;
 };
 
@@ -59,7 +58,8 @@ struct AttentionMil {
 };
 
 /// A model of the right shapes: Glorot-uniform weights drawn from `seed`, zero biases.
-AttentionMil init_attention_mil(int inputs, int terms, const AttentionMilParams& params);
+AttentionMil init_attention_mil(int inputs, int terms, const AttentionMilParams& params,
+                                uint64_t seed);
 
 /// One bag through the model: z = inputs x n (n >= 1).
 struct MilOutput {
@@ -96,8 +96,9 @@ struct MilTraining {
   std::string note;  ///< e.g. "too few genes for a validation split: ..."
 };
 
-/// Trains on the bags `train` of `data` (early stopping on a split of their genes).
+/// Trains on the bags `train` of `data` (early stopping on a split of their genes); `seed` (a
+/// derive_seed path) draws the initial weights, the validation genes and the batch order.
 MilTraining train_attention_mil(const MilData& data, const std::vector<int>& train,
-                                const AttentionMilParams& params);
+                                const AttentionMilParams& params, uint64_t seed);
 
 }  // namespace ishannot

@@ -19,10 +19,8 @@ namespace ishannot {
 constexpr int kMaxEnsembleModels = 1001;
 
 struct EnsembleParams {
-  int models = 11;           ///< M, odd so that votes cannot tie; at most kMaxEnsembleModels
-  double C = 1.0;            ///< l2 logistic regression C of every member
-  uint64_t seed = 1234;      ///< drives the samples of the members
-  double tolerance = 1e-10;  ///< Newton tolerance of the members (see LogisticParams)
+  int models = 11;          ///< M, odd so that votes cannot tie; at most kMaxEnsembleModels
+  LogisticParams logistic;  ///< every member's l2 logistic regression (C, Newton tolerance...)
   std::string check() const;
 };
 
@@ -43,11 +41,12 @@ std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
                                           const std::vector<uint8_t>& labels, int models,
                                           uint64_t seed);
 
-/// Trains the ensemble on `train_rows` of the Gram matrix (labels indexed like the Gram rows).
+/// Trains the ensemble on `train_rows` of the Gram matrix (labels indexed like the Gram rows);
+/// `seed` (a derive_seed path, seed.h) draws the members' samples.
 /// warm_start: an ensemble of the same rows and seed (other C) to start Newton from.
 KernelEnsemble train_ensemble(const Eigen::MatrixXd& gram, const std::vector<int>& train_rows,
                               const std::vector<uint8_t>& labels, const EnsembleParams& params,
-                              const KernelEnsemble* warm_start = nullptr);
+                              uint64_t seed, const KernelEnsemble* warm_start = nullptr);
 
 struct EnsemblePrediction {
   std::vector<double> score;  ///< mean member probability
