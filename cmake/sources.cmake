@@ -9,6 +9,7 @@ set(ISHANNOT_COMMON_SOURCES
     src/common/output_columns.cpp
     src/common/seed.cpp
     src/common/threads.cpp
+    src/common/tsv_reader.cpp
 )
 set(ISHANNOT_IMAGE_SOURCES
     src/image/image_io.cpp
@@ -98,7 +99,6 @@ set(ISHANNOT_REPORT_SOURCES
     src/report/run_outputs.cpp
     src/report/summary_figures.cpp
     src/report/thumbnails.cpp
-    src/report/tsv_reader.cpp
     src/report/vega_render.cpp
     src/report/vega_spec.cpp
 )

@@ -15,9 +15,11 @@
 
 #include "detail/annotate_bags.h"
 #include "detail/annotate_output.h"
+#include "detail/tsv.h"
 #include "ishannot/annotate/annotator.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/common/output_columns.h"
 #include "ishannot/eval/bags.h"
@@ -30,13 +32,6 @@ bool is_bag_bundle(const ModelBundle& bundle) {
 }
 
 namespace {
-
-std::string field(const std::string& s) {
-  std::string out = s;
-  for (char& c : out)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return out;
-}
 
 struct Group {
   std::string stage, gene;
@@ -130,11 +125,11 @@ void annotate_attention_group(const Group& g, const std::vector<const ImageRecor
         attention_mil_forward(stage.mil, coords.col(static_cast<Eigen::Index>(i)));
     for (size_t t = 0; t < terms.size(); ++t) {
       const double score = probability(single.logits(static_cast<Eigen::Index>(t)));
-      out.annotations << field(kept[i]->id) << '\t' << field(absolute_path(kept[i]->path)) << '\t'
-                      << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-                      << field(terms[t].term) << '\t' << format_exact(score) << '\t'
-                      << int(score >= 0.5) << "\t1\t" << int(score >= 0.5) << '\t'
-                      << image_call_fields(terms[t], band) << '\n';
+      out.annotations << tsv_field(kept[i]->id) << '\t' << tsv_field(absolute_path(kept[i]->path))
+                      << '\t' << tsv_field(g.gene) << '\t' << g.stage << '\t'
+                      << stage_order(g.stage) << '\t' << tsv_field(terms[t].term) << '\t'
+                      << format_exact(score) << '\t' << int(score >= 0.5) << "\t1\t"
+                      << int(score >= 0.5) << '\t' << image_call_fields(terms[t], band) << '\n';
       ++out.summary.rows;
     }
   }
@@ -144,8 +139,8 @@ void annotate_attention_group(const Group& g, const std::vector<const ImageRecor
     const auto tt = static_cast<Eigen::Index>(t);
     const double score = probability(bag.logits(tt));
     const int label = score >= 0.5;
-    out.groups << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-               << field(terms[t].term) << '\t' << format_exact(score) << '\t' << label << '\t'
+    out.groups << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+               << tsv_field(terms[t].term) << '\t' << format_exact(score) << '\t' << label << '\t'
                << kept.size() << "\tbag:attention\t" << call_fields(terms[t], score, band) << '\n';
     std::vector<std::pair<double, size_t>> order;
     for (size_t i = 0; i < kept.size(); ++i)
@@ -154,11 +149,11 @@ void annotate_attention_group(const Group& g, const std::vector<const ImageRecor
                      [](const auto& a, const auto& b) { return a.first > b.first; });
     for (size_t r = 0; r < order.size(); ++r) {
       const auto& image = *kept[order[r].second];
-      out.evidence << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-                   << field(terms[t].term) << '\t' << label << '\t' << format_exact(score) << '\t'
-                   << r + 1 << '\t' << field(image.id) << '\t' << field(absolute_path(image.path))
-                   << '\t' << format_exact(order[r].first) << '\t' << format_exact(order[r].first)
-                   << '\n';
+      out.evidence << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+                   << tsv_field(terms[t].term) << '\t' << label << '\t' << format_exact(score)
+                   << '\t' << r + 1 << '\t' << tsv_field(image.id) << '\t'
+                   << tsv_field(absolute_path(image.path)) << '\t' << format_exact(order[r].first)
+                   << '\t' << format_exact(order[r].first) << '\n';
     }
   }
   ++out.summary.groups;
@@ -175,8 +170,8 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
   RowMatrixF z(0, d);
   for (size_t i = 0; i < g.images.size(); ++i) {
     if (!failure[i].empty()) {
-      out.skipped << field(g.images[i]->path.empty() ? g.images[i]->id : g.images[i]->path) << '\t'
-                  << field(failure[i]) << '\n';
+      out.skipped << tsv_field(g.images[i]->path.empty() ? g.images[i]->id : g.images[i]->path)
+                  << '\t' << tsv_field(failure[i]) << '\n';
       ++out.summary.skipped;
       continue;
     }
@@ -186,7 +181,7 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
         Eigen::Map<const Eigen::RowVectorXf>(rows.data() + static_cast<int64_t>(i) * d, d);
   }
   if (kept.empty()) {
-    out.skipped << "\tgroup " << field(g.gene) << " at " << g.stage
+    out.skipped << "\tgroup " << tsv_field(g.gene) << " at " << g.stage
                 << ": no image with features (the group is not annotated)\n";
     return;
   }
@@ -202,9 +197,10 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
   for (size_t i = 0; i < kept.size(); ++i)
     for (int t = 0; t < t_count; ++t) {
       const size_t k = i * static_cast<size_t>(t_count) + static_cast<size_t>(t);
-      out.annotations << field(kept[i]->id) << '\t' << field(absolute_path(kept[i]->path)) << '\t'
-                      << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-                      << field(terms[static_cast<size_t>(t)].term) << '\t'
+      out.annotations << tsv_field(kept[i]->id) << '\t' << tsv_field(absolute_path(kept[i]->path))
+                      << '\t' << tsv_field(g.gene) << '\t' << g.stage << '\t'
+                      << stage_order(g.stage) << '\t'
+                      << tsv_field(terms[static_cast<size_t>(t)].term) << '\t'
                       << format_exact(single.score[k]) << '\t' << single.votes[k] << '\t' << members
                       << '\t' << int(single.label[k]) << '\t'
                       << image_call_fields(terms[static_cast<size_t>(t)], band) << '\n';
@@ -219,9 +215,9 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
   for (int t = 0; t < t_count; ++t) {
     const auto& term = terms[static_cast<size_t>(t)].term;
     const size_t tt = static_cast<size_t>(t);
-    out.groups << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-               << field(term) << '\t' << format_exact(bag.score[tt]) << '\t' << int(bag.label[tt])
-               << '\t' << kept.size() << '\t' << rule << '\t'
+    out.groups << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+               << tsv_field(term) << '\t' << format_exact(bag.score[tt]) << '\t'
+               << int(bag.label[tt]) << '\t' << kept.size() << '\t' << rule << '\t'
                << call_fields(terms[tt], bag.score[tt], band) << '\n';
     std::vector<std::pair<double, size_t>> order;
     double total = 0;
@@ -235,10 +231,10 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
                      [](const auto& a, const auto& b) { return a.first > b.first; });
     for (size_t r = 0; r < order.size(); ++r) {
       const auto& image = *kept[order[r].second];
-      out.evidence << field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-                   << field(term) << '\t' << int(bag.label[tt]) << '\t'
-                   << format_exact(bag.score[tt]) << '\t' << r + 1 << '\t' << field(image.id)
-                   << '\t' << field(absolute_path(image.path)) << '\t'
+      out.evidence << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+                   << tsv_field(term) << '\t' << int(bag.label[tt]) << '\t'
+                   << format_exact(bag.score[tt]) << '\t' << r + 1 << '\t' << tsv_field(image.id)
+                   << '\t' << tsv_field(absolute_path(image.path)) << '\t'
                    << format_exact(order[r].first) << '\t'
                    << format_exact(total > 0 ? order[r].first / total : 0.0) << '\n';
     }
@@ -294,7 +290,7 @@ AnnotateSummary annotate_bags(const std::vector<ImageRecord>& images,
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json run;
   run["format"] = "ishannot-annotation";
-  run["format_version"] = 1;
+  run["format_version"] = kAnnotationRunFormatVersion;
   for (const auto& [key, value] : params.provenance) run["provenance"][key] = value;
   run["bundle"] = {{"path", bundle.path}, {"sha256", sha256_file(bundle.path)}};
   run["unit"] = "bag";

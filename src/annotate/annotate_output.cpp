@@ -55,17 +55,13 @@ cv::Mat resumed_thumbnail(const std::string& figure_file, const std::string& ima
   return sheet_thumbnail(figure(cv::Rect(0, 0, image.cols, image.rows)));
 }
 
+// The rows of a partial TSV of the interrupted run (cut back to its last checkpoint: whole rows),
+// through the shared reader; none when the run never created the file.
 std::vector<std::vector<std::string>> read_rows(const std::string& path) {
-  std::ifstream in(path);
   std::vector<std::vector<std::string>> rows;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, '\t');) cells.push_back(cell);
-    rows.push_back(std::move(cells));
-  }
+  if (!fs::exists(path)) return rows;
+  detail::TsvReader reader(path);
+  while (reader.next()) rows.push_back(reader.cells());
   return rows;
 }
 

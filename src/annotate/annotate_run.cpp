@@ -18,6 +18,8 @@
 #include "ishannot/annotate/heatmap.h"
 #include "ishannot/annotate/recipe.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/common/npy.h"
 #include "ishannot/features/store_attributes.h"
@@ -36,12 +38,6 @@ std::string AnnotateParams::check() const {
 namespace {
 
 using StageImages = std::vector<std::pair<std::string, std::vector<const ImageRecord*>>>;
-
-std::string join(const std::vector<std::string>& values) {
-  std::string out;
-  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
-  return out;
-}
 
 // The images of every stage range, in the bundle's order. Errors (nothing written yet): no image,
 // images without a stage range and no --stage, stage ranges the bundle lacks.
@@ -334,7 +330,7 @@ void write_run_json(const std::string& path, const ModelBundle& bundle,
                     const std::vector<std::string>& stages) {
   nlohmann::json run;
   run["format"] = "ishannot-annotation";
-  run["format_version"] = 1;
+  run["format_version"] = kAnnotationRunFormatVersion;
   for (const auto& [key, value] : params.provenance) run["provenance"][key] = value;
   run["bundle"] = {{"path", bundle.path}, {"sha256", bundle_sha}};
   for (const char* key : {"tool_version", "created_by", "created_utc", "method", "training_scope",

@@ -41,12 +41,6 @@ std::string TrainParams::check() const {
 
 namespace {
 
-std::string join(const std::vector<std::string>& values, const std::string& separator) {
-  std::string out;
-  for (const auto& v : values) out += (out.empty() ? "" : separator) + v;
-  return out;
-}
-
 std::vector<std::string> stages_to_train(const Dataset& dataset, const TrainParams& params) {
   std::vector<std::string> stages = params.stage_ranges;
   if (stages.empty())

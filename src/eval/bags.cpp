@@ -6,40 +6,33 @@
 #include <limits>
 #include <map>
 
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot {
 
+constexpr EnumName<EvaluationUnit> kUnitNames[] = {{EvaluationUnit::kImage, "image"},
+                                                   {EvaluationUnit::kBag, "bag"}};
+
 EvaluationUnit parse_evaluation_unit(const std::string& name) {
-  if (name == "image") return EvaluationUnit::kImage;
-  if (name == "bag") return EvaluationUnit::kBag;
-  throw Error("unknown unit '" + name + "' (expected image or bag)");
+  return parse_enum(kUnitNames, name, "unit");
 }
 
 std::string evaluation_unit_name(EvaluationUnit unit) {
-  return unit == EvaluationUnit::kBag ? "bag" : "image";
+  return enum_name(kUnitNames, unit);
 }
 
+constexpr EnumName<BagPool> kBagPoolNames[] = {{BagPool::kMean, "mean"},
+                                               {BagPool::kMax, "max"},
+                                               {BagPool::kMeanMax, "meanmax"},
+                                               {BagPool::kAttention, "attention"}};
+
 BagPool parse_bag_pool(const std::string& name) {
-  if (name == "mean") return BagPool::kMean;
-  if (name == "max") return BagPool::kMax;
-  if (name == "meanmax") return BagPool::kMeanMax;
-  if (name == "attention") return BagPool::kAttention;
-  throw Error("unknown bag pooling '" + name + "' (expected mean, max, meanmax or attention)");
+  return parse_enum(kBagPoolNames, name, "bag pooling");
 }
 
 std::string bag_pool_name(BagPool pool) {
-  switch (pool) {
-    case BagPool::kMean:
-      return "mean";
-    case BagPool::kMax:
-      return "max";
-    case BagPool::kMeanMax:
-      return "meanmax";
-    case BagPool::kAttention:
-      return "attention";
-  }
-  return "?";
+  return enum_name(kBagPoolNames, pool);
 }
 
 Bags make_bags(const std::vector<const ImageRecord*>& images, const std::vector<uint8_t>& drop,

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot {
@@ -48,22 +49,17 @@ void check_sizes(const std::vector<double>& scores, const std::vector<uint8_t>& 
 
 }  // namespace
 
+constexpr EnumName<CalibrationMethod> kCalibrationNames[] = {
+    {CalibrationMethod::kPlatt, "platt"},
+    {CalibrationMethod::kIsotonic, "isotonic"},
+    {CalibrationMethod::kNone, "none"}};
+
 CalibrationMethod parse_calibration_method(const std::string& name) {
-  if (name == "none") return CalibrationMethod::kNone;
-  if (name == "platt") return CalibrationMethod::kPlatt;
-  if (name == "isotonic") return CalibrationMethod::kIsotonic;
-  throw Error("unknown calibration '" + name + "' (platt, isotonic or none)");
+  return parse_enum(kCalibrationNames, name, "calibration");
 }
 
 std::string calibration_method_name(CalibrationMethod method) {
-  switch (method) {
-    case CalibrationMethod::kPlatt:
-      return "platt";
-    case CalibrationMethod::kIsotonic:
-      return "isotonic";
-    default:
-      return "none";
-  }
+  return enum_name(kCalibrationNames, method);
 }
 
 double Calibration::apply(double score) const {

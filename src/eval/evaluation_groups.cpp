@@ -6,29 +6,23 @@
 #include <set>
 #include <tuple>
 
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/eval/metrics.h"
 
 namespace ishannot {
 
+constexpr EnumName<EvaluationLevel> kLevelNames[] = {{EvaluationLevel::kImage, "image"},
+                                                     {EvaluationLevel::kGroup, "group"},
+                                                     {EvaluationLevel::kBoth, "both"}};
+
 EvaluationLevel parse_evaluation_level(const std::string& name) {
-  if (name == "image") return EvaluationLevel::kImage;
-  if (name == "group") return EvaluationLevel::kGroup;
-  if (name == "both") return EvaluationLevel::kBoth;
-  throw Error("unknown level '" + name + "' (expected image, group or both)");
+  return parse_enum(kLevelNames, name, "level");
 }
 
 std::string evaluation_level_name(EvaluationLevel level) {
-  switch (level) {
-    case EvaluationLevel::kImage:
-      return "image";
-    case EvaluationLevel::kGroup:
-      return "group";
-    case EvaluationLevel::kBoth:
-      return "both";
-  }
-  return "?";
+  return enum_name(kLevelNames, level);
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include "detail/tsv.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/common/output_columns.h"
 #include "ishannot/eval/evaluation.h"
@@ -260,7 +261,7 @@ void write_run_json(const std::string& path, const EvaluationResult& result,
                     const std::vector<std::string>& files) {
   nlohmann::json run;
   run["format"] = "ishannot-evaluation";
-  run["format_version"] = 1;
+  run["format_version"] = kEvaluationRunFormatVersion;
   run["versions"] = library_versions();
   for (const auto& [key, value] : provenance) run["provenance"][key] = value;
   run["finished_utc"] = utc_timestamp();

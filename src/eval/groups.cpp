@@ -4,27 +4,20 @@
 #include <algorithm>
 
 #include "ishannot/common/assert.h"
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot {
 
+constexpr EnumName<GroupRule> kGroupRuleNames[] = {
+    {GroupRule::kMean, "mean"}, {GroupRule::kMax, "max"}, {GroupRule::kVotes, "votes"}};
+
 GroupRule parse_group_rule(const std::string& name) {
-  if (name == "mean") return GroupRule::kMean;
-  if (name == "max") return GroupRule::kMax;
-  if (name == "votes") return GroupRule::kVotes;
-  throw Error("unknown group rule '" + name + "' (expected mean, max or votes)");
+  return parse_enum(kGroupRuleNames, name, "group rule");
 }
 
 std::string group_rule_name(GroupRule rule) {
-  switch (rule) {
-    case GroupRule::kMean:
-      return "mean";
-    case GroupRule::kMax:
-      return "max";
-    case GroupRule::kVotes:
-      return "votes";
-  }
-  return "?";
+  return enum_name(kGroupRuleNames, rule);
 }
 
 void GroupAccumulator::add(double score, int image_votes, int image_members, int label) {

@@ -4,20 +4,23 @@
 #include <algorithm>
 
 #include "detail/evaluation_stage.h"
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/features/store_attributes.h"
 
 namespace ishannot {
 
+constexpr EnumName<EvaluationProtocol> kProtocolNames[] = {
+    {EvaluationProtocol::kGeneGrouped, "gene-grouped"},
+    {EvaluationProtocol::kGroupsShuffled, "groups-shuffled"}};
+
 EvaluationProtocol parse_evaluation_protocol(const std::string& name) {
-  if (name == "gene-grouped") return EvaluationProtocol::kGeneGrouped;
-  if (name == "groups-shuffled") return EvaluationProtocol::kGroupsShuffled;
-  throw Error("unknown protocol '" + name + "' (expected gene-grouped or groups-shuffled)");
+  return parse_enum(kProtocolNames, name, "protocol");
 }
 
 std::string evaluation_protocol_name(EvaluationProtocol protocol) {
-  return protocol == EvaluationProtocol::kGroupsShuffled ? "groups-shuffled" : "gene-grouped";
+  return enum_name(kProtocolNames, protocol);
 }
 
 Dataset groups_shuffled_dataset(const Dataset& dataset,

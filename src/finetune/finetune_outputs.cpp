@@ -3,6 +3,7 @@
 
 #include "finetune/finetune_run.h"
 #include "ishannot/common/format.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/version.h"
 
@@ -15,7 +16,7 @@ nlohmann::json model_sidecar(const FinetuneRun& run, const FinetuneResult& resul
   const auto& pre = backbone.preprocessing();
   return {
       {"format", "ishannot-finetuned-model"},
-      {"format_version", 1},
+      {"format_version", kFinetunedModelFormatVersion},
       {"tool_version", ISHANNOT_VERSION},
       {"backbone", backbone.arch()},
       {"base_weights_path", backbone.weights_path()},

@@ -9,6 +9,7 @@
 
 #include "detail/checkpoint.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/image/image.h"
 
@@ -61,7 +62,7 @@ FinetunedModel load_finetuned_model(const std::string& path, std::shared_ptr<Bac
     if (j.value("format", "") != "ishannot-finetuned-model") {
       throw file_error(sidecar_path, "not an ishannot fine-tuned model sidecar");
     }
-    if (j.value("format_version", 0) != 1) {
+    if (j.value("format_version", 0) != kFinetunedModelFormatVersion) {
       throw file_error(sidecar_path, "unsupported format_version " +
                                          std::to_string(j.value("format_version", 0)));
     }

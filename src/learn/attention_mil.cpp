@@ -8,19 +8,21 @@
 #include <map>
 
 #include "detail/rng.h"
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/seed.h"
 
 namespace ishannot {
 
+constexpr EnumName<MilWeighting> kMilWeightingNames[] = {{MilWeighting::kBalanced, "balanced"},
+                                                         {MilWeighting::kNone, "none"}};
+
 MilWeighting parse_mil_weighting(const std::string& name) {
-  if (name == "balanced") return MilWeighting::kBalanced;
-  if (name == "none") return MilWeighting::kNone;
-  throw Error("unknown MIL loss weighting '" + name + "' (balanced | none)");
+  return parse_enum(kMilWeightingNames, name, "MIL loss weighting");
 }
 
 std::string mil_weighting_name(MilWeighting weighting) {
-  return weighting == MilWeighting::kBalanced ? "balanced" : "none";
+  return enum_name(kMilWeightingNames, weighting);
 }
 
 std::string AttentionMilParams::check() const {

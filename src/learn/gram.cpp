@@ -8,27 +8,23 @@
 #include <mutex>
 
 #include "detail/tile_product.h"
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot {
 
+constexpr EnumName<Preprocessing> kPreprocessingNames[] = {
+    {Preprocessing::kNone, "none"},
+    {Preprocessing::kL2, "l2"},
+    {Preprocessing::kStandardise, "standardise"},
+    {Preprocessing::kStandardise, "standardize"}};
+
 Preprocessing parse_preprocessing(const std::string& name) {
-  if (name == "none") return Preprocessing::kNone;
-  if (name == "l2") return Preprocessing::kL2;
-  if (name == "standardise" || name == "standardize") return Preprocessing::kStandardise;
-  throw Error("unknown preprocessing '" + name + "' (expected none, l2 or standardise)");
+  return parse_enum(kPreprocessingNames, name, "preprocessing");
 }
 
 std::string preprocessing_name(Preprocessing p) {
-  switch (p) {
-    case Preprocessing::kNone:
-      return "none";
-    case Preprocessing::kL2:
-      return "l2";
-    case Preprocessing::kStandardise:
-      return "standardise";
-  }
-  return "?";
+  return enum_name(kPreprocessingNames, p);
 }
 
 std::string GramParams::check() const {

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "ishannot/common/error.h"
+#include "ishannot/common/format.h"
 
 namespace ishannot {
 
@@ -16,12 +17,6 @@ using Key = std::tuple<std::string, std::string, std::string>;  // method, layer
 
 void add_unique(std::vector<std::string>& list, const std::string& value) {
   if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
 }
 
 void rename_method(EvaluationRun& run, const std::string& from, const std::string& to) {

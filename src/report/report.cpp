@@ -12,6 +12,7 @@
 #include "detail/report_steps.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/common/output_columns.h"
 #include "ishannot/report/vega_render.h"
@@ -201,10 +202,11 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
       "Vega-Embed (BSD-3-Clause, © University of Washington Interactive Data Lab) are "
       "inlined for the interactive figures.";
 
-  nlohmann::json provenance = {{"format", "ishannot-report"}, {"format_version", 1},
-                               {"created_utc", created},      {"runs", runs.read},
-                               {"vega", runtime.versions},    {"notes", result.notes},
-                               {"warnings", result.warnings}};
+  nlohmann::json provenance = {
+      {"format", "ishannot-report"}, {"format_version", kReportFormatVersion},
+      {"created_utc", created},      {"runs", runs.read},
+      {"vega", runtime.versions},    {"notes", result.notes},
+      {"warnings", result.warnings}};
   for (const auto& [key, value] : params.provenance) provenance["provenance"][key] = value;
   for (const auto& f : figures) provenance["figures"].push_back(f.id);
   write_text_atomically(out_dir + "/report.json", provenance.dump(2) + "\n");

@@ -10,18 +10,20 @@ extern "C" {
 #include <memory>
 #include <opencv2/imgproc.hpp>
 
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot {
 
+constexpr EnumName<SiftChannel> kSiftChannelNames[] = {
+    {SiftChannel::kGrey, "grey"}, {SiftChannel::kGrey, "gray"}, {SiftChannel::kStain, "stain"}};
+
 SiftChannel parse_sift_channel(const std::string& name) {
-  if (name == "grey" || name == "gray") return SiftChannel::kGrey;
-  if (name == "stain") return SiftChannel::kStain;
-  throw Error("unknown SIFT channel '" + name + "' (expected grey or stain)");
+  return parse_enum(kSiftChannelNames, name, "SIFT channel");
 }
 
 std::string sift_channel_name(SiftChannel channel) {
-  return channel == SiftChannel::kGrey ? "grey" : "stain";
+  return enum_name(kSiftChannelNames, channel);
 }
 
 std::string DenseSiftParams::check() const {

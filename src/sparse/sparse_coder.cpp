@@ -3,19 +3,21 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 #include "ishannot/sparse/sparse_coding.h"
 
 namespace ishannot {
 
+constexpr EnumName<CoderKind> kCoderKindNames[] = {{CoderKind::kLasso, "lasso"},
+                                                   {CoderKind::kOmp, "omp"}};
+
 CoderKind parse_coder_kind(const std::string& name) {
-  if (name == "lasso") return CoderKind::kLasso;
-  if (name == "omp") return CoderKind::kOmp;
-  throw Error("unknown sparse coder '" + name + "' (expected lasso or omp)");
+  return parse_enum(kCoderKindNames, name, "sparse coder");
 }
 
 std::string coder_kind_name(CoderKind kind) {
-  return kind == CoderKind::kLasso ? "lasso" : "omp";
+  return enum_name(kCoderKindNames, kind);
 }
 
 std::string SparseCodingParams::check() const {

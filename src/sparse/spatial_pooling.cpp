@@ -1,28 +1,23 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
 #include "ishannot/sparse/spatial_pooling.h"
 
 namespace ishannot {
 
+constexpr EnumName<PoolingKind> kPoolingKindNames[] = {{PoolingKind::kMax, "max"},
+                                                       {PoolingKind::kAverage, "avg"},
+                                                       {PoolingKind::kAverage, "average"},
+                                                       {PoolingKind::kSqrtMeanSquare, "sqrt"}};
+
 PoolingKind parse_pooling_kind(const std::string& name) {
-  if (name == "max") return PoolingKind::kMax;
-  if (name == "avg" || name == "average") return PoolingKind::kAverage;
-  if (name == "sqrt") return PoolingKind::kSqrtMeanSquare;
-  throw Error("unknown pooling '" + name + "' (expected max, avg or sqrt)");
+  return parse_enum(kPoolingKindNames, name, "pooling");
 }
 
 std::string pooling_kind_name(PoolingKind kind) {
-  switch (kind) {
-    case PoolingKind::kMax:
-      return "max";
-    case PoolingKind::kAverage:
-      return "avg";
-    case PoolingKind::kSqrtMeanSquare:
-      return "sqrt";
-  }
-  return "?";
+  return enum_name(kPoolingKindNames, kind);
 }
 
 std::string PyramidParams::check() const {

@@ -15,12 +15,6 @@ namespace ishannot {
 
 namespace {
 
-std::string joined(const std::vector<std::string>& items, char sep) {
-  std::string s;
-  for (const auto& i : items) s += (s.empty() ? "" : std::string(1, sep)) + i;
-  return s;
-}
-
 std::string qc_row(const StandardizedImage& s) {
   const StandardizeResult& r = s.result;
   auto num = [](double v) { return format_exact(v); };
@@ -34,7 +28,7 @@ std::string qc_row(const StandardizedImage& s) {
       << flag(r.touches_border) << '\t' << num(r.elongation) << '\t' << num(r.blur) << '\t'
       << num(r.crop.center.x) << '\t' << num(r.crop.center.y) << '\t' << num(r.crop.size.width)
       << '\t' << num(r.crop.size.height) << '\t' << flag(!flags.empty()) << '\t';
-  std::string text = joined(flags, ';');
+  std::string text = join(flags, ";");
   for (char& c : text)
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
   row << text << '\n';
