@@ -156,6 +156,11 @@ ModelPackage make_model_package(ModelBundle& bundle, const std::vector<cv::Mat>&
                                 const ExportParams& params) {
   const std::string refusal = export_refusal(bundle.recipe);
   if (!refusal.empty()) throw file_error(bundle.path, "cannot be exported to ONNX: " + refusal);
+  try {
+    annotator_graph_check(bundle);
+  } catch (const Error& e) {
+    throw file_error(bundle.path, std::string("cannot be exported to ONNX: ") + e.what());
+  }
   for (auto& stage : bundle.stages) load_stage_weights(bundle, stage);
   const auto net = recipe_network(bundle.recipe, params.weights_override);
   ModelPackage pkg;

@@ -180,7 +180,17 @@ std::vector<float> adaptive_average_matrix(int h, int w, int gh, int gw) {
   return m;
 }
 
+void annotator_graph_check(const ModelBundle& bundle) {
+  for (const auto& s : bundle.stages)
+    if (s.mil_components > 0)
+      throw Error("stage " + s.stage_range +
+                  " is an attention-MIL bag model (train --bag-pool attention): it scores a "
+                  "gene x stage-range group of images together, and the ONNX graph scores one "
+                  "image at a time");
+}
+
 OnnxGraph annotator_graph(const ExportNet& net, const ModelBundle& bundle) {
+  annotator_graph_check(bundle);
   const auto pooling = bundle.recipe.attributes.find("pooling");
   const PoolGrid pool = parse_pool_grid(
       pooling == bundle.recipe.attributes.end() || pooling->second.empty() ? "none"

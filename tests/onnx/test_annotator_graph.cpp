@@ -250,6 +250,13 @@ TEST(AnnotatorGraph, UnknownLayerIsNamed) {
             std::string::npos);
 }
 
+TEST(AnnotatorGraph, AttentionBagStageIsRefused) {
+  Fixture f = make_fixture("avg:2x3");
+  f.bundle.stages[0].mil_components = 4;
+  EXPECT_NE(test::error_text([&] { annotator_graph(f.net, f.bundle); }).find("attention-MIL"),
+            std::string::npos);
+}
+
 TEST(ModelPackage, RdfYamlFollowsTheSchemaAndNamesEveryFileWithItsSha256) {
   const Fixture f = make_fixture("avg:2x3");
   ModelPackage pkg;

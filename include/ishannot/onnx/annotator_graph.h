@@ -65,7 +65,12 @@ std::string score_output_name(const std::string& stage_range);
 /// Builds the graph. `bundle`'s stages must have their weights loaded (load_stage_weights).
 /// Throws Error when the recipe cannot be expressed (a layer the net lacks, a map shape the recipe
 /// does not record, an unknown pooling).
+/// Throws Error naming the stage for an attention-MIL bag stage (annotator_graph_check).
 OnnxGraph annotator_graph(const ExportNet& net, const ModelBundle& bundle);
+
+/// The bundle-level refusals of annotator_graph, before any work: an attention-MIL bag stage
+/// scores a group of images together and has no single-image form (Error naming the stage).
+void annotator_graph_check(const ModelBundle& bundle);
 
 /// Adaptive average pooling of an H x W map to Gh x Gw cells as a [H*W, Gh*Gw] matrix (cell
 /// (i, j) covers rows floor(i*H/Gh) .. ceil((i+1)*H/Gh) - 1, the same for columns: torch's rule).
