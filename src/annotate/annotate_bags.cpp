@@ -23,6 +23,7 @@
 #include "ishannot/common/fs_util.h"
 #include "ishannot/common/output_columns.h"
 #include "ishannot/eval/bags.h"
+#include "ishannot/learn/logistic.h"
 
 namespace ishannot::detail {
 
@@ -111,6 +112,40 @@ std::string image_call_fields(const TermModel& term, const CallBand& band) {
   return optional_number(std::nan("")) + '\t' + "uncertain" + trust_fields(trust_of(term, band));
 }
 
+// One row of annotations.tsv: `image` of group `g` scored alone (a bag of one).
+void write_image_row(Outputs& out, const Group& g, const ImageRecord& image, const TermModel& term,
+                     double score, int votes, int members, int label, const CallBand& band) {
+  out.annotations << tsv_field(image.id) << '\t' << tsv_field(absolute_path(image.path)) << '\t'
+                  << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+                  << tsv_field(term.term) << '\t' << format_exact(score) << '\t' << votes << '\t'
+                  << members << '\t' << label << '\t' << image_call_fields(term, band) << '\n';
+  ++out.summary.rows;
+}
+
+// A group's row of groups.tsv for one term, and its images' rows of group_evidence.tsv ranked by
+// contribution (largest first; ties in image order), each with its share.
+void write_group_term(Outputs& out, const Group& g, const std::vector<const ImageRecord*>& kept,
+                      const TermModel& term, double score, int label, const std::string& rule,
+                      const std::vector<double>& contribution, const std::vector<double>& share,
+                      const CallBand& band) {
+  out.groups << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+             << tsv_field(term.term) << '\t' << format_exact(score) << '\t' << label << '\t'
+             << kept.size() << '\t' << rule << '\t' << call_fields(term, score, band) << '\n';
+  std::vector<size_t> order(kept.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return contribution[a] > contribution[b]; });
+  for (size_t r = 0; r < order.size(); ++r) {
+    const ImageRecord& image = *kept[order[r]];
+    out.evidence << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
+                 << tsv_field(term.term) << '\t' << label << '\t' << format_exact(score) << '\t'
+                 << r + 1 << '\t' << tsv_field(image.id) << '\t'
+                 << tsv_field(absolute_path(image.path)) << '\t'
+                 << format_exact(contribution[order[r]]) << '\t' << format_exact(share[order[r]])
+                 << '\n';
+  }
+}
+
 // An attention bag stage: the images' kernel-PCA coordinates through the MIL model; the group's
 // score per term is the model's probability, each image's evidence its attention weight.
 void annotate_attention_group(const Group& g, const std::vector<const ImageRecord*>& kept,
@@ -119,42 +154,24 @@ void annotate_attention_group(const Group& g, const std::vector<const ImageRecor
   const auto& stage = annotator.stage();
   const auto& terms = stage.terms;
   const Eigen::MatrixXd coords = annotator.project(z.data(), z.rows());
-  auto probability = [](double logit) { return 1.0 / (1.0 + std::exp(-logit)); };
   for (size_t i = 0; i < kept.size(); ++i) {  // each image a bag of one
     const MilOutput single =
         attention_mil_forward(stage.mil, coords.col(static_cast<Eigen::Index>(i)));
     for (size_t t = 0; t < terms.size(); ++t) {
-      const double score = probability(single.logits(static_cast<Eigen::Index>(t)));
-      out.annotations << tsv_field(kept[i]->id) << '\t' << tsv_field(absolute_path(kept[i]->path))
-                      << '\t' << tsv_field(g.gene) << '\t' << g.stage << '\t'
-                      << stage_order(g.stage) << '\t' << tsv_field(terms[t].term) << '\t'
-                      << format_exact(score) << '\t' << int(score >= 0.5) << "\t1\t"
-                      << int(score >= 0.5) << '\t' << image_call_fields(terms[t], band) << '\n';
-      ++out.summary.rows;
+      const double score = sigmoid(single.logits(static_cast<Eigen::Index>(t)));
+      write_image_row(out, g, *kept[i], terms[t], score, score >= 0.5, 1, score >= 0.5, band);
     }
   }
   out.summary.images += static_cast<int64_t>(kept.size());
   const MilOutput bag = attention_mil_forward(stage.mil, coords);
-  for (size_t t = 0; t < terms.size(); ++t) {
+  for (size_t t = 0; t < terms.size(); ++t) {  // the attention weights sum to 1: share = weight
     const auto tt = static_cast<Eigen::Index>(t);
-    const double score = probability(bag.logits(tt));
-    const int label = score >= 0.5;
-    out.groups << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-               << tsv_field(terms[t].term) << '\t' << format_exact(score) << '\t' << label << '\t'
-               << kept.size() << "\tbag:attention\t" << call_fields(terms[t], score, band) << '\n';
-    std::vector<std::pair<double, size_t>> order;
+    const double score = sigmoid(bag.logits(tt));
+    std::vector<double> weight(kept.size());
     for (size_t i = 0; i < kept.size(); ++i)
-      order.emplace_back(bag.attention(tt, static_cast<Eigen::Index>(i)), i);
-    std::stable_sort(order.begin(), order.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (size_t r = 0; r < order.size(); ++r) {
-      const auto& image = *kept[order[r].second];
-      out.evidence << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-                   << tsv_field(terms[t].term) << '\t' << label << '\t' << format_exact(score)
-                   << '\t' << r + 1 << '\t' << tsv_field(image.id) << '\t'
-                   << tsv_field(absolute_path(image.path)) << '\t' << format_exact(order[r].first)
-                   << '\t' << format_exact(order[r].first) << '\n';
-    }
+      weight[i] = bag.attention(tt, static_cast<Eigen::Index>(i));
+    write_group_term(out, g, kept, terms[t], score, score >= 0.5, "bag:attention", weight, weight,
+                     band);
   }
   ++out.summary.groups;
 }
@@ -197,14 +214,8 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
   for (size_t i = 0; i < kept.size(); ++i)
     for (int t = 0; t < t_count; ++t) {
       const size_t k = i * static_cast<size_t>(t_count) + static_cast<size_t>(t);
-      out.annotations << tsv_field(kept[i]->id) << '\t' << tsv_field(absolute_path(kept[i]->path))
-                      << '\t' << tsv_field(g.gene) << '\t' << g.stage << '\t'
-                      << stage_order(g.stage) << '\t'
-                      << tsv_field(terms[static_cast<size_t>(t)].term) << '\t'
-                      << format_exact(single.score[k]) << '\t' << single.votes[k] << '\t' << members
-                      << '\t' << int(single.label[k]) << '\t'
-                      << image_call_fields(terms[static_cast<size_t>(t)], band) << '\n';
-      ++out.summary.rows;
+      write_image_row(out, g, *kept[i], terms[static_cast<size_t>(t)], single.score[k],
+                      single.votes[k], members, single.label[k], band);
     }
   out.summary.images += static_cast<int64_t>(kept.size());
   std::vector<float> vector;
@@ -213,31 +224,17 @@ void annotate_group(const Group& g, const StageAnnotator& annotator, FeatureSour
   const BatchScores bag = annotator.score(vector.data(), 1);
   const BatchScores shares = annotator.score(parts.data(), parts.rows());
   for (int t = 0; t < t_count; ++t) {
-    const auto& term = terms[static_cast<size_t>(t)].term;
     const size_t tt = static_cast<size_t>(t);
-    out.groups << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-               << tsv_field(term) << '\t' << format_exact(bag.score[tt]) << '\t'
-               << int(bag.label[tt]) << '\t' << kept.size() << '\t' << rule << '\t'
-               << call_fields(terms[tt], bag.score[tt], band) << '\n';
-    std::vector<std::pair<double, size_t>> order;
+    std::vector<double> contribution(kept.size()), share(kept.size());
     double total = 0;
     for (size_t i = 0; i < kept.size(); ++i) {
-      const double c =
+      contribution[i] =
           shares.decision[i * static_cast<size_t>(t_count) + tt] - annotator.mean_bias(t);
-      order.emplace_back(c, i);
-      total += std::abs(c);
+      total += std::abs(contribution[i]);
     }
-    std::stable_sort(order.begin(), order.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (size_t r = 0; r < order.size(); ++r) {
-      const auto& image = *kept[order[r].second];
-      out.evidence << tsv_field(g.gene) << '\t' << g.stage << '\t' << stage_order(g.stage) << '\t'
-                   << tsv_field(term) << '\t' << int(bag.label[tt]) << '\t'
-                   << format_exact(bag.score[tt]) << '\t' << r + 1 << '\t' << tsv_field(image.id)
-                   << '\t' << tsv_field(absolute_path(image.path)) << '\t'
-                   << format_exact(order[r].first) << '\t'
-                   << format_exact(total > 0 ? order[r].first / total : 0.0) << '\n';
-    }
+    for (size_t i = 0; i < kept.size(); ++i) share[i] = total > 0 ? contribution[i] / total : 0.0;
+    write_group_term(out, g, kept, terms[tt], bag.score[tt], bag.label[tt], rule, contribution,
+                     share, band);
   }
   ++out.summary.groups;
 }

@@ -22,27 +22,38 @@ struct CvResult {
   std::vector<uint8_t> labels;
 };
 
-// Evaluate's attention folds over the stage's bags: per term name, its metrics and out-of-fold
-// scores.
-std::map<std::string, CvResult> cross_validate(const BagProblem& bag, const Eigen::MatrixXd& gram,
-                                               const StagePlan& plan,
-                                               const EvaluationParams& eval) {
-  std::map<std::string, CvResult> out;
-  const std::vector<int> terms = live_terms(bag.stage);
-  if (!plan.cross_validate || terms.empty()) return out;
-  std::vector<TaskOutput> folds(static_cast<size_t>(plan.folds));
+// The final fit (on `train_bags`, for `terms`) and evaluate's attention folds (the terms'
+// quality and calibration, per term name), as one parallel task list. Each task runs on one
+// thread, inside the parallel region, where Eigen stays serial: the bundle is the same for any
+// thread count, as evaluate's folds are.
+struct StageFits {
+  AttentionFit final_fit;
+  std::map<std::string, CvResult> cv;
+};
+
+StageFits fit_stage(const BagProblem& bag, const Eigen::MatrixXd& gram, const StagePlan& plan,
+                    const EvaluationParams& eval, const std::vector<int>& terms,
+                    const std::vector<int>& train_bags, uint64_t seed) {
+  const std::vector<int> cv_terms = live_terms(bag.stage);
+  const int folds = plan.cross_validate && !cv_terms.empty() ? plan.folds : 0;
+  StageFits out;
+  std::vector<TaskOutput> fold_out(static_cast<size_t>(folds));
   LoopErrors errors;
 #pragma omp parallel for schedule(dynamic)
-  for (int f = 0; f < plan.folds; ++f)
-    errors.run(f, [&] {
-      folds[static_cast<size_t>(f)] = attention_fold(bag, gram, terms, f, "cv", eval);
+  for (int k = 0; k <= folds; ++k)  // task 0: the final fit, the longest
+    errors.run(k, [&] {
+      if (k == 0)
+        out.final_fit = fit_attention(bag, gram, terms, train_bags, seed, eval);
+      else
+        fold_out[static_cast<size_t>(k - 1)] =
+            attention_fold(bag, gram, cv_terms, k - 1, "cv", eval);
     });
   errors.rethrow();
-  for (const auto& fold : folds) {
-    for (const auto& m : fold.metrics) out[m.term].metrics.push_back(m);
+  for (const auto& fold : fold_out) {
+    for (const auto& m : fold.metrics) out.cv[m.term].metrics.push_back(m);
     for (const auto& p : fold.predictions) {
-      out[p.term].scores.push_back(p.score);
-      out[p.term].labels.push_back(static_cast<uint8_t>(p.label));
+      out.cv[p.term].scores.push_back(p.score);
+      out.cv[p.term].labels.push_back(static_cast<uint8_t>(p.label));
     }
   }
   return out;
@@ -50,16 +61,9 @@ std::map<std::string, CvResult> cross_validate(const BagProblem& bag, const Eige
 
 // The stage's bag problem: every usable problem row in its gene's bag.
 BagProblem bag_problem(const StagePlan& plan, const StageGrams& grams) {
-  const auto& stage = plan.stage;
-  std::vector<const ImageRecord*> images;
-  for (int i = 0; i < stage.problem.rows(); ++i)
-    images.push_back(
-        &stage.matched
-             .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]);
   BagProblem bag;
-  bag.bags = make_bags(images, grams.bad, stage.matched.source);
-  bag.stage = bag_stage_of(stage, bag.bags);
-  for (const auto& rows : bag.bags.rows) bag.images.push_back(static_cast<int>(rows.size()));
+  bag.bags = make_bags(problem_images(plan.stage), grams.bad, plan.stage.matched.source);
+  bag.stage = bag_stage_of(plan.stage, bag.bags);
   return bag;
 }
 
@@ -95,7 +99,6 @@ StageModel train_attention_stage(const FeatureStoreReader& store,
   eval.bag_pool = BagPool::kAttention;
   eval.pca = params.pca;
   eval.attention = params.attention;
-  const auto cv = cross_validate(bag, grams.final_gram, plan, eval);
   StageModel model;
   model.stage_range = stage.name;
   model.notes = plan.notes;
@@ -125,7 +128,9 @@ StageModel train_attention_stage(const FeatureStoreReader& store,
   const uint64_t seed =
       derive_seed(params.seed, {stream(SeedStream::kAttentionMil), stage.index,
                                 params.fold >= 0 ? static_cast<uint64_t>(params.fold) : ~0ULL});
-  const AttentionFit fit = fit_attention(bag, grams.final_gram, terms, train_bags, seed, eval);
+  const StageFits fits = fit_stage(bag, grams.final_gram, plan, eval, terms, train_bags, seed);
+  const AttentionFit& fit = fits.final_fit;
+  const auto& cv = fits.cv;
   if (!fit.training.note.empty()) model.notes.push_back(fit.training.note);
   model.mil = fit.training.model;
   for (size_t k = 0; k < terms.size(); ++k) {

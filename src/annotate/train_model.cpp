@@ -69,8 +69,7 @@ StageGrams detail::stage_grams(const FeatureStoreReader& store,
   if (!standardise) {
     for (int i = 0; i < n; ++i) out.squared_norms.push_back(sum[0](i, i));
     if (params.preprocessing == Preprocessing::kL2) l2_normalise_gram(sum[0]);
-    out.final_gram = sum[0];
-    if (plan.cross_validate) out.cv.push_back(std::move(sum[0]));
+    out.final_gram = std::move(sum[0]);  // the CV tasks read it too (cv stays empty)
     return out;
   }
   out.final_gram = std::move(sum[static_cast<size_t>(final_index)]);
@@ -127,7 +126,7 @@ std::vector<TermResult> fit_terms(const StagePlan& plan, const StageGrams& grams
     errors.run(k, [&] {
       const auto [t, f] = tasks[static_cast<size_t>(k)];
       if (f >= 0) {
-        const auto& gram = grams.cv.size() > 1 ? grams.cv[static_cast<size_t>(f)] : grams.cv[0];
+        const auto& gram = grams.cv.empty() ? grams.final_gram : grams.cv[static_cast<size_t>(f)];
         cv_out[static_cast<size_t>(k)] =
             detail::run_evaluation_task(gram, stage, grams.bad, t, f, "cv", eval);
       } else {
@@ -204,11 +203,7 @@ BagForm to_bags(const StagePlan& plan, StageGrams& grams, const FeatureStoreRead
                 const std::vector<std::string>& layers, const TrainParams& params) {
   BagForm form;
   const auto& stage = plan.stage;
-  std::vector<const ImageRecord*> images;
-  for (int i = 0; i < stage.problem.rows(); ++i)
-    images.push_back(
-        &stage.matched
-             .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]);
+  const std::vector<const ImageRecord*> images = detail::problem_images(stage);
   form.bags = make_bags(images, grams.bad, stage.matched.source);
   const bool l2 = params.preprocessing == Preprocessing::kL2;
   for (size_t i = 0; i < images.size(); ++i)
@@ -225,9 +220,7 @@ BagForm to_bags(const StagePlan& plan, StageGrams& grams, const FeatureStoreRead
   for (int b = 0; b < form.bags.size(); ++b)
     form.factor.push_back(l2 && pooled(b, b) > 0 ? 1 / std::sqrt(pooled(b, b)) : 1.0);
   if (l2) l2_normalise_gram(pooled);
-  for (auto& k : grams.cv)
-    k = params.preprocessing == Preprocessing::kStandardise ? mean_pooled_gram(k, form.bags)
-                                                            : pooled;
+  for (auto& k : grams.cv) k = mean_pooled_gram(k, form.bags);  // standardise's per-fold Grams
   grams.final_gram = std::move(pooled);
   grams.bad.assign(static_cast<size_t>(form.bags.size()), 0);
   form.plan.stage = detail::bag_stage_of(stage, form.bags);

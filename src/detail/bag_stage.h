@@ -32,7 +32,6 @@ struct BagProblem {
   EvaluationStage stage;               ///< rows = bags; matched.images[b].id = the bag's gene
   std::vector<Eigen::MatrixXd> grams;  ///< pooled, preprocessed but not yet l2-normalised
   std::vector<uint8_t> bad;            ///< per bag (all 0: bags hold usable images only)
-  std::vector<int> images;             ///< per bag: images pooled
   Bags bags;                           ///< per bag: its image rows (rows of the image problem)
 };
 
@@ -53,9 +52,8 @@ BagProblem make_bag_problem(const Dataset& dataset, const EvaluationStage& stage
 /// the same prediction (one per bag, id = gene), metric, skip and note rows as the (term, fold)
 /// tasks, plus metric `epochs` (the kept model's epoch) in place of `C`.
 void classify_attention(const BagProblem& bag, const std::string& config,
-                        const std::vector<Eigen::MatrixXd>& image_grams,
-                        const EvaluationParams& params, const Reporter& reporter,
-                        EvaluationResult& result);
+                        std::vector<Eigen::MatrixXd> image_grams, const EvaluationParams& params,
+                        const Reporter& reporter, EvaluationResult& result);
 
 /// The terms of a bag problem that the tasks evaluate (not skipped for every fold).
 std::vector<int> live_terms(const EvaluationStage& stage);
@@ -79,7 +77,7 @@ TaskOutput attention_fold(const BagProblem& bag, const Eigen::MatrixXd& gram,
                           const std::vector<int>& terms, int fold, const std::string& config,
                           const EvaluationParams& params);
 
-/// Images pooled per (layer configuration, stage range, gene): filled from BagProblem::images.
+/// Images pooled per (layer configuration, stage range, gene): the sizes of BagProblem::bags.
 using BagSizes = std::map<std::tuple<std::string, std::string, std::string>, int>;
 
 /// Turns the bag-level task rows into group rows: predictions -> group_predictions (the bag's

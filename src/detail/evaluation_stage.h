@@ -53,6 +53,12 @@ void add_test_metrics(TaskOutput& out, const EvaluationStage& stage, int term, i
 EvaluationResult run_groups_shuffled(const Dataset& dataset, const FoldStores& stores,
                                      const EvaluationParams& params, const Reporter& reporter);
 
+/// The image of every problem row of `stage`, in row order.
+std::vector<const ImageRecord*> problem_images(const EvaluationStage& stage);
+
+/// Moves one task's (or fold's) rows into the result: metrics, predictions, skips, notes.
+void append_output(EvaluationResult& result, TaskOutput&& out);
+
 /// "3 images", "1 image".
 std::string plural(int n, const std::string& word);
 

@@ -34,7 +34,9 @@ StagePlan plan_stage(const Dataset& matched, const std::string& stage_name, uint
 /// row filter evaluate applies: NaN/Inf, overflow, all zero) are `bad`, each kind said in
 /// `dropped` (train_model.cpp).
 struct StageGrams {
-  std::vector<Eigen::MatrixXd> cv;  ///< empty, one shared, or one per fold
+  /// One per CV fold with standardise (per-fold statistics); empty otherwise: the CV tasks read
+  /// final_gram (the same matrix), never a copy of it.
+  std::vector<Eigen::MatrixXd> cv;
   Eigen::MatrixXd final_gram;
   std::vector<uint8_t> bad;
   std::vector<std::string> dropped;   ///< notes in evaluate's words, one per layer and kind

@@ -356,12 +356,7 @@ void classify_config(const EvaluationStage& stage, const std::string& config,
     });
   }
   errors.rethrow();
-  for (auto& o : outputs) {
-    result.metrics.insert(result.metrics.end(), o.metrics.begin(), o.metrics.end());
-    result.predictions.insert(result.predictions.end(), o.predictions.begin(), o.predictions.end());
-    result.skipped.insert(result.skipped.end(), o.skipped.begin(), o.skipped.end());
-    result.notes.insert(result.notes.end(), o.notes.begin(), o.notes.end());
-  }
+  for (auto& o : outputs) detail::append_output(result, std::move(o));
   grams.clear();
   grams.shrink_to_fit();
   result.seconds["classify/" + stage.name + "/" + config] = since(start);
@@ -379,10 +374,11 @@ void classify_bags(const Dataset& dataset, const EvaluationStage& stage, const S
   detail::BagProblem bag = detail::make_bag_problem(
       dataset, stage, config, grams.grams[config], grams.bad[config],
       {&store, store_rows(stage, index(store).row), config_layers}, params, result.skipped);
-  for (size_t b = 0; b < bag.images.size(); ++b)
-    sizes[{config, stage.name, bag.stage.genes[b]}] = bag.images[b];
+  for (size_t b = 0; b < bag.bags.rows.size(); ++b)
+    sizes[{config, stage.name, bag.stage.genes[b]}] = static_cast<int>(bag.bags.rows[b].size());
   if (params.bag_pool == BagPool::kAttention)
-    detail::classify_attention(bag, config, grams.grams[config], params, reporter, result);
+    detail::classify_attention(bag, config, std::move(grams.grams[config]), params, reporter,
+                               result);
   grams.grams[config].clear();
   if (params.bag_pool != BagPool::kAttention)
     classify_config(bag.stage, config, bag.grams, bag.bad, params, reporter, result);

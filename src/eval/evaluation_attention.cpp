@@ -9,6 +9,7 @@
 #include "detail/parallel.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/seed.h"
+#include "ishannot/learn/logistic.h"
 
 namespace ishannot::detail {
 
@@ -97,7 +98,7 @@ TaskOutput attention_fold(const BagProblem& bag, const Eigen::MatrixXd& gram,
     std::vector<uint8_t> vote, labels;
     for (size_t j = 0; j < test_bags.size(); ++j) {
       const int b = test_bags[j];
-      score.push_back(1.0 / (1.0 + std::exp(-scored[j].logits(static_cast<Eigen::Index>(k)))));
+      score.push_back(sigmoid(scored[j].logits(static_cast<Eigen::Index>(k))));
       vote.push_back(score.back() >= 0.5 ? 1 : 0);
       labels.push_back(stage.problem.label(b, t));
       const auto& id = stage.matched.images[static_cast<size_t>(b)].id;
@@ -112,11 +113,9 @@ TaskOutput attention_fold(const BagProblem& bag, const Eigen::MatrixXd& gram,
 }
 
 void classify_attention(const BagProblem& bag, const std::string& config,
-                        const std::vector<Eigen::MatrixXd>& image_grams,
-                        const EvaluationParams& params, const Reporter& reporter,
-                        EvaluationResult& result) {
+                        std::vector<Eigen::MatrixXd> grams, const EvaluationParams& params,
+                        const Reporter& reporter, EvaluationResult& result) {
   const auto start = std::chrono::steady_clock::now();
-  std::vector<Eigen::MatrixXd> grams = image_grams;
   if (params.preprocessing == Preprocessing::kL2)
     for (auto& k : grams) l2_normalise_gram(k);
   const std::vector<int> terms = live_terms(bag.stage);
@@ -136,12 +135,7 @@ void classify_attention(const BagProblem& bag, const std::string& config,
       });
     errors.rethrow();
   }
-  for (auto& o : outputs) {
-    result.metrics.insert(result.metrics.end(), o.metrics.begin(), o.metrics.end());
-    result.predictions.insert(result.predictions.end(), o.predictions.begin(), o.predictions.end());
-    result.skipped.insert(result.skipped.end(), o.skipped.begin(), o.skipped.end());
-    result.notes.insert(result.notes.end(), o.notes.begin(), o.notes.end());
-  }
+  for (auto& o : outputs) append_output(result, std::move(o));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.seconds["classify/" + bag.stage.name + "/" + config] = seconds;

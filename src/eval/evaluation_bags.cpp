@@ -93,17 +93,11 @@ BagProblem make_bag_problem(const Dataset& dataset, const EvaluationStage& stage
                             const std::vector<Eigen::MatrixXd>& image_grams,
                             const std::vector<uint8_t>& bad, const MaxPoolSource& source,
                             const EvaluationParams& params, std::vector<SkipRow>& skipped) {
-  std::vector<const ImageRecord*> images;
-  for (int i = 0; i < stage.problem.rows(); ++i)
-    images.push_back(
-        &stage.matched
-             .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]);
-  const Bags bags = make_bags(images, bad, dataset.source);
+  const Bags bags = make_bags(problem_images(stage), bad, dataset.source);
   note_lost_images(dataset, stage, config, bags, skipped);
   BagProblem out;
   out.stage = bag_stage_of(stage, bags);
   out.bad.assign(static_cast<size_t>(bags.size()), 0);
-  for (const auto& rows : bags.rows) out.images.push_back(static_cast<int>(rows.size()));
   out.bags = bags;
   if (params.bag_pool == BagPool::kAttention) return out;
   const bool l2 = params.preprocessing == Preprocessing::kL2;

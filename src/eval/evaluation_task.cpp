@@ -12,6 +12,25 @@
 
 namespace ishannot::detail {
 
+std::vector<const ImageRecord*> problem_images(const EvaluationStage& stage) {
+  std::vector<const ImageRecord*> images;
+  for (int i = 0; i < stage.problem.rows(); ++i)
+    images.push_back(
+        &stage.matched
+             .images[static_cast<size_t>(stage.problem.image_indices[static_cast<size_t>(i)])]);
+  return images;
+}
+
+void append_output(EvaluationResult& result, TaskOutput&& out) {
+  auto move_into = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  move_into(result.metrics, out.metrics);
+  move_into(result.predictions, out.predictions);
+  move_into(result.skipped, out.skipped);
+  move_into(result.notes, out.notes);
+}
+
 std::string plural(int n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }

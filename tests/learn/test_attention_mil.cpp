@@ -6,22 +6,11 @@
 
 #include "ishannot/common/error.h"
 #include "ishannot/learn/attention_mil.h"
+#include "support/test_util.h"
 
 using namespace ishannot;
 
 namespace {
-
-// AUC by counting pairs (ties half): the reference, written out.
-double pair_auc(const std::vector<double>& score, const std::vector<int>& label) {
-  double wins = 0, pairs = 0;
-  for (size_t i = 0; i < score.size(); ++i)
-    for (size_t j = 0; j < score.size(); ++j)
-      if (label[i] == 1 && label[j] == 0) {
-        pairs += 1;
-        wins += score[i] > score[j] ? 1 : score[i] == score[j] ? 0.5 : 0;
-      }
-  return wins / pairs;
-}
 
 MilData small_data(unsigned seed) {
   std::mt19937 rng(seed);
@@ -162,8 +151,8 @@ TEST(AttentionMil, LearnsAKeyInstanceProblemAndAttendsToTheKey) {
   }
   // The best possible detector (the key's +3 against the max of up to 5 noise values) reaches
   // ~0.96; mean pooling of the informative input dilutes the key (0.81 here).
-  EXPECT_GT(pair_auc(score, label), 0.9) << fit.epochs << " epochs, best " << fit.best_epoch;
-  EXPECT_GT(pair_auc(score, label), pair_auc(mean_score, label) + 0.05);
+  EXPECT_GT(test::naive_auc(score, label), 0.9) << fit.epochs << " epochs, best " << fit.best_epoch;
+  EXPECT_GT(test::naive_auc(score, label), test::naive_auc(mean_score, label) + 0.05);
   EXPECT_GT(attended, positives * 8 / 10) << attended << " of " << positives;
 }
 
