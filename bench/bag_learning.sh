@@ -13,19 +13,21 @@ set -euo pipefail
 build=$1; work=$2; data=$3; features=$4; layer=${5:-res4f}
 run="$build/ishannot --quiet --seed 1234"
 mkdir -p "$work"
+log="$work/log"  # the commands' messages; shown when one fails
+trap 'echo "bag_learning.sh: FAIL at line $LINENO; the last messages ($log):" >&2; tail -5 "$log" >&2' ERR
 evaluate() {  # NAME ARGS...: one evaluate run, timed
   local name=$1; shift
   [[ -f "$work/$name/metrics.tsv" ]] && return
   /usr/bin/time -f "%e %M" -o "$work/$name.time" \
     $run evaluate --data "$data" --features "$features" --layers "$layer" --out "$work/$name" \
-    "$@" > /dev/null
+    "$@" > /dev/null 2>> "$log"
 }
 train() {  # NAME ARGS...: one train run (5-fold CV for the trust columns, then the bundle), timed
   local name=$1; shift
   [[ -f "$work/$name.h5" ]] && return
   /usr/bin/time -f "%e %M" -o "$work/$name.time" \
     $run train --data "$data" --features "$features" --layers "$layer" --out "$work/$name.h5" \
-    "$@" > /dev/null 2>&1
+    "$@" > /dev/null 2>> "$log"
 }
 evaluate image-mean --level both --group-rule mean
 evaluate image-max --level group --group-rule max

@@ -10,19 +10,22 @@ build=$1; work=$2; mini=${3:-$(dirname "$0")/../../shared/data/bdgp-mini}
 mini=$(cd "$mini" && pwd)
 run="$build/ishannot --quiet --seed 1234"
 mkdir -p "$work"
+log="$work/log"  # the commands' messages; shown when one fails
+: > "$log"
+trap 'echo "bag_mini.sh: FAIL at line $LINENO; the last messages ($log):" >&2; tail -5 "$log" >&2' ERR
 # Manifests with absolute image paths: all, the 6 training genes, the 2 held-out genes.
 awk -F, -v dir="$mini" 'NR == 1 { print; next } { $1 = dir "/images/" $1; print }' OFS=, \
   "$mini/images.csv" > "$work/all.csv"
 awk -F, 'NR == 1 || ($2 != "Dip-C" && $2 != "disco")' "$work/all.csv" > "$work/train6.csv"
 awk -F, 'NR == 1 || $2 == "Dip-C" || $2 == "disco"' "$work/all.csv" > "$work/held2.csv"
-[[ -f "$work/mini.h5" ]] || $run extract --data "$work/all.csv" --out "$work/mini.h5" 2> /dev/null
+[[ -f "$work/mini.h5" ]] || $run extract --data "$work/all.csv" --out "$work/mini.h5" 2>> "$log"
 for pool in mean attention; do
   [[ -f "$work/$pool.h5" ]] ||
     $run train --data "$work/train6.csv" --features "$work/mini.h5" --unit bag --bag-pool "$pool" \
-      --out "$work/$pool.h5" 2> /dev/null
+      --out "$work/$pool.h5" 2>> "$log"
   rm -rf "$work/ann-$pool"
   $run annotate --model "$work/$pool.h5" --data "$work/held2.csv" --features "$work/mini.h5" \
-    --stages 4-6,7-8,9-10,11-12,13-16 --out "$work/ann-$pool" 2> /dev/null
+    --stages 4-6,7-8,9-10,11-12,13-16 --out "$work/ann-$pool" 2>> "$log"
 done
 # BDGP's terms per group (the manifest's terms column, ';'-joined), then both learners' calls.
 awk -F'\t' -v OFS='\t' '
