@@ -42,6 +42,7 @@ set(ISHANNOT_FEATURES_SOURCES
     src/features/hdf5_util.cpp
     src/features/merge.cpp
     src/features/pool_grid.cpp
+    src/features/precision.cpp
     src/features/store_attributes.cpp
     src/features/store_writer_disk.cpp
 )
@@ -173,6 +174,7 @@ set(ISHANNOT_FETCH_SOURCES
     src/fetch/http_batch.cpp
 )
 set(ISHANNOT_CLI_SOURCES
+    apps/ishannot/cli_main.cpp
     apps/ishannot/cmd_annotate.cpp
     apps/ishannot/cmd_baseline.cpp
     apps/ishannot/cmd_dataset.cpp

@@ -9,7 +9,7 @@
 #   4. puts `ishannot` on PATH: a symbolic link to the build in /usr/local/bin as root, else in
 #      ~/.local/bin (set ISHANNOT_BIN_DIR to change; a file there that is not a link is left alone).
 # Flags: --no-build (steps 1-2 only), --no-packages (skip apt), --no-link (skip step 4), --bench
-# (also the benchmark peers' Python packages).
+# (also the benchmark peers' Python packages and npm sharp).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -163,6 +163,23 @@ if [[ ! -f "$ort_dir/.verified" ]]; then
   rm -rf "$tmp"
 fi
 echo "setup: onnxruntime-node in $ort_dir"
+
+# --- with --bench: npm sharp, the image decoder of the ONNX Runtime peer (bench/ort_peer.js) ---
+# Its prebuilt libvips comes as an npm package (@img/sharp-libvips-linux-x64); no install script
+# is needed (npm verifies each tarball against the registry's integrity hash).
+sharp_version=0.34.5
+sharp_dir="$cache/sharp-$sharp_version"
+if ((do_bench)) && [[ ! -f "$sharp_dir/.verified" ]]; then
+  echo "setup: fetching sharp $sharp_version (npm, ~20 MB)"
+  rm -rf "$sharp_dir.partial"; mkdir -p "$sharp_dir.partial"
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$sharp_dir.partial" \
+    "sharp@$sharp_version" >/dev/null
+  NODE_PATH="$sharp_dir.partial/node_modules" node -e "require('sharp')" ||
+    { echo "setup: sharp $sharp_version does not load on this machine" >&2; exit 1; }
+  touch "$sharp_dir.partial/.verified"
+  rm -rf "$sharp_dir"; mv "$sharp_dir.partial" "$sharp_dir"
+fi
+if ((do_bench)); then echo "setup: sharp in $sharp_dir"; fi
 
 # --- real photos for the end-to-end backbone check (opencv-doc .deb, extracted only) ----
 if [[ ! -f "$cache/photos/.verified" ]]; then

@@ -25,8 +25,8 @@ namespace ishannot::cli {
 namespace {
 
 struct AnnotateOptions {
-  std::string model, data, out, features, stage, gene, weights, group_rule = "mean",
-                                                                band = "0.2,0.8", ontology;
+  std::string model, data, out, features, stage, gene, weights,
+      group_rule = "mean", band = "0.2,0.8", ontology, precision = "fp32";
   bool propagate = false;
   std::vector<std::string> stages;
   bool no_registration_check = false;
@@ -70,6 +70,7 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_flag("--no-registration-check", o.no_registration_check,
                 "do not check that the images look registered like BDGP's (registration.tsv)");
   add_batch_option(cmd, o.params.batch, "images per batch");
+  add_precision_option(cmd, o.precision);
   add_resume_options(cmd, o.resume, "OUT (annotate.progress and the *.partial files)");
   add_ontology_option(cmd, o.ontology);
   cmd->add_flag("--propagate", o.propagate,
@@ -156,7 +157,7 @@ void require_recipe(const AnnotateOptions& o, const ModelBundle& bundle) {
 std::unique_ptr<FeatureSource> feature_source(const AnnotateOptions& o, const ModelBundle& bundle,
                                               const GlobalOptions& options) {
   if (!o.features.empty()) return store_feature_source(o.features);
-  return bundle_feature_source(bundle, o.weights, options);
+  return bundle_feature_source(bundle, o.weights, parse_precision_option(o.precision), options);
 }
 
 // Whether the data say which terms the images carry: a manifest with a `terms` column or BDGP's

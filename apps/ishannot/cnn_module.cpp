@@ -90,8 +90,9 @@ void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe
 
 std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
                                                      const std::string& weights,
+                                                     Precision precision,
                                                      const GlobalOptions& options) {
-  return cnn_module().bundle_feature_source(bundle, weights, options);
+  return cnn_module().bundle_feature_source(bundle, weights, precision, options);
 }
 
 }  // namespace ishannot::cli

@@ -25,7 +25,7 @@ const char* cnn_command_description(const std::string& name);
 
 /// Raised when ISHANNOT_CNN_MODULE or the build's layout changes: module and executable must
 /// come from one build (they pass C++ objects to each other).
-inline constexpr int kCnnModuleAbi = 1;
+inline constexpr int kCnnModuleAbi = 2;
 
 /// What the module provides (apps/ishannot/nets/cnn_module_entry.cpp fills it in).
 struct CnnModule {
@@ -41,6 +41,7 @@ struct CnnModule {
   /// annotate without --features: the bundle's own network (weights: its new path, or "").
   std::unique_ptr<FeatureSource> (*bundle_feature_source)(const ModelBundle& bundle,
                                                           const std::string& weights,
+                                                          Precision precision,
                                                           const GlobalOptions& options) = nullptr;
 };
 

@@ -12,6 +12,7 @@
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/progress.h"
 #include "ishannot/data/dataset.h"
+#include "ishannot/features/precision.h"
 
 namespace ishannot::cli {
 
@@ -54,9 +55,11 @@ void extract_recipe_features(const Dataset& dataset, const RecipeOptions& recipe
                              const std::map<std::string, std::string>& attributes,
                              const std::string& store_path, bool resume,
                              const GlobalOptions& options, const Reporter& reporter);
-/// annotate without --features: the bundle's own network (weights: its new path, or "").
+/// annotate without --features: the bundle's own network (weights: its new path, or ""), its
+/// forward pass in `precision` (features/precision.h).
 std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
                                                      const std::string& weights,
+                                                     Precision precision,
                                                      const GlobalOptions& options);
 
 // Commands that need no CNN (apps/ishannot/cmd_*.cpp; in ishannot_cli, which never loads

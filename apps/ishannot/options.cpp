@@ -121,6 +121,23 @@ FeatureDtype parse_dtype_option(const std::string& dtype) {
   throw UsageError("--dtype '" + dtype + "': expected float32 or float16");
 }
 
+CLI::Option* add_precision_option(CLI::App* cmd, std::string& precision) {
+  return cmd
+      ->add_option("--precision", precision,
+                   "the network's arithmetic: fp32 | bf16 (bfloat16 where the CPU has it: "
+                   "AVX512-BF16 or AMX; features differ by ~1 %)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
+}
+
+Precision parse_precision_option(const std::string& precision) {
+  try {
+    return parse_precision(precision);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--precision: ") + e.what());
+  }
+}
+
 CLI::Option* add_batch_option(CLI::App* cmd, int& batch, const std::string& help) {
   // Not CLI::PositiveNumber: its message names the range up to the largest double (309 digits).
   const CLI::Validator at_least_one(

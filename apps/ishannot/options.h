@@ -18,6 +18,7 @@
 #include "ishannot/eval/term_fit.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/pool_grid.h"
+#include "ishannot/features/precision.h"
 #include "ishannot/learn/attention_mil.h"
 #include "ishannot/learn/kernel_pca.h"
 
@@ -89,6 +90,11 @@ PoolGrid parse_pool_option(const std::string& pool);
 /// --dtype float32 | float16.
 CLI::Option* add_dtype_option(CLI::App* cmd, std::string& dtype);
 FeatureDtype parse_dtype_option(const std::string& dtype);
+
+/// --precision fp32 | bf16: the CNN forward pass's arithmetic (features/precision.h); stored
+/// features keep --dtype whichever it is.
+CLI::Option* add_precision_option(CLI::App* cmd, std::string& precision);
+Precision parse_precision_option(const std::string& precision);
 
 /// --batch N (images per batch, >= 1).
 CLI::Option* add_batch_option(CLI::App* cmd, int& batch, const std::string& help);

@@ -8,7 +8,10 @@
 //  - activations stay in oneDNN's blocked layout (nChw16c on AVX-512, nChw8c on AVX2) from layer
 //    to layer; only the input and the taps are reordered (to and from plain NCHW);
 //  - weights are reordered into the convolutions' preferred layout once, when the plan is built;
-//  - buffers are allocated once and reused by later layers (an identity block sums in place).
+//  - buffers are allocated once and reused by later layers (an identity block sums in place);
+//  - with Precision::kBf16, activations and weights are bfloat16 between layers (convolutions
+//    accumulate in float32, biases stay float32); the input is converted by the first reorder and
+//    the taps come back float32.
 // Stages the plan does not cover (global average pool, fully connected) are left to the caller:
 // covered() says where the plan stops, and run() returns that stage's output as a torch tensor.
 #include <torch/torch.h>
@@ -18,6 +21,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
+#include "ishannot/features/precision.h"
 #include "ishannot/nets/backbone.h"
 
 namespace ishannot::detail {
@@ -26,9 +30,10 @@ class OnednnPlan {
  public:
   /// Compiles stages [0, last] of `stages` (as far as they are convertible) for an input of
   /// `input_shape` = {N, C, H, W}, reading the outputs of `taps` (sorted stage indices). Throws
-  /// Error when the input is too small for a convolution or pooling window.
+  /// Error when the input is too small for a convolution or pooling window. kBf16 needs a CPU
+  /// with bf16 arithmetic (bf16_unsupported_reason() == "").
   OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages, const std::vector<int>& taps,
-             const std::vector<int64_t>& input_shape);
+             const std::vector<int64_t>& input_shape, Precision precision = Precision::kFp32);
   OnednnPlan(const OnednnPlan&) = delete;
   OnednnPlan& operator=(const OnednnPlan&) = delete;
   ~OnednnPlan();
@@ -47,6 +52,11 @@ class OnednnPlan {
   /// True when oneDNN can run on this CPU (the plan needs at least SSE4.1; always true on x86-64
   /// machines this project supports, false where the library reports no CPU engine).
   static bool available();
+
+  /// "" when oneDNN runs bf16 convolutions natively here (its effective ISA includes
+  /// AVX512-BF16 or AMX), else why not, in one phrase. ISHANNOT_CPU_NO_BF16=1 in the environment
+  /// makes it answer as on a CPU without them (to test the refusal).
+  static std::string bf16_unsupported_reason();
 
  private:
   struct Value;
@@ -71,6 +81,7 @@ class OnednnPlan {
   std::vector<dnnl::memory> weights_;  // reordered once, owned here
   dnnl::memory input_;                 // plain NCHW, handle set per run
   std::vector<int64_t> input_shape_;
+  dnnl::memory::data_type activations_;  // f32, or bf16 with Precision::kBf16
   int covered_ = 0;
 };
 

@@ -75,9 +75,11 @@ namespace {
 
 class CnnSource : public FeatureSource {
  public:
-  CnnSource(std::shared_ptr<Backbone> net, const FeatureRecipe& recipe) : net_(std::move(net)) {
+  CnnSource(std::shared_ptr<Backbone> net, const FeatureRecipe& recipe, Precision precision)
+      : net_(std::move(net)) {
     ResizePolicy policy;
-    const ExtractParams params = recipe_extract_params(recipe, &width_, &height_, &policy);
+    ExtractParams params = recipe_extract_params(recipe, &width_, &height_, &policy);
+    params.precision = precision;
     extractor_ = std::make_unique<FeatureExtractor>(*net_, params, width_, height_, policy);
   }
   std::string description() const override {
@@ -134,8 +136,9 @@ class CnnSource : public FeatureSource {
 }  // namespace
 
 std::unique_ptr<FeatureSource> cnn_feature_source(const FeatureRecipe& recipe,
-                                                  const std::string& weights_override) {
-  return std::make_unique<CnnSource>(recipe_network(recipe, weights_override), recipe);
+                                                  const std::string& weights_override,
+                                                  Precision precision) {
+  return std::make_unique<CnnSource>(recipe_network(recipe, weights_override), recipe, precision);
 }
 
 }  // namespace ishannot

@@ -106,7 +106,7 @@ FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, i
   taps_ = net.resolve_layers(params.layers);
   torch::InferenceMode inference;
   net.eval();
-  engine_ = std::make_unique<InferenceEngine>(net, taps_);
+  engine_ = std::make_unique<InferenceEngine>(net, taps_, true, params.precision);
   // Layer specs from the forward plan for the batch shape (also validates the input size).
   std::map<int, std::vector<int64_t>> shapes;
   try {
@@ -145,6 +145,7 @@ FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, i
   provenance_.preprocessing = net.preprocessing().name;
   provenance_.pooling = params.pool.text();
   provenance_.layers = params.layers;
+  provenance_.precision = precision_name(params.precision);
   provenance_.seed = params.seed;
 }
 

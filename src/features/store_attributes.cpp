@@ -21,6 +21,7 @@ std::map<std::string, std::string> store_attributes(const StoreProvenance& p) {
           {"preprocessing", p.preprocessing},
           {"pooling", p.pooling},
           {"layers", p.layers},
+          {"precision", p.precision},
           {"seed", std::to_string(p.seed)}};
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "detail/onednn_plan.h"
+#include "ishannot/common/error.h"
 #include "ishannot/nets/backbone.h"
 
 namespace ishannot {
@@ -17,19 +18,35 @@ namespace {
 constexpr size_t kMaxPlans = 4;
 }  // namespace
 
-InferenceEngine::InferenceEngine(Backbone& net, std::vector<int> taps, bool compile)
-    : net_(net), taps_(std::move(taps)), compile_(compile) {
+InferenceEngine::InferenceEngine(Backbone& net, std::vector<int> taps, bool compile,
+                                 Precision precision)
+    : net_(net), taps_(std::move(taps)), compile_(compile), precision_(precision) {
+  require(precision_);
+  if (precision_ == Precision::kBf16 && !compile_)
+    throw Error("--precision bf16 needs the compiled (oneDNN) forward pass");
   std::sort(taps_.begin(), taps_.end());
   taps_.erase(std::unique(taps_.begin(), taps_.end()), taps_.end());
 }
 
 InferenceEngine::~InferenceEngine() = default;
 
+std::string InferenceEngine::bf16_unsupported_reason() {
+  return detail::OnednnPlan::bf16_unsupported_reason();
+}
+
+void InferenceEngine::require(Precision precision) {
+  if (precision != Precision::kBf16) return;
+  const std::string why = bf16_unsupported_reason();
+  if (!why.empty()) throw Error("--precision bf16: " + why + "; use fp32");
+}
+
 detail::OnednnPlan& InferenceEngine::plan_for(const std::vector<int64_t>& shape) {
   auto it = plans_.find(shape);
   if (it == plans_.end()) {
     if (plans_.size() >= kMaxPlans) plans_.clear();
-    it = plans_.emplace(shape, std::make_unique<detail::OnednnPlan>(net_.stages(), taps_, shape))
+    it = plans_
+             .emplace(shape,
+                      std::make_unique<detail::OnednnPlan>(net_.stages(), taps_, shape, precision_))
              .first;
   }
   return *it->second;

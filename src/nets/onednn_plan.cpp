@@ -58,6 +58,18 @@ bool OnednnPlan::available() {
   return dnnl::engine::get_count(dnnl::engine::kind::cpu) > 0;
 }
 
+std::string OnednnPlan::bf16_unsupported_reason() {
+  const char* simulate = std::getenv("ISHANNOT_CPU_NO_BF16");
+  if (simulate && std::string(simulate) == "1")
+    return "this CPU has no bf16 arithmetic (AVX512-BF16 or AMX; simulated by "
+           "ISHANNOT_CPU_NO_BF16=1)";
+  if (!available()) return "oneDNN has no CPU engine here";
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  if (isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx) return "";
+  return "this CPU has no bf16 arithmetic (AVX512-BF16 or AMX; oneDNN's ISA here is below "
+         "avx512_core_bf16)";
+}
+
 OnednnPlan::~OnednnPlan() = default;
 
 int OnednnPlan::new_buffer(size_t bytes) {
@@ -119,9 +131,9 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const Stage& stage, boo
   const memory::dims pad_r = {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)};
   const dnnl::convolution_forward::desc desc(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-      memory::desc(in, dt::f32, tag::any), memory::desc(w_dims, dt::f32, tag::any),
-      memory::desc({o}, dt::f32, tag::x), memory::desc(dst_dims, dt::f32, tag::any), {s, s}, {p, p},
-      pad_r);
+      memory::desc(in, activations_, tag::any), memory::desc(w_dims, activations_, tag::any),
+      memory::desc({o}, dt::f32, tag::x), memory::desc(dst_dims, activations_, tag::any), {s, s},
+      {p, p}, pad_r);
   const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine_);
 
   // Weights and bias: reordered / copied once, owned by the plan.
@@ -166,7 +178,7 @@ OnednnPlan::Value OnednnPlan::add_max_pool(const Value& src, const Stage& stage)
   const int64_t oh = output_size(in[2], k, s, p), ow = output_size(in[3], k, s, p);
   const dnnl::pooling_forward::desc desc(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, src.desc,
-      memory::desc({in[0], in[1], oh, ow}, dt::f32, tag::any), {s, s}, {k, k}, {p, p},
+      memory::desc({in[0], in[1], oh, ow}, src.desc.data_type(), tag::any), {s, s}, {k, k}, {p, p},
       {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)});
   const dnnl::pooling_forward::primitive_desc pd(desc, engine_);
   Value dst{pd.dst_desc(), new_buffer(pd.dst_desc().get_size())};
@@ -200,9 +212,14 @@ void OnednnPlan::add_output(int stage, const Value& value) {
 }
 
 OnednnPlan::OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages,
-                       const std::vector<int>& taps, const std::vector<int64_t>& input_shape)
-    : engine_(dnnl::engine::kind::cpu, 0), input_shape_(input_shape) {
+                       const std::vector<int>& taps, const std::vector<int64_t>& input_shape,
+                       Precision precision)
+    : engine_(dnnl::engine::kind::cpu, 0),
+      input_shape_(input_shape),
+      activations_(precision == Precision::kBf16 ? dt::bf16 : dt::f32) {
   ISHANNOT_ASSERT(!taps.empty() && input_shape.size() == 4, "taps and an N x C x H x W input");
+  ISHANNOT_ASSERT(precision == Precision::kFp32 || bf16_unsupported_reason().empty(),
+                  "bf16 plan on a CPU without bf16 (InferenceEngine::require checks first)");
   const int last = *std::max_element(taps.begin(), taps.end());
   ISHANNOT_ASSERT(last < static_cast<int>(stages.size()), "tap beyond the last stage");
   auto is_tap = [&](int i) { return std::find(taps.begin(), taps.end(), i) != taps.end(); };

@@ -78,6 +78,28 @@ std::string stage(OnnxGraph& g, const std::string& x, const ExportStage& s) {
   throw Error("unknown stage kind");
 }
 
+// The pixels and the backbone's stages up to the last of `layers`: layer name -> graph value.
+// Error naming a layer that is not a stage of the net.
+std::map<std::string, std::string> backbone_taps(OnnxGraph& g, const ExportNet& net,
+                                                 const std::vector<std::string>& layers) {
+  std::map<std::string, std::string> taps;
+  for (const auto& l : layers) taps[l];
+  std::string x = pixels(g, net);
+  size_t found = 0;
+  for (const auto& s : net.stages) {
+    if (found == taps.size()) break;
+    x = stage(g, x, s);
+    if (const auto at = taps.find(s.name); at != taps.end()) {
+      at->second = x;
+      ++found;
+    }
+  }
+  for (const auto& [name, value] : taps)
+    if (value.empty())
+      throw Error("layer '" + name + "' is not a stage of the exported " + net.arch);
+  return taps;
+}
+
 // "CxHxW" -> {C, H, W}; {} when the layer is a vector or the shape is not recorded.
 std::vector<int64_t> map_shape(const std::string& text) {
   std::vector<int64_t> dims;
@@ -195,25 +217,17 @@ OnnxGraph annotator_graph(const ExportNet& net, const ModelBundle& bundle) {
   const PoolGrid pool = parse_pool_grid(
       pooling == bundle.recipe.attributes.end() || pooling->second.empty() ? "none"
                                                                            : pooling->second);
-  std::map<std::string, std::string> taps;  // recipe layer -> graph value
-  for (const auto& l : bundle.recipe.layers) taps[l.name];
+  std::vector<std::string> names;
+  for (const auto& l : bundle.recipe.layers) names.push_back(l.name);
   OnnxGraph g;
-  std::string x = pixels(g, net);
-  size_t found = 0;
-  for (const auto& s : net.stages) {
-    if (found == taps.size()) break;
-    x = stage(g, x, s);
-    if (const auto at = taps.find(s.name); at != taps.end()) {
-      at->second = x;
-      ++found;
-    }
+  std::map<std::string, std::string> taps;  // recipe layer -> graph value
+  try {
+    taps = backbone_taps(g, net, names);
+  } catch (const Error& e) {
+    throw Error(std::string("the recipe's ") + e.what());
   }
   std::vector<std::string> parts;
-  for (const auto& l : bundle.recipe.layers) {
-    if (taps[l.name].empty())
-      throw Error("the recipe's layer '" + l.name + "' is not a stage of the exported " + net.arch);
-    parts.push_back(pooled(g, taps[l.name], l, pool));
-  }
+  for (const auto& l : bundle.recipe.layers) parts.push_back(pooled(g, taps[l.name], l, pool));
   const std::string features =
       parts.size() == 1 ? parts[0] : g.node("Concat", parts, "features", {A::integer("axis", 1)});
   for (const auto& s : bundle.stages) {
@@ -222,6 +236,22 @@ OnnxGraph annotator_graph(const ExportNet& net, const ModelBundle& bundle) {
     const std::string name = score_output_name(s.stage_range);
     g.output(stage_scores(g, z, bundle, s), name, OnnxType::kFloat,
              {-1, static_cast<int64_t>(s.terms.size())});
+  }
+  return g;
+}
+
+OnnxGraph backbone_graph(const ExportNet& net, const std::vector<std::string>& layers) {
+  if (layers.empty()) throw Error("backbone_graph: no layer given");
+  OnnxGraph g;
+  const auto taps = backbone_taps(g, net, layers);
+  for (const auto& name : layers) {
+    const bool vector = std::any_of(net.stages.begin(), net.stages.end(), [&](const auto& s) {
+      return s.name == name &&
+             (s.kind == ExportStage::Kind::kGlobalAvgPool || s.kind == ExportStage::Kind::kLinear);
+    });
+    const int64_t any = OnnxGraph::kUnknownDim;
+    g.output(taps.at(name), "features_" + name, OnnxType::kFloat,
+             vector ? std::vector<int64_t>{-1, any} : std::vector<int64_t>{-1, any, any, any});
   }
   return g;
 }

@@ -53,8 +53,9 @@ std::string value_info(const std::string& name, OnnxType type, const std::vector
     std::string dim;
     if (d >= 0)
       int_field(dim, 1, d);  // dim_value
-    else
+    else if (d != OnnxGraph::kUnknownDim)
       bytes_field(dim, 2, symbol);  // dim_param
+    // kUnknownDim: an empty Dimension (neither value nor name)
     bytes_field(shape, 1, dim);
   }
   std::string tensor;

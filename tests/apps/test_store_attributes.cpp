@@ -20,9 +20,10 @@ namespace test_store_attributes {
 
 // docs/FEATURE_STORE.md, "What our stores also hold": every store we write has these.
 const char* const kDocumented[] = {
-    "format_version", "tool_version", "created_by",     "manifest_path", "manifest_sha256",
-    "backbone",       "weights_path", "weights_sha256", "input_size",    "resize_policy",
-    "preprocessing",  "pooling",      "layers",         "seed",          "complete_rows"};
+    "format_version",  "tool_version",  "created_by",    "manifest_path",
+    "manifest_sha256", "backbone",      "weights_path",  "weights_sha256",
+    "input_size",      "resize_policy", "preprocessing", "pooling",
+    "layers",          "precision",     "seed",          "complete_rows"};
 
 nlohmann::json describe(const std::string& store, const std::string& dir) {
   const std::string out = dir + "/describe.json";

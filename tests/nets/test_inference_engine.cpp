@@ -3,9 +3,13 @@
 // independent Python peer (bench/peer_features.py): ResNet50 with the real ImageNet weights on
 // real photos, at the 320x128 native ISH size and 224x224, and VGG16 with the peer's random
 // weights (a pre-ReLU tap, fused ReLUs, max-pools), plus the fallbacks (fully connected stages
-// through torch, gradients enabled).
+// through torch, gradients enabled). bf16: against the fp32 plan (which the tests above check) and
+// a real photo's ImageNet label; refused on a CPU without bf16 (simulated by the environment).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
+#include "ishannot/common/error.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/inference.h"
 #include "support/nets_support.h"
@@ -123,4 +127,49 @@ TEST(InferenceEngine, GradientsEnabledFallBackToTheTorchPath) {
   torch::Tensor out = engine.forward(input).at(taps[0]);
   EXPECT_EQ(engine.compiled_stages(), 0);
   EXPECT_TRUE(out.requires_grad());
+}
+
+// bf16 (bfloat16 activations and weights, float32 accumulation): the taps within a few per cent of
+// fp32 (measured on this CPU: docs/BENCHMARKS.md "bf16 inference"), and ImageNet's label of the
+// real photos unchanged. Skipped where the CPU has no bf16 arithmetic.
+TEST(InferenceEngine, Bf16TapsNearFp32AndTheSameImageNetLabels) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  if (const std::string why = InferenceEngine::bf16_unsupported_reason(); !why.empty())
+    GTEST_SKIP() << "bf16 not tested here: " << why;
+  torch::InferenceMode guard;
+  auto net = load_backbone("resnet50", "");
+  net->eval();
+  const auto taps = net->resolve_layers("res3d,res4f,fc1000");
+  const torch::Tensor input = photo_batch(*net, 224, 224);
+  InferenceEngine fp32(*net, taps), bf16(*net, taps, true, Precision::kBf16);
+  EXPECT_EQ(bf16.precision(), Precision::kBf16);
+  const auto reference = fp32.forward(input), ours = bf16.forward(input);
+  for (int t : {taps[0], taps[1]}) {
+    const std::string& name = net->layers()[static_cast<size_t>(t)].name;
+    ASSERT_EQ(ours.at(t).sizes(), reference.at(t).sizes()) << name;
+    const double error = test::relative_error(ours.at(t), reference.at(t));
+    EXPECT_LT(error, 0.05) << name;
+    EXPECT_GT(error, 1e-4) << name << ": as close as fp32 itself: was bf16 used at all?";
+  }
+  const torch::Tensor probs = ours.at(taps[2]);
+  EXPECT_EQ(probs.argmax(1)[0].item<int64_t>(), 372);  // baboon
+  EXPECT_EQ(probs.argmax(1)[2].item<int64_t>(), 950);  // orange
+}
+
+TEST(InferenceEngine, Bf16IsRefusedInOneLineOnACpuWithoutIt) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  auto net = load_backbone("resnet50", "");
+  const auto taps = net->resolve_layers("res2a");
+  setenv("ISHANNOT_CPU_NO_BF16", "1", 1);
+  std::string message;
+  try {
+    InferenceEngine engine(*net, taps, true, Precision::kBf16);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  unsetenv("ISHANNOT_CPU_NO_BF16");
+  EXPECT_NE(message.find("--precision bf16"), std::string::npos) << message;
+  EXPECT_NE(message.find("no bf16"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_NO_THROW(InferenceEngine(*net, taps, true, Precision::kFp32));
 }

@@ -243,6 +243,43 @@ TEST(AnnotatorGraph, OnnxRuntimeMatchesNaiveForwardMaxPoolAndFlatten) {
   check_against_reference("none");
 }
 
+// backbone_graph: the tiny net's res2a and res2b maps as outputs, run by ONNX Runtime, against the
+// naive forward pass (plain NCHW, the order extract stores).
+TEST(BackboneGraph, OnnxRuntimeMatchesNaiveForwardMaps) {
+  ISHANNOT_SKIP_WITHOUT_ONNXRUNTIME();
+  const Fixture f = make_fixture("none");
+  const std::string dir = test::temp_dir("onnx-backbone");
+  write_text_atomically(dir + "/model.onnx",
+                        backbone_graph(f.net, {"res2b", "res2a"}).serialize({}));
+  write_npy(dir + "/input.npy", {f.n, 6, 8, 3}, f.images.data());
+  std::string error;
+  const auto out = test::run_onnx(dir + "/model.onnx", dir + "/input.npy", &error);
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(out.size(), 2u);
+  for (int img = 0; img < f.n; ++img) {
+    Map x{3, 6, 8, std::vector<double>(3 * 6 * 8)};
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 8; ++j)
+        for (int c = 0; c < 3; ++c) {
+          const double v = f.images[((static_cast<size_t>(img) * 6 + i) * 8 + j) * 3 + (2 - c)];
+          x.at(c, i, j) = (v * f.net.scale - f.net.mean[c]) / f.net.stdev[c];
+        }
+    const Map r2a = bottleneck(maxpool(conv(x, f.net.stages[0].conv), 3, 2, 1), f.net.stages[2]);
+    const Map r2b = bottleneck(r2a, f.net.stages[3]);
+    for (const auto& [name, map] : {std::pair{"features_res2a", &r2a}, {"features_res2b", &r2b}}) {
+      const auto& got = out.at(name);
+      EXPECT_EQ(got.first, (std::vector<int64_t>{f.n, 6, 3, 4})) << name;
+      const size_t size = map->v.size();
+      ASSERT_EQ(got.second.size(), size * static_cast<size_t>(f.n)) << name;
+      for (size_t k = 0; k < size; ++k)
+        EXPECT_NEAR(got.second[img * size + k], map->v[k], 1e-4 * (1 + std::abs(map->v[k])))
+            << name << " " << img << " " << k;
+    }
+  }
+  EXPECT_NE(test::error_text([&] { backbone_graph(f.net, {"res9z"}); }).find("'res9z'"),
+            std::string::npos);
+}
+
 TEST(AnnotatorGraph, UnknownLayerIsNamed) {
   Fixture f = make_fixture("avg:2x3");
   f.bundle.recipe.layers[0].name = "res9z";

@@ -19,6 +19,7 @@
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
+#include "ishannot/nets/inference.h"
 #include "ishannot/report/report.h"
 
 namespace ishannot::cli {
@@ -32,6 +33,7 @@ struct DemoArgs {
   std::string layers = "res3d,res4f,res5c";
   std::string pool = "4x4";
   int folds = 5;
+  std::string precision = "fp32";
 };
 
 // 1. Synthetic data (kept when a previous run made it with the same size and seed).
@@ -64,12 +66,16 @@ std::string demo_features(const DemoArgs& a, const Dataset& dataset, const PoolG
   const std::string features = a.out + "/features.h5";
   if (fs::exists(features)) {
     const auto attributes = FeatureStoreReader(features).attributes();
-    if (attributes.count("layers") && attributes.at("layers") == a.layers &&
-        attributes.count("pooling") && attributes.at("pooling") == pool.text()) {
+    auto same = [&](const char* key, const std::string& value) {
+      return attributes.count(key) && attributes.at(key) == value;
+    };
+    if (same("layers", a.layers) && same("pooling", pool.text()) &&
+        same("precision", a.precision)) {
       reporter.info("demo: reusing " + features);
       return features;
     }
-    reporter.info("demo: " + features + " was made with other layers or pooling: re-extracting");
+    reporter.info("demo: " + features +
+                  " was made with other layers, pooling or precision: re-extracting");
     fs::remove(features);
   }
   auto net = load_backbone("resnet50", "");
@@ -77,10 +83,11 @@ std::string demo_features(const DemoArgs& a, const Dataset& dataset, const PoolG
   extract.layers = a.layers;
   extract.pool = pool;
   extract.batch = 16;
+  extract.precision = parse_precision_option(a.precision);
   extract.command_line = options.command_line;
   extract.seed = options.seed;
   reporter.info("demo: extracting ResNet50 " + a.layers + " features (pooling " + pool.text() +
-                ") into " + features);
+                ", " + a.precision + ") into " + features);
   extract_features(dataset, *net, extract, features, reporter);
   return features;
 }
@@ -146,6 +153,7 @@ void run_demo(const DemoArgs& a, const GlobalOptions& options) {
   const int threads = apply_torch_threads(options);
   const Reporter reporter = make_reporter(options);
   const PoolGrid pool = parse_pool_option(a.pool);
+  InferenceEngine::require(parse_precision_option(a.precision));  // before any work
   fs::create_directories(a.out);
   const Dataset dataset = demo_data(a, options, threads, reporter);
   const std::string features = demo_features(a, dataset, pool, options, reporter);
@@ -167,6 +175,7 @@ void add_demo_command(CLI::App& app, GlobalOptions& options) {
   cmd->add_option("--folds", args->folds, "grouped folds (by gene)")
       ->check(CLI::Range(2, 100))
       ->capture_default_str();
+  add_precision_option(cmd, args->precision);
   cmd->callback([args, &options] { run_demo(*args, options); });
 }
 

@@ -14,13 +14,15 @@
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
 #include "ishannot/nets/finetune.h"
+#include "ishannot/nets/inference.h"
 
 namespace ishannot::cli {
 
 namespace {
 
 struct ExtractArgs {
-  std::string data, out, backbone = "resnet50", weights, dtype = "float32", pool = "none", model;
+  std::string data, out, backbone = "resnet50", weights, dtype = "float32", pool = "none", model,
+                         precision = "fp32";
   std::string shard;                ///< "i/N" or ""
   std::vector<std::string> stages;  ///< only these stage ranges' images (empty: all)
   ResumeOptions resume;
@@ -44,6 +46,7 @@ void add_extract_options(CLI::App* cmd, ExtractArgs& a) {
   add_pool_option(cmd, a.pool, "pool each map to a grid first (default: none = flatten, paper)");
   add_batch_option(cmd, a.params.batch, "images per forward pass");
   add_dtype_option(cmd, a.dtype);
+  add_precision_option(cmd, a.precision);
   add_stages_option(cmd, a.stages, "extract only their images (default: all)");
   cmd->add_option("--shard", a.shard,
                   "extract only shard i of N (0-based): images [i*n/N, (i+1)*n/N) in dataset "
@@ -92,6 +95,8 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   ExtractParams params = a.params;
   params.dtype = parse_dtype_option(a.dtype);
   params.pool = parse_pool_option(a.pool);
+  params.precision = parse_precision_option(a.precision);
+  InferenceEngine::require(params.precision);
   params.command_line = options.command_line;
   params.seed = options.seed;
   require_valid("extract", params.check());

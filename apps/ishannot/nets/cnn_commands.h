@@ -28,6 +28,7 @@ void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
                           const Reporter& reporter);
 std::unique_ptr<FeatureSource> bundle_network_source(const ModelBundle& bundle,
                                                      const std::string& weights,
+                                                     Precision precision,
                                                      const GlobalOptions& options);
 
 // The CNN subcommands (apps/ishannot/nets/cmd_*.cpp); help lines from cnn_command_description.

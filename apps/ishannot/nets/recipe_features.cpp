@@ -48,9 +48,10 @@ void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
 
 std::unique_ptr<FeatureSource> bundle_network_source(const ModelBundle& bundle,
                                                      const std::string& weights,
+                                                     Precision precision,
                                                      const GlobalOptions& options) {
   apply_torch_threads(options);
-  return cnn_feature_source(bundle.recipe, weights);
+  return cnn_feature_source(bundle.recipe, weights, precision);
 }
 
 }  // namespace ishannot::cli

@@ -37,12 +37,13 @@ struct StoreProvenance {
   std::string preprocessing;    ///< pixel preprocessing (caffe, torchvision, sift-grey...)
   std::string pooling;          ///< none | avg:4x4 | ... (SC: its poolings)
   std::string layers;           ///< the layers as requested
+  std::string precision;        ///< the forward pass's arithmetic: fp32 | bf16 ("" for SC)
   uint64_t seed = 0;            ///< the run's --seed
 };
 
 /// The documented root attributes (format_version and complete_rows are the writer's):
 /// tool_version, created_by, manifest_path, manifest_sha256, backbone, weights_path,
-/// weights_sha256, input_size, resize_policy, preprocessing, pooling, layers, seed.
+/// weights_sha256, input_size, resize_policy, preprocessing, pooling, layers, precision, seed.
 std::map<std::string, std::string> store_attributes(const StoreProvenance& provenance);
 
 /// Per-image metadata of a store from its dataset: /meta/gene and /meta/stage_range (written at

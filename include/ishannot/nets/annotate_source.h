@@ -25,8 +25,10 @@ ExtractParams recipe_extract_params(const FeatureRecipe& recipe, int* width, int
 /// Loads the network of `recipe`. `weights_override` replaces the recorded weights path (the file
 /// moved); either way the weights' SHA-256 must be the recorded one (Error naming the file
 /// otherwise). SC recipes are an Error: their features come from `ishannot baseline` (--features).
-/// Images of another size than the recipe's input are resized to it (squash).
+/// Images of another size than the recipe's input are resized to it (squash). `precision`: the
+/// forward pass's arithmetic (Error on a CPU without bf16 for kBf16).
 std::unique_ptr<FeatureSource> cnn_feature_source(const FeatureRecipe& recipe,
-                                                  const std::string& weights_override = "");
+                                                  const std::string& weights_override = "",
+                                                  Precision precision = Precision::kFp32);
 
 }  // namespace ishannot

@@ -19,6 +19,7 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/pool_grid.h"
+#include "ishannot/features/precision.h"
 #include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 
@@ -33,6 +34,8 @@ struct ExtractParams {
   PoolGrid pool;  ///< none = flatten the whole map (paper); else pool to a grid first
   int batch = 8;  ///< images per forward pass
   FeatureDtype dtype = FeatureDtype::kFloat32;
+  /// The forward pass's arithmetic (features/precision.h); stored as the `precision` attribute.
+  Precision precision = Precision::kFp32;
   bool resume = true;        ///< continue OUT.partial when it exists and is compatible
   bool strict = false;       ///< stop at the first unusable image instead of skipping it
   std::string command_line;  ///< provenance: written as the store's created_by attribute

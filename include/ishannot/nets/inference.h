@@ -14,6 +14,8 @@
 #include <memory>
 #include <vector>
 
+#include "ishannot/features/precision.h"
+
 namespace ishannot {
 
 class Backbone;
@@ -25,7 +27,11 @@ class InferenceEngine {
  public:
   /// `net` must outlive the engine. `taps`: stage indices (Backbone::resolve_layers).
   /// compile = false runs every batch through Backbone::forward_taps (for comparisons).
-  InferenceEngine(Backbone& net, std::vector<int> taps, bool compile = true);
+  /// Precision::kBf16 runs the compiled plan in bfloat16 (features/precision.h; batches that
+  /// cannot take the plan — gradients enabled, a CUDA input — run fp32 through torch); the
+  /// constructor throws require()'s Error on a CPU without bf16 arithmetic.
+  InferenceEngine(Backbone& net, std::vector<int> taps, bool compile = true,
+                  Precision precision = Precision::kFp32);
   ~InferenceEngine();
   InferenceEngine(const InferenceEngine&) = delete;
   InferenceEngine& operator=(const InferenceEngine&) = delete;
@@ -42,10 +48,20 @@ class InferenceEngine {
   /// Stages [0, compiled_stages()) of the last forward ran in oneDNN (0: all through torch).
   int compiled_stages() const { return compiled_stages_; }
 
+  Precision precision() const { return precision_; }
+
+  /// "" when this CPU runs bf16 convolutions natively, else why not, in one phrase
+  /// (ISHANNOT_CPU_NO_BF16=1 simulates a CPU without them).
+  static std::string bf16_unsupported_reason();
+  /// Nothing for kFp32, or kBf16 where supported; else Error "--precision bf16: WHY; use fp32".
+  /// Commands call it before any work, the constructor again.
+  static void require(Precision precision);
+
  private:
   Backbone& net_;
   std::vector<int> taps_;
   bool compile_;
+  Precision precision_;
   int compiled_stages_ = 0;
   std::map<std::vector<int64_t>, std::unique_ptr<detail::OnednnPlan>> plans_;
 

@@ -68,6 +68,13 @@ std::string score_output_name(const std::string& stage_range);
 /// Throws Error naming the stage for an attention-MIL bag stage (annotator_graph_check).
 OnnxGraph annotator_graph(const ExportNet& net, const ModelBundle& bundle);
 
+/// The backbone alone, as a feature extractor another runtime can run (bench/ort_peer.js): the
+/// same input "image" and pixel preprocessing as annotator_graph, the stages up to the last of
+/// `layers`, and one float output per layer, "features_" + its name: [batch, C, H, W] maps (plain
+/// NCHW: flattened, what `extract --pool none` stores) or [batch, N] vectors. Error naming a layer
+/// that is not a stage of `net`.
+OnnxGraph backbone_graph(const ExportNet& net, const std::vector<std::string>& layers);
+
 /// The bundle-level refusals of annotator_graph, before any work: an attention-MIL bag stage
 /// scores a group of images together and has no single-image form (Error naming the stage).
 void annotator_graph_check(const ModelBundle& bundle);

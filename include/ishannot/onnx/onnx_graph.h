@@ -40,7 +40,9 @@ struct OnnxModelInfo {
 
 class OnnxGraph {
  public:
-  /// A graph input; a dimension < 0 is symbolic, named `symbol` ("batch").
+  /// A dimension the graph does not state (neither a number nor a name).
+  static constexpr int64_t kUnknownDim = INT64_MIN;
+  /// A graph input; a dimension < 0 is symbolic, named `symbol` ("batch"), except kUnknownDim.
   void input(const std::string& name, OnnxType type, const std::vector<int64_t>& dims,
              const std::string& symbol = "batch");
   /// A graph output (`value` becomes it: an Identity node is added when the names differ).

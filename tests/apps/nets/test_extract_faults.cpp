@@ -20,6 +20,7 @@
 
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/nets/inference.h"
 #include "support/cli_util.h"
 #include "support/nets_support.h"
 #include "support/test_util.h"
@@ -282,6 +283,7 @@ TEST(ExtractFaults, UsageErrorsOfTheCnnCommandsExit2) {
        {"extract --data " + manifest + " --out o.h5 --batch 0",
         "extract --data " + manifest + " --out o.h5 --pool 3y",
         "extract --data " + manifest + " --out o.h5 --dtype float64",
+        "extract --data " + manifest + " --out o.h5 --precision fp16",
         "extract --data " + manifest + " --out o.h5 --resume --restart",
         "finetune --data " + manifest + " --stage 13-16 --out m.pt --optimizer rmsprop",
         "finetune --data " + manifest + " --stage 13-16 --out m.pt --epochs 0",
@@ -355,4 +357,37 @@ TEST(ExtractFaults, APoolGridFinerThanTheMapIsRefused) {
       << err;
   EXPECT_FALSE(fs::exists(dir + "/fine.h5"));
   EXPECT_EQ(test::run_status(extract(manifest, dir + "/ok.h5", "--pool 8x8") + " 2> /dev/null"), 0);
+}
+
+// --precision bf16 on a CPU without bf16 (simulated): one line naming the option and the reason,
+// exit 1, before any output; where the CPU has it, the store says which arithmetic made it.
+TEST(ExtractStore, Bf16IsRefusedWithoutTheCpuAndRecordedWithIt) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  const std::string dir = test::temp_dir("extract-bf16");
+  const std::string manifest = synth_set(dir, 4);
+  const int status = test::run_status("ISHANNOT_CPU_NO_BF16=1 " +
+                                      extract(manifest, dir + "/f.h5", "--precision bf16") +
+                                      " 2> " + dir + "/err.txt");
+  const std::string err = read_text_file(dir + "/err.txt");
+  EXPECT_EQ(status, 1) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("--precision bf16"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir + "/f.h5.partial"));
+  EXPECT_FALSE(fs::exists(dir + "/f.h5"));
+  ASSERT_EQ(test::run_status(extract(manifest, dir + "/f32.h5") + " 2> /dev/null"), 0);
+  EXPECT_EQ(FeatureStoreReader(dir + "/f32.h5").attributes().at("precision"), "fp32");
+  if (!InferenceEngine::bf16_unsupported_reason().empty()) return;
+  ASSERT_EQ(
+      test::run_status(extract(manifest, dir + "/b16.h5", "--precision bf16") + " 2> /dev/null"),
+      0);
+  EXPECT_EQ(FeatureStoreReader(dir + "/b16.h5").attributes().at("precision"), "bf16");
+  const Store a = read_store(dir + "/f32.h5"), b = read_store(dir + "/b16.h5");
+  ASSERT_EQ(a.values.size(), b.values.size());
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    diff += (a.values[i] - b.values[i]) * double(a.values[i] - b.values[i]);
+    norm += a.values[i] * double(a.values[i]);
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 0.05);
+  EXPECT_GT(std::sqrt(diff / norm), 1e-4);
 }
