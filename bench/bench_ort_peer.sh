@@ -36,8 +36,7 @@ source "$here/bench/lib.sh"  # load1, wait_quiet, median
 
 # The images' size (the first one's: --input-size native does the same) and the peer's graph.
 first="$(find "$images" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' -o -name '*.tif' \) | sort | head -1)"
-size="$(python3 -c 'import sys, cv2; m = cv2.imread(sys.argv[1]); print(f"{m.shape[1]} {m.shape[0]}")' "$first" 2>/dev/null ||
-        identify -format '%w %h' "$first")"
+size="$(file -L "$first" | grep -o -E '[0-9]+ ?x ?[0-9]+' | tail -1 | tr -d ' ' | tr x ' ')"
 read -r width height <<<"$size"
 "$build/ishannot_export_backbone" "$weights" "$layer" "${width}x${height}" "$tmp/net.onnx"
 

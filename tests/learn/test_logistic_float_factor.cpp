@@ -3,6 +3,8 @@
 // solves even where float32 cannot factor B.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "detail/newton_system.h"
@@ -40,6 +42,38 @@ Eigen::MatrixXd symmetric_gram(const Eigen::MatrixXd& x) {
   return 0.5 * (gram + gram.transpose());
 }
 
+// The primal objective J(w, b) = ||w||^2 / 2 + C sum_i log(1 + exp(-s_i (x_i.w + b))) and the
+// norm of its gradient relative to max(1, ||w||), in plain loops: an optimality certificate that
+// needs no other solver.
+struct Certificate {
+  double objective = 0, gradient = 0;
+};
+Certificate certify(const Eigen::MatrixXd& x, const std::vector<uint8_t>& y,
+                    const Eigen::VectorXd& w, double b, double C) {
+  Certificate c;
+  std::vector<double> grad(static_cast<size_t>(w.size()) + 1, 0.0);
+  double ww = 0;
+  for (Eigen::Index j = 0; j < w.size(); ++j) {
+    grad[static_cast<size_t>(j)] = w[j];
+    ww += w[j] * w[j];
+  }
+  c.objective = ww / 2;
+  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+    double f = b;
+    for (Eigen::Index j = 0; j < x.cols(); ++j) f += x(i, j) * w[j];
+    const double s = y[static_cast<size_t>(i)] ? 1.0 : -1.0, margin = s * f;
+    c.objective +=
+        C * (margin > 0 ? std::log1p(std::exp(-margin)) : -margin + std::log1p(std::exp(margin)));
+    const double r = C * (1.0 / (1.0 + std::exp(-f)) - (s > 0 ? 1.0 : 0.0));  // dJ/df_i
+    for (Eigen::Index j = 0; j < x.cols(); ++j) grad[static_cast<size_t>(j)] += r * x(i, j);
+    grad.back() += r;
+  }
+  double gg = 0;
+  for (double g : grad) gg += g * g;
+  c.gradient = std::sqrt(gg) / std::max(1.0, std::sqrt(ww));
+  return c;
+}
+
 }  // namespace
 
 class FloatFactorAgrees : public ::testing::TestWithParam<std::tuple<int, int, double>> {};
@@ -66,11 +100,29 @@ TEST_P(FloatFactorAgrees, WithPrimalAndDoublePaths) {
   const Eigen::VectorXd f_fast = (p.x_test * p.x.transpose() * fast.coef).array() + fast.bias;
   const Eigen::VectorXd f_reference =
       (p.x_test * p.x.transpose() * reference.coef).array() + reference.bias;
-  for (int i = 0; i < f_primal.size(); ++i) {
-    EXPECT_NEAR(f_fast[i], f_primal[i], 1e-6 * (1 + std::abs(f_primal[i]))) << i;
+  for (int i = 0; i < f_primal.size(); ++i)
     EXPECT_NEAR(f_fast[i], f_reference[i], 1e-8 * (1 + std::abs(f_reference[i]))) << i;
+  // The optimum, certified without any solver: the float-factor solution's gradient vanishes and
+  // no other solution has a lower objective.
+  const Eigen::VectorXd w_fast = p.x.transpose() * fast.coef;
+  const Certificate ours = certify(p.x, p.y, w_fast, fast.bias, C),
+                    theirs = certify(p.x, p.y, primal.weights, primal.bias, C);
+  EXPECT_LT(ours.gradient, 1e-6);
+  EXPECT_LE(ours.objective, theirs.objective * (1 + 1e-12));
+  // The primal Newton reference where it certifies its own optimum. At (600, 700, C = 100) it
+  // does not always: its 701 x 701 Hessian is so ill-conditioned that, in the sanitizer build
+  // with 2 threads, rounding that differs from run to run (not explained; summation orders that
+  // depend on thread timing or on the data's alignment are the suspects) sometimes leaves it far
+  // from the optimum while its Newton decrement says converged (docs/RELIABILITY.md, "The
+  // sanitizer build").
+  if (theirs.gradient < 1e-6) {
+    for (int i = 0; i < f_primal.size(); ++i)
+      EXPECT_NEAR(f_fast[i], f_primal[i], 1e-6 * (1 + std::abs(f_primal[i]))) << i;
+    EXPECT_NEAR(fast.bias, primal.bias, 1e-6 * (1 + std::abs(primal.bias)));
+  } else {
+    EXPECT_TRUE(m < d) << "the primal reference failed its certificate on a full-rank problem "
+                       << "(relative gradient " << theirs.gradient << ")";
   }
-  EXPECT_NEAR(fast.bias, primal.bias, 1e-6 * (1 + std::abs(primal.bias)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, FloatFactorAgrees,
