@@ -35,7 +35,7 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 source "$here/bench/lib.sh"  # load1, wait_quiet, median
 
 # The images' size (the first one's: --input-size native does the same) and the peer's graph.
-first="$(find "$images" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' -o -name '*.tif' \) | sort | head -1)"
+first="$(find "$images" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' -o -name '*.tif' \) | sort | sed -n 1p)"
 size="$(file -L "$first" | grep -o -E '[0-9]+ ?x ?[0-9]+' | tail -1 | tr -d ' ' | tr x ' ')"
 read -r width height <<<"$size"
 "$build/ishannot_export_backbone" "$weights" "$layer" "${width}x${height}" "$tmp/net.onnx"
@@ -62,7 +62,7 @@ run() {
 }
 
 features_check() {  # PRECISION
-  python3 - "$tmp/ours.h5" "$tmp/peer.f32" "$tmp/peer.ids" "$layer" "$1" <<'PY'
+  /usr/bin/python3 - "$tmp/ours.h5" "$tmp/peer.f32" "$tmp/peer.ids" "$layer" "$1" <<'PY'
 import sys, h5py, numpy as np
 ours, peer, ids, layer, precision = sys.argv[1:6]
 with h5py.File(ours) as f:

@@ -136,6 +136,7 @@ set(ISHANNOT_NETS_SOURCES
     src/nets/torch_state_dict_weights.cpp
     src/nets/vgg16.cpp
     src/nets/weights.cpp
+    src/nets/weights_cache.cpp
 )
 set(ISHANNOT_EXTRACT_SOURCES
     src/extract/annotate_source.cpp

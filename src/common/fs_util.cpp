@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ishannot/common/error.h"
+#include "ishannot/common/sha256.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;
@@ -123,8 +124,12 @@ std::string sha256_file(const std::string& path) {
 }
 
 std::string sha256_bytes(const std::string& bytes) {
+  return sha256_data(bytes.data(), bytes.size());
+}
+
+std::string sha256_data(const void* data, size_t size) {
   Sha256 hash;
-  hash.update(bytes.data(), bytes.size());
+  hash.update(data, size);
   return hash.hex();
 }
 

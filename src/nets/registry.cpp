@@ -5,6 +5,7 @@
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/nets/backbone.h"
+#include "ishannot/nets/weights_cache.h"
 
 namespace ishannot {
 namespace fs = std::filesystem;
@@ -27,7 +28,9 @@ std::shared_ptr<Backbone> load_backbone(const std::string& arch, const std::stri
                        "default ResNet50 weights not found: run scripts/setup.sh (or set "
                        "ISHANNOT_HOME to the folder it filled)");
     }
-    return make_resnet50(load_weights(path));
+    // Through the prepared-weights cache (nets/weights_cache.h) unless it is off.
+    const std::string cache = weights_cache_dir();
+    return cache.empty() ? make_resnet50(load_weights(path)) : load_resnet50_cached(path, cache);
   }
   if (arch == "vgg16") {
     if (weights_path.empty()) {

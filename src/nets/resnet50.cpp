@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detail/stages.h"
+#include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot {
@@ -15,6 +16,13 @@ const char* const kArch = "resnet50";
 std::shared_ptr<detail::ConvStage> conv_bn(const RawWeights& w, const std::string& conv_name,
                                            const std::string& bn_name, int64_t in, int64_t out,
                                            int kernel, int stride, bool relu) {
+  if (w.format == WeightFormat::kPrepared) {  // folded already (the weights cache)
+    expect_shape(w, conv_name + "/folded_kernel", {out, in, kernel, kernel}, kArch);
+    expect_shape(w, conv_name + "/folded_bias", {out}, kArch);
+    return std::make_shared<detail::ConvStage>(weight_at(w, conv_name + "/folded_kernel", kArch),
+                                               weight_at(w, conv_name + "/folded_bias", kArch),
+                                               stride, kernel / 2, relu);
+  }
   expect_shape(w, conv_name + "/kernel", {kernel, kernel, in, out}, kArch);
   expect_shape(w, conv_name + "/bias", {out}, kArch);
   for (const char* part : {"/gamma", "/beta", "/moving_mean", "/moving_variance"}) {
@@ -87,17 +95,52 @@ class ResNet50 : public Backbone {
       }
     }
     add_stage("avg_pool", 0, std::make_shared<detail::GlobalAvgPoolStage>());
-    expect_shape(w, "fc1000/kernel", {2048, 1000}, kArch);
+    const bool prepared = w.format == WeightFormat::kPrepared;
+    expect_shape(w, "fc1000/kernel",
+                 prepared ? std::vector<int64_t>{1000, 2048} : std::vector<int64_t>{2048, 1000},
+                 kArch);
     expect_shape(w, "fc1000/bias", {1000}, kArch);
-    add_stage("fc1000", 0,
-              std::make_shared<detail::LinearStage>(
-                  weight_at(w, "fc1000/kernel", kArch).t().contiguous(),
-                  weight_at(w, "fc1000/bias", kArch).clone(), /*softmax=*/true));
+    const torch::Tensor& fc = weight_at(w, "fc1000/kernel", kArch);
+    add_stage(
+        "fc1000", 0,
+        std::make_shared<detail::LinearStage>(prepared ? fc : fc.t().contiguous(),
+                                              prepared ? weight_at(w, "fc1000/bias", kArch)
+                                                       : weight_at(w, "fc1000/bias", kArch).clone(),
+                                              /*softmax=*/true));
     set_provenance(w);
   }
 };
 
 }  // namespace
+
+RawWeights resnet50_prepared_weights(const Backbone& net) {
+  ISHANNOT_ASSERT(net.arch() == kArch, "a ResNet50");
+  RawWeights out;
+  out.format = WeightFormat::kPrepared;
+  out.path = net.weights_path();
+  out.sha256 = net.weights_sha256();
+  auto put = [&](const std::string& name, const detail::ConvStage* conv) {
+    out.tensors[name + "/folded_kernel"] = conv->weight.detach();
+    out.tensors[name + "/folded_bias"] = conv->bias.detach();
+  };
+  for (size_t i = 0; i < net.stages().size(); ++i) {
+    const std::string& stage = net.layers()[i].name;
+    const Stage* s = net.stages()[i].get();
+    if (const auto* conv = dynamic_cast<const detail::ConvStage*>(s)) put(stage, conv);
+    if (const auto* block = dynamic_cast<const detail::BottleneckStage*>(s)) {
+      // "res2a" -> res2a_branch2a, _branch2b, _branch2c, _branch1 (make_resnet50's names).
+      put(stage + "_branch2a", block->a());
+      put(stage + "_branch2b", block->b());
+      put(stage + "_branch2c", block->c());
+      if (block->projection()) put(stage + "_branch1", block->projection());
+    }
+    if (const auto* fc = dynamic_cast<const detail::LinearStage*>(s)) {
+      out.tensors["fc1000/kernel"] = fc->weight.detach();
+      out.tensors["fc1000/bias"] = fc->bias.detach();
+    }
+  }
+  return out;
+}
 
 std::shared_ptr<Backbone> make_resnet50(const RawWeights& weights) {
   if (weights.format == WeightFormat::kTorchStateDict) {

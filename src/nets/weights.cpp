@@ -20,6 +20,8 @@ std::string to_string(WeightFormat format) {
       return "keras-h5";
     case WeightFormat::kTorchStateDict:
       return "torch-state-dict";
+    case WeightFormat::kPrepared:
+      return "prepared";
   }
   return "?";
 }

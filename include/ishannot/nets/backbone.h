@@ -120,8 +120,13 @@ class Backbone : public torch::nn::Module {
   std::vector<std::shared_ptr<Stage>> stages_;
 };
 
-/// Keras ResNet50 (ImageNet top-1 0.749) from Keras-named weights (TF.js or HDF5).
+/// Keras ResNet50 (ImageNet top-1 0.749) from Keras-named weights (TF.js or HDF5), or from its
+/// prepared form (WeightFormat::kPrepared, resnet50_prepared_weights).
 std::shared_ptr<Backbone> make_resnet50(const RawWeights& weights);
+/// The prepared form of a ResNet50 made by make_resnet50: each convolution's folded OIHW kernel
+/// and bias ("res2a_branch2a/folded_kernel", ".../folded_bias") and fc1000's [out, in] weight
+/// and bias, sharing the backbone's tensors (no copy); format kPrepared, the net's provenance.
+RawWeights resnet50_prepared_weights(const Backbone& net);
 /// VGG16 from Keras weights (block1_conv1..., fc1, fc2, predictions) or a torchvision state_dict.
 std::shared_ptr<Backbone> make_vgg16(const RawWeights& weights);
 
@@ -131,6 +136,7 @@ std::string default_resnet50_weights();
 
 /// Builds a backbone by name ("resnet50", "vgg16") from a weight file ("" = the default, which
 /// exists for resnet50 only; vgg16 without weights is an Error explaining how to get them).
+/// ResNet50 goes through the prepared-weights cache (nets/weights_cache.h).
 std::shared_ptr<Backbone> load_backbone(const std::string& arch, const std::string& weights_path);
 
 /// ImageNet class names (1000) of the default ResNet50 package (assets/labels.json).

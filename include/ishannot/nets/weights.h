@@ -19,7 +19,9 @@
 
 namespace ishannot {
 
-enum class WeightFormat { kTfjsLayers, kKerasH5, kTorchStateDict };
+/// kPrepared: a backbone's own prepared form (BatchNorm folded, OIHW), read from the weights
+/// cache (nets/weights_cache.h); `path` and `sha256` name the source weights it was made from.
+enum class WeightFormat { kTfjsLayers, kKerasH5, kTorchStateDict, kPrepared };
 
 std::string to_string(WeightFormat format);
 
