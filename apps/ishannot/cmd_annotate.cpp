@@ -40,8 +40,9 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
                   "the images to annotate (a manifest's terms, if any, are compared with the "
                   "calls: validation.tsv)");
   add_out_option(cmd, o.out, "output folder");
-  cmd->add_option("--features", o.features,
-                  "feature store made with the bundle's recipe (default: computed on the fly)");
+  auto* features =
+      cmd->add_option("--features", o.features,
+                      "feature store made with the bundle's recipe (default: computed on the fly)");
   cmd->add_option("--stage", o.stage,
                   "stage of images whose data give none: a stage 1-17 (14 = range 13-16), stages "
                   "(13-16) or BDGP's range number range:N");
@@ -70,7 +71,8 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
   cmd->add_flag("--no-registration-check", o.no_registration_check,
                 "do not check that the images look registered like BDGP's (registration.tsv)");
   add_batch_option(cmd, o.params.batch, "images per batch");
-  add_precision_option(cmd, o.precision);
+  // The network's arithmetic matters only when annotate runs the network.
+  add_precision_option(cmd, o.precision)->excludes(features);
   add_resume_options(cmd, o.resume, "OUT (annotate.progress and the *.partial files)");
   add_ontology_option(cmd, o.ontology);
   cmd->add_flag("--propagate", o.propagate,

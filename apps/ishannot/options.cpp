@@ -125,7 +125,7 @@ CLI::Option* add_precision_option(CLI::App* cmd, std::string& precision) {
   return cmd
       ->add_option("--precision", precision,
                    "the network's arithmetic: fp32 | bf16 (bfloat16 where the CPU has it: "
-                   "AVX512-BF16 or AMX; features differ by ~1 %)")
+                   "AVX512-BF16 or AMX; features differ by ~2 %)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
 }

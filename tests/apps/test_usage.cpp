@@ -75,6 +75,15 @@ TEST(Usage, HelpListsCommandsInWorkflowOrderWithinOneHundredColumns) {
   }
 }
 
+// --precision is the arithmetic of a network annotate runs; with --features it runs none.
+TEST(Usage, AnnotatePrecisionWithStoredFeaturesIsAUsageError) {
+  const Result r = run("annotate --model m.h5 --data d --out o --features f.h5 --precision bf16");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--precision"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--features"), std::string::npos) << r.err;
+  EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+}
+
 TEST(Usage, UnknownOptionIsNamedFirstWithTheClosestKnownOne) {
   const Result r = run("annotate --model m.h5 --data d --out o --heatmap 3");
   EXPECT_EQ(r.status, 2);
