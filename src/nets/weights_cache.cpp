@@ -80,8 +80,9 @@ std::shared_ptr<Mapping> map_file(const std::string& path) {
 }
 
 // The prepared weights in `m`, or the reason they cannot be used ("stale: ..." / "corrupt: ...").
-std::string read_cache(const std::shared_ptr<Mapping>& m, const std::string& sha256,
-                       RawWeights& out) {
+// A header field of the wrong type throws nlohmann's exception (read_cache turns it into a reason).
+std::string read_cache_fields(const std::shared_ptr<Mapping>& m, const std::string& sha256,
+                              RawWeights& out) {
   const char* base = static_cast<const char*>(m->data);
   uint32_t version = 0, header_bytes = 0;
   if (m->size < 16 || std::memcmp(base, kMagic, 8) != 0) return "corrupt: not a cache file";
@@ -111,14 +112,23 @@ std::string read_cache(const std::shared_ptr<Mapping>& m, const std::string& sha
     const auto shape = t.at("shape").get<std::vector<int64_t>>();
     const size_t offset = t.at("offset").get<size_t>();
     int64_t count = 1;
-    for (int64_t d : shape) count *= d;
-    if (offset % kAlign || offset + 4 * static_cast<size_t>(count) > payload)
+    for (int64_t d : shape) count *= d < 0 ? -1 : d;
+    if (count < 0 || offset % kAlign || offset + 4 * static_cast<size_t>(count) > payload)
       return "corrupt: a tensor outside the payload";
     auto keep = m;  // the mapping lives as long as a tensor does
     out.tensors[t.at("name").get<std::string>()] = torch::from_blob(
         const_cast<char*>(data) + offset, shape, [keep](void*) {}, torch::kFloat);
   }
   return "";
+}
+
+std::string read_cache(const std::shared_ptr<Mapping>& m, const std::string& sha256,
+                       RawWeights& out) {
+  try {
+    return read_cache_fields(m, sha256, out);
+  } catch (const nlohmann::json::exception& e) {
+    return std::string("corrupt: a header field: ") + e.what();
+  }
 }
 
 // Writes `prepared` as a cache file at `path` (via a temporary name); "" or why not.

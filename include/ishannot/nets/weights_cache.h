@@ -1,9 +1,10 @@
 #pragma once
 // The prepared-weights cache: a backbone's weights as the forward pass uses them (BatchNorm
 // folded into the convolutions, OIHW, float32), written once per source weights under the cache
-// folder and memory-mapped on later runs, so that a process reads only the pages of the stages
-// its taps need and folds nothing. Only ResNet50 is cached (the default backbone); VGG16 loads
-// from its file every time.
+// folder and memory-mapped on later runs, so that a process neither parses, copies nor folds
+// them. Every load still reads the whole file once (its payload SHA-256 is checked), the stages
+// a tap does not need included. Only ResNet50 is cached (the default backbone); VGG16 loads from
+// its file every time.
 //
 // Files, under `dir` (default <cache>/prepared; ISHANNOT_WEIGHTS_CACHE=off disables, any other
 // value names the folder):
