@@ -11,6 +11,12 @@ namespace ishannot {
 namespace {
 
 constexpr double kKerasBnEpsilon = 1e-3;
+
+// Keras's name of a block's convolution: ("res2a", "2b") -> "res2a_branch2b" (its BatchNorm:
+// "bn2a_branch2b"); branch "1" is the projection shortcut.
+std::string branch_conv(const std::string& block_stage, const std::string& branch) {
+  return block_stage + "_branch" + branch;
+}
 const char* const kArch = "resnet50";
 
 std::shared_ptr<detail::ConvStage> conv_bn(const RawWeights& w, const std::string& conv_name,
@@ -82,7 +88,7 @@ class ResNet50 : public Backbone {
         const int stride = b == 0 ? s.stride : 1;
         auto conv = [&](const std::string& branch, int64_t cin, int64_t cout, int k, int st,
                         bool relu) {
-          return conv_bn(w, "res" + block + "_branch" + branch, "bn" + block + "_branch" + branch,
+          return conv_bn(w, branch_conv("res" + block, branch), "bn" + block + "_branch" + branch,
                          cin, cout, k, st, relu);
         };
         auto a = conv("2a", in, s.width, 1, stride, true);
@@ -128,11 +134,10 @@ RawWeights resnet50_prepared_weights(const Backbone& net) {
     const Stage* s = net.stages()[i].get();
     if (const auto* conv = dynamic_cast<const detail::ConvStage*>(s)) put(stage, conv);
     if (const auto* block = dynamic_cast<const detail::BottleneckStage*>(s)) {
-      // "res2a" -> res2a_branch2a, _branch2b, _branch2c, _branch1 (make_resnet50's names).
-      put(stage + "_branch2a", block->a());
-      put(stage + "_branch2b", block->b());
-      put(stage + "_branch2c", block->c());
-      if (block->projection()) put(stage + "_branch1", block->projection());
+      put(branch_conv(stage, "2a"), block->a());
+      put(branch_conv(stage, "2b"), block->b());
+      put(branch_conv(stage, "2c"), block->c());
+      if (block->projection()) put(branch_conv(stage, "1"), block->projection());
     }
     if (const auto* fc = dynamic_cast<const detail::LinearStage*>(s)) {
       out.tensors["fc1000/kernel"] = fc->weight.detach();
