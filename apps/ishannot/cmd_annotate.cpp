@@ -236,7 +236,7 @@ void run_annotate(AnnotateOptions& o, const GlobalOptions& options) {
   if (!o.stage.empty())
     params.stage_range = parse_usage([&] { return normalise_stage_range(o.stage); });
   params.provenance = provenance(options);
-  params.provenance["data"] = o.data;
+  params.provenance.add_input("data", o.data);
   params.band = parse_band(o.band, params.band);
   params.validate = data_carries_terms(o.data);
   params.check_registration = !o.no_registration_check;

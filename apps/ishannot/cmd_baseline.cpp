@@ -155,8 +155,7 @@ void run_baseline(const BaselineOptions& o, const GlobalOptions& options) {
   params.dictionary.atoms = dict.dictionary.size();
 
   const ScEncoder encoder(dict.dictionary, params);
-  const auto attributes =
-      sc_store_attributes(ds, encoder, dict, choice.genes, options.command_line, options.seed);
+  const auto attributes = sc_store_attributes(ds, encoder, dict, choice.genes, provenance(options));
   FeatureStoreWriter writer(o.out, encoder.layers(), parse_dtype_option(o.dtype), attributes,
                             resume);
   set_dataset_metadata(writer, ds);

@@ -144,20 +144,17 @@ class OpenStores {
 };
 
 // run.json: the command, the dataset and every store's provenance attributes.
-std::map<std::string, std::string> run_provenance(const EvaluateOptions& o, const Dataset& dataset,
-                                                  OpenStores& stores,
-                                                  const GlobalOptions& options) {
+Provenance run_provenance(const EvaluateOptions& o, const Dataset& dataset, OpenStores& stores,
+                          const GlobalOptions& options) {
   const bool per_fold = !o.fold_features.empty();
-  auto run = provenance(options);
-  run["dataset"] = absolute_path(dataset.source);
-  run["features"] = absolute_path(per_fold ? o.fold_features : stores.order().at(0));
+  Provenance run = provenance(options);
+  run.add_input("dataset", absolute_path(dataset.source));
+  run.add_input("features", absolute_path(per_fold ? o.fold_features : stores.order().at(0)));
   for (const auto& path : stores.order()) {
-    // One store: features.<attribute>; per fold: features[<path>].<attribute> (gene lists left
-    // out: they are long and in the stores).
+    // One store: features.<attribute>; per fold: features[<path>].<attribute>.
     const std::string prefix = per_fold ? "features[" + path + "]." : "features.";
-    for (const auto& [key, value] : stores.get(path).attributes())
-      if (key != store_attr::kFinetuneGenes && key != store_attr::kScDictionaryGenes)
-        run[prefix + key] = value;
+    for (const auto& [key, value] : store_provenance_entries(stores.get(path).attributes(), prefix))
+      run.extra[key] = value;
   }
   return run;
 }

@@ -21,7 +21,7 @@ void run_merge(const MergeOptions& o, const GlobalOptions& options) {
   const Reporter reporter = make_reporter(options);
   MergeParams params;
   params.block_bytes = o.block_mb << 20;
-  params.command_line = options.command_line;
+  params.provenance = provenance(options);
   require_valid("merge", params.check());
   // Lock first, then restart: a second merge on this --out stops here, before it deletes.
   const ClaimedOutput claimed = claim_output(o.resume, o.out + ".partial", {o.out + ".partial"});

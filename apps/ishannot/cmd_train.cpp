@@ -132,7 +132,7 @@ TrainParams train_params(const TrainOptions& o, const GlobalOptions& options) {
         throw UsageError("train: " + option->get_name() +
                          " describes how to compute features: it has no effect with --features");
   p.provenance = provenance(options);
-  p.provenance["training_data"] = o.data;
+  p.provenance.add_input("training_data", o.data);
   require_valid("train", p.check());
   return p;
 }
@@ -180,7 +180,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& options) {
     reporter.info("skipped " + std::to_string(skip.count) + ": " + skip.reason);
   // --ontology: the ids of every term of the data (a superset of the bundle's) in its attributes.
   if (const auto ontology = load_ontology_terms(o.ontology, dataset_terms(dataset), reporter))
-    for (const auto& [key, value] : ontology_attributes(*ontology)) params.provenance[key] = value;
+    for (const auto& [key, value] : ontology_attributes(*ontology))
+      params.provenance.extra[key] = value;
   const std::string store_path = training_store(o, dataset, params.resume, options, reporter);
   TrainSummary summary;
   {

@@ -25,9 +25,9 @@ struct GlobalOptions {
   std::string command_line;       ///< the whole command, shell-quoted (provenance)
 };
 
-/// What every output records about how it was made: tool_version and created_by (the command
-/// line). Feature stores, model bundles, run.json and reports all carry these two.
-std::map<std::string, std::string> provenance(const GlobalOptions& options);
+/// What every output records about how it was made (common/provenance.h): the command line and
+/// --seed; a command adds its inputs. Feature stores, model bundles, run.json and reports carry it.
+Provenance provenance(const GlobalOptions& options);
 
 /// A Reporter that draws on stderr as the global options say (bar on a terminal, periodic
 /// plain lines otherwise). `clock` (seconds; default: the steady clock) times the ETA.

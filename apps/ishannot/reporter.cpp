@@ -106,8 +106,11 @@ int apply_threads(const GlobalOptions& options) {
   return threads;
 }
 
-std::map<std::string, std::string> provenance(const GlobalOptions& options) {
-  return {{"tool_version", ISHANNOT_VERSION}, {"created_by", options.command_line}};
+Provenance provenance(const GlobalOptions& options) {
+  Provenance p;
+  p.command_line = options.command_line;
+  p.seed = options.seed;
+  return p;
 }
 
 }  // namespace ishannot::cli

@@ -8,6 +8,7 @@
 #include "ishannot/data/dataset.h"
 #include "ishannot/eval/evaluation.h"
 #include "ishannot/features/feature_store.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/version.h"
 
 namespace ishannot::python {
@@ -135,14 +136,10 @@ void bind_eval(py::module_& m) {
       const FeatureStoreReader store(features);
       result = run_evaluation(dataset, store, params, bridge.reporter());
       if (!out.empty()) {
-        std::map<std::string, std::string> provenance = {
-            {"tool_version", ISHANNOT_VERSION},
-            {"created_by", "python: ishannot.evaluate"},
-            {"dataset", dataset.source},
-            {"features", features}};
-        for (const auto& [key, value] : store.attributes())
-          if (key != "finetune_genes" && key != "sc_dictionary_genes")
-            provenance["features." + key] = value;
+        Provenance provenance;
+        provenance.command_line = "python: ishannot.evaluate";
+        provenance.add_input("dataset", dataset.source).add_input("features", features);
+        provenance.extra = store_provenance_entries(store.attributes(), "features.");
         write_evaluation_outputs(out, result, params, provenance);
       }
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ishannot/common/error.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/folds.h"
 #include "ishannot/features/feature_store.h"
@@ -33,10 +34,22 @@ const std::vector<std::string> kClassifierKeys = {
     "slab_columns", "seed",        "stages",       "top_k",     "view",       "exclude",
     "layers",       "method",      "folds",        "provenance"};
 
-std::map<std::string, std::string> provenance(const py::dict& o) {
-  auto p = option<std::map<std::string, std::string>>(o, "provenance", {});
-  p.emplace("tool_version", ISHANNOT_VERSION);
-  p.emplace("created_by", "python: ishannot");
+// The "provenance" option (a dict of strings): created_by and tool_version name the caller,
+// training_data the input; any other key is kept as is.
+Provenance provenance(const py::dict& o) {
+  Provenance p;
+  p.command_line = "python: ishannot";
+  for (const auto& [key, value] : option<std::map<std::string, std::string>>(o, "provenance", {})) {
+    if (key == "created_by")
+      p.command_line = value;
+    else if (key == "tool_version")
+      p.tool_version = value;
+    else if (key == "training_data")
+      p.add_input(key, value);
+    else
+      p.extra[key] = value;
+  }
+  if (auto problem = p.check(); !problem.empty()) throw Error("provenance: " + problem);
   return p;
 }
 

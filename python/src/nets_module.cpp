@@ -265,7 +265,7 @@ PYBIND11_MODULE(_nets, m) {
           ishannot::ExtractParams params = python::extract_params(layers, input_size, pool, batch);
           params.dtype = python::parse_dtype(precision);
           params.resume = resume;
-          params.command_line = "python: ishannot.extract";
+          params.provenance.command_line = "python: ishannot.extract";
           python::apply_cnn_threads(threads);
           python::Progress bridge(std::move(progress));
           ishannot::ExtractResult r;

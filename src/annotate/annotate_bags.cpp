@@ -288,7 +288,7 @@ AnnotateSummary annotate_bags(const std::vector<ImageRecord>& images,
   nlohmann::json run;
   run["format"] = "ishannot-annotation";
   run["format_version"] = kAnnotationRunFormatVersion;
-  for (const auto& [key, value] : params.provenance) run["provenance"][key] = value;
+  for (const auto& [key, value] : params.provenance.entries()) run["provenance"][key] = value;
   run["bundle"] = {{"path", bundle.path}, {"sha256", sha256_file(bundle.path)}};
   run["unit"] = "bag";
   run["bag_pool"] = bag_pool_name(pool);

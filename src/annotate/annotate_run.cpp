@@ -331,7 +331,7 @@ void write_run_json(const std::string& path, const ModelBundle& bundle,
   nlohmann::json run;
   run["format"] = "ishannot-annotation";
   run["format_version"] = kAnnotationRunFormatVersion;
-  for (const auto& [key, value] : params.provenance) run["provenance"][key] = value;
+  for (const auto& [key, value] : params.provenance.entries()) run["provenance"][key] = value;
   run["bundle"] = {{"path", bundle.path}, {"sha256", bundle_sha}};
   for (const char* key : {"tool_version", "created_by", "created_utc", "method", "training_scope",
                           "training_data", "term_selection"})

@@ -86,7 +86,7 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
   b.vote_threshold = (b.models + 1) / 2;
   b.weights_dtype = params.weights_dtype;
   auto& a = b.attributes;
-  a = params.provenance;
+  a = params.provenance.entries();
   std::ostringstream grid;
   for (double c : params.fit.c_grid) grid << (grid.tellp() > 0 ? "," : "") << format_exact(c);
   a["method"] = params.method;
@@ -100,8 +100,8 @@ ModelBundle bundle_header(const FeatureStoreReader& store, const std::vector<std
   a["calibration"] = calibration_method_name(params.calibration);
   a["cv_folds"] =
       std::to_string(params.fold >= 0 || !params.train_genes.empty() ? 0 : params.folds);
-  if (!a.count("training_data")) a["training_data"] = dataset.source;
-  if (params.unit == EvaluationUnit::kBag) {  // absent: an image bundle
+  if (!a.count("training_data")) a["training_data"] = dataset.source;  // no such input given
+  if (params.unit == EvaluationUnit::kBag) {                           // absent: an image bundle
     a["unit"] = "bag";
     a["bag_pool"] = bag_pool_name(params.bag_pool);
   }

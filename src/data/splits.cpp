@@ -58,7 +58,7 @@ std::vector<int> grouped_kfold(const std::vector<std::string>& genes,
   // Order: seeded shuffle, then rarest carried term first, bigger genes first.
   std::vector<int> order(n_genes);
   for (int g = 0; g < n_genes; ++g) order[g] = g;
-  detail::Rng rng(params.seed);
+  detail::Rng rng = detail::Rng::from_derived(params.seed);
   rng.shuffle(order);
   std::vector<double> rarest(n_genes, std::numeric_limits<double>::infinity());
   for (int g = 0; g < n_genes; ++g)

@@ -12,6 +12,7 @@
 #include "detail/rng.h"
 #include "detail/synth_render.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/synth.h"
@@ -44,6 +45,7 @@ void write_synth_info(const SynthParams& params, const fs::path& root, int64_t t
   nlohmann::json info;
   info["format"] = "ishannot-synth";
   info["format_version"] = kFormatVersion;
+  info["generator_version"] = kSynthGeneratorVersion;
   info["tool"] = std::string("ishannot ") + ISHANNOT_VERSION;
   info["seed"] = params.seed;
   info["images"] = total;
@@ -91,7 +93,7 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
   std::vector<uint64_t> group_seed(groups.size());
   std::vector<bool> clutter(groups.size());
   for (size_t g = 0; g < groups.size(); ++g) {
-    group_seed[g] = detail::Rng::stream(params.seed, 0x60000000ULL + g).next();
+    group_seed[g] = derive_seed(params.seed, SeedStream::kSynthGroup, {g});
     clutter[g] = detail::group_has_clutter(group_seed[g], params.clutter);
     for (int i = 0; i < groups[g].images; ++i)
       jobs.push_back({static_cast<int>(g), static_cast<int>(jobs.size())});
@@ -125,7 +127,8 @@ std::string generate_synthetic(const SynthParams& params, const std::string& out
     errors.run(j, [&] {
       const Job& job = jobs[j];
       const auto& group = groups[job.group];
-      const uint64_t image_seed = detail::Rng::stream(params.seed, job.index).next();
+      const uint64_t image_seed =
+          derive_seed(params.seed, SeedStream::kSynthImage, {static_cast<uint64_t>(job.index)});
       std::vector<cv::Mat> masks;
       const cv::Mat bgr = detail::render_group_image(
           group.terms, group.stage_range, group_seed[job.group], image_seed, 1.0,

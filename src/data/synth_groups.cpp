@@ -144,7 +144,7 @@ std::vector<SynthGroup> plan_builtin(const SynthParams& params,
                                      const std::vector<int>& quota) {
   std::vector<SynthGroup> groups;
   for (size_t s = 0; s < stages.size(); ++s) {
-    detail::Rng rng = detail::Rng::stream(params.seed, 0x6701 + s);
+    detail::Rng rng(params.seed, SeedStream::kSynthPlan, {s});
     int left = quota[s];
     for (int g = 0; left > 0; ++g) {
       SynthGroup group;
@@ -186,7 +186,7 @@ std::vector<SynthGroup> plan_like(const SynthParams& params, const std::vector<s
   const auto quota = share_out(total, weights);
   std::vector<SynthGroup> groups;
   for (size_t s = 0; s < stages.size(); ++s) {
-    detail::Rng rng = detail::Rng::stream(params.seed, 0x11CE + s);
+    detail::Rng rng(params.seed, SeedStream::kSynthLike, {s});
     auto pool = real_groups[stages[s]];
     int left = quota[s];
     for (int round = 1; left > 0; ++round) {

@@ -45,7 +45,7 @@ struct ActivePattern {
 
 // Expression outside the listed terms: 1-2 blobs or a few spots, fixed per group.
 std::vector<Shape> clutter_shapes(uint64_t group_seed) {
-  Rng rng = Rng::stream(group_seed, kClutterShapes);
+  Rng rng = Rng::from_derived(group_seed, {kClutterShapes});
   std::vector<Shape> shapes;
   const int n = 1 + static_cast<int>(rng.below(2));
   for (int i = 0; i < n; ++i) {
@@ -80,7 +80,7 @@ void smooth_noise(cv::RNG& rng, int cells_x, int cells_y, cv::Mat& full) {
 }  // namespace
 
 bool group_has_clutter(uint64_t group_seed, double probability) {
-  return Rng::stream(group_seed, kClutterChoice).bernoulli(probability);
+  return Rng::from_derived(group_seed, {kClutterChoice}).bernoulli(probability);
 }
 
 // A documented numeric kernel (allowed to be long, ARCHITECTURE.md): one pass over each pixel
@@ -88,8 +88,8 @@ bool group_has_clutter(uint64_t group_seed, double probability) {
 cv::Mat render_group_image(const std::vector<std::string>& terms, const std::string& stage,
                            uint64_t group_seed, uint64_t image_seed, double var, bool with_clutter,
                            const SynthParams& params, std::vector<cv::Mat>* masks) {
-  Rng group_rng = Rng::stream(group_seed, kGroupJitter);
-  Rng rng = Rng::stream(image_seed, kImageJitter);
+  Rng group_rng = Rng::from_derived(group_seed, {kGroupJitter});
+  Rng rng = Rng::from_derived(image_seed, {kImageJitter});
   cv::RNG cv_rng(derive_seed(image_seed, {kPixelNoise}));
 
   // Patterns: the group's terms (jittered per group, then per image) and clutter.

@@ -5,6 +5,7 @@
 // 2014).
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -12,11 +13,22 @@
 
 namespace ishannot::detail {
 
+/// Made in two ways only (the raw constructor is private, so a user's --seed cannot seed draws
+/// directly and two purposes cannot share one stream by accident):
+///   Rng(seed, SeedStream::kX, {ids...})  the stream of one purpose of the user's seed;
+///   Rng::from_derived(derived, {ids...}) a generator on a seed that derive_seed already made for
+///                                        one purpose and a caller handed down (a fold split's
+///                                        seed, an evaluation task's seed, a synthetic group's).
 class Rng {
  public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  /// An independent stream, e.g. per image: Rng::stream(seed, index) (seed.h's derive_seed).
-  static Rng stream(uint64_t seed, uint64_t index) { return Rng(derive_seed(seed, {index})); }
+  /// derive_seed(seed, {stream(purpose), ids...}).
+  Rng(uint64_t seed, SeedStream purpose, std::initializer_list<uint64_t> ids = {})
+      : state_(derive_seed(seed, purpose, ids)) {}
+  /// Starts at `derived` itself when `ids` is empty (Rng(seed, p) == from_derived(derive_seed(seed,
+  /// {stream(p)}))), else at derive_seed(derived, ids): an independent sub-stream, e.g. per image.
+  static Rng from_derived(uint64_t derived, std::initializer_list<uint64_t> ids = {}) {
+    return Rng(ids.size() == 0 ? derived : derive_seed(derived, ids));
+  }
   /// splitmix64: the state advances by the golden-ratio increment, the output is its mix.
   uint64_t next() {
     const uint64_t out = mix64(state_);
@@ -41,6 +53,7 @@ class Rng {
   }
 
  private:
+  explicit Rng(uint64_t state) : state_(state) {}
   uint64_t state_;
 };
 

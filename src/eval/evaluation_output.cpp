@@ -256,14 +256,13 @@ nlohmann::json run_config(const EvaluationResult& result, const EvaluationParams
 }
 
 void write_run_json(const std::string& path, const EvaluationResult& result,
-                    const EvaluationParams& params,
-                    const std::map<std::string, std::string>& provenance,
+                    const EvaluationParams& params, const Provenance& provenance,
                     const std::vector<std::string>& files) {
   nlohmann::json run;
   run["format"] = "ishannot-evaluation";
   run["format_version"] = kEvaluationRunFormatVersion;
   run["versions"] = library_versions();
-  for (const auto& [key, value] : provenance) run["provenance"][key] = value;
+  for (const auto& [key, value] : provenance.entries()) run["provenance"][key] = value;
   run["finished_utc"] = utc_timestamp();
   run["seed"] = params.seed;
   run["config"] = run_config(result, params);
@@ -314,8 +313,7 @@ void publish(const std::string& staging, const std::string& dir,
 }  // namespace
 
 void write_evaluation_outputs(const std::string& dir, const EvaluationResult& result,
-                              const EvaluationParams& params,
-                              const std::map<std::string, std::string>& provenance) {
+                              const EvaluationParams& params, const Provenance& provenance) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))

@@ -136,7 +136,7 @@ FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, i
     for (int64_t d : stored) spec.dim *= d;
     layers_.push_back(spec);
   }
-  provenance_.created_by = params.command_line;
+  provenance_.run = params.provenance;
   provenance_.backbone = net.arch();
   provenance_.weights_path = net.weights_path();
   provenance_.weights_sha256 = net.weights_sha256();
@@ -146,7 +146,6 @@ FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, i
   provenance_.pooling = params.pool.text();
   provenance_.layers = params.layers;
   provenance_.precision = precision_name(params.precision);
-  provenance_.seed = params.seed;
 }
 
 FeatureExtractor::~FeatureExtractor() = default;

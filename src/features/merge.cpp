@@ -115,7 +115,8 @@ std::map<std::string, std::string> merged_attributes(
   }
   for (const auto& key : kShardKeys) attributes.erase(key);
   for (const auto& key : kRunKeys) attributes.erase(key);
-  if (!params.command_line.empty()) attributes["created_by"] = params.command_line;
+  if (!params.provenance.command_line.empty())
+    attributes["created_by"] = params.provenance.command_line;
   if (!skipped.empty()) attributes["skipped_images"] = "file\treason\n" + skipped;
   attributes["merged_from"] = merged_from;
   return attributes;

@@ -4,13 +4,12 @@
 #include <filesystem>
 
 #include "ishannot/common/fs_util.h"
-#include "ishannot/version.h"
 
 namespace ishannot {
 
 std::map<std::string, std::string> store_attributes(const StoreProvenance& p) {
-  return {{"tool_version", ISHANNOT_VERSION},
-          {"created_by", p.created_by},
+  return {{"tool_version", p.run.version()},
+          {"created_by", p.run.command_line},
           {"manifest_path", p.manifest_path},
           {"manifest_sha256", p.manifest_sha256},
           {"backbone", p.backbone},
@@ -22,7 +21,16 @@ std::map<std::string, std::string> store_attributes(const StoreProvenance& p) {
           {"pooling", p.pooling},
           {"layers", p.layers},
           {"precision", p.precision},
-          {"seed", std::to_string(p.seed)}};
+          {"seed", std::to_string(p.run.seed.value_or(0))}};
+}
+
+std::map<std::string, std::string> store_provenance_entries(
+    const std::map<std::string, std::string>& attributes, const std::string& prefix) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : attributes)
+    if (key != store_attr::kFinetuneGenes && key != store_attr::kScDictionaryGenes)
+      out[prefix + key] = value;
+  return out;
 }
 
 void set_dataset_metadata(FeatureStoreWriter& writer, const Dataset& dataset) {

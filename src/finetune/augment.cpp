@@ -23,7 +23,7 @@ bool AugmentDraw::is_identity() const {
 AugmentDraw draw_augmentation(const AugmentParams& p, uint64_t seed, uint64_t index) {
   AugmentDraw d;
   if (!p.enabled) return d;
-  detail::Rng rng = detail::Rng::stream(seed, index);
+  detail::Rng rng = detail::Rng::from_derived(seed, {index});
   // Every field is drawn, used or not, so one option does not shift the others' draws.
   d.dx = rng.uniform(-p.shift, p.shift);
   d.dy = rng.uniform(-p.shift, p.shift);

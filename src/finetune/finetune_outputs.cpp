@@ -17,7 +17,7 @@ nlohmann::json model_sidecar(const FinetuneRun& run, const FinetuneResult& resul
   return {
       {"format", "ishannot-finetuned-model"},
       {"format_version", kFinetunedModelFormatVersion},
-      {"tool_version", ISHANNOT_VERSION},
+      {"tool_version", run.params.provenance.version()},
       {"backbone", backbone.arch()},
       {"base_weights_path", backbone.weights_path()},
       {"base_weights_sha256", backbone.weights_sha256()},
@@ -50,7 +50,7 @@ nlohmann::json model_sidecar(const FinetuneRun& run, const FinetuneResult& resul
       {"best_epoch", run.state.best_epoch},
       {"early_stopped", run.state.stopped},
       {"curve", curve_to_json(run.state.curve)},
-      {"command_line", run.params.command_line}};
+      {"command_line", run.params.provenance.command_line}};
 }
 
 }  // namespace

@@ -31,11 +31,6 @@ using detail::save_best_model;
 using detail::TrainingState;
 using detail::write_curve_tsv;
 
-// Independent random streams, one per purpose, all from the run's seed (common/seed.h).
-uint64_t sub_seed(uint64_t seed, SeedStream purpose, uint64_t index) {
-  return derive_seed(seed, {stream(purpose), index});
-}
-
 torch::Tensor targets_of(const StageProblem& problem, const std::vector<int>& rows) {
   const int64_t k = static_cast<int64_t>(problem.terms.size());
   torch::Tensor t = torch::zeros({static_cast<int64_t>(rows.size()), k});
@@ -223,7 +218,7 @@ void fill_trunk_cache(FinetuneRun& run, FinetuneResult& result) {
     for (size_t i = 0; v > 0 && i < copy.size(); ++i)
       copy[i] = apply_augmentation(
           copy[i], draw_augmentation(run.params.augment,
-                                     sub_seed(run.params.seed, SeedStream::kCacheAugment, 0),
+                                     derive_seed(run.params.seed, SeedStream::kCacheAugment, {0}),
                                      static_cast<uint64_t>(v) * copy.size() + i));
     run.train_cache.push_back(trunk_outputs(*run.net, run.trunk_engine.get(), copy,
                                             run.params.batch, run.device, run.reporter,
@@ -261,10 +256,10 @@ double train_epoch(FinetuneRun& run, int epoch) {
   const int64_t n = static_cast<int64_t>(run.train_rows.size());
   const std::string stage = "epoch " + std::to_string(epoch) + "/" + std::to_string(p.epochs);
   run.net->train();
-  torch::manual_seed(sub_seed(p.seed, SeedStream::kDropout, static_cast<uint64_t>(epoch)));
+  torch::manual_seed(derive_seed(p.seed, SeedStream::kDropout, {static_cast<uint64_t>(epoch)}));
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  detail::Rng order_rng(sub_seed(p.seed, SeedStream::kTrainingOrder, static_cast<uint64_t>(epoch)));
+  detail::Rng order_rng(p.seed, SeedStream::kTrainingOrder, {static_cast<uint64_t>(epoch)});
   order_rng.shuffle(order);
   double loss_sum = 0;
   for (int64_t begin = 0; begin < n; begin += p.batch) {
@@ -283,7 +278,7 @@ double train_epoch(FinetuneRun& run, int epoch) {
       for (int64_t i : idx)
         batch.push_back(apply_augmentation(
             run.train_images[static_cast<size_t>(i)],
-            draw_augmentation(p.augment, sub_seed(p.seed, SeedStream::kAugment, 0),
+            draw_augmentation(p.augment, derive_seed(p.seed, SeedStream::kAugment, {0}),
                               static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(n) +
                                   static_cast<uint64_t>(i))));
       trunk_out =

@@ -147,7 +147,7 @@ AttentionMil init_attention_mil(int inputs, int terms, const AttentionMilParams&
                                 uint64_t seed) {
   if (auto problem = params.check(); !problem.empty()) throw Error(problem);
   if (inputs < 1 || terms < 1) throw Error("attention MIL needs >= 1 input and >= 1 term");
-  detail::Rng rng(derive_seed(seed, {stream(SeedStream::kAttentionMil), 0}));
+  detail::Rng rng(seed, SeedStream::kAttentionMil, {0});
   AttentionMil m;
   m.A = glorot(params.hidden, inputs, rng);
   m.a = Eigen::MatrixXd::Zero(params.hidden, 1);
@@ -253,7 +253,7 @@ void split_validation(const MilData& data, const std::vector<int>& train,
            " epochs without early stopping";
     return;
   }
-  detail::Rng rng(derive_seed(seed, {stream(SeedStream::kAttentionMil), 1}));
+  detail::Rng rng(seed, SeedStream::kAttentionMil, {1});
   rng.shuffle(genes);
   const auto count =
       std::max<size_t>(1, static_cast<size_t>(std::lround(params.validation_fraction *
@@ -283,8 +283,7 @@ MilTraining train_attention_mil(const MilData& data, const std::vector<int>& tra
   double best = std::numeric_limits<double>::infinity();
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     std::vector<int> order = fit;
-    detail::Rng rng(
-        derive_seed(seed, {stream(SeedStream::kAttentionMil), 2, static_cast<uint64_t>(epoch)}));
+    detail::Rng rng(seed, SeedStream::kAttentionMil, {2, static_cast<uint64_t>(epoch)});
     rng.shuffle(order);
     for (size_t start = 0; start < order.size(); start += static_cast<size_t>(params.batch_bags)) {
       const std::vector<int> batch(

@@ -29,7 +29,7 @@ std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
   const std::vector<int>& majority = pos_minority ? neg : pos;
   std::vector<std::vector<int>> samples;
   for (int k = 0; k < models; ++k) {
-    detail::Rng rng(derive_seed(seed, {static_cast<uint64_t>(k)}));
+    detail::Rng rng = detail::Rng::from_derived(seed, {static_cast<uint64_t>(k)});
     std::vector<int> pool = majority;
     // Partial Fisher-Yates: the first minority.size() entries are a uniform sample.
     for (size_t i = 0; i < minority.size(); ++i)

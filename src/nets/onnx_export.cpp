@@ -170,15 +170,15 @@ ModelPackage make_model_package(ModelBundle& bundle, const std::vector<cv::Mat>&
   std::vector<std::string> layers;
   for (const auto& l : bundle.recipe.layers) layers.push_back(l.name);
   OnnxModelInfo info;
-  info.producer_version = params.tool_version;
+  info.producer_version = params.provenance.version();
   info.doc_string = "ishannot annotator exported from " + bundle.path;
-  info.metadata = {{"created_by", params.created_by}, {"bundle", bundle.path}};
+  info.metadata = {{"created_by", params.provenance.command_line}, {"bundle", bundle.path}};
   pkg.onnx =
       annotator_graph(export_net(*net, layers, pkg.width, pkg.height), bundle).serialize(info);
   pkg.arch = net->arch();
   pkg.pixel_preprocessing = describe_pixels(net->preprocessing());
-  pkg.tool_version = params.tool_version;
-  pkg.created_by = params.created_by;
+  pkg.tool_version = params.provenance.version();
+  pkg.created_by = params.provenance.command_line;
   pkg.test_images = image_ids;
   if (bundle.attributes.count("term_ids")) {  // recorded by train --ontology
     const auto ids = nlohmann::json::parse(bundle.attributes.at("term_ids"));

@@ -144,13 +144,10 @@ std::string meta_line(const ReportParams& params, const detail::ReportRuns& runs
                       const VegaRuntime& runtime, const std::string& created) {
   std::string versions;
   for (const auto& [name, version] : runtime.versions) versions += " " + name + " " + version;
-  const auto get = [&](const char* key) {
-    const auto at = params.provenance.find(key);
-    return at == params.provenance.end() ? std::string() : at->second;
-  };
+  const std::string& command = params.provenance.command_line;
   return html_escape(std::to_string(runs.read.size()) + " run folder(s) · written " + created +
-                     " by ishannot " + get("tool_version") +
-                     (get("created_by").empty() ? "" : " (" + get("created_by") + ")") +
+                     " by ishannot " + params.provenance.version() +
+                     (command.empty() ? "" : " (" + command + ")") +
                      " · figures by Vega-Lite:" + versions);
 }
 
@@ -207,7 +204,8 @@ ReportResult write_report(const std::vector<std::string>& run_dirs, const std::s
       {"created_utc", created},      {"runs", runs.read},
       {"vega", runtime.versions},    {"notes", result.notes},
       {"warnings", result.warnings}};
-  for (const auto& [key, value] : params.provenance) provenance["provenance"][key] = value;
+  for (const auto& [key, value] : params.provenance.entries())
+    provenance["provenance"][key] = value;
   for (const auto& f : figures) provenance["figures"].push_back(f.id);
   write_text_atomically(out_dir + "/report.json", provenance.dump(2) + "\n");
   result.index = out_dir + "/index.html";

@@ -48,6 +48,54 @@ void normalise_atoms(Matrix& atoms, const Eigen::MatrixXf& samples, detail::Rng&
   }
 }
 
+// Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, section 5; scikit-learn's default): each
+// centre after the first is the best of 2 + ln(K) candidates drawn by D^2 sampling (the one that
+// lowers the summed squared distance most). Plain k-means++ puts two centres into one of K
+// well-separated clusters in ~10 % of starts (measured: 6 clusters, 96 points), a local optimum
+// Lloyd/Elkan iterations never leave.
+Eigen::MatrixXf kmeans_plus_plus(const Eigen::MatrixXf& data, int atoms, detail::Rng& rng) {
+  const Eigen::Index n = data.cols();
+  const int trials = 2 + static_cast<int>(std::log(static_cast<double>(atoms)));
+  auto dist2_to = [&](Eigen::Index j) {
+    return (data.colwise() - data.col(j)).colwise().squaredNorm().transpose().cast<double>().eval();
+  };
+  auto draw = [&](const Eigen::VectorXd& dist2, double total) {
+    double target = rng.uniform() * total;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      target -= dist2[j];
+      if (target <= 0) return j;
+    }
+    return n - 1;
+  };
+  Eigen::MatrixXf centers(data.rows(), atoms);
+  Eigen::Index next = static_cast<Eigen::Index>(rng.below(static_cast<uint64_t>(n)));
+  Eigen::VectorXd dist2 = dist2_to(next);
+  centers.col(0) = data.col(next);
+  for (int c = 1; c < atoms; ++c) {
+    const double total = dist2.sum();
+    if (!(total > 0)) {  // fewer distinct points than centres: take any
+      next = static_cast<Eigen::Index>(rng.below(static_cast<uint64_t>(n)));
+      centers.col(c) = data.col(next);
+      continue;
+    }
+    Eigen::VectorXd best;
+    double best_potential = std::numeric_limits<double>::infinity();
+    for (int t = 0; t < trials; ++t) {
+      const Eigen::Index candidate = draw(dist2, total);
+      Eigen::VectorXd updated = dist2.cwiseMin(dist2_to(candidate));
+      const double potential = updated.sum();
+      if (potential < best_potential) {
+        best_potential = potential;
+        best = std::move(updated);
+        next = candidate;
+      }
+    }
+    centers.col(c) = data.col(next);
+    dist2 = std::move(best);
+  }
+  return centers;
+}
+
 }  // namespace
 
 std::string DictionaryLearningParams::check() const {
@@ -65,37 +113,13 @@ Eigen::MatrixXf kmeans_atoms(const Eigen::MatrixXf& samples, int atoms, int iter
     throw Error("dictionary: " + std::to_string(samples.cols()) +
                 " informative descriptors are fewer than the " + std::to_string(atoms) + " atoms");
   }
-  detail::Rng rng(seed);
+  detail::Rng rng(seed, SeedStream::kDictionaryInit);
   // k-means on at most 16 K samples (Elkan keeps n x K bounds), started from K distinct samples.
   auto order = permutation(samples.cols(), rng);
   const Eigen::Index n = std::min<Eigen::Index>(samples.cols(), Eigen::Index{16} * atoms);
   Eigen::MatrixXf data(samples.rows(), n);
   for (Eigen::Index j = 0; j < n; ++j) data.col(j) = samples.col(order[static_cast<size_t>(j)]);
-  // k-means++ seeding (Arthur & Vassilvitskii 2007) with our own seeded generator.
-  Eigen::MatrixXf centers(samples.rows(), atoms);
-  {
-    Eigen::VectorXd dist2 = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::infinity());
-    Eigen::Index next = static_cast<Eigen::Index>(rng.below(n));
-    for (int c = 0; c < atoms; ++c) {
-      centers.col(c) = data.col(next);
-      dist2 = dist2.cwiseMin(
-          (data.colwise() - data.col(next)).colwise().squaredNorm().transpose().cast<double>());
-      const double total = dist2.sum();
-      if (!(total > 0)) {  // fewer distinct points than centres: take any
-        next = static_cast<Eigen::Index>(rng.below(n));
-        continue;
-      }
-      double target = rng.uniform() * total;
-      next = n - 1;
-      for (Eigen::Index j = 0; j < n; ++j) {
-        target -= dist2[j];
-        if (target <= 0) {
-          next = j;
-          break;
-        }
-      }
-    }
-  }
+  Eigen::MatrixXf centers = kmeans_plus_plus(data, atoms, rng);
   if (iterations > 0) {
     std::unique_ptr<VlKMeans, void (*)(VlKMeans*)> km(vl_kmeans_new(VL_TYPE_FLOAT, VlDistanceL2),
                                                       vl_kmeans_delete);
@@ -150,7 +174,7 @@ Dictionary learn_dictionary(const Eigen::MatrixXf& all_samples,
                 std::to_string(all_samples.cols()) + ", " + std::to_string(k) + " atoms");
   Eigen::MatrixXd atoms =
       kmeans_atoms(samples, k, params.kmeans_iterations, params.seed).cast<double>();
-  detail::Rng rng = detail::Rng::stream(params.seed, 1);
+  detail::Rng rng(params.seed, SeedStream::kDictionaryOrder);
 
   SparseCodingParams coding;
   coding.lambda = params.lambda;

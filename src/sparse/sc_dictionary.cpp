@@ -60,7 +60,7 @@ Eigen::MatrixXf sample_sc_descriptors(const std::vector<std::string>& image_path
   if (image_paths.empty()) throw Error("SC dictionary: no training image given");
   std::vector<size_t> order(image_paths.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  detail::Rng rng(params.dictionary.seed);
+  detail::Rng rng(params.dictionary.seed, SeedStream::kScImageChoice);
   rng.shuffle(order);
   if (params.dictionary_images > 0 &&
       order.size() > static_cast<size_t>(params.dictionary_images)) {
@@ -85,7 +85,7 @@ Eigen::MatrixXf sample_sc_descriptors(const std::vector<std::string>& image_path
       for (int j = 0; j < sift.count(); ++j) {
         if (!sift.low_contrast[j]) informative.push_back(j);
       }
-      detail::Rng image_rng = detail::Rng::stream(params.dictionary.seed, order[i]);
+      detail::Rng image_rng(params.dictionary.seed, SeedStream::kScDescriptorChoice, {order[i]});
       image_rng.shuffle(informative);
       if (informative.size() > static_cast<size_t>(params.descriptors_per_image)) {
         informative.resize(params.descriptors_per_image);

@@ -66,11 +66,13 @@ ScDictionaryResult sc_dictionary_for(const Dataset& images, const ScDictionaryCh
   return learned_dictionary(images, choice, params, reporter);
 }
 
-std::map<std::string, std::string> sc_store_attributes(
-    const Dataset& images, const ScEncoder& encoder, const ScDictionaryResult& dictionary,
-    const std::vector<std::string>& genes, const std::string& created_by, uint64_t seed) {
+std::map<std::string, std::string> sc_store_attributes(const Dataset& images,
+                                                       const ScEncoder& encoder,
+                                                       const ScDictionaryResult& dictionary,
+                                                       const std::vector<std::string>& genes,
+                                                       const Provenance& run) {
   StoreProvenance store;
-  store.created_by = created_by;
+  store.run = run;
   store.manifest_path = images.source;
   store.manifest_sha256 = dataset_sha256(images);
   store.backbone = "sparse-coding";
@@ -80,7 +82,6 @@ std::map<std::string, std::string> sc_store_attributes(
   store.resize_policy = "native";
   store.preprocessing = "sift-" + sift_channel_name(encoder.params().sift.channel);
   for (const auto& l : encoder.layers()) store.layers += (store.layers.empty() ? "" : ",") + l.name;
-  store.seed = seed;
   auto attributes = store_attributes(store);
   for (const auto& [key, value] : sc_attributes(encoder.params())) attributes[key] = value;
   attributes["pooling"] = attributes["sc_poolings"];

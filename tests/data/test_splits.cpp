@@ -24,7 +24,7 @@ struct Problem {
 };
 
 Problem make_problem(int genes, const std::vector<double>& rate, uint64_t seed) {
-  detail::Rng rng(seed);
+  detail::Rng rng = detail::Rng::from_derived(seed);
   Problem p;
   p.terms = static_cast<int>(rate.size());
   for (int g = 0; g < genes; ++g) {

@@ -71,7 +71,7 @@ TEST(Calibration, PlattByHandOnTwoPoints) {
 }
 
 TEST(Calibration, PlattMatchesGradientDescentOnItsLikelihood) {
-  detail::Rng rng(11);
+  detail::Rng rng = detail::Rng::from_derived(11);
   std::vector<double> s;
   std::vector<uint8_t> y;
   for (int i = 0; i < 300; ++i) {
@@ -116,7 +116,7 @@ TEST(Calibration, IsotonicByHand) {
 }
 
 TEST(Calibration, IsotonicMatchesTheMaxMinFormula) {
-  detail::Rng rng(5);
+  detail::Rng rng = detail::Rng::from_derived(5);
   std::vector<double> s;
   std::vector<uint8_t> y;
   for (int i = 0; i < 60; ++i) {
@@ -164,7 +164,7 @@ TEST(Calibration, CallRule) {
 
 TEST(Calibration, LowersTheBrierScoreOfHeldOutScores) {
   // Scores of an under-sampled ensemble: centred on 0.5 whatever the base rate (20 %).
-  detail::Rng rng(3);
+  detail::Rng rng = detail::Rng::from_derived(3);
   auto draw = [&](int n, std::vector<double>& s, std::vector<uint8_t>& y) {
     for (int i = 0; i < n; ++i) {
       const bool positive = rng.uniform() < 0.2;

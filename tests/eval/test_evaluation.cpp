@@ -160,7 +160,9 @@ TEST(Evaluation, SyntheticProtocolMetricsAndSkips) {
   EXPECT_GT(good_auc, 0.85);
   EXPECT_LT(noise_auc, 0.7);
 
-  write_evaluation_outputs(dir + "/out", r, params, {{"command", "test"}});
+  Provenance provenance;
+  provenance.command_line = "test";
+  write_evaluation_outputs(dir + "/out", r, params, provenance);
   std::ifstream metrics(dir + "/out/metrics.tsv");
   std::string header;
   std::getline(metrics, header);

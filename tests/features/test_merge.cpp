@@ -103,7 +103,7 @@ TEST_P(MergeShards, EqualTheUnshardedStoreBitForBitReadByH5py) {
   std::reverse(shards.begin(), shards.end());  // any order on the command line
   MergeParams params;
   params.block_bytes = 3 * (5 + 3) * 4;  // 3 rows a block: blocks straddle no shard, end early
-  params.command_line = "ishannot merge (test)";
+  params.provenance.command_line = "ishannot merge (test)";
   int reports = 0;
   Reporter reporter;
   reporter.progress = [&](const std::string&, int64_t, int64_t total) {

@@ -78,7 +78,7 @@ inline void write_fixture_store(const std::string& path,
   FeatureStoreWriter writer(path, specs, FeatureDtype::kFloat32, {{"backbone", "fixture"}});
   std::vector<std::string> ids;
   std::map<std::string, std::vector<float>> data;
-  detail::Rng rng(seed);
+  detail::Rng rng = detail::Rng::from_derived(seed);
   for (const auto& image : images) {
     ids.push_back(image.id);
     for (const auto& [name, strength] : layers)

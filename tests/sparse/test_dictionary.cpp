@@ -157,9 +157,14 @@ TEST(Dictionary, KmeansStartFindsClusterCentres) {
     X.col(j) = truth.col(j % 6);
     for (int i = 0; i < 16; ++i) X(i, j) += noise(rng);
   }
-  const Eigen::MatrixXf atoms = kmeans_atoms(X, 6, 20, 4);
-  for (int j = 0; j < 6; ++j) {
-    EXPECT_GT((atoms.transpose() * truth.col(j)).maxCoeff(), 0.99) << j;
-    EXPECT_NEAR(atoms.col(j).norm(), 1.0, 1e-5);
+  // Every start, not a lucky one: plain k-means++ put two centres into one cluster for 19 of 200
+  // seeds here (found when the seed streams changed); the greedy seeding for none.
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const Eigen::MatrixXf atoms = kmeans_atoms(X, 6, 20, seed);
+    for (int j = 0; j < 6; ++j) {
+      EXPECT_GT((atoms.transpose() * truth.col(j)).maxCoeff(), 0.99)
+          << "seed " << seed << " atom " << j;
+      EXPECT_NEAR(atoms.col(j).norm(), 1.0, 1e-5);
+    }
   }
 }

@@ -18,7 +18,7 @@ namespace ishannot::test {
 inline Dataset annotate_dataset() {
   Dataset ds;
   ds.source = "synthetic-annotate";
-  detail::Rng rng(7);
+  detail::Rng rng = detail::Rng::from_derived(7);
   const std::vector<std::string> late = {"t_brain", "t_gut", "t_cord", "t_rare"};
   const std::vector<std::string> early = {"e_cap", "e_band"};
   auto add_stage = [&](const std::string& stage, const std::vector<std::string>& terms, int genes,
@@ -60,7 +60,7 @@ inline int term_cell(const std::string& term) {
 inline void write_map_store(const std::string& path, const Dataset& ds, uint64_t seed,
                             double signal = 1.5, std::map<std::string, std::string> attributes = {},
                             FeatureDtype dtype = FeatureDtype::kFloat32, bool with_genes = false) {
-  detail::Rng rng(seed);
+  detail::Rng rng = detail::Rng::from_derived(seed);
   const int dim = kChannels * kRows * kCols;
   if (!attributes.count("backbone")) attributes["backbone"] = "synthetic";
   if (!attributes.count("weights_sha256")) attributes["weights_sha256"] = "abc123";

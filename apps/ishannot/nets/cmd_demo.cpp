@@ -13,10 +13,12 @@
 #include "../options.h"
 #include "cnn_commands.h"
 #include "ishannot/common/format.h"
+#include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/synth.h"
 #include "ishannot/eval/evaluation.h"
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
 #include "ishannot/nets/inference.h"
@@ -36,7 +38,7 @@ struct DemoArgs {
   std::string precision = "fp32";
 };
 
-// 1. Synthetic data (kept when a previous run made it with the same size and seed).
+// 1. Synthetic data (kept when a previous run made it with the same size, seed and generator).
 Dataset demo_data(const DemoArgs& a, const GlobalOptions& options, int threads,
                   const Reporter& reporter) {
   const std::string data_dir = a.out + "/data";
@@ -45,8 +47,9 @@ Dataset demo_data(const DemoArgs& a, const GlobalOptions& options, int threads,
   synth.images = a.images;
   synth.seed = options.seed;
   synth.threads = threads;
-  const std::string stamp =
-      data_dir + "/.demo-" + std::to_string(synth.images) + "-" + std::to_string(synth.seed);
+  const std::string stamp = data_dir + "/.demo-" + std::to_string(synth.images) + "-" +
+                            std::to_string(synth.seed) + "-g" +
+                            std::to_string(kSynthGeneratorVersion);
   if (!fs::exists(manifest) || !fs::exists(stamp)) {
     reporter.info("demo: generating " + std::to_string(synth.images) + " synthetic ISH images in " +
                   data_dir);
@@ -84,8 +87,7 @@ std::string demo_features(const DemoArgs& a, const Dataset& dataset, const PoolG
   extract.pool = pool;
   extract.batch = 16;
   extract.precision = parse_precision_option(a.precision);
-  extract.command_line = options.command_line;
-  extract.seed = options.seed;
+  extract.provenance = provenance(options);
   reporter.info("demo: extracting ResNet50 " + a.layers + " features (pooling " + pool.text() +
                 ", " + a.precision + ") into " + features);
   extract_features(dataset, *net, extract, features, reporter);
@@ -104,10 +106,10 @@ void demo_evaluation(const DemoArgs& a, const Dataset& dataset, const std::strin
                 "-fold by gene, top-10 terms per stage range, 11-member ensembles)");
   const EvaluationResult result = run_evaluation(dataset, store, params, reporter);
   const std::string results = a.out + "/results";
-  auto run = provenance(options);
-  run["dataset"] = absolute_path(dataset.source);
-  run["features"] = absolute_path(features);
-  for (const auto& [key, value] : store.attributes()) run["features." + key] = value;
+  Provenance run = provenance(options);
+  run.add_input("dataset", absolute_path(dataset.source));
+  run.add_input("features", absolute_path(features));
+  run.extra = store_provenance_entries(store.attributes(), "features.");
   write_evaluation_outputs(results, result, params, run);
   std::cout << summary_table(result);
   std::cerr << "demo: results in " << results

@@ -67,8 +67,7 @@ void run_export(const ExportOptions& o, const GlobalOptions& options) {
   std::vector<cv::Mat> images;
   std::vector<std::string> ids;
   test_images(o, bundle, images, ids, reporter);
-  const auto prov = provenance(options);
-  ExportParams params{o.weights, prov.at("tool_version"), prov.at("created_by")};
+  ExportParams params{o.weights, provenance(options)};
   ModelPackage pkg = make_model_package(bundle, images, ids, params);
   std::vector<std::string> terms;
   for (const auto& s : bundle.stages)

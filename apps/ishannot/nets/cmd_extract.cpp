@@ -97,8 +97,7 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   params.pool = parse_pool_option(a.pool);
   params.precision = parse_precision_option(a.precision);
   InferenceEngine::require(params.precision);
-  params.command_line = options.command_line;
-  params.seed = options.seed;
+  params.provenance = provenance(options);
   require_valid("extract", params.check());
 
   const auto stages = normalised_stages(a.stages);

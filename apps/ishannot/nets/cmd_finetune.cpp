@@ -94,7 +94,7 @@ FinetuneParams finetune_params(const FinetuneArgs& a, const GlobalOptions& optio
   params.augment.enabled = !a.no_augment;
   params.cache_trunk = !a.no_cache;
   params.head.pool = parse_pool_option(a.head_pool).text();
-  params.command_line = options.command_line;
+  params.provenance = provenance(options);
   require_valid("finetune", params.check());
   if (!a.folds.fold.empty()) parse_usage([&] { return parse_fold_spec(a.folds.fold); });
   return params;

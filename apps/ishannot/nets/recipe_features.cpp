@@ -36,7 +36,7 @@ void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
   params.pool = parse_pool_option(recipe.pool);
   params.batch = recipe.batch;
   params.resume = resume;
-  params.command_line = options.command_line;
+  params.provenance = provenance(options);
   params.extra_attributes = attributes;
   require_valid("train", params.check());
   const auto net =

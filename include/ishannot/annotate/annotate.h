@@ -37,6 +37,7 @@
 
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/eval/calibration.h"
 #include "ishannot/eval/groups.h"
@@ -83,8 +84,8 @@ struct AnnotateParams {
   bool resume = true;  ///< continue an interrupted run in the same folder
   /// check that the images look registered like BDGP's (registration.tsv; images with files)
   bool check_registration = true;
-  /// Merged into run.json's provenance: tool_version, created_by, ...
-  std::map<std::string, std::string> provenance;
+  /// run.json's `provenance` (tool_version, created_by, the data ...)
+  Provenance provenance;
   std::string check() const;
 };
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/terms.h"
 #include "ishannot/eval/bags.h"
@@ -61,8 +62,9 @@ struct TrainParams {
   CalibrationMethod calibration = CalibrationMethod::kPlatt;
   uint64_t seed = 1234;
   bool resume = true;  ///< continue OUT.partial written by the same configuration
-  /// Root attributes of the bundle: tool_version, created_by (command line), training_data...
-  std::map<std::string, std::string> provenance;
+  /// Root attributes of the bundle: tool_version, created_by, training_data (the dataset's
+  /// source when the caller names no `training_data` input) ...
+  Provenance provenance;
   std::string check() const;
 };
 

@@ -10,6 +10,8 @@ namespace ishannot {
 
 struct GroupedSplitParams {
   int folds = 5;  ///< k of k-fold (>= 2)
+  /// A seed its caller derived for this split (outer_fold_seed, the inner folds' stream): the
+  /// split draws from it directly (common/seed.h), so two splits never share it by accident.
   uint64_t seed = 1234;
   std::string check() const;
 };

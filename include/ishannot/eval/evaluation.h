@@ -23,6 +23,7 @@
 
 #include "ishannot/common/error.h"
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/splits.h"
 #include "ishannot/data/terms.h"
@@ -178,14 +179,13 @@ void add_group_level(EvaluationResult& result, const EvaluationParams& params);
 /// value), DIR/summary.tsv, DIR/summary.md, DIR/predictions.tsv, DIR/roc.tsv (pooled out-of-fold
 /// ROC points per layer, stage range and term), DIR/group_predictions.tsv (group level only),
 /// DIR/skipped.tsv (method, layer, stage_range, stage_order, term, fold — a number or empty —,
-/// reason) and DIR/run.json (`provenance` is merged into run.json: command line, dataset,
-/// features...; the routine notes; the list of files).
+/// reason) and DIR/run.json (`provenance`: tool version, command line, dataset, features, the
+/// stores' attributes (store_provenance_entries); the routine notes; the list of files).
 /// All or nothing: the files are written into DIR.partial/ first; only when all are written do
 /// they replace DIR's (a new DIR: one rename; an existing one: its run.json is removed first and
 /// the new run.json, the marker of a complete run, is moved in last). A failure leaves DIR as it
 /// was and removes DIR.partial; a stale DIR.partial from a killed run is removed first.
 void write_evaluation_outputs(const std::string& dir, const EvaluationResult& result,
-                              const EvaluationParams& params,
-                              const std::map<std::string, std::string>& provenance);
+                              const EvaluationParams& params, const Provenance& provenance);
 
 }  // namespace ishannot

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/features/feature_store.h"
 
 namespace ishannot {
@@ -28,8 +29,10 @@ namespace ishannot {
 struct MergeParams {
   /// Memory for one row block, all layers together, as float32 (>= one row is always read).
   int64_t block_bytes = int64_t{64} << 20;
-  bool resume = true;        ///< continue OUT.partial when it exists and is compatible
-  std::string command_line;  ///< provenance: the merged store's created_by (empty: left out)
+  bool resume = true;  ///< continue OUT.partial when it exists and is compatible
+  /// Its command_line is the merged store's created_by ("": the first shard's is kept); the
+  /// shards' tool_version and seed are kept (they must agree).
+  Provenance provenance;
   std::string check() const;
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/features/feature_store.h"
 
@@ -26,7 +27,7 @@ inline constexpr const char* kScDictionaryGenes = "sc_dictionary_genes";
 /// What a store records about its making. Empty fields are written as "" (never left out), so the
 /// set of attribute names is the same in every store.
 struct StoreProvenance {
-  std::string created_by;       ///< the command line (provenance of the CLI)
+  Provenance run;               ///< tool_version, created_by (its command line) and seed
   std::string manifest_path;    ///< the dataset the rows come from (Dataset::source)
   std::string manifest_sha256;  ///< dataset_sha256() of that dataset
   std::string backbone;         ///< resnet50 | vgg16 | sparse-coding | ...
@@ -38,13 +39,18 @@ struct StoreProvenance {
   std::string pooling;          ///< none | avg:4x4 | ... (SC: its poolings)
   std::string layers;           ///< the layers as requested
   std::string precision;        ///< the forward pass's arithmetic: fp32 | bf16 ("" for SC)
-  uint64_t seed = 0;            ///< the run's --seed
 };
 
 /// The documented root attributes (format_version and complete_rows are the writer's):
 /// tool_version, created_by, manifest_path, manifest_sha256, backbone, weights_path,
-/// weights_sha256, input_size, resize_policy, preprocessing, pooling, layers, precision, seed.
+/// weights_sha256, input_size, resize_policy, preprocessing, pooling, layers, precision, seed
+/// (run.seed, 0 when unset). The run's inputs and extra keys are not store attributes.
 std::map<std::string, std::string> store_attributes(const StoreProvenance& provenance);
+
+/// A store's root attributes as another run's provenance records them: `prefix` + key, the
+/// gene lists left out (kFinetuneGenes, kScDictionaryGenes: long, and in the store).
+std::map<std::string, std::string> store_provenance_entries(
+    const std::map<std::string, std::string>& attributes, const std::string& prefix);
 
 /// Per-image metadata of a store from its dataset: /meta/gene and /meta/stage_range (written at
 /// close, in /ids order), so that the store is usable without its manifest. Nothing for a dataset

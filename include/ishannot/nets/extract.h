@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/features/pool_grid.h"
@@ -36,10 +37,11 @@ struct ExtractParams {
   FeatureDtype dtype = FeatureDtype::kFloat32;
   /// The forward pass's arithmetic (features/precision.h); stored as the `precision` attribute.
   Precision precision = Precision::kFp32;
-  bool resume = true;        ///< continue OUT.partial when it exists and is compatible
-  bool strict = false;       ///< stop at the first unusable image instead of skipping it
-  std::string command_line;  ///< provenance: written as the store's created_by attribute
-  uint64_t seed = 0;         ///< provenance: the run's --seed (extraction itself draws nothing)
+  bool resume = true;   ///< continue OUT.partial when it exists and is compatible
+  bool strict = false;  ///< stop at the first unusable image instead of skipping it
+  /// Written as the store's tool_version, created_by and seed attributes (extraction itself
+  /// draws nothing; seed 0 when unset).
+  Provenance provenance;
   /// More root attributes of the store (e.g. a fine-tuned model's stage range and genes).
   std::map<std::string, std::string> extra_attributes;
 

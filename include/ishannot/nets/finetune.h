@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/terms.h"
 #include "ishannot/nets/augment.h"
@@ -50,9 +51,9 @@ struct FinetuneParams {
   int cache_variants = 1;      ///< cached copies per image (1 = unaugmented only)
   std::string device = "cpu";  ///< cpu | cuda | cuda:N
   uint64_t seed = 1234;
-  bool resume = false;       ///< continue OUT.checkpoint when it exists
-  int stop_after = 0;        ///< end this run after so many epochs (checkpoint kept); 0 = no
-  std::string command_line;  ///< provenance
+  bool resume = false;    ///< continue OUT.checkpoint when it exists
+  int stop_after = 0;     ///< end this run after so many epochs (checkpoint kept); 0 = no
+  Provenance provenance;  ///< written into the model's sidecar JSON
 
   std::string check() const;
 };

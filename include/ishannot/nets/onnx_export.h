@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ishannot/annotate/model_bundle.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/onnx/annotator_graph.h"
 #include "ishannot/onnx/model_package.h"
@@ -26,7 +27,7 @@ ExportNet export_net(const Backbone& net, const std::vector<std::string>& layers
 
 struct ExportParams {
   std::string weights_override;  ///< the recipe's weights at a new place (SHA-256 checked)
-  std::string tool_version, created_by;
+  Provenance provenance;         ///< the package's producer version and created_by
 };
 
 /// Everything of the package but the files: the graph bytes and the test tensors (the images,

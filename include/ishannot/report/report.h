@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/report/comparison.h"
 
 namespace ishannot {
@@ -37,7 +38,7 @@ struct ReportParams {
   int gallery_terms = 5;      ///< top terms per gallery image
   int max_group_rows = 500;   ///< rows of the group-level table per annotate run
   std::string vega_dir;       ///< "" = cache_dir()/vega (scripts/setup.sh)
-  std::map<std::string, std::string> provenance;  ///< tool_version, created_by (cli provenance)
+  Provenance provenance;      ///< report.json's `provenance`; its footer names version and command
   std::string check() const;
 };
 

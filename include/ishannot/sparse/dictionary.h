@@ -47,8 +47,9 @@ struct DictionaryLearningParams {
 Dictionary learn_dictionary(const Eigen::MatrixXf& samples, const DictionaryLearningParams& params,
                             const Reporter& reporter = {});
 
-/// Initial atoms only: k-means++ seeding (our seeded generator), VLFeat k-means (Elkan) on at
-/// most 16 K of the samples, unit-normalised. iterations = 0: the k-means++ seeds themselves.
+/// Initial atoms only: greedy k-means++ seeding (each centre the best of 2 + ln K candidates;
+/// stream kDictionaryInit of `seed`), VLFeat k-means (Elkan) on at most 16 K of the samples,
+/// unit-normalised. iterations = 0: the k-means++ seeds themselves.
 Eigen::MatrixXf kmeans_atoms(const Eigen::MatrixXf& samples, int atoms, int iterations,
                              uint64_t seed);
 

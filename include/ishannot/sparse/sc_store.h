@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ishannot/common/progress.h"
+#include "ishannot/common/provenance.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/sparse/sc_baseline.h"
 
@@ -48,8 +49,10 @@ ScDictionaryResult sc_dictionary_for(const Dataset& images, const ScDictionaryCh
 /// The root attributes of an SC store of `images` coded by `encoder` with `dictionary`:
 /// store_attributes() (backbone "sparse-coding", the dictionary as weights), sc_attributes(),
 /// sc_dictionary_scope / _sha256, and the genes the dictionary was learned from when restricted.
-std::map<std::string, std::string> sc_store_attributes(
-    const Dataset& images, const ScEncoder& encoder, const ScDictionaryResult& dictionary,
-    const std::vector<std::string>& genes, const std::string& created_by, uint64_t seed);
+std::map<std::string, std::string> sc_store_attributes(const Dataset& images,
+                                                       const ScEncoder& encoder,
+                                                       const ScDictionaryResult& dictionary,
+                                                       const std::vector<std::string>& genes,
+                                                       const Provenance& run);
 
 }  // namespace ishannot
