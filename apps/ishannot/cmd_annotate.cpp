@@ -44,10 +44,13 @@ void add_annotate_options(CLI::App* cmd, AnnotateOptions& o) {
       cmd->add_option("--features", o.features,
                       "feature store made with the bundle's recipe (default: computed on the fly)");
   cmd->add_option("--stage", o.stage,
-                  "stage of images whose data give none: a stage 1-17 (14 = range 13-16), stages "
-                  "(13-16) or BDGP's range number range:N");
+                  "assigns ONE stage range to the images whose data give none: a stage 1-17 (14 = "
+                  "range 13-16), stages (13-16) or BDGP's range number range:N (a filter is "
+                  "--stages)");
   cmd->add_option("--gene", o.gene, "gene of images whose data name none (a plain folder)");
-  add_stages_option(cmd, o.stages, "annotate only images of these (default: all)");
+  add_stages_option(cmd, o.stages,
+                    "a filter: annotate only images of these (default: all; to give images "
+                    "without one a stage range: --stage)");
   cmd->add_option("--weights", o.weights,
                   "the bundle's weight file at a new place (its SHA-256 is checked)");
   cmd->add_option("--heatmaps", o.params.heatmap_terms,

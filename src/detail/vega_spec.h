@@ -1,5 +1,6 @@
 #pragma once
-// Internal: pieces shared by the report's Vega-Lite specs (colours, titles, number formats).
+// Internal: the report's Vega-Lite spec builder: every figure's outer shape (figure_spec), its
+// encoding channels, colours, titles and number formats.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -16,6 +17,19 @@ nlohmann::json spec_title(const std::string& text, const std::string& subtitle);
 
 /// The config every figure shares (font, view frame, axis style).
 nlohmann::json spec_config();
+
+/// The spec of one figure: what every figure has — the Vega-Lite v5 schema, spec_title(title,
+/// subtitle), inline data `values` (null: none at the top, e.g. when each concatenated chart
+/// brings its own) and spec_config() — with `body`'s keys (marks, encoding, layers, facets,
+/// concatenation, resolve ...) added. The one place a figure's outer shape is written.
+nlohmann::json figure_spec(const std::string& title, const std::string& subtitle,
+                           const nlohmann::json& values, const nlohmann::json& body);
+
+/// An encoding channel on a data field: {"field", "type"} plus "title" when `title` is not
+/// "-" (pass nullptr for Vega's "no title"), then `more`'s keys (sort, scale, axis ...).
+nlohmann::json channel(const std::string& field, const std::string& type,
+                       const nlohmann::json& title = "-",
+                       const nlohmann::json& more = nlohmann::json::object());
 
 /// A tooltip entry; quantitative fields shown with 4 decimals.
 nlohmann::json tooltip_field(const std::string& field, const std::string& title,

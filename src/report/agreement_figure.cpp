@@ -187,12 +187,11 @@ Figure agreement_figure(const AgreementMap& map,
              detail::tooltip_field("agreement", "agreement")}}}}},
         {{"transform", {{{"filter", "datum.label == 1"}}}},
          {"mark", {{"type", "point"}, {"filled", true}, {"size", 9}, {"color", "#222"}}}}}}};
-  json spec = {
-      {"title", detail::spec_title("Figure 7: " + map.first.name() + " vs " + map.second.name() +
-                                       ", " + map.stage_range,
-                                   "the " + std::to_string(map.images.size()) +
-                                       " images with the most terms; dot = annotated term")},
-      {"config", detail::spec_config()}};
+  json spec = detail::figure_spec(
+      "Figure 7: " + map.first.name() + " vs " + map.second.name() + ", " + map.stage_range,
+      "the " + std::to_string(map.images.size()) +
+          " images with the most terms; dot = annotated term",
+      nullptr, nullptr);
   if (thumbs.empty()) {
     spec.update(grid);
   } else {
@@ -208,7 +207,7 @@ Figure agreement_figure(const AgreementMap& map,
             {"sort", rows},
             {"axis", nullptr},
             {"scale", {{"domain", rows}}}}},
-          {"url", {{"field", "url"}, {"type", "nominal"}}}}}};
+          {"url", detail::channel("url", "nominal")}}}};
     spec["hconcat"] = {column, grid};
     spec["spacing"] = 2;
   }

@@ -99,7 +99,7 @@ std::optional<Figure> groups_figure(const AnnotationRun& run, const std::string&
              {"type", "nominal"},
              {"title", nullptr},
              {"axis", {{"labelAngle", -40}, {"labelLimit", 200}}}}},
-           {"y", {{"field", "gene"}, {"type", "nominal"}, {"title", nullptr}}}}},
+           {"y", detail::channel("gene", "nominal", nullptr)}}},
          {"layer",
           {{{"mark", {{"type", "rect"}, {"stroke", "#fff"}, {"strokeWidth", 0.5}}},
             {"encoding",
@@ -121,13 +121,11 @@ std::optional<Figure> groups_figure(const AnnotationRun& run, const std::string&
               {"tooltip", tooltip}}}},
            {{"transform", {{{"filter", "datum.call == 'yes'"}}}},
             {"mark", {{"type", "point"}, {"filled", true}, {"size", 30}, {"color", "#111"}}}}}}});
-  json spec = {{"title", detail::spec_title("Group-level annotation: " + run.dir,
-                                            std::string(calibrated ? "probability" : "score") +
-                                                " per gene and term (white = the no-call band); "
-                                                "dot = call yes; faded = term not validated")},
-               {"data", {{"values", rows}}},
-               {"vconcat", charts},
-               {"config", detail::spec_config()}};
+  json spec = detail::figure_spec("Group-level annotation: " + run.dir,
+                                  std::string(calibrated ? "probability" : "score") +
+                                      " per gene and term (white = the no-call band); "
+                                      "dot = call yes; faded = term not validated",
+                                  rows, {{"vconcat", charts}});
   return Figure{id, "Group-level annotation (" + run.dir + ")",
                 "groups.tsv: each gene's calibrated probability per term in each stage range "
                 "(the raw score for a model without calibration) on a diverging scale centred "
@@ -158,8 +156,8 @@ std::optional<Figure> reliability_figure(const AnnotationRun& run, const std::st
   const json diagonal = {{"mark", {{"type", "rule"}, {"color", "#999"}, {"strokeDash", {4, 3}}}},
                          {"data", {{"values", {{{"x", 0}, {"y", 0}, {"x2", 1}, {"y2", 1}}}}}},
                          {"encoding",
-                          {{"x", {{"field", "x"}, {"type", "quantitative"}}},
-                           {"y", {{"field", "y"}, {"type", "quantitative"}}},
+                          {{"x", detail::channel("x", "quantitative")},
+                           {"y", detail::channel("y", "quantitative")},
                            {"x2", {{"field", "x2"}}},
                            {"y2", {{"field", "y2"}}}}}};
   const json axis_x = {{"field", "mean_probability"},
@@ -180,16 +178,14 @@ std::optional<Figure> reliability_figure(const AnnotationRun& run, const std::st
                  {"encoding",
                   {{"x", axis_x},
                    {"y", axis_y},
-                   {"color", {{"field", "stage_range"}, {"type", "nominal"}, {"title", "stage"}}},
-                   {"size", {{"field", "n"}, {"type", "quantitative"}, {"title", "calls"}}},
+                   {"color", detail::channel("stage_range", "nominal", "stage")},
+                   {"size", detail::channel("n", "quantitative", "calls")},
                    {"tooltip", tooltip}}}};
-  json spec = {
-      {"title", detail::spec_title("Reliability of the probabilities: " + run.dir,
-                                   "per level; on the diagonal = calibrated")},
-      {"data", {{"values", rows}}},
-      {"facet", {{"column", {{"field", "level"}, {"type", "nominal"}, {"title", nullptr}}}}},
-      {"spec", {{"width", 260}, {"height", 260}, {"layer", {diagonal, points}}}},
-      {"config", detail::spec_config()}};
+  json spec = detail::figure_spec(
+      "Reliability of the probabilities: " + run.dir, "per level; on the diagonal = calibrated",
+      rows,
+      {{"facet", {{"column", detail::channel("level", "nominal", nullptr)}}},
+       {"spec", {{"width", 260}, {"height", 260}, {"layer", {diagonal, points}}}}});
   return Figure{id, "Reliability diagram (" + run.dir + ")",
                 "reliability.tsv: the annotated images (and gene x stage-range groups) binned by "
                 "calibrated probability (10 bins); per bin the mean probability against the share "

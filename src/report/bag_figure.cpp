@@ -59,30 +59,29 @@ std::optional<Figure> bag_figure(const std::vector<EvaluationRun>& runs) {
                         detail::tooltip_field("value", "mean over terms", true),
                         detail::tooltip_field("std", "std over terms", true),
                         detail::tooltip_field("terms", "terms")};
-  json spec = {
-      {"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
-      {"title", detail::spec_title("Image vs bag",
-                                   "per stage range: image-level AUC, aggregated-image and bag "
-                                   "group AUC, macro-F1 over terms (group level)")},
-      {"data", {{"values", rows}}},
-      {"facet",
-       {{"row", {{"field", "measure"}, {"type", "nominal"}, {"title", nullptr}}},
-        {"column",
-         {{"field", "stage_range"},
-          {"type", "ordinal"},
-          {"title", "stage range"},
-          {"sort", {{"field", "stage_order"}}}}}}},
-      {"resolve", {{"scale", {{"y", "independent"}}}}},
-      {"spec",
-       {{"width", {{"step", 18}}},
-        {"height", 160},
-        {"mark", {{"type", "bar"}, {"tooltip", true}}},
-        {"encoding",
-         {{"x", {{"field", "learner"}, {"type", "nominal"}, {"axis", nullptr}, {"sort", learners}}},
-          {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", nullptr}}},
-          {"color", detail::colour_by("learner", learners, "learner")},
-          {"tooltip", tooltip}}}}},
-      {"config", detail::spec_config()}};
+  json spec = detail::figure_spec(
+      "Image vs bag",
+      "per stage range: image-level AUC, aggregated-image and bag "
+      "group AUC, macro-F1 over terms (group level)",
+      rows,
+      {{"facet",
+        {{"row", detail::channel("measure", "nominal", nullptr)},
+         {"column",
+          {{"field", "stage_range"},
+           {"type", "ordinal"},
+           {"title", "stage range"},
+           {"sort", {{"field", "stage_order"}}}}}}},
+       {"resolve", {{"scale", {{"y", "independent"}}}}},
+       {"spec",
+        {{"width", {{"step", 18}}},
+         {"height", 160},
+         {"mark", {{"type", "bar"}, {"tooltip", true}}},
+         {"encoding",
+          {{"x",
+            {{"field", "learner"}, {"type", "nominal"}, {"axis", nullptr}, {"sort", learners}}},
+           {"y", detail::channel("value", "quantitative", nullptr)},
+           {"color", detail::colour_by("learner", learners, "learner")},
+           {"tooltip", tooltip}}}}}});
   return Figure{
       "image-vs-bag", "Image vs bag",
       "Per stage range (columns): the mean over terms of the image-level AUC (the "

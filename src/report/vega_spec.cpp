@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ishannot/common/assert.h"
+
 namespace ishannot::detail {
 
 nlohmann::json colour_by(const std::string& field, const std::vector<std::string>& names,
@@ -32,6 +34,25 @@ nlohmann::json spec_config() {
           {"axis", {{"labelFontSize", 11}, {"titleFontSize", 12}, {"gridColor", "#eee"}}},
           {"header", {{"labelFontSize", 12}, {"titleFontSize", 12}}},
           {"legend", {{"labelFontSize", 11}, {"titleFontSize", 12}, {"labelLimit", 320}}}};
+}
+
+nlohmann::json figure_spec(const std::string& title, const std::string& subtitle,
+                           const nlohmann::json& values, const nlohmann::json& body) {
+  nlohmann::json spec = {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
+                         {"title", spec_title(title, subtitle)},
+                         {"config", spec_config()}};
+  if (!values.is_null()) spec["data"] = {{"values", values}};
+  ISHANNOT_ASSERT(body.is_null() || body.is_object(), "a figure body is a JSON object");
+  if (body.is_object()) spec.update(body);
+  return spec;
+}
+
+nlohmann::json channel(const std::string& field, const std::string& type,
+                       const nlohmann::json& title, const nlohmann::json& more) {
+  nlohmann::json c = {{"field", field}, {"type", type}};
+  if (!(title.is_string() && title.get<std::string>() == "-")) c["title"] = title;
+  c.update(more);
+  return c;
 }
 
 nlohmann::json tooltip_field(const std::string& field, const std::string& title,
