@@ -87,6 +87,18 @@ TEST(StageInputsCli, AnnotateSaysWhereEachStageRangeCameFrom) {
   EXPECT_NE(spans.find("span two BDGP ranges"), std::string::npos) << spans;
 }
 
+// --stage assigns, --stages selects (docs/CLI.md): the plural where the singular was meant leaves
+// the 24 loose images without a stage range, and annotate says to give --stage.
+TEST(StageInputsCli, StagesWhereStageWasMeantAsksForStage) {
+  const StageFolder s("stage-cli-plural");
+  int status = 0;
+  const std::string plural = stderr_of(s.annotate("--stages 4-6", "o5"), s.dir + "/e5", status);
+  EXPECT_EQ(status, 1) << plural;
+  EXPECT_NE(plural.find("24 images have no stage range"), std::string::npos) << plural;
+  EXPECT_NE(plural.find("give --stage"), std::string::npos) << plural;
+  EXPECT_FALSE(fs::exists(s.dir + "/o5/annotations.tsv"));
+}
+
 TEST(StageInputsCli, DatasetDescribesAFolder) {
   const StageFolder s("stage-cli-dataset");
   int status = 0;
