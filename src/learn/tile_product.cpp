@@ -2,6 +2,15 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "ishannot/common/assert.h"
+#include "ishannot/common/error.h"
+
+#ifdef ISHANNOT_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -92,6 +101,28 @@ void tile_product_avx2(const float* a, int64_t lda, const float* b, int64_t ldb,
 
 }  // namespace
 #endif
+
+bool sgemm_available() {
+#ifdef ISHANNOT_HAVE_ONEDNN
+  const char* kernel = std::getenv("ISHANNOT_GRAM_KERNEL");  // read per call: tests switch it
+  return kernel == nullptr || std::string(kernel) != "tiles";
+#else
+  return false;
+#endif
+}
+
+void sgemm_product(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t ni, int64_t nj,
+                   int64_t w, float* c, int64_t ldc) {
+#ifdef ISHANNOT_HAVE_ONEDNN
+  const dnnl_status_t status = dnnl_sgemm('N', 'T', ni, nj, w, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  if (status != dnnl_success)
+    throw Error("gram: oneDNN sgemm failed (status " + std::to_string(static_cast<int>(status)) +
+                ") on a " + std::to_string(ni) + " x " + std::to_string(nj) + " x " +
+                std::to_string(w) + " product");
+#else
+  ISHANNOT_ASSERT(false, "sgemm_product without oneDNN: check sgemm_available() first");
+#endif
+}
 
 bool tile_product_uses_avx2() {
 #ifdef ISHANNOT_HAVE_AVX2_KERNEL

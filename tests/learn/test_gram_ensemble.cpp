@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+
 #include <hdf5.h>
+#include <cstdlib>
 
 #include <random>
 #include <set>
@@ -49,14 +51,22 @@ TEST(Gram, BlockwiseMatchesNaiveProduct) {
   GramParams params;
   params.slab_columns = 5;  // uneven slabs and tiles exercise every edge
   params.tile_rows = 4;
-  auto r = compute_gram(store, "L", rows, Preprocessing::kNone, {}, 0, params);
-  ASSERT_EQ(r.grams.size(), 1u);
-  const Eigen::MatrixXd ref = xs * xs.transpose();
-  EXPECT_LT((r.grams[0] - ref).cwiseAbs().maxCoeff(), 1e-4 * ref.cwiseAbs().maxCoeff());
-  // l2 in kernel form equals the Gram of unit-norm rows.
-  l2_normalise_gram(r.grams[0]);
-  const Eigen::MatrixXd unit = xs.rowwise().normalized();
-  EXPECT_LT((r.grams[0] - unit * unit.transpose()).cwiseAbs().maxCoeff(), 1e-5);
+  // Both kernels: oneDNN's sgemm by row blocks (where the build has it) and the tile pairs.
+  for (const char* kernel : {"default", "tiles"}) {
+    if (std::string(kernel) == "tiles")
+      setenv("ISHANNOT_GRAM_KERNEL", "tiles", 1);
+    else
+      unsetenv("ISHANNOT_GRAM_KERNEL");
+    auto r = compute_gram(store, "L", rows, Preprocessing::kNone, {}, 0, params);
+    ASSERT_EQ(r.grams.size(), 1u);
+    const Eigen::MatrixXd ref = xs * xs.transpose();
+    EXPECT_LT((r.grams[0] - ref).cwiseAbs().maxCoeff(), 1e-4 * ref.cwiseAbs().maxCoeff()) << kernel;
+    // l2 in kernel form equals the Gram of unit-norm rows.
+    l2_normalise_gram(r.grams[0]);
+    const Eigen::MatrixXd unit = xs.rowwise().normalized();
+    EXPECT_LT((r.grams[0] - unit * unit.transpose()).cwiseAbs().maxCoeff(), 1e-5) << kernel;
+  }
+  unsetenv("ISHANNOT_GRAM_KERNEL");
 }
 
 TEST(Gram, StandardisedPerFoldUsesTrainingRowsOnly) {
@@ -181,6 +191,29 @@ TEST(Ensemble, VoteAndScoreMatchMembersTrainedByThePrimalSolver) {
   }
   params.models = 4;
   EXPECT_NE(params.check(), "");
+}
+
+TEST(Gram, SgemmProductMatchesNaiveDotProducts) {
+  if (!detail::sgemm_available()) GTEST_SKIP() << "this build has no oneDNN";
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const auto& [ni, nj, w] :
+       {std::make_tuple(9, 7, 1037), std::make_tuple(1, 1, 5), std::make_tuple(300, 17, 600)}) {
+    const int lda = w + 3, ldc = nj + 2;  // strides that differ from the widths
+    std::vector<float> a(static_cast<size_t>(ni * lda)), b(static_cast<size_t>(nj * lda));
+    for (auto& v : a) v = u(rng);
+    for (auto& v : b) v = u(rng);
+    std::vector<float> c(static_cast<size_t>(ni * ldc), -7.0f);
+    detail::sgemm_product(a.data(), lda, b.data(), lda, ni, nj, w, c.data(), ldc);
+    for (int i = 0; i < ni; ++i) {
+      for (int j = 0; j < nj; ++j) {
+        double ref = 0;
+        for (int k = 0; k < w; ++k) ref += static_cast<double>(a[i * lda + k]) * b[j * lda + k];
+        EXPECT_NEAR(c[i * ldc + j], ref, 1e-4 * std::sqrt(w)) << i << "," << j;
+      }
+      EXPECT_EQ(c[i * ldc + nj], -7.0f) << "wrote past the row";
+    }
+  }
 }
 
 TEST(Gram, TileProductMatchesNaiveDotProducts) {
