@@ -22,6 +22,22 @@ using FloatPanel = Eigen::Map<RowMajorFloat, 0, Eigen::OuterStride<>>;
 // and a tile of rows x 256 floats stays in L2.
 constexpr int64_t kTile = 192;
 
+// The panel and the trailing update of one block step by oneDNN's sgemm (where the build has it):
+// L21 = A21 L11^-T through `product` (rest x kb), then A22 -= L21 L21^T one block of kTile rows
+// at a time against every row up to its own last, straight into A22 (what lands above the
+// diagonal is the documented scratch).
+void update_with_sgemm(float* panel, float* trailing, int64_t lda, int64_t rest, int64_t kb,
+                       const RowMajorFloat& inverse, std::vector<float>& product) {
+  product.resize(static_cast<size_t>(std::max(rest * kb, kTile * kTile)));
+  sgemm_product(panel, lda, inverse.data(), kb, rest, kb, kb, product.data(), kb);
+  for (int64_t r = 0; r < rest; ++r) std::copy_n(product.data() + r * kb, kb, panel + r * lda);
+  for (int64_t i0 = 0; i0 < rest; i0 += kTile) {
+    const int64_t ni = std::min(kTile, rest - i0);
+    sgemm_product(panel + i0 * lda, lda, panel, lda, ni, i0 + ni, kb, trailing + i0 * lda, lda,
+                  -1.0f, 1.0f);
+  }
+}
+
 }  // namespace
 
 bool cholesky_float(float* a, int64_t n, int64_t lda, int64_t block) {
@@ -43,6 +59,11 @@ bool cholesky_float(float* a, int64_t n, int64_t lda, int64_t block) {
     const RowMajorFloat inverse =
         l11.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(kb, kb)).cast<float>();
     float* panel = a + (k0 + kb) * lda + k0;
+    float* trailing = a + (k0 + kb) * lda + k0 + kb;
+    if (sgemm_available()) {
+      update_with_sgemm(panel, trailing, lda, rest, kb, inverse, product);
+      continue;
+    }
     for (int64_t i0 = 0; i0 < rest; i0 += kTile) {
       const int64_t ni = std::min(kTile, rest - i0);
       tile_product(panel + i0 * lda, lda, inverse.data(), kb, ni, kb, kb, product.data());
@@ -50,7 +71,6 @@ bool cholesky_float(float* a, int64_t n, int64_t lda, int64_t block) {
         std::copy_n(product.data() + r * kb, kb, panel + (i0 + r) * lda);
     }
     // Trailing update: A22 -= L21 L21^T, tiles on and below the diagonal.
-    float* trailing = a + (k0 + kb) * lda + k0 + kb;
     for (int64_t i0 = 0; i0 < rest; i0 += kTile) {
       const int64_t ni = std::min(kTile, rest - i0);
       for (int64_t j0 = 0; j0 <= i0; j0 += kTile) {

@@ -104,7 +104,7 @@ void tile_product_avx2(const float* a, int64_t lda, const float* b, int64_t ldb,
 
 bool sgemm_available() {
 #ifdef ISHANNOT_HAVE_ONEDNN
-  const char* kernel = std::getenv("ISHANNOT_GRAM_KERNEL");  // read per call: tests switch it
+  const char* kernel = std::getenv("ISHANNOT_GEMM_KERNEL");  // read per call: tests switch it
   return kernel == nullptr || std::string(kernel) != "tiles";
 #else
   return false;
@@ -112,9 +112,9 @@ bool sgemm_available() {
 }
 
 void sgemm_product(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t ni, int64_t nj,
-                   int64_t w, float* c, int64_t ldc) {
+                   int64_t w, float* c, int64_t ldc, float alpha, float beta) {
 #ifdef ISHANNOT_HAVE_ONEDNN
-  const dnnl_status_t status = dnnl_sgemm('N', 'T', ni, nj, w, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  const dnnl_status_t status = dnnl_sgemm('N', 'T', ni, nj, w, alpha, a, lda, b, ldb, beta, c, ldc);
   if (status != dnnl_success)
     throw Error("gram: oneDNN sgemm failed (status " + std::to_string(static_cast<int>(status)) +
                 ") on a " + std::to_string(ni) + " x " + std::to_string(nj) + " x " +

@@ -4,8 +4,10 @@
 #include <Eigen/Dense>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 
 #include "detail/cholesky.h"
 #include "detail/pair_product.h"
@@ -33,8 +35,23 @@ Eigen::MatrixXd random_spd(int n, unsigned seed) {
 
 class CholeskyFloat : public ::testing::TestWithParam<std::tuple<int, int>> {};
 
+// A = L L^T against Eigen's double LLT: the factor, the product and a solve.
+void check_against_double_llt(int n, int block);
+
 TEST_P(CholeskyFloat, MatchesEigenDoubleLlt) {
-  const auto [n, block] = GetParam();
+  // Both update kernels: oneDNN's sgemm (where the build has it) and tile_product.
+  for (const char* kernel : {"default", "tiles"}) {
+    SCOPED_TRACE(kernel);
+    if (std::string(kernel) == "tiles")
+      setenv("ISHANNOT_GEMM_KERNEL", "tiles", 1);
+    else
+      unsetenv("ISHANNOT_GEMM_KERNEL");
+    check_against_double_llt(std::get<0>(GetParam()), std::get<1>(GetParam()));
+  }
+  unsetenv("ISHANNOT_GEMM_KERNEL");
+}
+
+void check_against_double_llt(int n, int block) {
   const Eigen::MatrixXd a = random_spd(n, static_cast<unsigned>(n * 7 + block));
   // Padded rows (lda > n) and a NaN upper triangle: neither may be read.
   const int lda = n + 3;

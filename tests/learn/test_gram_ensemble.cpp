@@ -54,9 +54,9 @@ TEST(Gram, BlockwiseMatchesNaiveProduct) {
   // Both kernels: oneDNN's sgemm by row blocks (where the build has it) and the tile pairs.
   for (const char* kernel : {"default", "tiles"}) {
     if (std::string(kernel) == "tiles")
-      setenv("ISHANNOT_GRAM_KERNEL", "tiles", 1);
+      setenv("ISHANNOT_GEMM_KERNEL", "tiles", 1);
     else
-      unsetenv("ISHANNOT_GRAM_KERNEL");
+      unsetenv("ISHANNOT_GEMM_KERNEL");
     auto r = compute_gram(store, "L", rows, Preprocessing::kNone, {}, 0, params);
     ASSERT_EQ(r.grams.size(), 1u);
     const Eigen::MatrixXd ref = xs * xs.transpose();
@@ -66,7 +66,7 @@ TEST(Gram, BlockwiseMatchesNaiveProduct) {
     const Eigen::MatrixXd unit = xs.rowwise().normalized();
     EXPECT_LT((r.grams[0] - unit * unit.transpose()).cwiseAbs().maxCoeff(), 1e-5) << kernel;
   }
-  unsetenv("ISHANNOT_GRAM_KERNEL");
+  unsetenv("ISHANNOT_GEMM_KERNEL");
 }
 
 TEST(Gram, StandardisedPerFoldUsesTrainingRowsOnly) {
