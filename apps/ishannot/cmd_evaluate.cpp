@@ -217,6 +217,7 @@ void check_outputs_are_not_inputs(const EvaluateOptions& o) {
 
 void run_evaluate(const EvaluateOptions& o, const GlobalOptions& options) {
   apply_threads(options);
+  reuse_freed_memory();
   const Reporter reporter = make_reporter(options);
   const EvaluationParams params = evaluation_params(o, options);
   check_outputs_are_not_inputs(o);

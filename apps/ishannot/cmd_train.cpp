@@ -164,6 +164,7 @@ std::string training_store(const TrainOptions& o, const Dataset& dataset, bool r
 
 void run_train(const TrainOptions& o, const GlobalOptions& options) {
   apply_threads(options);
+  reuse_freed_memory();
   const Reporter reporter = make_reporter(options);
   TrainParams params = train_params(o, options);
   const std::string features_file = o.out + ".features.h5";

@@ -1,10 +1,14 @@
 // Progress on stderr: a redrawn bar with ETA on a terminal, a plain line every few seconds
 // otherwise (logs, Slurm), nothing with --quiet or --progress none.
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 
 #include "commands.h"
@@ -96,6 +100,13 @@ Reporter make_reporter(const GlobalOptions& options, std::function<double()> clo
     std::fflush(stderr);
   };
   return reporter;
+}
+
+void reuse_freed_memory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+#endif
 }
 
 int apply_threads(const GlobalOptions& options) {

@@ -153,6 +153,7 @@ void demo_report(const DemoArgs& a, const GlobalOptions& options, const Reporter
 
 void run_demo(const DemoArgs& a, const GlobalOptions& options) {
   const int threads = apply_torch_threads(options);
+  reuse_freed_memory();
   const Reporter reporter = make_reporter(options);
   const PoolGrid pool = parse_pool_option(a.pool);
   InferenceEngine::require(parse_precision_option(a.precision));  // before any work
