@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "detail/tile_product.h"
 #include "ishannot/learn/logistic.h"
+#include "learn/tile_product.h"
 
 using namespace ishannot;
 

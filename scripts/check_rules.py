@@ -170,6 +170,35 @@ def check_listed(root, files, problems):
             problems.append(f"{path}: not listed in cmake/sources.cmake (it is not built)")
 
 
+def check_detail_shared(root, files, problems):
+    """src/detail/ keeps the headers several modules share; one used by a single module (or none)
+    belongs beside that module's sources (docs/ARCHITECTURE.md). Users: src/<module>/ files that
+    include it, directly or through another src/detail/ header; tests and bench do not count."""
+    sources = [p for p in files if p.startswith("src/") and p.endswith((".cpp", ".h"))]
+    text = {p: open(os.path.join(root, p), encoding="utf-8").read() for p in sources}
+    detail = [p for p in sources if p.startswith("src/detail/") and p.endswith(".h")]
+
+    def modules(header, seen):
+        name = '"detail/' + os.path.basename(header) + '"'
+        found = set()
+        for p, t in text.items():
+            if name not in t or p == header:
+                continue
+            if p.startswith("src/detail/"):
+                if p not in seen:
+                    found |= modules(p, seen | {p})
+            else:
+                found.add(p.split("/")[1])
+        return found
+
+    for header in detail:
+        users = modules(header, {header})
+        if len(users) < 2:
+            where = "no module" if not users else "only src/" + users.pop() + "/"
+            problems.append(f"{header}: used by {where}: a private header lives beside its "
+                            "module's sources (src/detail/ is for shared ones)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -182,13 +211,14 @@ def main():
     check_functions(args.root, existing, problems)
     check_unused(args.root, existing, problems)
     check_listed(args.root, existing, problems)
+    check_detail_shared(args.root, existing, problems)
     for p in problems:
         print(p)
     if problems:
         print(f"rules: {len(problems)} violations")
         return 1
     print(f"rules: ok ({len(existing)} tracked files: names, file and function lengths, "
-          "unused declarations, CMake source lists)")
+          "unused declarations, CMake source lists, shared detail headers)")
     return 0
 
 

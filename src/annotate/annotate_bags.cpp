@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "detail/annotate_bags.h"
-#include "detail/annotate_output.h"
+#include "annotate/annotate_bags.h"
+#include "annotate/annotate_output.h"
 #include "detail/tsv.h"
 #include "ishannot/annotate/annotator.h"
 #include "ishannot/common/error.h"

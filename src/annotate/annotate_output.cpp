@@ -1,6 +1,6 @@
 // The output folder of an annotate run (detail/annotate_output.h): partial files, progress record,
 // resume, groups.tsv, contact sheets, renames.
-#include "detail/annotate_output.h"
+#include "annotate/annotate_output.h"
 #include "detail/tsv.h"
 
 #include <algorithm>

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "detail/annotate_bags.h"
-#include "detail/annotate_output.h"
+#include "annotate/annotate_bags.h"
+#include "annotate/annotate_output.h"
 #include "detail/parallel.h"
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/annotate/annotator.h"

@@ -1,5 +1,5 @@
 // validation.tsv and reliability.tsv of an annotate run (detail/annotate_validation.h).
-#include "detail/annotate_validation.h"
+#include "annotate/annotate_validation.h"
 
 #include <cmath>
 #include <sstream>

@@ -2,8 +2,8 @@
 // ModelBundleWriter, read by read_model_bundle; absent in bundles written before they existed.
 #include <hdf5.h>
 
+#include "annotate/model_bundle_io.h"
 #include "detail/hdf5_util.h"
-#include "detail/model_bundle_io.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot::detail {

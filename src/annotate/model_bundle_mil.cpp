@@ -5,8 +5,8 @@
 
 #include <cmath>
 
+#include "annotate/model_bundle_io.h"
 #include "detail/hdf5_util.h"
-#include "detail/model_bundle_io.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 

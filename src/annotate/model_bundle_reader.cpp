@@ -4,9 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "annotate/model_bundle_io.h"
 #include "detail/half.h"
 #include "detail/hdf5_util.h"
-#include "detail/model_bundle_io.h"
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"

@@ -6,10 +6,10 @@
 #include <exception>
 #include <filesystem>
 
+#include "annotate/model_bundle_io.h"
 #include "detail/half.h"
 #include "detail/hdf5_disk.h"
 #include "detail/hdf5_util.h"
-#include "detail/model_bundle_io.h"
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/file_lock.h"

@@ -1,6 +1,6 @@
 // Primal weights of kernel-form members (detail/primal_weights.h): W = A Z, Z = the preprocessed
 // training rows, streamed in column slabs (the store is read once; memory: rows x slab floats).
-#include "detail/primal_weights.h"
+#include "annotate/primal_weights.h"
 
 #include <algorithm>
 #include <cmath>

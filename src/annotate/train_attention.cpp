@@ -6,10 +6,10 @@
 #include <map>
 #include <set>
 
+#include "annotate/primal_weights.h"
+#include "annotate/train_plan.h"
 #include "detail/bag_stage.h"
 #include "detail/parallel.h"
-#include "detail/primal_weights.h"
-#include "detail/train_plan.h"
 #include "ishannot/common/seed.h"
 
 namespace ishannot::detail {

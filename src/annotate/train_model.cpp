@@ -10,10 +10,10 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "annotate/primal_weights.h"
+#include "annotate/train_plan.h"
 #include "detail/bag_stage.h"
 #include "detail/parallel.h"
-#include "detail/primal_weights.h"
-#include "detail/train_plan.h"
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/annotate/train.h"
 #include "ishannot/common/error.h"

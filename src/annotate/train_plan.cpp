@@ -5,7 +5,7 @@
 #include <climits>
 #include <set>
 
-#include "detail/train_plan.h"
+#include "annotate/train_plan.h"
 #include "ishannot/common/error.h"
 #include "ishannot/data/folds.h"
 

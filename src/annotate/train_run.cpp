@@ -6,7 +6,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "detail/train_plan.h"
+#include "annotate/train_plan.h"
 #include "ishannot/annotate/model_bundle.h"
 #include "ishannot/annotate/train.h"
 #include "ishannot/common/error.h"

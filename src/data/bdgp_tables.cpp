@@ -8,8 +8,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "data/data_util.h"
 #include "detail/csv.h"
-#include "detail/data_util.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 

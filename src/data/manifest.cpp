@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "data/data_util.h"
 #include "detail/csv.h"
-#include "detail/data_util.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"

@@ -8,9 +8,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "data/synth_render.h"
 #include "detail/parallel.h"
 #include "detail/rng.h"
-#include "detail/synth_render.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"

@@ -1,4 +1,4 @@
-// Spatial models of CV terms for the synthetic generator (see src/detail/synth_model.h). The
+// Spatial models of CV terms for the synthetic generator (see src/data/synth_model.h). The
 // geometry follows Drosophila embryo anatomy in a lateral view, anterior left, dorsal up, and
 // changes with stage: at 7-8 and 9-10 the germ band is extended, so posterior structures (posterior
 // endoderm, hindgut) sit on the dorsal side; from 11-12 internal organs (midgut, brain, VNC) form.
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "detail/synth_model.h"
+#include "data/synth_model.h"
 
 namespace ishannot::detail {
 namespace {

@@ -9,9 +9,9 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "data/synth_model.h"
+#include "data/synth_render.h"
 #include "detail/rng.h"
-#include "detail/synth_model.h"
-#include "detail/synth_render.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/data/synth.h"
 

@@ -1,5 +1,5 @@
 // The extraction pipeline: decode thread -> forward pass (calling thread) -> write thread.
-#include "detail/extract_pipeline.h"
+#include "extract/extract_pipeline.h"
 
 #include <torch/torch.h>
 
@@ -8,7 +8,7 @@
 #include <map>
 #include <thread>
 
-#include "detail/bounded_queue.h"
+#include "extract/bounded_queue.h"
 #include "ishannot/common/error.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/nets/backbone.h"

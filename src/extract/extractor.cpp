@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include "detail/extract_pipeline.h"
 #include "detail/tsv.h"
+#include "extract/extract_pipeline.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/store_attributes.h"

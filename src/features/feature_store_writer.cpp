@@ -18,7 +18,7 @@
 
 #include "detail/half.h"
 #include "detail/hdf5_util.h"
-#include "detail/store_writer.h"
+#include "features/store_writer.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/file_lock.h"
 #include "ishannot/features/feature_store.h"

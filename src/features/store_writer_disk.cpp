@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "detail/hdf5_disk.h"
-#include "detail/store_writer.h"
+#include "features/store_writer.h"
 
 namespace ishannot {
 

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "detail/csv.h"
-#include "detail/http_batch.h"
+#include "fetch/http_batch.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"

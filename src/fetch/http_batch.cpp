@@ -1,6 +1,6 @@
-// libcurl multi loop for run_http_batch (src/detail/http_batch.h): fresh items in order, retries
+// libcurl multi loop for run_http_batch (src/fetch/http_batch.h): fresh items in order, retries
 // when their back-off has passed, one new request per 1/rate seconds, at most `parallel` running.
-#include "detail/http_batch.h"
+#include "fetch/http_batch.h"
 
 #include <curl/curl.h>
 

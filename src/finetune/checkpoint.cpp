@@ -1,4 +1,4 @@
-#include "detail/checkpoint.h"
+#include "finetune/checkpoint.h"
 
 #include <cmath>
 

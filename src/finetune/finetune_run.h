@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "detail/checkpoint.h"
+#include "finetune/checkpoint.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/finetune.h"
 #include "ishannot/nets/inference.h"

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "detail/checkpoint.h"
+#include "finetune/checkpoint.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <set>
 
-#include "detail/checkpoint.h"
 #include "detail/rng.h"
+#include "finetune/checkpoint.h"
 #include "finetune/finetune_run.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"

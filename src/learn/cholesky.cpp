@@ -1,11 +1,11 @@
-#include "detail/cholesky.h"
+#include "learn/cholesky.h"
 #include "ishannot/common/assert.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <vector>
 
-#include "detail/tile_product.h"
+#include "learn/tile_product.h"
 
 // Why our own blocked Cholesky rather than a library: the default build targets plain x86-64, so
 // Eigen's GEMM (and with it Eigen's blocked LLT) runs SSE2 kernels, and Debian's reference

@@ -19,9 +19,9 @@ inline int omp_get_max_threads() {
 }
 #endif
 
-#include "detail/tile_product.h"
 #include "ishannot/common/enum_names.h"
 #include "ishannot/common/error.h"
+#include "learn/tile_product.h"
 
 namespace ishannot {
 
@@ -167,7 +167,7 @@ void flag_overflow(std::vector<Eigen::MatrixXd>& grams, std::vector<uint8_t>& ov
 
 }  // namespace
 
-GramResult compute_gram(const FeatureStoreReader& store, const std::string& layer,
+GramResult compute_gram(const RowSource& store, const std::string& layer,
                         const std::vector<int64_t>& rows, Preprocessing preprocessing,
                         const std::vector<int>& fold_of, int folds, const GramParams& params,
                         const Reporter& reporter) {

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "detail/newton_system.h"
+#include "learn/newton_system.h"
 
 namespace ishannot {
 

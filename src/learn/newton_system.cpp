@@ -1,12 +1,12 @@
-#include "detail/newton_system.h"
+#include "learn/newton_system.h"
 #include "ishannot/common/assert.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "detail/cholesky.h"
-#include "detail/pair_product.h"
+#include "learn/cholesky.h"
+#include "learn/pair_product.h"
 
 namespace ishannot::detail {
 

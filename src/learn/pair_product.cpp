@@ -1,8 +1,8 @@
-#include "detail/pair_product.h"
+#include "learn/pair_product.h"
 
 #include <Eigen/Dense>
 
-#include "detail/tile_product.h"
+#include "learn/tile_product.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

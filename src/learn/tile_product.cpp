@@ -1,4 +1,4 @@
-#include "detail/tile_product.h"
+#include "learn/tile_product.h"
 
 #include <Eigen/Dense>
 #include <algorithm>

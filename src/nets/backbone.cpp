@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "detail/stages.h"
 #include "ishannot/common/error.h"
+#include "nets/stages.h"
 
 namespace ishannot {
 

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 
-#include "detail/onednn_plan.h"
 #include "ishannot/common/error.h"
 #include "ishannot/nets/backbone.h"
+#include "nets/onednn_plan.h"
 
 namespace ishannot {
 

@@ -1,15 +1,15 @@
 // OnednnPlan: stages -> oneDNN primitives (fused post-ops, blocked layouts kept between layers,
 // weights reordered once, buffers reused). See detail/onednn_plan.h.
-#include "detail/onednn_plan.h"
+#include "nets/onednn_plan.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
-#include "detail/stages.h"
 #include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
+#include "nets/stages.h"
 
 namespace ishannot::detail {
 

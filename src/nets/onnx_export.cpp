@@ -7,13 +7,13 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
-#include "detail/stages.h"
 #include "ishannot/annotate/annotator.h"
 #include "ishannot/common/error.h"
 #include "ishannot/features/pool_grid.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/annotate_source.h"
 #include "ishannot/nets/extract.h"
+#include "nets/stages.h"
 
 namespace ishannot {
 

@@ -3,9 +3,9 @@
 // projection shortcut (res3a_branch1); BatchNorm epsilon 1e-3; every conv has a bias.
 #include <nlohmann/json.hpp>
 
-#include "detail/stages.h"
 #include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
+#include "nets/stages.h"
 
 namespace ishannot {
 namespace {

@@ -1,4 +1,4 @@
-#include "detail/stages.h"
+#include "nets/stages.h"
 
 namespace ishannot::detail {
 

@@ -3,8 +3,8 @@
 // [in, out], flatten in H,W,C order) or torchvision (features.N / classifier.N; OIHW, [out, in],
 // flatten in C,H,W order). Both are mapped to torch layouts here. Files without the fully
 // connected layers (Keras "notop", a features-only state_dict) give layers 1..31 only.
-#include "detail/stages.h"
 #include "ishannot/common/error.h"
+#include "nets/stages.h"
 
 namespace ishannot {
 namespace {

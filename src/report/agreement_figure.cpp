@@ -4,8 +4,8 @@
 #include <map>
 #include <set>
 
-#include "detail/vega_spec.h"
 #include "ishannot/report/figures.h"
+#include "report/vega_spec.h"
 
 namespace ishannot {
 

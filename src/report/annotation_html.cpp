@@ -7,7 +7,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "detail/report_html.h"
+#include "report/report_html.h"
 
 namespace ishannot::detail {
 

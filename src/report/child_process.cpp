@@ -1,6 +1,6 @@
 // A child process without a shell (detail/child_process.h): posix_spawn with its output and
 // error redirected to temporary files.
-#include "detail/child_process.h"
+#include "report/child_process.h"
 
 #include <fcntl.h>
 #include <spawn.h>

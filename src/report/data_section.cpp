@@ -4,8 +4,8 @@
 #include <set>
 #include <sstream>
 
-#include "detail/report_html.h"
-#include "detail/report_steps.h"
+#include "report/report_html.h"
+#include "report/report_steps.h"
 
 namespace ishannot::detail {
 

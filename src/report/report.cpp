@@ -8,14 +8,14 @@
 #include <filesystem>
 #include <set>
 
-#include "detail/report_html.h"
-#include "detail/report_steps.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/format_versions.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/common/output_columns.h"
 #include "ishannot/report/vega_render.h"
+#include "report/report_html.h"
+#include "report/report_steps.h"
 #include "report_assets.h"
 
 namespace ishannot {

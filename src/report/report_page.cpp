@@ -5,8 +5,8 @@
 #include <map>
 #include <sstream>
 
-#include "detail/report_html.h"
 #include "ishannot/report/paper_values.h"
+#include "report/report_html.h"
 #include "report_assets.h"
 
 namespace ishannot::detail {

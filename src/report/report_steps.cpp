@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <set>
 
-#include "detail/report_html.h"
-#include "detail/report_steps.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/report/figures.h"
 #include "ishannot/report/vega_render.h"
+#include "report/report_html.h"
+#include "report/report_steps.h"
 #include "report_assets.h"
 
 namespace ishannot {

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <map>
 
-#include "detail/vega_spec.h"
 #include "ishannot/report/figures.h"
+#include "report/vega_spec.h"
 
 namespace ishannot {
 

@@ -2,9 +2,9 @@
 // AUCs from the merged evaluate runs.
 #include <algorithm>
 
-#include "detail/vega_spec.h"
 #include "ishannot/report/figures.h"
 #include "ishannot/report/paper_values.h"
+#include "report/vega_spec.h"
 
 namespace ishannot {
 

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "detail/child_process.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
+#include "report/child_process.h"
 #include "report_assets.h"
 
 namespace ishannot {

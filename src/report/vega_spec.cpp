@@ -1,5 +1,5 @@
 // Shared pieces of the report's Vega-Lite specs (detail/vega_spec.h).
-#include "detail/vega_spec.h"
+#include "report/vega_spec.h"
 
 #include <algorithm>
 #include <cmath>

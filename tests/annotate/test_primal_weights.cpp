@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "detail/primal_weights.h"
+#include "annotate/primal_weights.h"
 #include "ishannot/data/terms.h"
 #include "ishannot/eval/term_fit.h"
 #include "support/annotate_support.h"

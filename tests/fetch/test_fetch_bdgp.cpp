@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "detail/http_batch.h"
 #include "fetch/fetch_fixture.h"
+#include "fetch/http_batch.h"
 #include "ishannot/common/error.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/fetch/bdgp_fetch.h"

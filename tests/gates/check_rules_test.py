@@ -45,6 +45,7 @@ def main():
         "declared, never defined": ("include/ishannot/a/ghost.h",
                                     "#pragma once\nvoid ghost_function_never_defined(int x);\n"),
         "source not listed": ("src/a/unlisted.cpp", "int unlisted_value() { return 1; }\n"),
+        "private header in src/detail": ("src/detail/lonely.h", "#pragma once\n"),
     }
     passed = failed = 0
     for name, (path, text) in cases.items():

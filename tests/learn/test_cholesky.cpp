@@ -9,8 +9,8 @@
 #include <random>
 #include <string>
 
-#include "detail/cholesky.h"
-#include "detail/pair_product.h"
+#include "learn/cholesky.h"
+#include "learn/pair_product.h"
 
 using namespace ishannot::detail;
 

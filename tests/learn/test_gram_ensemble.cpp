@@ -6,10 +6,11 @@
 #include <random>
 #include <set>
 
-#include "detail/tile_product.h"
 #include "ishannot/common/error.h"
+#include "ishannot/features/feature_store.h"
 #include "ishannot/learn/ensemble.h"
 #include "ishannot/learn/gram.h"
+#include "learn/tile_product.h"
 #include "support/test_paths.h"
 #include "support/test_util.h"
 
@@ -67,6 +68,34 @@ TEST(Gram, BlockwiseMatchesNaiveProduct) {
     EXPECT_LT((r.grams[0] - unit * unit.transpose()).cwiseAbs().maxCoeff(), 1e-5) << kernel;
   }
   unsetenv("ISHANNOT_GEMM_KERNEL");
+}
+
+// learn reads through RowSource: an in-memory matrix, no HDF5 store, gives the naive Gram.
+TEST(Gram, ReadsAnyRowSource) {
+  struct MatrixRows : RowSource {
+    Eigen::MatrixXd x;
+    int64_t dim(const std::string& layer) const override {
+      if (layer != "L") throw Error("no layer " + layer);
+      return x.cols();
+    }
+    void read_block(const std::string&, const std::vector<int64_t>& rows, int64_t c0, int64_t count,
+                    float* out) const override {
+      for (size_t i = 0; i < rows.size(); ++i)
+        for (int64_t c = 0; c < count; ++c)
+          out[static_cast<int64_t>(i) * count + c] = static_cast<float>(x(rows[i], c0 + c));
+    }
+  } source;
+  source.x = random_features(9, 13, 4).cast<float>().cast<double>();
+  GramParams params;
+  params.slab_columns = 4;
+  params.tile_rows = 2;
+  const std::vector<int64_t> rows = {8, 1, 2, 5};
+  const auto r = compute_gram(source, "L", rows, Preprocessing::kNone, {}, 0, params);
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t j = 0; j < rows.size(); ++j)
+      EXPECT_NEAR(r.grams[0](static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)),
+                  source.x.row(rows[i]).dot(source.x.row(rows[j])), 1e-4);
+  EXPECT_THROW(compute_gram(source, "M", rows, Preprocessing::kNone, {}, 0, params), Error);
 }
 
 TEST(Gram, StandardisedPerFoldUsesTrainingRowsOnly) {

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <random>
 
-#include "detail/newton_system.h"
 #include "ishannot/learn/logistic.h"
+#include "learn/newton_system.h"
 
 using namespace ishannot;
 

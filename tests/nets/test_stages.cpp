@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "detail/stages.h"
+#include "nets/stages.h"
 
 using namespace ishannot;
 

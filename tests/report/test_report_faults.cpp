@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "detail/report_steps.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/image/image.h"
@@ -19,6 +18,7 @@
 #include "ishannot/report/run_outputs.h"
 #include "ishannot/report/thumbnails.h"
 #include "report/report_fixtures.h"
+#include "report/report_steps.h"
 #include "support/test_paths.h"
 #include "support/test_util.h"
 

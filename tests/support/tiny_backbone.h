@@ -6,9 +6,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "detail/stages.h"
 #include "ishannot/data/dataset.h"
 #include "ishannot/nets/backbone.h"
+#include "nets/stages.h"
 
 namespace ishannot::test {
 

@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "ishannot/features/row_source.h"
+
 namespace ishannot {
 
 constexpr int kFeatureStoreFormatVersion = 1;
@@ -102,12 +104,12 @@ bool is_feature_store(const std::string& path);
 
 /// Reads a feature store. Layers can be read whole or by row blocks (for block-wise Gram
 /// matrices on stores that do not fit in RAM); float16 is converted to float32 on read.
-class FeatureStoreReader {
+class FeatureStoreReader : public RowSource {
  public:
   /// Opens `path`; Error if missing, not HDF5, of another format version, or when /ids lists an
   /// id twice (naming both rows: an id must name one image).
   explicit FeatureStoreReader(const std::string& path);
-  ~FeatureStoreReader();
+  ~FeatureStoreReader() override;
   FeatureStoreReader(const FeatureStoreReader&) = delete;
   FeatureStoreReader& operator=(const FeatureStoreReader&) = delete;
 
@@ -130,9 +132,9 @@ class FeatureStoreReader {
   /// into out (rows.size() x col_count, row-major): the unit of block-wise Gram matrices, which
   /// stream over column slabs so that the file is read once.
   void read_block(const std::string& layer, const std::vector<int64_t>& rows, int64_t col_begin,
-                  int64_t col_count, float* out) const;
+                  int64_t col_count, float* out) const override;
   /// Dimension D of one layer (Error when the layer does not exist, naming the file).
-  int64_t dim(const std::string& layer) const;
+  int64_t dim(const std::string& layer) const override;
 
  private:
   struct Impl;

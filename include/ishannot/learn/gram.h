@@ -1,5 +1,6 @@
 #pragma once
-// Block-wise Gram matrices K = X X^T streamed from a FeatureStore: the file is read once, in
+// Block-wise Gram matrices K = X X^T streamed from a RowSource (the feature store, or any
+// other; learn never sees HDF5): the file is read once, in
 // column slabs of all requested rows (n x slab_columns floats at a time), and K is accumulated
 // tile by tile (lower triangle, float products summed into double). The feature matrix itself is
 // never in memory: peak memory is K (n^2 doubles per Gram) plus one slab.
@@ -17,7 +18,7 @@
 #include <vector>
 
 #include "ishannot/common/progress.h"
-#include "ishannot/features/feature_store.h"
+#include "ishannot/features/row_source.h"
 
 namespace ishannot {
 
@@ -51,7 +52,7 @@ struct GramResult {
 
 /// Gram matrix of `rows` (store row indices) of one layer. For standardise, fold_of[i] in
 /// [0, folds) gives the outer fold of rows[i]; otherwise it may be empty.
-GramResult compute_gram(const FeatureStoreReader& store, const std::string& layer,
+GramResult compute_gram(const RowSource& store, const std::string& layer,
                         const std::vector<int64_t>& rows, Preprocessing preprocessing,
                         const std::vector<int>& fold_of, int folds, const GramParams& params,
                         const Reporter& reporter = {});

@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "detail/annotate_validation.h"
+#include "annotate/annotate_validation.h"
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/eval/calibration.h"
 

@@ -4,12 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "detail/report_html.h"
 #include "ishannot/common/progress.h"
 #include "ishannot/report/comparison.h"
 #include "ishannot/report/figures.h"
 #include "ishannot/report/report.h"
 #include "ishannot/report/thumbnails.h"
+#include "report/report_html.h"
 
 namespace ishannot::detail {
 
