@@ -5,7 +5,9 @@
 # wall time, CPU, peak RSS and evaluate's own Gram / classifier seconds, and the Gram's GFLOP/s
 # and share of the all-core AVX-512 (else AVX2) peak.
 #   bench/paper_evaluate.sh [WORKDIR] [THREADS]   (needs build/ishannot, build/ishannot_fma_peak,
-#   /usr/bin/python3 with h5py and numpy; ~7 GB disk; ~12 min on the 2-CPU VM, warm page cache)
+#   /usr/bin/python3 with h5py and numpy; ~7 GB disk; ~9 min on the 2-CPU VM, +1.5 min to make
+#   the store). Each run ends in a verdict against issue 23's targets (Gram >= 60 % of the peak;
+#   full protocol <= 4 min wall and <= 2 GB peak RSS): PASS or FAIL per target.
 # Runs: (1) --c-grid 1 --models 1: the Gram and 50 single fits (the Gram measurement);
 #       (2) the full protocol (inner CV for C over the default grid, M = 11).
 set -euo pipefail
@@ -45,5 +47,13 @@ print(f"{run}: wall {field('Elapsed .wall clock. time .h:mm:ss or m:ss.')}, "
       f"peak RSS {int(field('Maximum resident set size .kbytes.')) / 1024:.0f} MiB; "
       f"gram {gram:.1f} s ({gflops:.0f} GFLOP/s, {100 * gflops / allcore:.0f} % of {allcore} "
       f"all-core peak), classifiers {classify:.1f} s")
+wall = sum(float(x) * 60 ** i for i, x in
+           enumerate(reversed(field('Elapsed .wall clock. time .h:mm:ss or m:ss.').split(":"))))
+rss_gib = int(field('Maximum resident set size .kbytes.')) / 1024 ** 2
+checks = [("gram >= 60 % of peak", gflops >= 0.6 * allcore)]
+if run == "full":
+    checks += [("wall <= 4 min", wall <= 240), ("peak RSS <= 2 GB", rss_gib <= 2 * 1e9 / 2 ** 30)]
+for name, ok in checks:
+    print(f"  {'PASS' if ok else 'FAIL'} {name}")
 PY
 done
