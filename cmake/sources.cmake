@@ -129,6 +129,7 @@ set(ISHANNOT_NETS_SOURCES
     src/nets/inference_engine.cpp
     src/nets/keras_h5_weights.cpp
     src/nets/onnx_export.cpp
+    src/nets/plan_weights.cpp
     src/nets/onednn_plan.cpp
     src/nets/registry.cpp
     src/nets/resnet50.cpp

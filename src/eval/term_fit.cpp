@@ -52,36 +52,33 @@ double choose_c(const Eigen::MatrixXd& gram, const std::vector<std::string>& gen
     note = std::string("inner CV impossible (") + e.what() + "): C = fallback";
     return params.ensemble.logistic.C;
   }
-  std::vector<KernelEnsemble> previous(static_cast<size_t>(params.inner_folds));
-  double best_auc = -1, best_c = params.ensemble.logistic.C;
-  for (double c : grid) {
-    std::vector<double> scores;
-    std::vector<uint8_t> labels;
-    for (int j = 0; j < params.inner_folds; ++j) {
-      std::vector<int> inner_train, inner_test;
-      for (size_t k = 0; k < train.size(); ++k)
-        (inner[k] == j ? inner_test : inner_train).push_back(train[k]);
-      int pos = 0;
-      for (int r : inner_train) pos += y[static_cast<size_t>(r)];
-      if (inner_test.empty() || pos == 0 || pos == static_cast<int>(inner_train.size())) continue;
-      EnsembleParams ep = params.ensemble;
-      ep.models = params.inner_models;
-      ep.logistic.C = c;
-      auto& warm = previous[static_cast<size_t>(j)];
-      KernelEnsemble ensemble =
-          train_ensemble(gram, inner_train, y, ep, derive_seed(seed, {static_cast<uint64_t>(j)}),
-                         warm.members.empty() ? nullptr : &warm);
-      const auto prediction = predict_ensemble(gram, ensemble, inner_test);
-      warm = std::move(ensemble);
-      for (size_t t = 0; t < inner_test.size(); ++t) {
-        scores.push_back(prediction.score[t]);
-        labels.push_back(y[static_cast<size_t>(inner_test[t])]);
-      }
+  // Per inner fold, the whole C path at once (each member's sub-Gram gathered once, each C
+  // warm-started from the previous one); scores pooled over the folds per C, in fold order.
+  std::vector<std::vector<double>> scores(grid.size());
+  std::vector<uint8_t> labels;
+  for (int j = 0; j < params.inner_folds; ++j) {
+    std::vector<int> inner_train, inner_test;
+    for (size_t k = 0; k < train.size(); ++k)
+      (inner[k] == j ? inner_test : inner_train).push_back(train[k]);
+    int pos = 0;
+    for (int r : inner_train) pos += y[static_cast<size_t>(r)];
+    if (inner_test.empty() || pos == 0 || pos == static_cast<int>(inner_train.size())) continue;
+    EnsembleParams ep = params.ensemble;
+    ep.models = params.inner_models;
+    const std::vector<KernelEnsemble> path = train_ensemble_path(
+        gram, inner_train, y, ep, grid, derive_seed(seed, {static_cast<uint64_t>(j)}));
+    for (size_t c = 0; c < grid.size(); ++c) {
+      const auto prediction = predict_ensemble(gram, path[c], inner_test);
+      scores[c].insert(scores[c].end(), prediction.score.begin(), prediction.score.end());
     }
-    const auto auc = roc_auc(scores, labels);
+    for (int r : inner_test) labels.push_back(y[static_cast<size_t>(r)]);
+  }
+  double best_auc = -1, best_c = params.ensemble.logistic.C;
+  for (size_t c = 0; c < grid.size(); ++c) {
+    const auto auc = roc_auc(scores[c], labels);
     if (auc && *auc > best_auc) {
       best_auc = *auc;
-      best_c = c;
+      best_c = grid[c];
     }
   }
   if (best_auc < 0) note = "inner CV gave no defined AUC: C = fallback";

@@ -7,6 +7,11 @@
 
 #include "learn/tile_product.h"
 
+#if defined __x86_64__ && defined __GNUC__
+#include <immintrin.h>
+#define ISHANNOT_HAVE_AVX2_SOLVE 1
+#endif
+
 // Why our own blocked Cholesky rather than a library: the default build targets plain x86-64, so
 // Eigen's GEMM (and with it Eigen's blocked LLT) runs SSE2 kernels, and Debian's reference
 // BLAS/LAPACK are unoptimised. Here the O(n^3) part (the trailing updates, and the panels as
@@ -37,6 +42,53 @@ void update_with_sgemm(float* panel, float* trailing, int64_t lda, int64_t rest,
                   -1.0f, 1.0f);
   }
 }
+
+#ifdef ISHANNOT_HAVE_AVX2_SOLVE
+__attribute__((target("avx2,fma"))) float horizontal_sum(__m256 v) {
+  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  return _mm_cvtss_f32(_mm_add_ss(lo, _mm_movehdup_ps(lo)));
+}
+
+// Both right-hand sides in one pass over the factor per triangular solve, rows read
+// contiguously: forward, x[i] -= L[i, :i] . x[:i]; backward (L^T), x[:j] -= L[j, :j] x[j].
+__attribute__((target("avx2,fma"))) void solve_pair_avx2(const float* l, int64_t n, int64_t lda,
+                                                         float* x0, float* x1) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = l + i * lda;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 8 <= i; k += 8) {
+      const __m256 a = _mm256_loadu_ps(row + k);
+      acc0 = _mm256_fmadd_ps(a, _mm256_loadu_ps(x0 + k), acc0);
+      acc1 = _mm256_fmadd_ps(a, _mm256_loadu_ps(x1 + k), acc1);
+    }
+    float d0 = horizontal_sum(acc0), d1 = horizontal_sum(acc1);
+    for (; k < i; ++k) {
+      d0 += row[k] * x0[k];
+      d1 += row[k] * x1[k];
+    }
+    x0[i] = (x0[i] - d0) / row[i];
+    x1[i] = (x1[i] - d1) / row[i];
+  }
+  for (int64_t j = n - 1; j >= 0; --j) {
+    const float* row = l + j * lda;
+    x0[j] /= row[j];
+    x1[j] /= row[j];
+    const __m256 b0 = _mm256_set1_ps(x0[j]), b1 = _mm256_set1_ps(x1[j]);
+    int64_t k = 0;
+    for (; k + 8 <= j; k += 8) {
+      const __m256 a = _mm256_loadu_ps(row + k);
+      _mm256_storeu_ps(x0 + k, _mm256_fnmadd_ps(a, b0, _mm256_loadu_ps(x0 + k)));
+      _mm256_storeu_ps(x1 + k, _mm256_fnmadd_ps(a, b1, _mm256_loadu_ps(x1 + k)));
+    }
+    for (; k < j; ++k) {
+      x0[k] -= row[k] * x0[j];
+      x1[k] -= row[k] * x1[j];
+    }
+  }
+}
+#endif
 
 }  // namespace
 
@@ -93,6 +145,17 @@ void cholesky_float_solve(const float* l, int64_t n, int64_t lda, float* x) {
   Eigen::Map<Eigen::VectorXf> v(x, n);
   factor.triangularView<Eigen::Lower>().solveInPlace(v);
   factor.transpose().triangularView<Eigen::Upper>().solveInPlace(v);
+}
+
+void cholesky_float_solve_pair(const float* l, int64_t n, int64_t lda, float* x0, float* x1) {
+#ifdef ISHANNOT_HAVE_AVX2_SOLVE
+  if (tile_product_uses_avx2()) {  // the same CPU test: AVX2 and FMA
+    solve_pair_avx2(l, n, lda, x0, x1);
+    return;
+  }
+#endif
+  cholesky_float_solve(l, n, lda, x0);
+  cholesky_float_solve(l, n, lda, x1);
 }
 
 }  // namespace ishannot::detail

@@ -2,7 +2,8 @@
 // Cholesky factorisation in float32, blocked, for large symmetric positive definite matrices
 // that only need an approximate factor: fit_kernel_logistic uses it as the preconditioner of
 // conjugate gradients against the exact double operator, so its rounding never reaches the
-// result. The O(n^3) trailing updates run on tile_product's AVX2/FMA kernel.
+// result. The O(n^3) panels and trailing updates run on oneDNN's sgemm where the build has it,
+// else on tile_product's AVX2/FMA kernel.
 #include <cstdint>
 
 namespace ishannot::detail {
@@ -18,5 +19,10 @@ bool cholesky_float(float* a, int64_t n, int64_t lda, int64_t block = kCholeskyB
 
 /// x <- (L L^T)^-1 x for a factor from cholesky_float (x: n values).
 void cholesky_float_solve(const float* l, int64_t n, int64_t lda, float* x);
+
+/// Both x0 <- (L L^T)^-1 x0 and x1 <- (L L^T)^-1 x1, reading the factor once per triangular
+/// solve for the two (AVX2/FMA kernel where the CPU has it: the solves are memory-bound; else
+/// two cholesky_float_solve calls). Reads only the lower triangle of `l`.
+void cholesky_float_solve_pair(const float* l, int64_t n, int64_t lda, float* x0, float* x1);
 
 }  // namespace ishannot::detail

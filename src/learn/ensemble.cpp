@@ -1,6 +1,7 @@
 #include "ishannot/learn/ensemble.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "detail/rng.h"
 #include "ishannot/common/error.h"
@@ -43,31 +44,72 @@ std::vector<std::vector<int>> undersample(const std::vector<int>& train_rows,
   return samples;
 }
 
+namespace {
+
+// The member's sub-Gram, K(rows, rows); its labels.
+Eigen::MatrixXd gather_gram(const Eigen::MatrixXd& gram, const std::vector<int>& rows) {
+  const auto m = static_cast<Eigen::Index>(rows.size());
+  Eigen::MatrixXd sub(m, m);
+  for (Eigen::Index j = 0; j < m; ++j)
+    for (Eigen::Index i = 0; i < m; ++i)
+      sub(i, j) = gram(rows[static_cast<size_t>(i)], rows[static_cast<size_t>(j)]);
+  return sub;
+}
+
+std::vector<uint8_t> gather_labels(const std::vector<uint8_t>& labels,
+                                   const std::vector<int>& rows) {
+  std::vector<uint8_t> y(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) y[i] = labels[static_cast<size_t>(rows[i])];
+  return y;
+}
+
+}  // namespace
+
 KernelEnsemble train_ensemble(const Eigen::MatrixXd& gram, const std::vector<int>& train_rows,
                               const std::vector<uint8_t>& labels, const EnsembleParams& params,
                               uint64_t seed, const KernelEnsemble* warm_start) {
   if (auto problem = params.check(); !problem.empty()) throw Error("ensemble: " + problem);
   const auto samples = undersample(train_rows, labels, params.models, seed);
-  const LogisticParams& lp = params.logistic;
   KernelEnsemble ensemble;
   ensemble.members.resize(samples.size());
   for (size_t k = 0; k < samples.size(); ++k) {
     const auto& rows = samples[k];
-    const auto m = static_cast<Eigen::Index>(rows.size());
-    Eigen::MatrixXd sub(m, m);
-    for (Eigen::Index j = 0; j < m; ++j)
-      for (Eigen::Index i = 0; i < m; ++i)
-        sub(i, j) = gram(rows[static_cast<size_t>(i)], rows[static_cast<size_t>(j)]);
-    std::vector<uint8_t> y(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) y[i] = labels[static_cast<size_t>(rows[i])];
     const KernelLogisticModel* warm = nullptr;
     if (warm_start && warm_start->members.size() == samples.size() &&
         warm_start->members[k].rows == rows)
       warm = &warm_start->members[k].model;
     ensemble.members[k].rows = rows;
-    ensemble.members[k].model = fit_kernel_logistic(sub, y, lp, warm);
+    ensemble.members[k].model = fit_kernel_logistic(
+        gather_gram(gram, rows), gather_labels(labels, rows), params.logistic, warm);
   }
   return ensemble;
+}
+
+std::vector<KernelEnsemble> train_ensemble_path(const Eigen::MatrixXd& gram,
+                                                const std::vector<int>& train_rows,
+                                                const std::vector<uint8_t>& labels,
+                                                const EnsembleParams& params,
+                                                const std::vector<double>& c_values,
+                                                uint64_t seed) {
+  if (auto problem = params.check(); !problem.empty()) throw Error("ensemble: " + problem);
+  for (double c : c_values)
+    if (!(c > 0) || !std::isfinite(c)) throw Error("ensemble: C values must be positive");
+  const auto samples = undersample(train_rows, labels, params.models, seed);
+  std::vector<KernelEnsemble> path(c_values.size());
+  for (auto& ensemble : path) ensemble.members.resize(samples.size());
+  for (size_t k = 0; k < samples.size(); ++k) {
+    const auto& rows = samples[k];
+    const Eigen::MatrixXd sub = gather_gram(gram, rows);  // once for every C
+    const std::vector<uint8_t> y = gather_labels(labels, rows);
+    LogisticParams lp = params.logistic;
+    for (size_t c = 0; c < c_values.size(); ++c) {
+      lp.C = c_values[c];
+      const KernelLogisticModel* warm = c > 0 ? &path[c - 1].members[k].model : nullptr;
+      path[c].members[k].rows = rows;
+      path[c].members[k].model = fit_kernel_logistic(sub, y, lp, warm);
+    }
+  }
+  return path;
 }
 
 EnsemblePrediction predict_ensemble(const Eigen::MatrixXd& gram, const KernelEnsemble& ensemble,

@@ -30,14 +30,9 @@ Eigen::MatrixXd NewtonSystem::apply_b(const Eigen::MatrixXd& x) const {
 
 Eigen::MatrixXd NewtonSystem::precondition(const Eigen::MatrixXd& r) const {
   if (kind_ == Kind::double_precision) return llt_.solve(r);
-  Eigen::MatrixXd z(m_, 2);
-  Eigen::VectorXf x(m_);
-  for (int c = 0; c < 2; ++c) {
-    x = r.col(c).cast<float>();
-    cholesky_float_solve(float_factor_.data(), m_, m_, x.data());
-    z.col(c) = x.cast<double>();
-  }
-  return z;
+  Eigen::MatrixXf x = r.cast<float>();
+  cholesky_float_solve_pair(float_factor_.data(), m_, m_, x.col(0).data(), x.col(1).data());
+  return x.cast<double>();
 }
 
 void NewtonSystem::factor() {

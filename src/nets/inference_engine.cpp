@@ -8,7 +8,9 @@
 
 #include "ishannot/common/error.h"
 #include "ishannot/nets/backbone.h"
+#include "ishannot/nets/weights_cache.h"
 #include "nets/onednn_plan.h"
+#include "nets/plan_weights.h"
 
 namespace ishannot {
 
@@ -44,9 +46,13 @@ detail::OnednnPlan& InferenceEngine::plan_for(const std::vector<int64_t>& shape)
   auto it = plans_.find(shape);
   if (it == plans_.end()) {
     if (plans_.size() >= kMaxPlans) plans_.clear();
+    if (!plan_weights_) {
+      const std::string dir = weights_cache_dir();
+      plan_weights_ = std::make_shared<detail::PlanWeights>(dir.empty() ? "" : dir + "/layouts");
+    }
     it = plans_
-             .emplace(shape,
-                      std::make_unique<detail::OnednnPlan>(net_.stages(), taps_, shape, precision_))
+             .emplace(shape, std::make_unique<detail::OnednnPlan>(net_.stages(), taps_, shape,
+                                                                  precision_, plan_weights_))
              .first;
   }
   return *it->second;

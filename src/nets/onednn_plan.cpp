@@ -70,6 +70,11 @@ std::string OnednnPlan::bf16_unsupported_reason() {
          "avx512_core_bf16)";
 }
 
+bool OnednnPlan::winograd_allowed() {
+  const char* algorithm = std::getenv("ISHANNOT_CONV_ALGORITHM");
+  return !(algorithm && std::string(algorithm) == "direct");
+}
+
 OnednnPlan::~OnednnPlan() = default;
 
 int OnednnPlan::new_buffer(size_t bytes) {
@@ -129,19 +134,28 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const Stage& stage, boo
   attr.set_post_ops(post);
   // Rows and columns may need different right paddings (non-square inputs).
   const memory::dims pad_r = {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)};
-  const dnnl::convolution_forward::desc desc(
-      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-      memory::desc(in, activations_, tag::any), memory::desc(w_dims, activations_, tag::any),
-      memory::desc({o}, dt::f32, tag::x), memory::desc(dst_dims, activations_, tag::any), {s, s},
-      {p, p}, pad_r);
-  const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine_);
+  auto make_pd = [&](dnnl::algorithm algorithm) {
+    const dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, algorithm, memory::desc(in, activations_, tag::any),
+        memory::desc(w_dims, activations_, tag::any), memory::desc({o}, dt::f32, tag::x),
+        memory::desc(dst_dims, activations_, tag::any), {s, s}, {p, p}, pad_r);
+    return dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
+  };
+  dnnl::convolution_forward::primitive_desc pd;
+  bool winograd = false;
+  if (k == 3 && s == 1 && activations_ == dt::f32 && winograd_allowed()) {
+    try {
+      pd = make_pd(dnnl::algorithm::convolution_winograd);
+      winograd = true;
+    } catch (const dnnl::error&) {  // not implemented for this shape or CPU
+    }
+  }
+  if (!winograd) pd = make_pd(dnnl::algorithm::convolution_direct);
 
-  // Weights and bias: reordered / copied once, owned by the plan.
-  memory user_weights(memory::desc(w_dims, dt::f32, tag::oihw), engine_, weight.data_ptr());
-  memory weights(pd.weights_desc(), engine_);
-  dnnl::stream stream(engine_);
-  dnnl::reorder(user_weights, weights).execute(stream, user_weights, weights);
-  stream.wait();
+  // Weights in the primitive's layout from the engine's shared store (plan_weights.h); the bias
+  // copied, owned by the plan.
+  memory weights =
+      shared_weights_->get(weight.data_ptr<float>(), w_dims, pd.weights_desc(), engine_);
   weights_.push_back(weights);
   memory bias(pd.bias_desc(), engine_);
   const torch::Tensor b =
@@ -213,8 +227,10 @@ void OnednnPlan::add_output(int stage, const Value& value) {
 
 OnednnPlan::OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages,
                        const std::vector<int>& taps, const std::vector<int64_t>& input_shape,
-                       Precision precision)
+                       Precision precision, std::shared_ptr<PlanWeights> shared_weights)
     : engine_(dnnl::engine::kind::cpu, 0),
+      shared_weights_(shared_weights ? std::move(shared_weights)
+                                     : std::make_shared<PlanWeights>("")),
       input_shape_(input_shape),
       activations_(precision == Precision::kBf16 ? dt::bf16 : dt::f32) {
   ISHANNOT_ASSERT(!taps.empty() && input_shape.size() == 4, "taps and an N x C x H x W input");

@@ -7,7 +7,12 @@
 //    block's final ReLU as oneDNN post-ops: one pass over the output instead of three;
 //  - activations stay in oneDNN's blocked layout (nChw16c on AVX-512, nChw8c on AVX2) from layer
 //    to layer; only the input and the taps are reordered (to and from plain NCHW);
-//  - weights are reordered into the convolutions' preferred layout once, when the plan is built;
+//  - fp32 3x3 stride-1 convolutions (ResNet50's bottleneck middles, VGG16's) run oneDNN's
+//    Winograd algorithm where it implements them (AVX-512): ~4x fewer multiplications for those
+//    layers, ~1.2-1.3x the whole forward pass on one core, features within ~2e-6 relative of
+//    direct convolution (docs/BENCHMARKS.md); ISHANNOT_CONV_ALGORITHM=direct turns it off;
+//  - weights are reordered into the convolutions' preferred layout once per engine and layout,
+//    and kept on disk between processes (plan_weights.h: Winograd's reorder alone costs ~0.5 s);
 //  - buffers are allocated once and reused by later layers (an identity block sums in place);
 //  - with Precision::kBf16, activations and weights are bfloat16 between layers (convolutions
 //    accumulate in float32, biases stay float32); the input is converted by the first reorder and
@@ -23,6 +28,7 @@
 
 #include "ishannot/features/precision.h"
 #include "ishannot/nets/backbone.h"
+#include "nets/plan_weights.h"
 
 namespace ishannot::detail {
 
@@ -32,8 +38,11 @@ class OnednnPlan {
   /// `input_shape` = {N, C, H, W}, reading the outputs of `taps` (sorted stage indices). Throws
   /// Error when the input is too small for a convolution or pooling window. kBf16 needs a CPU
   /// with bf16 arithmetic (bf16_unsupported_reason() == "").
+  /// `shared_weights`: where reordered weights come from and stay (an engine's plans share one);
+  /// nullptr: a store of this plan's own, in memory only.
   OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages, const std::vector<int>& taps,
-             const std::vector<int64_t>& input_shape, Precision precision = Precision::kFp32);
+             const std::vector<int64_t>& input_shape, Precision precision = Precision::kFp32,
+             std::shared_ptr<PlanWeights> shared_weights = nullptr);
   OnednnPlan(const OnednnPlan&) = delete;
   OnednnPlan& operator=(const OnednnPlan&) = delete;
   ~OnednnPlan();
@@ -58,6 +67,9 @@ class OnednnPlan {
   /// makes it answer as on a CPU without them (to test the refusal).
   static std::string bf16_unsupported_reason();
 
+  /// False when ISHANNOT_CONV_ALGORITHM=direct (every convolution direct; for comparisons).
+  static bool winograd_allowed();
+
  private:
   struct Value;
   struct Step;
@@ -73,12 +85,13 @@ class OnednnPlan {
   dnnl::memory memory_of(const Value& value) const;
 
   dnnl::engine engine_;
+  std::shared_ptr<PlanWeights> shared_weights_;
   std::vector<std::unique_ptr<float[], void (*)(float*)>> buffers_;
   std::vector<size_t> buffer_bytes_;
   std::vector<bool> buffer_free_;
   std::vector<Step> steps_;
   std::vector<Output> outputs_;
-  std::vector<dnnl::memory> weights_;  // reordered once, owned here
+  std::vector<dnnl::memory> weights_;  // from shared_weights_, and the biases
   dnnl::memory input_;                 // plain NCHW, handle set per run
   std::vector<int64_t> input_shape_;
   dnnl::memory::data_type activations_;  // f32, or bf16 with Precision::kBf16

@@ -71,6 +71,13 @@ void check_against_double_llt(int n, int block) {
   cholesky_float_solve(storage.data(), n, lda, x.data());
   const Eigen::VectorXd exact = a.llt().solve(b);
   EXPECT_LT((x.cast<double>() - exact).norm(), 1e-3 * exact.norm());
+  // Two right-hand sides in one pass: each as close to the exact solution.
+  const Eigen::VectorXd b1 = Eigen::VectorXd::LinSpaced(n, 4.0, -3.0).array().cos();
+  Eigen::VectorXf p0 = b.cast<float>(), p1 = b1.cast<float>();
+  cholesky_float_solve_pair(storage.data(), n, lda, p0.data(), p1.data());
+  const Eigen::VectorXd exact1 = a.llt().solve(b1);
+  EXPECT_LT((p0.cast<double>() - exact).norm(), 1e-3 * exact.norm());
+  EXPECT_LT((p1.cast<double>() - exact1).norm(), 1e-3 * exact1.norm());
 }
 
 // Sizes around and between block multiples, 1 x 1 included; the default block at the end.
@@ -96,14 +103,18 @@ TEST(CholeskyFloatFails, OnIndefiniteOrNanInput) {
   }
 }
 
-TEST(SymmetricProductPair, MatchesEigen) {
-  for (int n : {1, 3, 4, 7, 33, 258}) {
+TEST(SymmetricProductPair, MatchesEigenReadingOnlyTheUpperTriangle) {
+  for (int n : {1, 3, 4, 5, 7, 8, 9, 33, 258}) {
     const Eigen::MatrixXd g = random_spd(n, static_cast<unsigned>(n));
+    // What the kernels get: the strict lower triangle is NaN (must not be read).
+    Eigen::MatrixXd upper = g;
+    for (int j = 0; j < n; ++j)
+      for (int i = j + 1; i < n; ++i) upper(i, j) = std::numeric_limits<double>::quiet_NaN();
     const Eigen::VectorXd v0 = Eigen::VectorXd::LinSpaced(n, -1.0, 1.0);
     const Eigen::VectorXd v1 = Eigen::VectorXd::LinSpaced(n, 3.0, 0.5).array().sin();
     Eigen::VectorXd y0(n), y1(n), z0(n), z1(n);
-    symmetric_product_pair(g.data(), n, v0.data(), v1.data(), y0.data(), y1.data());
-    symmetric_product_pair_generic(g.data(), n, v0.data(), v1.data(), z0.data(), z1.data());
+    symmetric_product_pair(upper.data(), n, v0.data(), v1.data(), y0.data(), y1.data());
+    symmetric_product_pair_generic(upper.data(), n, v0.data(), v1.data(), z0.data(), z1.data());
     const Eigen::VectorXd e0 = g * v0, e1 = g * v1;
     EXPECT_LT((y0 - e0).norm(), 1e-12 * (1 + e0.norm())) << n;
     EXPECT_LT((y1 - e1).norm(), 1e-12 * (1 + e1.norm())) << n;

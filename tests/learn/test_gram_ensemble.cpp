@@ -222,6 +222,60 @@ TEST(Ensemble, VoteAndScoreMatchMembersTrainedByThePrimalSolver) {
   EXPECT_NE(params.check(), "");
 }
 
+// The C path (each member's sub-Gram made once, fits warm-started along C) against members fitted
+// one by one in primal form at each C: m > 512, so the float32 factor, CG and the paired kernels
+// all run.
+TEST(Ensemble, PathMatchesPrimalFitsAtEachC) {
+  const int n = 1300, d = 6;
+  std::mt19937 rng(8);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd x(n, d);
+  std::vector<uint8_t> labels(n);
+  for (int i = 0; i < n; ++i) {
+    labels[i] = static_cast<uint8_t>(i % 9 < 4);
+    for (int j = 0; j < d; ++j) x(i, j) = normal(rng) + (labels[i] && j < 3 ? 0.7 : 0.0);
+  }
+  std::vector<int> train, test;
+  for (int i = 0; i < n; ++i) (i % 10 == 3 ? test : train).push_back(i);
+  EnsembleParams params;
+  params.models = 3;
+  params.logistic.tolerance = 1e-14;
+  const std::vector<double> c_values = {0.01, 1.0, 100.0};
+  const uint64_t seed = 99;
+  const Eigen::MatrixXd gram = x * x.transpose();
+  const auto path = train_ensemble_path(gram, train, labels, params, c_values, seed);
+  ASSERT_EQ(path.size(), c_values.size());
+  const auto samples = undersample(train, labels, params.models, seed);
+  ASSERT_GT(samples[0].size(), 512u);
+  for (size_t c = 0; c < c_values.size(); ++c) {
+    SCOPED_TRACE(c_values[c]);
+    const auto prediction = predict_ensemble(gram, path[c], test);
+    LogisticParams lp;
+    lp.C = c_values[c];
+    lp.tolerance = 1e-14;
+    std::vector<Eigen::VectorXd> weights;
+    std::vector<double> biases;
+    for (const auto& s : samples) {
+      Eigen::MatrixXd xs(s.size(), d);
+      std::vector<uint8_t> ys(s.size());
+      for (size_t i = 0; i < s.size(); ++i) {
+        xs.row(static_cast<Eigen::Index>(i)) = x.row(s[i]);
+        ys[i] = labels[static_cast<size_t>(s[i])];
+      }
+      const auto m = fit_primal_logistic(xs, ys, lp);
+      weights.push_back(m.weights);
+      biases.push_back(m.bias);
+    }
+    for (size_t t = 0; t < test.size(); ++t) {
+      double score = 0;
+      for (size_t k = 0; k < samples.size(); ++k)
+        score += 1 / (1 + std::exp(-(x.row(test[t]).dot(weights[k]) + biases[k])));
+      EXPECT_NEAR(prediction.score[t], score / samples.size(), 1e-6);
+    }
+  }
+  EXPECT_THROW(train_ensemble_path(gram, train, labels, params, {1.0, -1.0}, seed), Error);
+}
+
 TEST(Gram, SgemmProductMatchesNaiveDotProducts) {
   if (!detail::sgemm_available()) GTEST_SKIP() << "this build has no oneDNN";
   std::mt19937 rng(9);

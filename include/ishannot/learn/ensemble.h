@@ -48,6 +48,17 @@ KernelEnsemble train_ensemble(const Eigen::MatrixXd& gram, const std::vector<int
                               const std::vector<uint8_t>& labels, const EnsembleParams& params,
                               uint64_t seed, const KernelEnsemble* warm_start = nullptr);
 
+/// train_ensemble at each C of `c_values` in turn, as a regularisation path: the members'
+/// samples (drawn once, from `seed`) and their sub-Grams are made once, and each member's fit at
+/// c_values[c] starts from its fit at c_values[c - 1]. path[c] equals
+/// train_ensemble(gram, train_rows, labels, params with C = c_values[c], seed, &path[c - 1])
+/// (params.logistic.C itself is not used). Throws Error as train_ensemble does, or on a C <= 0.
+std::vector<KernelEnsemble> train_ensemble_path(const Eigen::MatrixXd& gram,
+                                                const std::vector<int>& train_rows,
+                                                const std::vector<uint8_t>& labels,
+                                                const EnsembleParams& params,
+                                                const std::vector<double>& c_values, uint64_t seed);
+
 struct EnsemblePrediction {
   std::vector<double> score;  ///< mean member probability
   std::vector<uint8_t> vote;  ///< 1 when more than half of the members predict positive

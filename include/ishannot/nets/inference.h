@@ -2,8 +2,10 @@
 // InferenceEngine: a backbone's forward pass for feature extraction, compiled into oneDNN
 // primitives once per input shape (detail/onednn_plan.h): each convolution fused with its bias,
 // ReLU and residual sum, activations kept in oneDNN's blocked layout between layers, weights
-// reordered once. Same taps as Backbone::forward_taps (the reference it is tested against) to
-// float rounding; 1.5-1.7x faster on one core (docs/bench/extract.md).
+// reordered once per layout and kept on disk under the weights cache (<cache>/prepared/layouts,
+// nets/plan_weights.h), fp32 3x3 convolutions by Winograd where oneDNN has it. Same taps as
+// Backbone::forward_taps (the reference it is tested against) to float rounding; 1.5-1.7x faster on
+// one core (docs/bench/extract.md).
 //
 // The engine copies the weights when it first sees a shape: build a new engine after changing
 // them (fine-tuning). It runs on the CPU without autograd; anything else (a CUDA input, gradients
@@ -21,7 +23,8 @@ namespace ishannot {
 class Backbone;
 namespace detail {
 class OnednnPlan;
-}
+class PlanWeights;
+}  // namespace detail
 
 class InferenceEngine {
  public:
@@ -63,6 +66,7 @@ class InferenceEngine {
   bool compile_;
   Precision precision_;
   int compiled_stages_ = 0;
+  std::shared_ptr<detail::PlanWeights> plan_weights_;  // the plans' reordered weights (shared)
   std::map<std::vector<int64_t>, std::unique_ptr<detail::OnednnPlan>> plans_;
 
   detail::OnednnPlan& plan_for(const std::vector<int64_t>& shape);

@@ -1,0 +1,60 @@
+#pragma once
+// Internal: the convolution weights of OnednnPlans in the layouts their primitives chose, shared
+// by every plan of one InferenceEngine and kept on disk between processes.
+//
+// A plan's convolution wants its weights in a layout oneDNN picks for the shape (blocked OIhw16i16o
+// for direct convolutions; Winograd's transformed tiles for 3x3 ones, whose reorder alone costs
+// ~0.5 s for ResNet50 up to res4f on one core). PlanWeights reorders a convolution's plain OIHW
+// float32 weights into such a layout once:
+//  - in memory: a later plan (another batch size) whose convolution wants the same layout of the
+//    same weights gets the same buffer;
+//  - on disk (when a folder is given): <dir>/<key>.bin, where the key hashes the plain weights'
+//    bytes and shape, the layout (oneDNN's memory descriptor), oneDNN's version and the CPU ISA
+//    it dispatches to. A file is used only when its magic, format version, descriptor, size and
+//    payload checksum are as expected; otherwise it is stale or corrupt, and the weights are
+//    reordered again and the file rewritten (temporary name, then rename). Files are
+//    memory-mapped read-only; one that cannot be written (read-only folder, full disk) is
+//    skipped. Changing the weights (fine-tuning) changes the key: nothing stale is ever read.
+#include <cstdint>
+#include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <vector>
+
+namespace ishannot::detail {
+
+class PlanWeights {
+ public:
+  /// What happened to the layouts asked for so far (tests and benchmarks read it).
+  struct Stats {
+    int reused = 0;     ///< served from memory (an earlier plan of this engine)
+    int loaded = 0;     ///< served from a file on disk
+    int reordered = 0;  ///< reordered from the plain weights (no file, or a bad one)
+    int rejected = 0;   ///< files found stale or corrupt (then reordered and rewritten)
+    int written = 0;    ///< files written
+  };
+
+  /// `dir`: the folder of the layout files; "" keeps them in memory only.
+  explicit PlanWeights(std::string dir);
+  ~PlanWeights();
+  PlanWeights(const PlanWeights&) = delete;
+  PlanWeights& operator=(const PlanWeights&) = delete;
+
+  /// The weights `plain` (float32, contiguous, `dims` = O, I, H, W) in layout `desc` on `engine`.
+  /// The memory stays valid as long as this object.
+  dnnl::memory get(const float* plain, const dnnl::memory::dims& dims,
+                   const dnnl::memory::desc& desc, const dnnl::engine& engine);
+
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Entry;
+  std::string dir_;
+  std::vector<Entry> entries_;
+  Stats stats_;
+};
+
+/// A 64-bit hash of `size` bytes (not cryptographic: a cache key and a checksum), ~10 GB/s.
+uint64_t fast_hash(const void* data, size_t size, uint64_t seed = 0);
+
+}  // namespace ishannot::detail
