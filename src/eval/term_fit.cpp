@@ -67,10 +67,9 @@ double choose_c(const Eigen::MatrixXd& gram, const std::vector<std::string>& gen
     ep.models = params.inner_models;
     const std::vector<KernelEnsemble> path = train_ensemble_path(
         gram, inner_train, y, ep, grid, derive_seed(seed, {static_cast<uint64_t>(j)}));
-    for (size_t c = 0; c < grid.size(); ++c) {
-      const auto prediction = predict_ensemble(gram, path[c], inner_test);
-      scores[c].insert(scores[c].end(), prediction.score.begin(), prediction.score.end());
-    }
+    const auto predictions = predict_ensemble_path(gram, path, inner_test);
+    for (size_t c = 0; c < grid.size(); ++c)
+      scores[c].insert(scores[c].end(), predictions[c].score.begin(), predictions[c].score.end());
     for (int r : inner_test) labels.push_back(y[static_cast<size_t>(r)]);
   }
   double best_auc = -1, best_c = params.ensemble.logistic.C;

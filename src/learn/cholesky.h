@@ -9,7 +9,7 @@
 namespace ishannot::detail {
 
 /// Columns per block step of cholesky_float; tests pass smaller blocks to exercise the edges.
-constexpr int64_t kCholeskyBlock = 256;
+constexpr int64_t kCholeskyBlock = 128;
 
 /// Factors A = L L^T in place. `a`: n x n, row-major, row stride lda >= n; its lower triangle
 /// (diagonal included) holds A on entry and L on return; the strict upper triangle is scratch

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "detail/rng.h"
+#include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
 
 namespace ishannot {
@@ -134,6 +135,44 @@ EnsemblePrediction predict_ensemble(const Eigen::MatrixXd& gram, const KernelEns
   for (size_t t = 0; t < n; ++t) {
     out.score[t] /= std::max(1, members);
     out.vote[t] = static_cast<uint8_t>(2 * votes[t] > members);
+  }
+  return out;
+}
+
+std::vector<EnsemblePrediction> predict_ensemble_path(const Eigen::MatrixXd& gram,
+                                                      const std::vector<KernelEnsemble>& path,
+                                                      const std::vector<int>& test_rows) {
+  const size_t n = test_rows.size();
+  std::vector<EnsemblePrediction> out(path.size());
+  std::vector<std::vector<int>> votes(path.size(), std::vector<int>(n, 0));
+  for (auto& prediction : out) prediction.score.assign(n, 0.0);
+  if (path.empty()) return out;
+  const size_t members = path[0].members.size();
+  for (size_t k = 0; k < members; ++k) {
+    const std::vector<int>& rows = path[0].members[k].rows;
+    // K(test, member rows) once for every C: row t is read down column test_rows[t] of K.
+    Eigen::MatrixXd block(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(n));
+    for (size_t t = 0; t < n; ++t)
+      for (size_t j = 0; j < rows.size(); ++j)
+        block(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(t)) =
+            gram(rows[j], test_rows[t]);
+    for (size_t c = 0; c < path.size(); ++c) {
+      const EnsembleMember& member = path[c].members[k];
+      ISHANNOT_ASSERT(member.rows == rows, "every C of a path has the same member rows");
+      const Eigen::VectorXd f = (block.transpose() * member.model.coef).array() + member.model.bias;
+      for (size_t t = 0; t < n; ++t) {
+        out[c].score[t] += sigmoid(f[static_cast<Eigen::Index>(t)]);
+        votes[c][t] += f[static_cast<Eigen::Index>(t)] > 0 ? 1 : 0;
+      }
+    }
+  }
+  for (size_t c = 0; c < path.size(); ++c) {
+    out[c].vote.resize(n);
+    out[c].votes = votes[c];
+    for (size_t t = 0; t < n; ++t) {
+      out[c].score[t] /= std::max<size_t>(1, members);
+      out[c].vote[t] = static_cast<uint8_t>(2 * votes[c][t] > static_cast<int>(members));
+    }
   }
   return out;
 }

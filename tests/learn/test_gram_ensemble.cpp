@@ -273,6 +273,16 @@ TEST(Ensemble, PathMatchesPrimalFitsAtEachC) {
       EXPECT_NEAR(prediction.score[t], score / samples.size(), 1e-6);
     }
   }
+  // All C at once: as one prediction per C.
+  const auto predictions = predict_ensemble_path(gram, path, test);
+  ASSERT_EQ(predictions.size(), path.size());
+  for (size_t c = 0; c < path.size(); ++c) {
+    const auto one = predict_ensemble(gram, path[c], test);
+    EXPECT_EQ(predictions[c].votes, one.votes);
+    EXPECT_EQ(predictions[c].vote, one.vote);
+    for (size_t t = 0; t < test.size(); ++t)
+      EXPECT_NEAR(predictions[c].score[t], one.score[t], 1e-9);  // summation order
+  }
   EXPECT_THROW(train_ensemble_path(gram, train, labels, params, {1.0, -1.0}, seed), Error);
 }
 

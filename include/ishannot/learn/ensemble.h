@@ -69,4 +69,11 @@ struct EnsemblePrediction {
 EnsemblePrediction predict_ensemble(const Eigen::MatrixXd& gram, const KernelEnsemble& ensemble,
                                     const std::vector<int>& test_rows);
 
+/// predict_ensemble for every ensemble of a train_ensemble_path result (same members' rows),
+/// reading K(test rows, member rows) once per member for all of them: out[c] is
+/// predict_ensemble(gram, path[c], test_rows) up to the summation order of the decision values.
+std::vector<EnsemblePrediction> predict_ensemble_path(const Eigen::MatrixXd& gram,
+                                                      const std::vector<KernelEnsemble>& path,
+                                                      const std::vector<int>& test_rows);
+
 }  // namespace ishannot
