@@ -9,7 +9,9 @@
 # optimisation "all", intra-op threads = CPUs; npm sharp decodes, the next batch decoded while one
 # runs; raw float32 out) on the same network from the same weights, exported by
 # ishannot_export_backbone (BatchNorm folded). ishannot: `extract --input-size native --batch 8
-# --precision P` into HDF5, default --threads 0 (= the affinity mask). CPUS = 1 pins both
+# --precision P` into HDF5, default --threads 0 (= the affinity mask), with
+# ISHANNOT_CONV_ALGORITHM=$CONV (default winograd: its fastest fp32 mode; CONV=direct measures the
+# default). CPUS = 1 pins both
 # processes to CPU 0 (taskset -c 0), 2 to CPUs 0,1. The sides alternate (ours first on odd rounds),
 # each run waits for a 1-minute load below LOAD_MAX (default 0.5; at most WAIT_MAX_S, default
 # 600, then measures anyway and flags the run with '!'). Medians of REPEAT. Also checked: the
@@ -26,6 +28,7 @@ layer="${LAYER:-res4f}"; batch="${BATCH:-8}"
 load_max="${LOAD_MAX:-0.5}"; wait_max="${WAIT_MAX_S:-600}"; libdir=/usr/lib/x86_64-linux-gnu
 cache="${ISHANNOT_HOME:-$HOME/.cache/ishannot}"
 weights="${WEIGHTS:-default}"
+conv="${CONV:-winograd}"  # ishannot's fastest fp32 mode (docs/BACKBONES.md); CONV=direct: the default
 ort_modules="${ORT_NODE_MODULES:-$cache/onnxruntime-1.22.0/node_modules}"
 sharp_modules="${SHARP_NODE_MODULES:-$cache/sharp-0.34.5/node_modules}"
 [[ -d "$images" ]] || { echo "no image folder $images (set IMAGES)" >&2; exit 1; }
@@ -47,7 +50,7 @@ run() {
   load=$(wait_quiet)
   if [[ $side == ours ]]; then
     rm -f "$tmp/ours.h5" "$tmp/ours.h5.partial"
-    cmd=("$build/ishannot" --threads 0 --quiet extract --data "$images" --out "$tmp/ours.h5"
+    cmd=(env ISHANNOT_CONV_ALGORITHM="$conv" "$build/ishannot" --threads 0 --quiet extract --data "$images" --out "$tmp/ours.h5"
          --layers "$layer" --input-size native --batch "$batch" --precision "$precision")
     [[ $weights == default ]] || cmd+=(--weights "$weights")
   else

@@ -161,9 +161,8 @@ py::dict extract_images(Backbone& net, py::iterable images, const std::string& l
     py::gil_scoped_release release;
     c10::InferenceMode inference;
     if (!extractor) {
-      // As extract_features: the first plan for min(batch, images).
-      const int64_t first = feed.size() >= 0 ? std::min<int64_t>(batch, feed.size()) : batch;
-      extractor = std::make_unique<FeatureExtractor>(net, params, width, height, policy, first);
+      // As extract_features: every forward pass at `batch` images (the last one padded).
+      extractor = std::make_unique<FeatureExtractor>(net, params, width, height, policy);
     }
     append_rows(extractor->extract(inputs), dtype, rows);
     done += static_cast<int64_t>(inputs.size());

@@ -101,8 +101,12 @@ void refuse_ids_not_in(const Dataset& dataset, const std::vector<std::string>& s
 }  // namespace
 
 FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, int width,
-                                   int height, ResizePolicy policy, int64_t first_batch)
-    : net_(net), params_(params), width_(width), height_(height) {
+                                   int height, ResizePolicy policy, int64_t batch)
+    : net_(net),
+      params_(params),
+      width_(width),
+      height_(height),
+      batch_(batch > 0 ? batch : params.batch) {
   taps_ = net.resolve_layers(params.layers);
   torch::InferenceMode inference;
   net.eval();
@@ -110,7 +114,7 @@ FeatureExtractor::FeatureExtractor(Backbone& net, const ExtractParams& params, i
   // Layer specs from the forward plan for the batch shape (also validates the input size).
   std::map<int, std::vector<int64_t>> shapes;
   try {
-    shapes = engine_->tap_shapes(first_batch > 0 ? first_batch : params.batch, height, width);
+    shapes = engine_->tap_shapes(batch_, height, width);
   } catch (const std::exception& e) {  // c10::Error from torch, Error from the plan
     throw Error("layer " + net.layers()[taps_.back()].name + " of " + net.arch() +
                 " cannot run at input " + std::to_string(width) + "x" + std::to_string(height) +
@@ -169,7 +173,14 @@ std::map<std::string, std::string> FeatureExtractor::attributes(const Dataset* d
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(const std::vector<cv::Mat>& inputs) {
   torch::InferenceMode inference;
-  const auto outputs = engine_->forward(net_.to_input(inputs));
+  torch::Tensor input = net_.to_input(inputs);
+  const int64_t n = input.size(0);
+  if (n < batch_)  // padded to the planned batch: the same bits as in a full batch
+    input = torch::cat(
+        {input, torch::zeros({batch_ - n, input.size(1), input.size(2), input.size(3)})});
+  auto outputs = engine_->forward(input);
+  if (n < batch_)
+    for (auto& [tap, out] : outputs) out = out.slice(0, 0, n);
   std::map<std::string, torch::Tensor> rows;
   for (int t : taps_) rows[net_.layers()[t].name] = detail::tap_rows(outputs.at(t), params_);
   return rows;
@@ -184,9 +195,7 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
   const int width = geometry.width, height = geometry.height;
   const ResizePolicy policy = geometry.policy;
   torch::InferenceMode inference;
-  FeatureExtractor extractor(
-      net, params, width, height, policy,
-      std::min<int64_t>(params.batch, static_cast<int64_t>(dataset.images.size())));
+  FeatureExtractor extractor(net, params, width, height, policy);
   ExtractResult result;
   result.layers = extractor.layers();
   FeatureStoreWriter writer(out_path, result.layers, params.dtype, extractor.attributes(&dataset),

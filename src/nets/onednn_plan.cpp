@@ -70,9 +70,9 @@ std::string OnednnPlan::bf16_unsupported_reason() {
          "avx512_core_bf16)";
 }
 
-bool OnednnPlan::winograd_allowed() {
+bool OnednnPlan::winograd_enabled() {
   const char* algorithm = std::getenv("ISHANNOT_CONV_ALGORITHM");
-  return !(algorithm && std::string(algorithm) == "direct");
+  return algorithm && std::string(algorithm) == "winograd";
 }
 
 OnednnPlan::~OnednnPlan() = default;
@@ -143,7 +143,7 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const Stage& stage, boo
   };
   dnnl::convolution_forward::primitive_desc pd;
   bool winograd = false;
-  if (k == 3 && s == 1 && activations_ == dt::f32 && winograd_allowed()) {
+  if (k == 3 && s == 1 && activations_ == dt::f32 && winograd_enabled()) {
     try {
       pd = make_pd(dnnl::algorithm::convolution_winograd);
       winograd = true;

@@ -7,10 +7,13 @@
 //    block's final ReLU as oneDNN post-ops: one pass over the output instead of three;
 //  - activations stay in oneDNN's blocked layout (nChw16c on AVX-512, nChw8c on AVX2) from layer
 //    to layer; only the input and the taps are reordered (to and from plain NCHW);
-//  - fp32 3x3 stride-1 convolutions (ResNet50's bottleneck middles, VGG16's) run oneDNN's
-//    Winograd algorithm where it implements them (AVX-512): ~4x fewer multiplications for those
-//    layers, ~1.2-1.3x the whole forward pass on one core, features within ~2e-6 relative of
-//    direct convolution (docs/BENCHMARKS.md); ISHANNOT_CONV_ALGORITHM=direct turns it off;
+//  - with ISHANNOT_CONV_ALGORITHM=winograd, fp32 3x3 stride-1 convolutions (ResNet50's bottleneck
+//    middles, VGG16's) run oneDNN's Winograd algorithm where it implements them (AVX-512): ~4x
+//    fewer multiplications in those layers, ~1.2-1.3x the whole forward pass on one core,
+//    features within ~2e-6 relative of direct convolution (docs/BENCHMARKS.md). Opt-in: its
+//    results are the same bits from process to process, but a second engine in one process
+//    with several threads was seen to differ by ~1e-6 relative (cause not found), where direct
+//    convolution is bitwise reproducible everywhere;
 //  - weights are reordered into the convolutions' preferred layout once per engine and layout,
 //    and kept on disk between processes (plan_weights.h: Winograd's reorder alone costs ~0.5 s);
 //  - buffers are allocated once and reused by later layers (an identity block sums in place);
@@ -67,8 +70,8 @@ class OnednnPlan {
   /// makes it answer as on a CPU without them (to test the refusal).
   static std::string bf16_unsupported_reason();
 
-  /// False when ISHANNOT_CONV_ALGORITHM=direct (every convolution direct; for comparisons).
-  static bool winograd_allowed();
+  /// True when ISHANNOT_CONV_ALGORITHM=winograd (opt-in: see the header comment).
+  static bool winograd_enabled();
 
  private:
   struct Value;

@@ -117,7 +117,7 @@ TEST(PlanWeights, SharedWrittenMappedAndRebuiltWhenCorrupt) {
   torch::set_num_threads(threads);
 }
 
-// Winograd (the default for fp32 3x3 convolutions where oneDNN has it) and direct convolution
+// Winograd (opt-in for fp32 3x3 convolutions where oneDNN has it) and direct convolution
 // both give the torch path's taps; on a CPU with bf16 (hence AVX-512, where Winograd runs), not
 // the same bits.
 TEST(PlanWeights, WinogradAndDirectBothMatchTheTorchPath) {
@@ -128,10 +128,11 @@ TEST(PlanWeights, WinogradAndDirectBothMatchTheTorchPath) {
   const auto taps = net->resolve_layers("res4f");
   const torch::Tensor input = photos(*net);
   const torch::Tensor reference = net->forward_taps(input, taps).at(taps[0]);
-  const torch::Tensor winograd = run(*net, taps, input, nullptr);
-  setenv("ISHANNOT_CONV_ALGORITHM", "direct", 1);
-  EXPECT_FALSE(OnednnPlan::winograd_allowed());
+  EXPECT_FALSE(OnednnPlan::winograd_enabled());  // direct by default
   const torch::Tensor direct = run(*net, taps, input, nullptr);
+  setenv("ISHANNOT_CONV_ALGORITHM", "winograd", 1);
+  EXPECT_TRUE(OnednnPlan::winograd_enabled());
+  const torch::Tensor winograd = run(*net, taps, input, nullptr);
   unsetenv("ISHANNOT_CONV_ALGORITHM");
   EXPECT_LT(test::relative_error(winograd, reference), 1e-5);
   EXPECT_LT(test::relative_error(direct, reference), 1e-5);

@@ -70,10 +70,12 @@ class FeatureExtractor {
  public:
   /// Resolves the taps and their shapes at width x height (policy kNative: width and height are
   /// the images' own size). Throws Error when a layer cannot run at that size.
-  /// The forward pass is compiled for batches of `first_batch` images (default params.batch);
-  /// other batch sizes compile their own plan when first seen.
+  /// Every forward pass runs `batch` images (default params.batch): a smaller batch is padded
+  /// with zero images, whose rows are dropped. So each image's features are the same bits
+  /// whatever batch it lands in (resumed runs, shards, the last batch: with Winograd
+  /// convolutions, a batch of another size would round differently), and one plan is compiled.
   FeatureExtractor(Backbone& net, const ExtractParams& params, int width, int height,
-                   ResizePolicy policy, int64_t first_batch = 0);
+                   ResizePolicy policy, int64_t batch = 0);
   ~FeatureExtractor();
   FeatureExtractor(const FeatureExtractor&) = delete;
   FeatureExtractor& operator=(const FeatureExtractor&) = delete;
@@ -96,6 +98,7 @@ class FeatureExtractor {
   std::vector<LayerSpec> layers_;
   StoreProvenance provenance_;
   std::unique_ptr<InferenceEngine> engine_;
+  int64_t batch_ = 0;  // images per forward pass (smaller batches padded)
 };
 
 /// Where the list of skipped images of `out_path` goes: OUT.skipped.tsv (file, reason).

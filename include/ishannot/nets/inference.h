@@ -3,7 +3,8 @@
 // primitives once per input shape (detail/onednn_plan.h): each convolution fused with its bias,
 // ReLU and residual sum, activations kept in oneDNN's blocked layout between layers, weights
 // reordered once per layout and kept on disk under the weights cache (<cache>/prepared/layouts,
-// nets/plan_weights.h), fp32 3x3 convolutions by Winograd where oneDNN has it. Same taps as
+// nets/plan_weights.h), fp32 3x3 convolutions by Winograd where oneDNN has it and
+// ISHANNOT_CONV_ALGORITHM=winograd asks for it (nets/onednn_plan.h). Same taps as
 // Backbone::forward_taps (the reference it is tested against) to float rounding; 1.5-1.7x faster on
 // one core (docs/bench/extract.md).
 //
