@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -78,7 +79,8 @@ struct PlanWeights::Entry {
   std::shared_ptr<void> mapping;  // the file `weights` points into, if any
 };
 
-PlanWeights::PlanWeights(std::string dir) : dir_(std::move(dir)) {}
+PlanWeights::PlanWeights(std::string dir, uint64_t max_bytes)
+    : dir_(std::move(dir)), max_bytes_(max_bytes) {}
 PlanWeights::~PlanWeights() = default;
 
 namespace {
@@ -124,8 +126,31 @@ std::shared_ptr<void> map_layout(const std::string& path, const memory::desc& de
   return mapping;
 }
 
-bool write_layout(const std::string& path, const memory::desc& desc, const void* payload) {
+// Removes the oldest layout files of `dir` until `incoming` more bytes fit in `budget`.
+void make_room(const std::string& dir, uint64_t incoming, uint64_t budget) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  uint64_t total = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() != ".bin") continue;
+    std::error_code e;
+    total += it->file_size(e);
+    files.emplace_back(it->last_write_time(e), it->path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& [when, path] : files) {
+    if (total + incoming <= budget) break;
+    std::error_code e;
+    const uint64_t size = fs::file_size(path, e);
+    if (fs::remove(path, e)) total -= size;
+  }
+}
+
+bool write_layout(const std::string& path, const memory::desc& desc, const void* payload,
+                  uint64_t budget) {
   const size_t size = desc.get_size();
+  if (payload_offset() + size > budget) return false;
+  make_room(fs::path(path).parent_path().string(), payload_offset() + size, budget);
   std::string header(payload_offset(), '\0');
   const uint32_t version = kLayoutVersion, desc_size = sizeof(dnnl_memory_desc_t);
   const uint64_t payload_size = size, checksum = fast_hash(payload, size);
@@ -196,7 +221,8 @@ memory PlanWeights::get(const float* plain, const memory::dims& dims, const memo
   dnnl::reorder(source, entry.weights).execute(stream, source, entry.weights);
   stream.wait();
   ++stats_.reordered;
-  if (!path.empty() && write_layout(path, desc, entry.weights.get_data_handle())) ++stats_.written;
+  if (!path.empty() && write_layout(path, desc, entry.weights.get_data_handle(), max_bytes_))
+    ++stats_.written;
   entries_.push_back(entry);
   return entry.weights;
 }

@@ -34,8 +34,12 @@ class PlanWeights {
     int written = 0;    ///< files written
   };
 
-  /// `dir`: the folder of the layout files; "" keeps them in memory only.
-  explicit PlanWeights(std::string dir);
+  /// `dir`: the folder of the layout files; "" keeps them in memory only. `max_bytes`: the
+  /// folder's budget: before a file is written, the least recently written files are removed
+  /// until it fits (fine-tuned or other weights each add a set; nothing else prunes them).
+  explicit PlanWeights(std::string dir, uint64_t max_bytes = kDefaultMaxBytes);
+
+  static constexpr uint64_t kDefaultMaxBytes = uint64_t{1} << 30;  ///< 1 GiB
   ~PlanWeights();
   PlanWeights(const PlanWeights&) = delete;
   PlanWeights& operator=(const PlanWeights&) = delete;
@@ -50,6 +54,7 @@ class PlanWeights {
  private:
   struct Entry;
   std::string dir_;
+  uint64_t max_bytes_;
   std::vector<Entry> entries_;
   Stats stats_;
 };

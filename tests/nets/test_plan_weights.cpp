@@ -114,6 +114,18 @@ TEST(PlanWeights, SharedWrittenMappedAndRebuiltWhenCorrupt) {
   EXPECT_EQ(fifth->stats().reordered, 1);
   EXPECT_EQ(fifth->stats().loaded, convs - 1);
   EXPECT_FALSE(torch::equal(changed, fresh));
+
+  // A budget of four of the largest files: the oldest are removed to make room, never more.
+  uintmax_t largest = 0;
+  for (const auto& f : files_in(dir)) largest = std::max(largest, fs::file_size(f));
+  const std::string small = test::temp_dir("plan-weights-budget");
+  auto budgeted = std::make_shared<PlanWeights>(small, 4 * largest);
+  EXPECT_TRUE(torch::equal(run(*net, taps, input, budgeted), fresh));
+  uintmax_t total = 0;
+  for (const auto& f : files_in(small)) total += fs::file_size(f);
+  EXPECT_LE(total, 4 * largest);
+  EXPECT_GE(files_in(small).size(), 4u);
+  EXPECT_EQ(budgeted->stats().written, convs);
   torch::set_num_threads(threads);
 }
 
