@@ -40,13 +40,13 @@ uint64_t mix(uint64_t h) {  // murmur3's finaliser
   return h ^ (h >> 33);
 }
 
-std::string hex(uint64_t v) {
+}  // namespace
+
+std::string hash_hex(uint64_t hash) {
   char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
   return text;
 }
-
-}  // namespace
 
 uint64_t fast_hash(const void* data, size_t size, uint64_t seed) {
   const auto* bytes = static_cast<const unsigned char*>(data);
@@ -202,7 +202,7 @@ memory PlanWeights::get(const float* plain, const memory::dims& dims, const memo
                               std::to_string(static_cast<int>(dnnl::get_effective_cpu_isa()));
     uint64_t key = fast_hash(&desc.data, sizeof(dnnl_memory_desc_t), plain_key);
     key = fast_hash(build.data(), build.size(), key);
-    path = dir_ + "/" + hex(key) + ".bin";
+    path = dir_ + "/" + hash_hex(key) + ".bin";
     bool bad = false;
     const void* payload = nullptr;
     if (auto mapping = map_layout(path, desc, bad, &payload)) {

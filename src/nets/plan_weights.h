@@ -62,4 +62,7 @@ class PlanWeights {
 /// A 64-bit hash of `size` bytes (not cryptographic: a cache key and a checksum), ~10 GB/s.
 uint64_t fast_hash(const void* data, size_t size, uint64_t seed = 0);
 
+/// A hash as 16 lowercase hex digits (file names, cache headers).
+std::string hash_hex(uint64_t hash);
+
 }  // namespace ishannot::detail

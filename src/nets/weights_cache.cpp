@@ -84,10 +84,7 @@ std::shared_ptr<Mapping> map_file(const std::string& path) {
 // The payload's integrity check: a 64-bit fast_hash (~10 GB/s; SHA-256 took ~0.2 s of every
 // start-up for the 98 MB payload), hex. The weights' identity stays the source's SHA-256.
 std::string payload_hash(const char* data, size_t size) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx",
-                static_cast<unsigned long long>(detail::fast_hash(data, size)));
-  return text;
+  return detail::hash_hex(detail::fast_hash(data, size));
 }
 
 // The prepared weights in `m`, or the reason they cannot be used ("stale: ..." / "corrupt: ...").
