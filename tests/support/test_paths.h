@@ -1,11 +1,15 @@
 #pragma once
 // Where tests find the real data: ../shared next to the source tree (skip when missing), and the
-// cache folder filled by scripts/setup.sh.
+// cache folder filled by scripts/setup.sh; temp folders that clean up after themselves.
+#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace ishannot::test {
 
@@ -26,12 +30,44 @@ inline std::string ishannot_binary() {
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "ishannot").string();
 }
 
-/// A fresh empty temp folder for one test.
+// The folders temp_dir() made in this process, removed when the process ends (static
+// destruction) unless a test failed: then they are kept for inspection and named on stderr.
+// Only the process that made them removes them (a forked child that calls exit() does not).
+class TempDirRegistry {
+ public:
+  void add(const std::filesystem::path& dir) { dirs_.push_back(dir); }
+  ~TempDirRegistry() {
+    if (::getpid() != owner_ || dirs_.empty()) return;
+    const ::testing::UnitTest* unit = ::testing::UnitTest::GetInstance();
+    const bool keep = unit->failed_test_count() > 0 || std::getenv("ISHANNOT_KEEP_TEST_DIRS");
+    for (const auto& dir : dirs_) {
+      if (keep) {
+        std::fprintf(stderr, "kept for inspection: %s\n", dir.c_str());
+      } else {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+      }
+    }
+  }
+
+ private:
+  pid_t owner_ = ::getpid();
+  std::vector<std::filesystem::path> dirs_;
+};
+
+inline TempDirRegistry& temp_dir_registry() {
+  static TempDirRegistry dirs;
+  return dirs;
+}
+
+/// A fresh empty temp folder for one test; removed when the test process ends, kept (and named
+/// on stderr) when a test of the process failed or ISHANNOT_KEEP_TEST_DIRS is set.
 inline std::string temp_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
              ("ishannot-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  temp_dir_registry().add(dir);
   return dir.string();
 }
 
