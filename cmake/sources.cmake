@@ -204,5 +204,5 @@ set(ISHANNOT_CNN_CLI_SOURCES
     apps/ishannot/nets/cmd_finetune.cpp
     apps/ishannot/nets/cnn_module_entry.cpp
     apps/ishannot/nets/recipe_features.cpp
-    apps/ishannot/nets/threads.cpp
+    apps/ishannot/nets/cnn_process.cpp
 )

@@ -108,11 +108,41 @@ std::map<int, torch::Tensor> Backbone::forward_taps(const torch::Tensor& input,
   return out;
 }
 
+namespace {
+
+// One 8-bit BGR image into three float planes in the network's channel order: plane c holds
+// source channel (rgb ? 2 - c : c) times scale / stdev[c], minus mean[c] / stdev[c]. One pass
+// over the pixels, writing the three planes together.
+void to_planes(const cv::Mat& img, const PixelPreprocessing& p, float* out) {
+  const int h = img.rows, w = img.cols;
+  const int64_t plane = static_cast<int64_t>(h) * w;
+  float mul[3], add[3];  // indexed by source (BGR) channel
+  float* planes[3];
+  for (int c = 0; c < 3; ++c) {
+    const int src = p.rgb ? 2 - c : c;
+    mul[src] = p.scale / p.stdev[c];
+    add[src] = -p.mean[c] / p.stdev[c];
+    planes[src] = out + c * plane;
+  }
+  for (int y = 0; y < h; ++y) {
+    const uint8_t* __restrict row = img.ptr<uint8_t>(y);
+    float* __restrict d0 = planes[0] + static_cast<int64_t>(y) * w;
+    float* __restrict d1 = planes[1] + static_cast<int64_t>(y) * w;
+    float* __restrict d2 = planes[2] + static_cast<int64_t>(y) * w;
+    for (int x = 0; x < w; ++x) {
+      d0[x] = row[3 * x] * mul[0] + add[0];
+      d1[x] = row[3 * x + 1] * mul[1] + add[1];
+      d2[x] = row[3 * x + 2] * mul[2] + add[2];
+    }
+  }
+}
+
+}  // namespace
+
 torch::Tensor Backbone::to_input(const std::vector<cv::Mat>& bgr_images) const {
   TORCH_CHECK(!bgr_images.empty());
   const int h = bgr_images[0].rows, w = bgr_images[0].cols;
   torch::Tensor batch = torch::empty({static_cast<int64_t>(bgr_images.size()), 3, h, w});
-  const PixelPreprocessing& p = preprocessing_;
   float* dst = batch.data_ptr<float>();
   const int64_t plane = static_cast<int64_t>(h) * w;
   for (size_t n = 0; n < bgr_images.size(); ++n) {
@@ -120,17 +150,7 @@ torch::Tensor Backbone::to_input(const std::vector<cv::Mat>& bgr_images) const {
     if (img.rows != h || img.cols != w || img.type() != CV_8UC3) {
       throw Error("images of one batch must share one size and be 8-bit BGR");
     }
-    float* out = dst + static_cast<int64_t>(n) * 3 * plane;
-    for (int c = 0; c < 3; ++c) {
-      const int src_channel = p.rgb ? 2 - c : c;  // OpenCV holds BGR
-      const float mul = p.scale / p.stdev[c];
-      const float add = -p.mean[c] / p.stdev[c];
-      float* o = out + c * plane;
-      for (int y = 0; y < h; ++y) {
-        const uint8_t* row = img.ptr<uint8_t>(y);
-        for (int x = 0; x < w; ++x) o[y * w + x] = row[3 * x + src_channel] * mul + add;
-      }
-    }
+    to_planes(img, preprocessing_, dst + static_cast<int64_t>(n) * 3 * plane);
   }
   return batch;
 }

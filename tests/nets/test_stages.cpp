@@ -1,8 +1,12 @@
 // Building blocks checked against the literal definitions: BN folding against conv followed by
-// the BatchNorm formula, HWIO->OIHW against index arithmetic, convolution against naive loops.
+// the BatchNorm formula, HWIO->OIHW against index arithmetic, convolution against naive loops,
+// the input preprocessing against its formula.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <opencv2/core.hpp>
+
+#include "ishannot/nets/backbone.h"
 #include "nets/stages.h"
 
 using namespace ishannot;
@@ -57,4 +61,49 @@ TEST(Stages, ConvMatchesNaiveLoops) {
             }
         EXPECT_NEAR(y[0][o][r][c].item<double>(), std::max(s, 0.0), 1e-4);
       }
+}
+
+namespace {
+
+// A stage-less backbone with the given pixel preprocessing: only to_input is used.
+class PreprocessingOnly : public Backbone {
+ public:
+  explicit PreprocessingOnly(PixelPreprocessing p) : Backbone("none", p) {}
+};
+
+}  // namespace
+
+// to_input against the definition, pixel by pixel in double: plane c of image n is source channel
+// (BGR, or RGB with rgb) times scale / stdev[c] minus mean[c] / stdev[c]. Widths 3 and 37 (loop
+// tails of a vectorised row), two images per batch, both preprocessings.
+TEST(Stages, ToInputEqualsThePreprocessingFormula) {
+  for (const PixelPreprocessing& p :
+       {PixelPreprocessing::caffe(), PixelPreprocessing::torchvision()}) {
+    PreprocessingOnly net(p);
+    for (int w : {3, 37}) {
+      const int h = 5;
+      std::vector<cv::Mat> images;
+      for (int n = 0; n < 2; ++n) {
+        cv::Mat img(h, w, CV_8UC3);
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x)
+            for (int k = 0; k < 3; ++k)
+              img.at<cv::Vec3b>(y, x)[k] = (n * 101 + y * 37 + x * 11 + k * 89) % 256;
+        images.push_back(img);
+      }
+      const torch::Tensor t = net.to_input(images);
+      ASSERT_EQ(t.sizes(), torch::IntArrayRef({2, 3, h, w}));
+      const auto a = t.accessor<float, 4>();
+      for (int n = 0; n < 2; ++n)
+        for (int c = 0; c < 3; ++c)
+          for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+              const int source = p.rgb ? 2 - c : c;
+              const double v = images[n].at<cv::Vec3b>(y, x)[source];
+              const double expected = (v * p.scale - p.mean[c]) / p.stdev[c];
+              ASSERT_NEAR(a[n][c][y][x], expected, 1e-5 * (1 + std::abs(expected)))
+                  << p.name << " w=" << w << " n=" << n << " c=" << c << " y=" << y << " x=" << x;
+            }
+    }
+  }
 }

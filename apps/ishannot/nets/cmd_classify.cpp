@@ -25,7 +25,7 @@ void add_classify_command(CLI::App& app, GlobalOptions& options) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->callback([args, &options] {
-    apply_torch_threads(options);
+    configure_cnn_process(options);
     torch::InferenceMode inference;
     auto net = load_backbone("resnet50", args->weights);
     net->eval();

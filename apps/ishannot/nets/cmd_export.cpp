@@ -55,7 +55,7 @@ void test_images(const ExportOptions& o, const ModelBundle& bundle, std::vector<
 }
 
 void run_export(const ExportOptions& o, const GlobalOptions& options) {
-  apply_torch_threads(options);
+  configure_cnn_process(options);
   const Reporter reporter = make_reporter(options);
   torch::InferenceMode inference;
   if (std::filesystem::exists(o.out) && !o.force)

@@ -90,7 +90,7 @@ void refuse_inputs_as_outputs(const ExtractArgs& a, const Dataset& dataset,
 }
 
 void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
-  apply_torch_threads(options);
+  configure_cnn_process(options);
   const Reporter reporter = make_reporter(options);
   ExtractParams params = a.params;
   params.dtype = parse_dtype_option(a.dtype);

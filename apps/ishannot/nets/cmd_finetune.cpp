@@ -131,7 +131,7 @@ std::vector<int> allowed_rows(const FinetuneArgs& a, const Dataset& dataset,
 }
 
 void run_finetune(const FinetuneArgs& a, const GlobalOptions& options) {
-  apply_torch_threads(options);
+  configure_cnn_process(options);
   const Reporter reporter = make_reporter(options);
   FinetuneParams params = finetune_params(a, options);
   const TermSelectionParams terms = a.terms.params();

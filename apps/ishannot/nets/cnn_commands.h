@@ -11,8 +11,9 @@
 
 namespace ishannot::cli {
 
-/// Applies --threads to OpenMP and libtorch (CNN commands only); returns the count.
-int apply_torch_threads(const GlobalOptions& options);
+/// The process settings of a CNN command: --threads applied to OpenMP and libtorch, and a heap
+/// that keeps per-batch buffers (cnn_process.cpp); returns the thread count.
+int configure_cnn_process(const GlobalOptions& options);
 
 /// The backbone to extract from: a fine-tuned `model` (recorded in the store with the genes it saw;
 /// its input size unless `input_size_given`), or `backbone` with `weights` ("" = default).

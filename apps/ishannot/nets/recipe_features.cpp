@@ -29,7 +29,7 @@ void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
                           const std::map<std::string, std::string>& attributes,
                           const std::string& store_path, bool resume, const GlobalOptions& options,
                           const Reporter& reporter) {
-  apply_torch_threads(options);
+  configure_cnn_process(options);
   ExtractParams params;
   params.layers = recipe.layers;
   params.input_size = recipe.input_size;
@@ -50,7 +50,7 @@ std::unique_ptr<FeatureSource> bundle_network_source(const ModelBundle& bundle,
                                                      const std::string& weights,
                                                      Precision precision,
                                                      const GlobalOptions& options) {
-  apply_torch_threads(options);
+  configure_cnn_process(options);
   return cnn_feature_source(bundle.recipe, weights, precision);
 }
 
