@@ -16,7 +16,8 @@
 # each run waits for a 1-minute load below LOAD_MAX (default 0.5; at most WAIT_MAX_S, default
 # 600, then measures anyway and flags the run with '!'). Medians of REPEAT. Also checked: the
 # features of the two sides (max |ours - peer| / max |peer|; < 1e-4 for fp32) and
-# `ishannot --version` (median of 21 runs).
+# `ishannot --version` (median of 21 runs), and extract's time to its first batch (the first 16
+# images, median of 5).
 # Environment: IMAGES (default ../shared/data/bdgp-mini/images), LAYER (res4f), BATCH (8),
 # WEIGHTS (default: the setup's ResNet50), ORT_NODE_MODULES, SHARP_NODE_MODULES (default: the
 # setup's, `scripts/setup.sh --bench` installs sharp).
@@ -111,5 +112,27 @@ for cpus in $cpus_list; do
       "$ow" "$oc" "$pw" "$pc" "$(awk -v a="$pw" -v b="$ow" 'BEGIN{print a / b}')" "$ol" "$pl"
     echo "#   raw ours (wall cpu load): $(paste -sd'|' "$tmp/ours.txt"); ORT: $(paste -sd'|' "$tmp/peer.txt")"
     features_check "$precision"  # the last round's outputs
+  done
+done
+
+# Time to the first batch: extract's last line gives it (from the process's start to the end of
+# its first forward pass, caches warm), here on a folder of the first 16 images, median of 5.
+mkdir -p "$tmp/first"
+find "$images" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' -o -name '*.tif' \) | sort |
+  head -16 | while read -r f; do ln -s "$(realpath "$f")" "$tmp/first/"; done
+for cpus in $cpus_list; do
+  mask=0; [[ $cpus == 2 ]] && mask=0,1
+  for precision in $precisions; do
+    : >"$tmp/first.txt"
+    cmd=(env ISHANNOT_CONV_ALGORITHM="$conv" "$build/ishannot" --threads 0 extract --data "$tmp/first"
+         --out "$tmp/first.h5" --layers "$layer" --input-size native --batch "$batch" --precision "$precision")
+    [[ $weights == default ]] || cmd+=(--weights "$weights")
+    for ((r = 1; r <= 5; r++)); do
+      rm -f "$tmp/first.h5"
+      taskset -c "$mask" "${cmd[@]}" 2>&1 >/dev/null |
+        sed -n 's/.*(first batch done \([0-9.]*\) s after the process started).*/\1/p' >>"$tmp/first.txt"
+    done
+    echo "# time to the first batch ($cpus CPUs, $precision): median $(median <"$tmp/first.txt") s" \
+      "of 5 (runs: $(paste -sd' ' "$tmp/first.txt"))"
   done
 done

@@ -7,6 +7,7 @@ set(ISHANNOT_COMMON_SOURCES
     src/common/fs_util.cpp
     src/common/npy.cpp
     src/common/output_columns.cpp
+    src/common/process_clock.cpp
     src/common/provenance.cpp
     src/common/seed.cpp
     src/common/threads.cpp

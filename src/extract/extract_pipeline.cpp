@@ -10,6 +10,7 @@
 
 #include "extract/bounded_queue.h"
 #include "ishannot/common/error.h"
+#include "ishannot/common/process_clock.h"
 #include "ishannot/features/feature_store.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/inference.h"
@@ -152,6 +153,7 @@ PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo,
     }
     if (!batch->input.defined()) continue;
     const std::map<int, torch::Tensor> outputs = engine.forward(batch->input);
+    if (result.first_batch_at < 0) result.first_batch_at = seconds_since_process_start();
     RowBatch rows;
     rows.ids = std::move(batch->ids);
     for (int t : taps)

@@ -34,6 +34,7 @@ struct InputGeometry {
 struct PipelineResult {
   int64_t written = 0;
   std::vector<SkippedImage> skipped;
+  double first_batch_at = -1;  ///< seconds_since_process_start() after the first forward pass
 };
 
 /// Extracts the rows of `todo` into `writer`, the forward pass through `engine` (built on `net`

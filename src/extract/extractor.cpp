@@ -221,6 +221,7 @@ ExtractResult extract_features(const Dataset& dataset, Backbone& net, const Extr
       [&](int64_t n) { reporter.report("extract", result.already_present + n, total); });
   result.written = run.written;
   result.skipped = run.skipped;
+  result.first_batch_seconds = run.first_batch_at;
   publish_skipped_list(result, writer, out_path);
   if (result.written + result.already_present == 0 && !result.skipped.empty()) {
     throw file_error(dataset.source, "none of the " + std::to_string(result.skipped.size()) +

@@ -120,14 +120,17 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   std::string layers;
   for (const auto& l : r.layers)
     layers += " " + l.name + "[" + l.shape + " -> " + std::to_string(l.dim) + "]";
-  std::string skipped;
+  std::string skipped, first_batch;
+  if (r.first_batch_seconds >= 0)
+    first_batch = " (first batch done " + format_duration(r.first_batch_seconds) +
+                  " after the process started)";
   if (!r.skipped.empty())
     skipped =
         ", " + std::to_string(r.skipped.size()) + " skipped (listed in " + r.skipped_list + ")";
   reporter.info("wrote " + a.out + ": " + std::to_string(r.written + r.already_present) +
                 " images (" + std::to_string(r.already_present) +
                 " from an interrupted run), layers" + layers + skipped + ", " +
-                format_duration(r.seconds));
+                format_duration(r.seconds) + first_batch);
 }
 
 }  // namespace

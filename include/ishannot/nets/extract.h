@@ -58,6 +58,9 @@ struct ExtractResult {
   int64_t written = 0;          ///< rows written by this run
   int64_t already_present = 0;  ///< rows found in OUT.partial and skipped
   double seconds = 0;
+  /// Seconds from the process's start to the end of this run's first forward pass (libraries,
+  /// weights, the plan, the first batch decoded and run); -1 when no batch ran.
+  double first_batch_seconds = -1;
   std::vector<LayerSpec> layers;
   std::vector<SkippedImage> skipped;  ///< images that could not be used (never with strict)
   std::string skipped_list;           ///< OUT.skipped.tsv when something was skipped, else ""

@@ -4,7 +4,8 @@
 // partial that resumes to that same store; two runs on one --out: the second is refused naming
 // the first's pid, --restart included; an --out that is an input, a folder, or a file of another
 // kind is refused before any work; a resume with a manifest that lost images is refused. The
-// reference is always a run of the same command without the fault.
+// reference is always a run of the same command without the fault. Also: the store's description,
+// and the last line's time to the first batch.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -390,4 +392,27 @@ TEST(ExtractStore, Bf16IsRefusedWithoutTheCpuAndRecordedWithIt) {
   }
   EXPECT_LT(std::sqrt(diff / norm), 0.05);
   EXPECT_GT(std::sqrt(diff / norm), 1e-4);
+}
+
+// The run's last line gives the time from the process's start to its first batch; the reference
+// is the wall time this test measures around the whole process (an upper bound) and zero.
+TEST(ExtractStore, TheLastLineGivesTheTimeToTheFirstBatch) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  const std::string dir = test::temp_dir("extract-first-batch");
+  const std::string manifest = synth_set(dir, 6);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(test::run_status(test::ishannot_binary() + " extract --data " + manifest + kFeatures +
+                             " --out " + dir + "/f.h5 2> " + dir + "/err.txt"),
+            0);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::ifstream in(dir + "/err.txt");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = "(first batch done ";
+  const size_t at = text.rfind(key);
+  ASSERT_NE(at, std::string::npos) << text;
+  const double first = std::stod(text.substr(at + key.size()));
+  EXPECT_NE(text.find(" s after the process started)", at), std::string::npos) << text;
+  EXPECT_GT(first, 0.0) << text;
+  EXPECT_LE(first, wall) << text;
 }
