@@ -119,7 +119,7 @@ done
 # its first forward pass, caches warm), here on a folder of the first 16 images, median of 5.
 mkdir -p "$tmp/first"
 find "$images" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' -o -name '*.tif' \) | sort |
-  head -16 | while read -r f; do ln -s "$(realpath "$f")" "$tmp/first/"; done
+  sed -n 1,16p | while read -r f; do ln -s "$(realpath "$f")" "$tmp/first/"; done
 for cpus in $cpus_list; do
   mask=0; [[ $cpus == 2 ]] && mask=0,1
   for precision in $precisions; do

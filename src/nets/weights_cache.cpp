@@ -60,6 +60,9 @@ std::string fingerprint(const std::string& weights_path) {
 }
 
 // A read-only view of a file, copy-on-write if written (fine-tuning trains the mapped weights).
+// Not MAP_POPULATE: populating a writable private mapping copies every page (load 0.17 s -> 0.07 s
+// without it, 98 MB); pages come from the page cache as they are read, and only the pages that
+// fine-tuning writes are copied. Cache files are replaced by rename, never rewritten in place.
 struct Mapping {
   void* data = MAP_FAILED;
   size_t size = 0;
@@ -75,7 +78,7 @@ std::shared_ptr<Mapping> map_file(const std::string& path) {
   struct stat st {};
   if (fstat(fd, &st) == 0 && st.st_size > 0) {
     m->size = static_cast<size_t>(st.st_size);
-    m->data = mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    m->data = mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   }
   close(fd);
   return m->data == MAP_FAILED ? nullptr : m;
