@@ -36,13 +36,16 @@ Reporter make_reporter(const GlobalOptions& options, std::function<double()> clo
 /// Applies --threads (0 = every CPU of the affinity mask) to OpenMP; returns the count.
 int apply_threads(const GlobalOptions& options);
 
-/// For the classifier stage (evaluate, train, demo): glibc keeps freed blocks for reuse instead of
-/// returning them to the system (no mmap'ed blocks, no trimming). Every ensemble member allocates
-/// and frees m x m matrices (176 MB at m = 4,700); unmapped and mapped again each time they cost
-/// page faults and zero fills: at paper size 124 s of system time, 20 % of the run (measured with
-/// the same settings as MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_: 8 min 07 s -> 6 min 51 s, peak
-/// RSS 1.24 -> 1.36 GB; docs/bench/classifier.md). The process's RSS then stays at its peak.
-/// Nothing where the C library is not glibc.
+/// For the classifier stage (evaluate, train, demo) and every CNN command: glibc keeps freed
+/// blocks for reuse instead of returning them to the system (no mmap'ed blocks, no trimming).
+/// Every ensemble member allocates and frees m x m matrices (176 MB at m = 4,700); unmapped and
+/// mapped again each time they cost page faults and zero fills: at paper size 124 s of system
+/// time, 20 % of the run (measured with the same settings as MALLOC_MMAP_MAX_=0
+/// MALLOC_TRIM_THRESHOLD_: 8 min 07 s -> 6 min 51 s, peak RSS 1.24 -> 1.36 GB;
+/// docs/bench/classifier.md). A CNN command frees a few MB per batch in three threads (input
+/// batch, feature maps, rows): 279k page faults and ~3 s of system time for 2,000 images with 2
+/// threads before, ~47k after (docs/BENCHMARKS.md, stop 24). The process's RSS then stays at its
+/// peak. Nothing where the C library is not glibc.
 void reuse_freed_memory();
 
 /// How `train` computes features when no --features store is given (the CNN path).

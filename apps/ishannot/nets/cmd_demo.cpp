@@ -152,8 +152,7 @@ void demo_report(const DemoArgs& a, const GlobalOptions& options, const Reporter
 }
 
 void run_demo(const DemoArgs& a, const GlobalOptions& options) {
-  const int threads = configure_cnn_process(options);
-  reuse_freed_memory();
+  const int threads = configure_cnn_process(options);  // reuses freed memory as well
   const Reporter reporter = make_reporter(options);
   const PoolGrid pool = parse_pool_option(a.pool);
   InferenceEngine::require(parse_precision_option(a.precision));  // before any work
