@@ -22,6 +22,16 @@ std::string problem_of(const std::string& path, const std::string& message) {
   return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
 }
 
+std::map<int, torch::Tensor> forward_padded(InferenceEngine& engine, const torch::Tensor& input,
+                                            int64_t batch) {
+  const int64_t n = input.size(0);
+  if (n >= batch) return engine.forward(input);
+  std::map<int, torch::Tensor> outputs = engine.forward(
+      torch::cat({input, torch::zeros({batch - n, input.size(1), input.size(2), input.size(3)})}));
+  for (auto& [tap, out] : outputs) out = out.slice(0, 0, n);
+  return outputs;
+}
+
 // Unpooled maps are already contiguous: no copy.
 torch::Tensor tap_rows(const torch::Tensor& map, const ExtractParams& p) {
   torch::Tensor x = map;
@@ -152,7 +162,7 @@ PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo,
       break;
     }
     if (!batch->input.defined()) continue;
-    const std::map<int, torch::Tensor> outputs = engine.forward(batch->input);
+    const std::map<int, torch::Tensor> outputs = forward_padded(engine, batch->input, params.batch);
     if (result.first_batch_at < 0) result.first_batch_at = seconds_since_process_start();
     RowBatch rows;
     rows.ids = std::move(batch->ids);

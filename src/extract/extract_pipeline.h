@@ -5,11 +5,13 @@
 //   write thread:   FeatureStoreWriter::append (bounded queue of 2)
 // The forward pass stays on the calling thread: its OpenMP thread count (--threads) is a
 // per-thread setting. Batches keep the requested size even when images are skipped (the decode
-// thread fills a batch from the next images), so the forward pass sees at most two shapes.
+// thread fills a batch from the next images), and the last one is padded (forward_padded), so
+// the forward pass sees one shape.
 // Order is kept: rows are appended in the order of `todo`, minus skipped images. Errors raised on
 // either thread are rethrown on the calling thread after the batches before them are written.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "ishannot/data/dataset.h"
@@ -44,6 +46,13 @@ PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo,
                                     const InputGeometry& geometry, const ExtractParams& params,
                                     FeatureStoreWriter& writer,
                                     const std::function<void(int64_t)>& on_written);
+
+/// The engine's taps of `input` run as a batch of `batch` images: a smaller input is padded with
+/// zero images, whose outputs are dropped. Every forward pass of a run then has one shape (one
+/// plan), and each image's features are the same bits whatever batch it lands in (resumed runs,
+/// shards, the last batch). extract's pipeline and FeatureExtractor::extract both run through it.
+std::map<int, torch::Tensor> forward_padded(InferenceEngine& engine, const torch::Tensor& input,
+                                            int64_t batch);
 
 /// A tap's map as stored: pooled to params.pool's cells when asked (vectors pass through),
 /// flattened per image in (C, H, W) order; a plain contiguous N x D float tensor.

@@ -173,14 +173,7 @@ std::map<std::string, std::string> FeatureExtractor::attributes(const Dataset* d
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(const std::vector<cv::Mat>& inputs) {
   torch::InferenceMode inference;
-  torch::Tensor input = net_.to_input(inputs);
-  const int64_t n = input.size(0);
-  if (n < batch_)  // padded to the planned batch: the same bits as in a full batch
-    input = torch::cat(
-        {input, torch::zeros({batch_ - n, input.size(1), input.size(2), input.size(3)})});
-  auto outputs = engine_->forward(input);
-  if (n < batch_)
-    for (auto& [tap, out] : outputs) out = out.slice(0, 0, n);
+  const auto outputs = detail::forward_padded(*engine_, net_.to_input(inputs), batch_);
   std::map<std::string, torch::Tensor> rows;
   for (int t : taps_) rows[net_.layers()[t].name] = detail::tap_rows(outputs.at(t), params_);
   return rows;
