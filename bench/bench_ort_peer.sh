@@ -132,6 +132,10 @@ for cpus in $cpus_list; do
       taskset -c "$mask" "${cmd[@]}" 2>&1 >/dev/null |
         sed -n 's/.*(first batch done \([0-9.]*\) s after the process started).*/\1/p' >>"$tmp/first.txt"
     done
+    if (($(wc -l <"$tmp/first.txt") != 5)); then  # extract's last line no longer says it
+      echo "FAIL: time to the first batch ($cpus CPUs, $precision): read $(wc -l <"$tmp/first.txt") of 5 runs" >&2
+      exit 1
+    fi
     echo "# time to the first batch ($cpus CPUs, $precision): median $(median <"$tmp/first.txt") s" \
       "of 5 (runs: $(paste -sd' ' "$tmp/first.txt"))"
   done
