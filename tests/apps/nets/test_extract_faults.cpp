@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -406,8 +405,7 @@ TEST(ExtractStore, TheLastLineGivesTheTimeToTheFirstBatch) {
             0);
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::ifstream in(dir + "/err.txt");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_text_file(dir + "/err.txt");
   const std::string key = "(first batch done ";
   const size_t at = text.rfind(key);
   ASSERT_NE(at, std::string::npos) << text;
