@@ -14,7 +14,7 @@ install(TARGETS ${ISHANNOT_EXPORTED_TARGETS} EXPORT ishannotTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 # Public headers of the torch-free modules (include/ishannot/nets/ needs libtorch: not installed).
 install(DIRECTORY include/ishannot DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        PATTERN nets EXCLUDE)
+        PATTERN nets EXCLUDE PATTERN infer EXCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/generated/ishannot/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ishannot)
 install(EXPORT ishannotTargets NAMESPACE ishannot:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ishannot)

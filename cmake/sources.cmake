@@ -130,8 +130,6 @@ set(ISHANNOT_NETS_SOURCES
     src/nets/inference_engine.cpp
     src/nets/keras_h5_weights.cpp
     src/nets/onnx_export.cpp
-    src/nets/plan_weights.cpp
-    src/nets/onednn_plan.cpp
     src/nets/registry.cpp
     src/nets/resnet50.cpp
     src/nets/stages.cpp
@@ -143,8 +141,19 @@ set(ISHANNOT_NETS_SOURCES
 )
 set(ISHANNOT_EXTRACT_SOURCES
     src/extract/annotate_source.cpp
-    src/extract/extract_pipeline.cpp
     src/extract/extractor.cpp
+)
+# The torch-free forward pass and extraction (built where oneDNN is installed).
+set(ISHANNOT_INFER_SOURCES
+    src/infer/extract.cpp
+    src/infer/extract_pipeline.cpp
+    src/infer/float_array.cpp
+    src/infer/network.cpp
+    src/infer/onednn_plan.cpp
+    src/infer/plan_engine.cpp
+    src/infer/plan_weights.cpp
+    src/infer/prepared_weights.cpp
+    src/infer/resnet50.cpp
 )
 set(ISHANNOT_FINETUNE_SOURCES
     src/finetune/augment.cpp
@@ -197,11 +206,14 @@ set(ISHANNOT_CLI_SOURCES
     apps/ishannot/reporter.cpp
     apps/ishannot/usage.cpp
 )
+# The CLI's commands that need the torch-free forward pass (with ishannot_infer only).
+set(ISHANNOT_CLI_INFER_SOURCES
+    apps/ishannot/cmd_extract.cpp
+)
 set(ISHANNOT_CNN_CLI_SOURCES
     apps/ishannot/nets/cmd_classify.cpp
     apps/ishannot/nets/cmd_demo.cpp
     apps/ishannot/nets/cmd_export.cpp
-    apps/ishannot/nets/cmd_extract.cpp
     apps/ishannot/nets/cmd_finetune.cpp
     apps/ishannot/nets/cnn_module_entry.cpp
     apps/ishannot/nets/recipe_features.cpp

@@ -113,7 +113,9 @@ extern "C" __attribute__((visibility("default"))) int ishannot_cli_main(int argc
     add_standardize_command(app, options);
     add_dataset_command(app, options);
     add_synth_command(app, options);
-    add_cnn("extract");
+#ifdef ISHANNOT_HAVE_INFER
+    add_extract_command(app, options);
+#endif
     add_merge_command(app, options);
     add_baseline_command(app, options);
     add_cnn("finetune");

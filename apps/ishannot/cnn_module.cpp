@@ -16,7 +16,6 @@ namespace ishannot::cli {
 const std::vector<CnnCommand>& cnn_commands() {
   static const std::vector<CnnCommand> commands = {
       {"classify", "ImageNet top-5 labels of photos (backbone sanity check)"},
-      {"extract", "CNN features of images into an HDF5 feature store"},
       {"demo",
        "synthetic BDGP-shaped data -> ResNet50 features -> evaluation -> report (the main job)"},
       {"finetune",

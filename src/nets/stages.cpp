@@ -1,5 +1,7 @@
 #include "nets/stages.h"
 
+#include "ishannot/common/assert.h"
+
 namespace ishannot::detail {
 
 std::pair<torch::Tensor, torch::Tensor> fold_batchnorm(const torch::Tensor& kernel,
@@ -77,6 +79,62 @@ torch::Tensor LinearStage::forward(const torch::Tensor& input) {
   torch::Tensor flat = input.dim() > 2 ? input.flatten(1) : input;
   torch::Tensor out = torch::linear(flat, weight, bias);
   return softmax_ ? torch::softmax(out, 1) : out;
+}
+
+namespace {
+
+const float* float_data(const torch::Tensor& t, std::vector<torch::Tensor>& kept) {
+  if (!t.defined()) return nullptr;
+  torch::Tensor c = t.detach();
+  if (!c.is_contiguous() || c.scalar_type() != torch::kFloat || !c.is_cpu()) {
+    kept.push_back(c.contiguous().to(torch::kCPU, torch::kFloat));
+    c = kept.back();
+  }
+  return c.data_ptr<float>();
+}
+
+ConvSpec conv_spec(const ConvStage& conv, std::vector<torch::Tensor>& kept) {
+  ISHANNOT_ASSERT(conv.weight.dim() == 4 && conv.weight.size(2) == conv.weight.size(3),
+                  "a square OIHW convolution weight");
+  ConvSpec spec;
+  spec.weight = float_data(conv.weight, kept);
+  spec.bias = float_data(conv.bias, kept);
+  spec.out = conv.weight.size(0);
+  spec.in = conv.weight.size(1);
+  spec.kernel = conv.weight.size(2);
+  spec.stride = conv.stride();
+  spec.padding = conv.padding();
+  spec.relu = conv.relu();
+  return spec;
+}
+
+}  // namespace
+
+std::vector<StageSpec> stage_specs(const std::vector<std::shared_ptr<Stage>>& stages,
+                                   std::vector<torch::Tensor>& kept) {
+  std::vector<StageSpec> out;
+  for (const auto& stage : stages) {
+    StageSpec spec;
+    if (const auto* conv = dynamic_cast<const ConvStage*>(stage.get())) {
+      spec.kind = StageSpec::Kind::kConv;
+      spec.conv = conv_spec(*conv, kept);
+    } else if (dynamic_cast<const ReluStage*>(stage.get())) {
+      spec.kind = StageSpec::Kind::kRelu;
+    } else if (const auto* pool = dynamic_cast<const MaxPoolStage*>(stage.get())) {
+      spec.kind = StageSpec::Kind::kMaxPool;
+      spec.kernel = pool->kernel();
+      spec.stride = pool->stride();
+      spec.padding = pool->padding();
+    } else if (const auto* block = dynamic_cast<const BottleneckStage*>(stage.get())) {
+      spec.kind = StageSpec::Kind::kBottleneck;
+      spec.a = conv_spec(*block->a(), kept);
+      spec.b = conv_spec(*block->b(), kept);
+      spec.c = conv_spec(*block->c(), kept);
+      if (block->projection()) spec.projection = conv_spec(*block->projection(), kept);
+    }
+    out.push_back(spec);
+  }
+  return out;
 }
 
 }  // namespace ishannot::detail

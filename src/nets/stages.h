@@ -84,4 +84,10 @@ class LinearStage : public Stage {
   bool softmax_;
 };
 
+/// The stages as the torch-free plan reads them (infer/network.h StageSpec): pointers into the
+/// convolutions' weights and biases, or into contiguous float copies of them kept in `kept`
+/// (channels-last weights). Stages other than these five kinds are StageSpec::Kind::kOther.
+std::vector<StageSpec> stage_specs(const std::vector<std::shared_ptr<Stage>>& stages,
+                                   std::vector<torch::Tensor>& kept);
+
 }  // namespace ishannot::detail

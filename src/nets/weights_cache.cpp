@@ -1,187 +1,46 @@
-// The prepared-weights cache (include/ishannot/nets/weights_cache.h).
+// The prepared-weights cache, libtorch side (include/ishannot/nets/weights_cache.h): a hit
+// becomes a Backbone over the mapped tensors; a miss loads the source and writes the cache.
 #include "ishannot/nets/weights_cache.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-
-#include "ishannot/common/error.h"
-#include "ishannot/common/fs_util.h"
-#include "ishannot/common/sha256.h"
-#include "nets/plan_weights.h"
 
 namespace ishannot {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-constexpr char kMagic[8] = {'I', 'S', 'H', 'N', 'P', 'R', 'E', 'P'};
-constexpr uint32_t kCacheVersion = 2;  // 2: the payload checked by fast_hash, not SHA-256
-constexpr size_t kAlign = 64;
-
-size_t aligned(size_t n) {
-  return (n + kAlign - 1) / kAlign * kAlign;
-}
-
-// The files whose bytes make the weights: a TF.js model.json and everything beside it, or the one
-// file; each as "name<TAB>size<TAB>mtime_ns".
-std::string fingerprint(const std::string& weights_path) {
-  std::error_code ec;
-  const fs::path source = fs::weakly_canonical(weights_path, ec);
-  std::vector<fs::path> files;
-  const bool folder = fs::is_directory(source, ec);
-  if (folder || source.extension() == ".json") {
-    for (fs::directory_iterator it(folder ? source : source.parent_path(), ec), end;
-         !ec && it != end; it.increment(ec))
-      if (it->is_regular_file(ec)) files.push_back(it->path());
-    std::sort(files.begin(), files.end());
-  } else {
-    files.push_back(source);
-  }
-  std::string text = source.string() + "\n";
-  for (const auto& f : files) {
-    struct stat st {};
-    if (stat(f.c_str(), &st) != 0) continue;
-    text += f.filename().string() + "\t" + std::to_string(st.st_size) + "\t" +
-            std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "\n";
-  }
-  return sha256_bytes(text);
-}
-
-// A read-only view of a file, copy-on-write if written (fine-tuning trains the mapped weights).
-// Not MAP_POPULATE: populating a writable private mapping copies every page (load 0.17 s -> 0.07 s
-// without it, 98 MB); pages come from the page cache as they are read, and only the pages that
-// fine-tuning writes are copied. Cache files are replaced by rename, never rewritten in place.
-struct Mapping {
-  void* data = MAP_FAILED;
-  size_t size = 0;
-  ~Mapping() {
-    if (data != MAP_FAILED) munmap(data, size);
-  }
-};
-
-std::shared_ptr<Mapping> map_file(const std::string& path) {
-  auto m = std::make_shared<Mapping>();
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return nullptr;
-  struct stat st {};
-  if (fstat(fd, &st) == 0 && st.st_size > 0) {
-    m->size = static_cast<size_t>(st.st_size);
-    m->data = mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-  }
-  close(fd);
-  return m->data == MAP_FAILED ? nullptr : m;
-}
-
-// The payload's integrity check: a 64-bit fast_hash (~10 GB/s; SHA-256 took ~0.2 s of every
-// start-up for the 98 MB payload), hex. The weights' identity stays the source's SHA-256.
-std::string payload_hash(const char* data, size_t size) {
-  return detail::hash_hex(detail::fast_hash(data, size));
-}
-
-// The prepared weights in `m`, or the reason they cannot be used ("stale: ..." / "corrupt: ...").
-// A header field of the wrong type throws nlohmann's exception (read_cache turns it into a reason).
-std::string read_cache_fields(const std::shared_ptr<Mapping>& m, const std::string& sha256,
-                              RawWeights& out) {
-  const char* base = static_cast<const char*>(m->data);
-  uint32_t version = 0, header_bytes = 0;
-  if (m->size < 16 || std::memcmp(base, kMagic, 8) != 0) return "corrupt: not a cache file";
-  std::memcpy(&version, base + 8, 4);
-  std::memcpy(&header_bytes, base + 12, 4);
-  if (version != kCacheVersion)
-    return "stale: format version " + std::to_string(version) + ", this build writes " +
-           std::to_string(kCacheVersion);
-  if (16 + static_cast<size_t>(header_bytes) > m->size) return "corrupt: truncated header";
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(std::string(base + 16, header_bytes));
-  } catch (const std::exception&) {
-    return "corrupt: header is not JSON";
-  }
-  if (header.value("arch", "") != "resnet50") return "stale: another backbone";
-  if (header.value("source_sha256", "") != sha256) return "stale: made from other weights";
-  const size_t start = aligned(16 + header_bytes);
-  const size_t payload = header.value("payload_bytes", size_t{0});
-  if (start + payload != m->size) return "corrupt: size differs from its header";
-  const char* data = base + start;
-  if (payload_hash(data, payload) != header.value("payload_hash", ""))
-    return "corrupt: payload hash differs";
+// The prepared tensors as a RawWeights of format kPrepared, sharing the mapping (no copy).
+RawWeights as_raw_weights(const PreparedWeights& prepared) {
+  RawWeights out;
   out.format = WeightFormat::kPrepared;
-  out.sha256 = sha256;
-  for (const auto& t : header.at("tensors")) {
-    const auto shape = t.at("shape").get<std::vector<int64_t>>();
-    const size_t offset = t.at("offset").get<size_t>();
-    int64_t count = 1;
-    for (int64_t d : shape) count *= d < 0 ? -1 : d;
-    if (count < 0 || offset % kAlign || offset + 4 * static_cast<size_t>(count) > payload)
-      return "corrupt: a tensor outside the payload";
-    auto keep = m;  // the mapping lives as long as a tensor does
-    out.tensors[t.at("name").get<std::string>()] = torch::from_blob(
-        const_cast<char*>(data) + offset, shape, [keep](void*) {}, torch::kFloat);
+  out.path = prepared.path;
+  out.sha256 = prepared.sha256;
+  for (const auto& [name, t] : prepared.tensors) {
+    auto keep = prepared.keep;  // the mapping lives as long as a tensor does
+    out.tensors[name] = torch::from_blob(
+        t.data, t.shape, [keep](void*) {}, torch::kFloat);
   }
-  return "";
+  return out;
 }
 
-std::string read_cache(const std::shared_ptr<Mapping>& m, const std::string& sha256,
-                       RawWeights& out) {
-  try {
-    return read_cache_fields(m, sha256, out);
-  } catch (const nlohmann::json::exception& e) {
-    return std::string("corrupt: a header field: ") + e.what();
+// The backbone's prepared tensors as the cache stores them (contiguous float32 copies kept alive
+// in `keep` for the write).
+PreparedWeights as_prepared(const Backbone& net, std::vector<torch::Tensor>& keep) {
+  const RawWeights raw = resnet50_prepared_weights(net);
+  PreparedWeights out;
+  out.path = raw.path;
+  out.sha256 = raw.sha256;
+  for (const auto& [name, tensor] : raw.tensors) {
+    keep.push_back(tensor.contiguous().to(torch::kFloat));
+    out.tensors[name] = {
+        std::vector<int64_t>(keep.back().sizes().begin(), keep.back().sizes().end()),
+        keep.back().data_ptr<float>()};
   }
-}
-
-// Writes `prepared` as a cache file at `path` (via a temporary name); "" or why not.
-std::string write_cache(const RawWeights& prepared, const std::string& path) {
-  nlohmann::json header = {
-      {"arch", "resnet50"}, {"source_path", prepared.path}, {"source_sha256", prepared.sha256}};
-  std::string payload;
-  nlohmann::json tensors = nlohmann::json::array();
-  for (const auto& [name, tensor] : prepared.tensors) {
-    const torch::Tensor t = tensor.contiguous().to(torch::kFloat);
-    payload.resize(aligned(payload.size()), '\0');
-    tensors.push_back({{"name", name},
-                       {"shape", std::vector<int64_t>(t.sizes().begin(), t.sizes().end())},
-                       {"offset", payload.size()}});
-    payload.append(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.nbytes()));
-  }
-  header["tensors"] = tensors;
-  header["payload_bytes"] = payload.size();
-  header["payload_hash"] = payload_hash(payload.data(), payload.size());
-  const std::string text = header.dump();
-  std::string head(kMagic, 8);
-  const uint32_t version = kCacheVersion, header_bytes = static_cast<uint32_t>(text.size());
-  head.append(reinterpret_cast<const char*>(&version), 4);
-  head.append(reinterpret_cast<const char*>(&header_bytes), 4);
-  head += text;
-  head.resize(aligned(head.size()), '\0');
-  try {
-    write_text_atomically(path, head + payload);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
+  return out;
 }
 
 }  // namespace
-
-std::string weights_cache_dir() {
-  const char* env = std::getenv("ISHANNOT_WEIGHTS_CACHE");
-  if (env && std::string(env) == "off") return "";
-  if (env && *env) return env;
-  return cache_dir() + "/prepared";
-}
 
 std::shared_ptr<Backbone> load_resnet50_cached(const std::string& weights_path,
                                                const std::string& dir,
@@ -189,43 +48,21 @@ std::shared_ptr<Backbone> load_resnet50_cached(const std::string& weights_path,
   WeightsCacheOutcome local;
   WeightsCacheOutcome& o = outcome ? *outcome : local;
   o = WeightsCacheOutcome{};
-  if (!fs::exists(weights_path)) return make_resnet50(load_weights(weights_path));  // its Error
-  const std::string key = dir + "/" + fingerprint(weights_path) + ".key";
-  std::string sha256;
-  if (fs::exists(key)) {
-    std::ifstream in(key);
-    std::getline(in, sha256);
-  }
-  o.rebuilt_why = "no cache";
-  if (sha256.size() == 64) {
-    o.file = dir + "/resnet50-" + sha256 + ".v" + std::to_string(kCacheVersion) + ".bin";
-    if (const auto m = map_file(o.file)) {
-      RawWeights prepared;
-      o.rebuilt_why = read_cache(m, sha256, prepared);
-      if (o.rebuilt_why.empty()) {
-        o.hit = true;
-        // Named as this caller names it (load_weights' spelling), not as the cache's maker did.
-        prepared.path = fs::is_directory(weights_path)
-                            ? (fs::path(weights_path) / "model.json").string()
-                            : weights_path;
-        return make_resnet50(prepared);
-      }
-    }
+  if (!std::filesystem::exists(weights_path))
+    return make_resnet50(load_weights(weights_path));  // its Error
+  const PreparedLookup found = find_prepared_resnet50(weights_path, dir);
+  o.file = found.file;
+  o.rebuilt_why = found.why;
+  if (found.weights) {
+    o.hit = true;
+    o.rebuilt_why.clear();
+    return make_resnet50(as_raw_weights(*found.weights));
   }
   // From the source; then the prepared form for the next run.
   const auto net = make_resnet50(load_weights(weights_path));
-  o.file =
-      dir + "/resnet50-" + net->weights_sha256() + ".v" + std::to_string(kCacheVersion) + ".bin";
-  std::error_code ignored;
-  fs::create_directories(dir, ignored);
-  o.write_failed = write_cache(resnet50_prepared_weights(*net), o.file);
-  if (o.write_failed.empty()) {
-    try {
-      write_text_atomically(key, net->weights_sha256() + "\n");
-    } catch (const std::exception& e) {
-      o.write_failed = e.what();
-    }
-  }
+  o.file = prepared_resnet50_file(dir, net->weights_sha256());
+  std::vector<torch::Tensor> keep;
+  o.write_failed = write_prepared_resnet50(as_prepared(*net, keep), weights_path, dir);
   return net;
 }
 

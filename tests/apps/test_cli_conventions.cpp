@@ -158,13 +158,13 @@ TEST(CliConventions, TrainFoldsAndFoldMustAgree) {
 // The torch-free executable lists the CNN commands without loading libtorch; a missing CNN
 // module is one line naming the file (ISHANNOT_CNN_MODULE points at a file that is not there).
 TEST(CliConventions, MissingCnnModuleIsOneLineNamingTheFile) {
-  const Result r = run("extract --help");  // whatever the build: usable (0) or refused in one line
+  const Result r = run("classify --help");  // whatever the build: usable (0) or refused in one line
   if (r.status != 0) {
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_TRUE(contains(r.output, "libishannot_cnn_cli.so")) << r.output;
   }
   setenv("ISHANNOT_CNN_MODULE", "/nonexistent/libishannot_cnn_cli.so", 1);
-  const Result missing = run("extract --data x.csv --out x.h5");
+  const Result missing = run("classify x.jpg");
   unsetenv("ISHANNOT_CNN_MODULE");
   EXPECT_EQ(missing.status, 1) << missing.output;
   EXPECT_TRUE(contains(missing.output,

@@ -1,4 +1,4 @@
-// The plans' reordered weights (nets/plan_weights.h): shared between plans, written to disk,
+// The plans' reordered weights (infer/plan_weights.h): shared between plans, written to disk,
 // memory-mapped by a later store, rejected and rewritten when a file is corrupt or truncated,
 // never read for other weights; and Winograd against direct convolution. The taps of every plan
 // are compared with those of a plan whose weights were reordered fresh (bitwise: the same bytes
@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "infer/onednn_plan.h"
+#include "infer/plan_weights.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/inference.h"
-#include "nets/onednn_plan.h"
-#include "nets/plan_weights.h"
 #include "nets/stages.h"
 #include "support/nets_support.h"
 
@@ -34,9 +34,12 @@ torch::Tensor photos(const Backbone& net) {
 
 torch::Tensor run(Backbone& net, const std::vector<int>& taps, const torch::Tensor& input,
                   const std::shared_ptr<PlanWeights>& weights) {
-  OnednnPlan plan(net.stages(), taps, {input.size(0), 3, input.size(2), input.size(3)},
-                  Precision::kFp32, weights);
-  return plan.run(input.contiguous()).at(taps[0]);
+  std::vector<torch::Tensor> kept;
+  OnednnPlan plan(ishannot::detail::stage_specs(net.stages(), kept), taps,
+                  {input.size(0), 3, input.size(2), input.size(3)}, Precision::kFp32, weights);
+  const torch::Tensor contiguous = input.contiguous();
+  const FloatArray out = plan.run(contiguous.data_ptr<float>()).at(taps[0]);
+  return torch::from_blob(out.data, out.shape, torch::kFloat).clone();
 }
 
 std::vector<fs::path> files_in(const std::string& dir) {

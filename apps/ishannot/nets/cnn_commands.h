@@ -21,6 +21,15 @@ std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std:
                                          const std::string& model, bool input_size_given,
                                          ExtractParams& params, const Reporter& reporter);
 
+/// The module's CnnModule::extraction_net: extraction_net as a FeatureNet (nets/extract.h), after
+/// configure_cnn_process.
+std::unique_ptr<FeatureNet> extraction_feature_net(const std::string& backbone,
+                                                   const std::string& weights,
+                                                   const std::string& model, bool input_size_given,
+                                                   ExtractParams& params,
+                                                   const GlobalOptions& options,
+                                                   const Reporter& reporter);
+
 // The module's implementations behind commands.h's extract_recipe_features and
 // bundle_feature_source (other names: the executable defines those two as forwarders).
 void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
@@ -34,7 +43,6 @@ std::unique_ptr<FeatureSource> bundle_network_source(const ModelBundle& bundle,
 
 // The CNN subcommands (apps/ishannot/nets/cmd_*.cpp); help lines from cnn_command_description.
 void add_classify_command(CLI::App& app, GlobalOptions& options);
-void add_extract_command(CLI::App& app, GlobalOptions& options);
 void add_demo_command(CLI::App& app, GlobalOptions& options);
 void add_finetune_command(CLI::App& app, GlobalOptions& options);
 void add_export_command(CLI::App& app, GlobalOptions& options);

@@ -10,7 +10,6 @@ namespace {
 
 void add_command(CLI::App& app, GlobalOptions& options, const std::string& name) {
   if (name == "classify") return add_classify_command(app, options);
-  if (name == "extract") return add_extract_command(app, options);
   if (name == "demo") return add_demo_command(app, options);
   if (name == "finetune") return add_finetune_command(app, options);
   if (name == "export") return add_export_command(app, options);
@@ -22,7 +21,8 @@ void add_command(CLI::App& app, GlobalOptions& options, const std::string& name)
 
 extern "C" const ishannot::cli::CnnModule* ishannot_cnn_module() {
   using namespace ishannot::cli;
-  static const CnnModule module = {kCnnModuleAbi, ISHANNOT_VERSION, add_command,
-                                   recipe_features_into, bundle_network_source};
+  static const CnnModule module = {
+      kCnnModuleAbi,        ISHANNOT_VERSION,       add_command,
+      recipe_features_into, extraction_feature_net, bundle_network_source};
   return &module;
 }

@@ -25,6 +25,17 @@ std::shared_ptr<Backbone> extraction_net(const std::string& backbone, const std:
   return net;
 }
 
+std::unique_ptr<FeatureNet> extraction_feature_net(const std::string& backbone,
+                                                   const std::string& weights,
+                                                   const std::string& model, bool input_size_given,
+                                                   ExtractParams& params,
+                                                   const GlobalOptions& options,
+                                                   const Reporter& reporter) {
+  configure_cnn_process(options);
+  return backbone_feature_net(
+      extraction_net(backbone, weights, model, input_size_given, params, reporter));
+}
+
 void recipe_features_into(const Dataset& dataset, const RecipeOptions& recipe,
                           const std::map<std::string, std::string>& attributes,
                           const std::string& store_path, bool resume, const GlobalOptions& options,

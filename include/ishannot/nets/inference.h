@@ -1,10 +1,8 @@
 #pragma once
-// InferenceEngine: a backbone's forward pass for feature extraction, compiled into oneDNN
-// primitives once per input shape (detail/onednn_plan.h): each convolution fused with its bias,
-// ReLU and residual sum, activations kept in oneDNN's blocked layout between layers, weights
-// reordered once per layout and kept on disk under the weights cache (<cache>/prepared/layouts,
-// nets/plan_weights.h), fp32 3x3 convolutions by Winograd where oneDNN has it and
-// ISHANNOT_CONV_ALGORITHM=winograd asks for it (nets/onednn_plan.h). Same taps as
+// InferenceEngine: a backbone's forward pass for feature extraction: the torch-free PlanEngine
+// (infer/plan_engine.h: oneDNN primitives compiled once per input shape, fused, blocked layouts,
+// weights reordered once and kept on disk) over the backbone's stages, the stages a plan does
+// not cover (global pooling, fully connected) through libtorch. Same taps as
 // Backbone::forward_taps (the reference it is tested against) to float rounding; 1.5-1.7x faster on
 // one core (docs/bench/extract.md).
 //
@@ -18,14 +16,11 @@
 #include <vector>
 
 #include "ishannot/features/precision.h"
+#include "ishannot/infer/plan_engine.h"
 
 namespace ishannot {
 
 class Backbone;
-namespace detail {
-class OnednnPlan;
-class PlanWeights;
-}  // namespace detail
 
 class InferenceEngine {
  public:
@@ -67,10 +62,8 @@ class InferenceEngine {
   bool compile_;
   Precision precision_;
   int compiled_stages_ = 0;
-  std::shared_ptr<detail::PlanWeights> plan_weights_;  // the plans' reordered weights (shared)
-  std::map<std::vector<int64_t>, std::unique_ptr<detail::OnednnPlan>> plans_;
-
-  detail::OnednnPlan& plan_for(const std::vector<int64_t>& shape);
+  std::vector<torch::Tensor> kept_;   // contiguous copies of weights that were not
+  std::unique_ptr<PlanEngine> plan_;  // null when not compiling
 };
 
 }  // namespace ishannot

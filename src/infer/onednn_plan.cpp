@@ -1,6 +1,6 @@
 // OnednnPlan: stages -> oneDNN primitives (fused post-ops, blocked layouts kept between layers,
 // weights reordered once, buffers reused). See detail/onednn_plan.h.
-#include "nets/onednn_plan.h"
+#include "infer/onednn_plan.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -9,7 +9,6 @@
 
 #include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
-#include "nets/stages.h"
 
 namespace ishannot::detail {
 
@@ -30,7 +29,7 @@ struct OnednnPlan::Step {
 struct OnednnPlan::Output {
   int stage = 0;
   std::vector<int64_t> shape;  ///< N, C, H, W
-  memory plain;                ///< NCHW, pointed at a fresh tensor on every run
+  memory plain;                ///< NCHW, pointed at a fresh array on every run
 };
 
 namespace {
@@ -39,8 +38,8 @@ void free_floats(float* p) {
   std::free(p);
 }
 
-// Output size of a convolution or pooling window as torch computes it (floor mode), and the right
-// padding oneDNN needs to produce exactly that size.
+// Output size of a convolution or pooling window as torch and Keras compute it (floor mode), and
+// the right padding oneDNN needs to produce exactly that size.
 int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding) {
   const int64_t out = in + 2 * padding >= kernel ? (in + 2 * padding - kernel) / stride + 1 : 0;
   if (out < 1)
@@ -116,15 +115,12 @@ OnednnPlan::Value OnednnPlan::reorder_to(const Value& value, const memory::desc&
 // A convolution with its bias; `relu` and `sum_into` become post-ops (dst = relu(conv(src) +
 // dst), dst holding the shortcut). With sum_into, the result lives in sum_into's buffer (or a
 // reordered copy of it when the convolution prefers another layout).
-OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const Stage& stage, bool relu,
+OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const ConvSpec& conv, bool relu,
                                        const Value* sum_into) {
-  const auto& conv = dynamic_cast<const ConvStage&>(stage);
-  const torch::Tensor weight = conv.weight.detach().contiguous();
-  ISHANNOT_ASSERT(weight.dim() == 4 && weight.scalar_type() == torch::kFloat,
-                  "convolution weight must be 4-D float");
+  ISHANNOT_ASSERT(conv.weight && conv.kernel > 0, "a convolution with weights");
   const memory::dims in = src.desc.dims();
-  const int64_t o = weight.size(0), k = weight.size(2), s = conv.stride(), p = conv.padding();
-  ISHANNOT_ASSERT(weight.size(1) == in[1] && weight.size(3) == k, "square kernel over the input");
+  const int64_t o = conv.out, k = conv.kernel, s = conv.stride, p = conv.padding;
+  ISHANNOT_ASSERT(conv.in == in[1], "the convolution's input channels");
   const int64_t oh = output_size(in[2], k, s, p), ow = output_size(in[3], k, s, p);
   const memory::dims w_dims = {o, in[1], k, k}, dst_dims = {in[0], o, oh, ow};
   dnnl::post_ops post;
@@ -154,13 +150,13 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const Stage& stage, boo
 
   // Weights in the primitive's layout from the engine's shared store (plan_weights.h); the bias
   // copied, owned by the plan.
-  memory weights =
-      shared_weights_->get(weight.data_ptr<float>(), w_dims, pd.weights_desc(), engine_);
+  memory weights = shared_weights_->get(conv.weight, w_dims, pd.weights_desc(), engine_);
   weights_.push_back(weights);
   memory bias(pd.bias_desc(), engine_);
-  const torch::Tensor b =
-      conv.bias.defined() ? conv.bias.detach().contiguous() : torch::zeros({o}, torch::kFloat);
-  std::memcpy(bias.get_data_handle(), b.data_ptr<float>(), static_cast<size_t>(o) * 4);
+  if (conv.bias)
+    std::memcpy(bias.get_data_handle(), conv.bias, static_cast<size_t>(o) * 4);
+  else
+    std::memset(bias.get_data_handle(), 0, static_cast<size_t>(o) * 4);
   weights_.push_back(bias);
 
   Value input = src;
@@ -185,10 +181,9 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const Stage& stage, boo
   return dst;
 }
 
-OnednnPlan::Value OnednnPlan::add_max_pool(const Value& src, const Stage& stage) {
-  const auto& pool = dynamic_cast<const MaxPoolStage&>(stage);
+OnednnPlan::Value OnednnPlan::add_max_pool(const Value& src, const StageSpec& pool) {
   const memory::dims in = src.desc.dims();
-  const int64_t k = pool.kernel(), s = pool.stride(), p = pool.padding();
+  const int64_t k = pool.kernel, s = pool.stride, p = pool.padding;
   const int64_t oh = output_size(in[2], k, s, p), ow = output_size(in[3], k, s, p);
   const dnnl::pooling_forward::desc desc(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, src.desc,
@@ -225,9 +220,9 @@ void OnednnPlan::add_output(int stage, const Value& value) {
   outputs_.push_back(std::move(out));
 }
 
-OnednnPlan::OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages,
-                       const std::vector<int>& taps, const std::vector<int64_t>& input_shape,
-                       Precision precision, std::shared_ptr<PlanWeights> shared_weights)
+OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<int>& taps,
+                       const std::vector<int64_t>& input_shape, Precision precision,
+                       std::shared_ptr<PlanWeights> shared_weights)
     : engine_(dnnl::engine::kind::cpu, 0),
       shared_weights_(shared_weights ? std::move(shared_weights)
                                      : std::make_shared<PlanWeights>("")),
@@ -244,33 +239,33 @@ OnednnPlan::OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages,
              engine_, DNNL_MEMORY_NONE);
   Value x{input_.get_desc(), -1};
   int i = 0;
+  using Kind = StageSpec::Kind;
   for (; i <= last; ++i) {
-    const Stage* stage = stages[static_cast<size_t>(i)].get();
-    if (const auto* conv = dynamic_cast<const ConvStage*>(stage)) {
+    const StageSpec& stage = stages[static_cast<size_t>(i)];
+    if (stage.kind == Kind::kConv) {
       // A ReLU stage right after an untapped convolution becomes its post-op (VGG16).
-      const bool fuse_next =
-          !conv->relu() && !is_tap(i) && i < last &&
-          dynamic_cast<const ReluStage*>(stages[static_cast<size_t>(i + 1)].get());
-      const Value y = add_conv(x, *conv, conv->relu() || fuse_next, nullptr);
+      const bool fuse_next = !stage.conv.relu && !is_tap(i) && i < last &&
+                             stages[static_cast<size_t>(i + 1)].kind == Kind::kRelu;
+      const Value y = add_conv(x, stage.conv, stage.conv.relu || fuse_next, nullptr);
       release(x.buffer);
       x = y;
       if (fuse_next) ++i;
-    } else if (dynamic_cast<const ReluStage*>(stage)) {
+    } else if (stage.kind == Kind::kRelu) {
       x = add_relu(x);
-    } else if (const auto* pool = dynamic_cast<const MaxPoolStage*>(stage)) {
-      const Value y = add_max_pool(x, *pool);
+    } else if (stage.kind == Kind::kMaxPool) {
+      const Value y = add_max_pool(x, stage);
       release(x.buffer);
       x = y;
-    } else if (const auto* block = dynamic_cast<const BottleneckStage*>(stage)) {
-      const Value a = add_conv(x, *block->a(), true, nullptr);
-      const Value b = add_conv(a, *block->b(), true, nullptr);
+    } else if (stage.kind == Kind::kBottleneck) {
+      const Value a = add_conv(x, stage.a, true, nullptr);
+      const Value b = add_conv(a, stage.b, true, nullptr);
       release(a.buffer);
       Value shortcut = x;
-      if (block->projection()) {
-        shortcut = add_conv(x, *block->projection(), false, nullptr);
+      if (stage.projection) {
+        shortcut = add_conv(x, *stage.projection, false, nullptr);
         release(x.buffer);
       }
-      x = add_conv(b, *block->c(), true, &shortcut);
+      x = add_conv(b, stage.c, true, &shortcut);
       release(b.buffer);
     } else {
       break;  // not convertible: the caller runs the rest
@@ -287,17 +282,15 @@ std::vector<int64_t> OnednnPlan::output_shape(int stage) const {
   return {};
 }
 
-std::map<int, torch::Tensor> OnednnPlan::run(const torch::Tensor& input) {
-  ISHANNOT_ASSERT(input.is_contiguous() && input.scalar_type() == torch::kFloat &&
-                      input.sizes() == c10::IntArrayRef(input_shape_),
-                  "plan input must be a contiguous float tensor of the planned shape");
-  std::map<int, torch::Tensor> out;
+TapMaps OnednnPlan::run(const float* input) {
+  ISHANNOT_ASSERT(input != nullptr, "plan input");
+  TapMaps out;
   if (covered_ == 0) return out;
-  input_.set_data_handle(input.data_ptr());
+  input_.set_data_handle(const_cast<float*>(input));
   for (Output& o : outputs_) {
-    torch::Tensor t = torch::empty(o.shape, torch::kFloat);
-    o.plain.set_data_handle(t.data_ptr());
-    out[o.stage] = t;
+    FloatArray t = FloatArray::allocate(o.shape);
+    o.plain.set_data_handle(t.data);
+    out[o.stage] = std::move(t);
   }
   dnnl::stream stream(engine_);
   for (Step& step : steps_) step.primitive.execute(stream, step.args);

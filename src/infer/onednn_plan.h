@@ -1,6 +1,7 @@
 #pragma once
-// Internal: a backbone's inference forward pass compiled into oneDNN primitives for one input
-// shape (nets/inference_engine.cpp keeps one plan per shape).
+// Internal: a network's inference forward pass compiled into oneDNN primitives for one input
+// shape (infer/plan_engine.h keeps one plan per shape). Torch-free: it reads the stages as plain
+// data (infer/network.h StageSpec), so the warm extract path never loads libtorch.
 //
 // What it saves over the stage-by-stage torch path (Backbone::forward_taps):
 //  - each convolution carries its bias, its ReLU and, in a ResNet block, the residual sum and the
@@ -21,17 +22,15 @@
 //    accumulate in float32, biases stay float32); the input is converted by the first reorder and
 //    the taps come back float32.
 // Stages the plan does not cover (global average pool, fully connected) are left to the caller:
-// covered() says where the plan stops, and run() returns that stage's output as a torch tensor.
-#include <torch/torch.h>
-
+// covered() says where the plan stops, and run() returns that stage's output as well.
 #include <map>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
+#include "infer/plan_weights.h"
 #include "ishannot/features/precision.h"
-#include "ishannot/nets/backbone.h"
-#include "nets/plan_weights.h"
+#include "ishannot/infer/network.h"
 
 namespace ishannot::detail {
 
@@ -43,7 +42,7 @@ class OnednnPlan {
   /// with bf16 arithmetic (bf16_unsupported_reason() == "").
   /// `shared_weights`: where reordered weights come from and stay (an engine's plans share one);
   /// nullptr: a store of this plan's own, in memory only.
-  OnednnPlan(const std::vector<std::shared_ptr<Stage>>& stages, const std::vector<int>& taps,
+  OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<int>& taps,
              const std::vector<int64_t>& input_shape, Precision precision = Precision::kFp32,
              std::shared_ptr<PlanWeights> shared_weights = nullptr);
   OnednnPlan(const OnednnPlan&) = delete;
@@ -56,10 +55,10 @@ class OnednnPlan {
   /// Shape (N, C, H, W) of what run() returns for `stage` (a covered tap); empty if none.
   std::vector<int64_t> output_shape(int stage) const;
 
-  /// Runs the plan on a contiguous float NCHW tensor of the planned shape. Returns the taps the
-  /// plan covers (plain contiguous NCHW tensors, freshly allocated) and, when covered() < the last
+  /// Runs the plan on `input`: contiguous float NCHW of the planned shape. Returns the taps the
+  /// plan covers (plain contiguous NCHW arrays, freshly allocated) and, when covered() < the last
   /// stage needed, the output of stage covered() - 1 under the key covered() - 1 as well.
-  std::map<int, torch::Tensor> run(const torch::Tensor& input);
+  TapMaps run(const float* input);
 
   /// True when oneDNN can run on this CPU (the plan needs at least SSE4.1; always true on x86-64
   /// machines this project supports, false where the library reports no CPU engine).
@@ -81,8 +80,8 @@ class OnednnPlan {
   int new_buffer(size_t bytes);
   void release(int buffer);
   Value reorder_to(const Value& value, const dnnl::memory::desc& desc);
-  Value add_conv(const Value& src, const Stage& conv, bool relu, const Value* sum_into);
-  Value add_max_pool(const Value& src, const Stage& pool);
+  Value add_conv(const Value& src, const ConvSpec& conv, bool relu, const Value* sum_into);
+  Value add_max_pool(const Value& src, const StageSpec& pool);
   Value add_relu(const Value& src);
   void add_output(int stage, const Value& value);
   dnnl::memory memory_of(const Value& value) const;

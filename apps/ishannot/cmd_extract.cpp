@@ -1,20 +1,20 @@
 // ishannot extract: images (a manifest, a folder, BDGP tables with images) -> HDF5 feature store.
-#include <torch/torch.h>
-
+// In the torch-free CLI: the default ResNet50 runs from the prepared-weights cache without
+// libtorch (infer/resnet50.h); anything else (VGG16, a fine-tuned model, no prepared weights
+// yet, a tap on avg_pool or fc1000) comes from the CNN module (cnn_module.h), which loads it.
 #include <optional>
 
-#include "../cnn_module.h"
-#include "../options.h"
-#include "cnn_commands.h"
+#include "cnn_module.h"
+#include "commands.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/format.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/data/shards.h"
 #include "ishannot/data/subset.h"
-#include "ishannot/nets/backbone.h"
-#include "ishannot/nets/extract.h"
-#include "ishannot/nets/finetune.h"
-#include "ishannot/nets/inference.h"
+#include "ishannot/infer/extract.h"
+#include "ishannot/infer/plan_engine.h"
+#include "ishannot/infer/resnet50.h"
+#include "options.h"
 
 namespace ishannot::cli {
 
@@ -76,10 +76,10 @@ Dataset images_to_extract(const Dataset& all, const std::vector<std::string>& st
 // Neither the store nor its partial may be one of the files this run reads (`net`: once loaded,
 // its weight file, the default one included).
 void refuse_inputs_as_outputs(const ExtractArgs& a, const Dataset& dataset,
-                              const Backbone* net = nullptr) {
+                              const FeatureNet* net = nullptr) {
   std::vector<NamedPath> inputs = {{a.data, "the dataset"}, {dataset.source, "the dataset"}};
   if (!a.weights.empty()) inputs.push_back({a.weights, "the weights"});
-  if (net) inputs.push_back({net->weights_path(), "the weights"});
+  if (net) inputs.push_back({net->identity().weights_path, "the weights"});
   if (!a.model.empty()) {
     inputs.push_back({a.model, "the fine-tuned model"});
     inputs.push_back({a.model + ".json", "the fine-tuned model's sidecar"});
@@ -89,14 +89,32 @@ void refuse_inputs_as_outputs(const ExtractArgs& a, const Dataset& dataset,
   refuse_inputs_as_output(a.out + ".partial", inputs);
 }
 
+// The network: the prepared ResNet50 without libtorch when it can serve, else the CNN module's.
+std::unique_ptr<FeatureNet> extraction_network(const ExtractArgs& a, ExtractParams& params,
+                                               const GlobalOptions& options,
+                                               const Reporter& reporter) {
+  const std::string dir = weights_cache_dir();
+  if (a.backbone == "resnet50" && a.model.empty() && !dir.empty() &&
+      prepared_resnet50_covers(params.layers)) {
+    const std::string weights = a.weights.empty() ? default_resnet50_weights() : a.weights;
+    PreparedLookup lookup;
+    if (auto net = prepared_resnet50(weights, dir, &lookup)) return net;
+    if (lookup.why != "no cache")
+      reporter.info("prepared weights " + lookup.file + ": " + lookup.why + "; rebuilding them");
+  }
+  return cnn_module().extraction_net(a.backbone, a.weights, a.model, a.input_size->count() > 0,
+                                     params, options, reporter);
+}
+
 void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
-  configure_cnn_process(options);
+  reuse_freed_memory();  // per-batch buffers (commands.h)
+  apply_threads(options);
   const Reporter reporter = make_reporter(options);
   ExtractParams params = a.params;
   params.dtype = parse_dtype_option(a.dtype);
   params.pool = parse_pool_option(a.pool);
   params.precision = parse_precision_option(a.precision);
-  InferenceEngine::require(params.precision);
+  PlanEngine::require(params.precision);
   params.provenance = provenance(options);
   require_valid("extract", params.check());
 
@@ -113,8 +131,7 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
   // under the lock), so a run that is still writing it is never cut short by another.
   const ClaimedOutput claimed = claim_output(a.resume, a.out + ".partial", {a.out + ".partial"});
   params.resume = claimed.resume;
-  const auto net =
-      extraction_net(a.backbone, a.weights, a.model, a.input_size->count() > 0, params, reporter);
+  const std::unique_ptr<FeatureNet> net = extraction_network(a, params, options, reporter);
   refuse_inputs_as_outputs(a, dataset, net.get());
   const ExtractResult r = extract_features(dataset, *net, params, a.out, reporter);
   std::string layers;
@@ -137,7 +154,7 @@ void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
 
 void add_extract_command(CLI::App& app, GlobalOptions& options) {
   auto args = std::make_shared<ExtractArgs>();
-  auto* cmd = app.add_subcommand("extract", cnn_command_description("extract"));
+  auto* cmd = app.add_subcommand("extract", "CNN features of images into an HDF5 feature store");
   add_extract_options(cmd, *args);
   cmd->callback([args, &options] { run_extract(*args, options); });
 }

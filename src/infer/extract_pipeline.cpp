@@ -1,19 +1,18 @@
 // The extraction pipeline: decode thread -> forward pass (calling thread) -> write thread.
-#include "extract/extract_pipeline.h"
+#include "infer/extract_pipeline.h"
 
-#include <torch/torch.h>
+#include <algorithm>
+#include <cstring>
 
 #include <atomic>
 #include <exception>
 #include <map>
 #include <thread>
 
-#include "extract/bounded_queue.h"
+#include "infer/bounded_queue.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/process_clock.h"
 #include "ishannot/features/feature_store.h"
-#include "ishannot/nets/backbone.h"
-#include "ishannot/nets/inference.h"
 
 namespace ishannot::detail {
 
@@ -22,25 +21,61 @@ std::string problem_of(const std::string& path, const std::string& message) {
   return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
 }
 
-std::map<int, torch::Tensor> forward_padded(InferenceEngine& engine, const torch::Tensor& input,
-                                            int64_t batch) {
-  const int64_t n = input.size(0);
-  if (n >= batch) return engine.forward(input);
-  std::map<int, torch::Tensor> outputs = engine.forward(
-      torch::cat({input, torch::zeros({batch - n, input.size(1), input.size(2), input.size(3)})}));
-  for (auto& [tap, out] : outputs) out = out.slice(0, 0, n);
+TapMaps forward_padded(FeatureNet& net, const FloatArray& input, int64_t batch) {
+  const int64_t n = input.shape.at(0);
+  if (n >= batch) return net.forward(input);
+  std::vector<int64_t> shape = input.shape;
+  shape[0] = batch;
+  FloatArray padded = FloatArray::allocate(shape, /*zero=*/true);
+  std::memcpy(padded.data, input.data, static_cast<size_t>(input.size()) * sizeof(float));
+  TapMaps outputs = net.forward(padded);
+  for (auto& [tap, out] : outputs) out = out.first(n);
   return outputs;
 }
 
-// Unpooled maps are already contiguous: no copy.
-torch::Tensor tap_rows(const torch::Tensor& map, const ExtractParams& p) {
-  torch::Tensor x = map;
-  if (p.pool.pooled() && x.dim() == 4) {
-    const std::vector<int64_t> cells = {p.pool.rows, p.pool.cols};
-    x = p.pool.op == "avg" ? torch::adaptive_avg_pool2d(x, cells)
-                           : std::get<0>(torch::adaptive_max_pool2d(x, cells));
+namespace {
+
+// Torch's adaptive pooling window along one axis: [floor(i * in / out), ceil((i + 1) * in / out)).
+int64_t window_start(int64_t i, int64_t in, int64_t out) {
+  return i * in / out;
+}
+int64_t window_end(int64_t i, int64_t in, int64_t out) {
+  return ((i + 1) * in + out - 1) / out;
+}
+
+// One H x W plane pooled to rows x cols cells (row-major), as torch's CPU kernels do: a max, or
+// a float sum divided by the window's height, then its width.
+void pool_plane(const float* in, int64_t h, int64_t w, const PoolGrid& grid, float* out) {
+  const bool avg = grid.op == "avg";
+  for (int64_t r = 0; r < grid.rows; ++r) {
+    const int64_t y0 = window_start(r, h, grid.rows), y1 = window_end(r, h, grid.rows);
+    for (int64_t c = 0; c < grid.cols; ++c) {
+      const int64_t x0 = window_start(c, w, grid.cols), x1 = window_end(c, w, grid.cols);
+      float acc = avg ? 0.0f : in[y0 * w + x0];
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x)
+          acc = avg ? acc + in[y * w + x] : std::max(acc, in[y * w + x]);
+      *out++ = avg ? acc / static_cast<float>(y1 - y0) / static_cast<float>(x1 - x0) : acc;
+    }
   }
-  return x.flatten(1).contiguous();
+}
+
+}  // namespace
+
+// Unpooled maps are already contiguous: no copy.
+FloatArray tap_rows(const FloatArray& map, const ExtractParams& p) {
+  const int64_t n = map.shape.at(0);
+  if (!p.pool.pooled() || map.shape.size() != 4) {
+    FloatArray rows = map;
+    rows.shape = {n, n > 0 ? map.size() / n : 0};
+    return rows;
+  }
+  const int64_t channels = map.shape[1], h = map.shape[2], w = map.shape[3];
+  const int64_t cells = int64_t{p.pool.rows} * p.pool.cols;
+  FloatArray rows = FloatArray::allocate({n, channels * cells});
+  for (int64_t plane = 0; plane < n * channels; ++plane)
+    pool_plane(map.data + plane * h * w, h, w, p.pool, rows.data + plane * cells);
+  return rows;
 }
 
 namespace {
@@ -50,14 +85,14 @@ constexpr size_t kQueueDepth = 2;
 
 struct DecodedBatch {
   std::vector<std::string> ids;
-  torch::Tensor input;                // undefined when no image of the batch could be used
+  FloatArray input;                   // no data when no image of the batch could be used
   std::vector<SkippedImage> skipped;  // met while filling this batch
   std::exception_ptr error;           // strict mode or an unexpected failure: stop here
 };
 
 struct RowBatch {
   std::vector<std::string> ids;
-  std::map<std::string, torch::Tensor> rows;  // layer -> ids.size() x dim, kept alive until written
+  std::map<std::string, FloatArray> rows;  // layer -> ids.size() x dim, kept alive until written
 };
 
 // One image decoded and brought to the network's input size; Error when it cannot be used.
@@ -78,9 +113,9 @@ cv::Mat load_image(const ImageRecord& record, const InputGeometry& g) {
 }
 
 // Decode thread: fills batches of params.batch usable images, in order.
-void decode_batches(const std::vector<const ImageRecord*>& todo, const Backbone& net,
-                    const InputGeometry& geometry, const ExtractParams& params,
-                    BoundedQueue<DecodedBatch>& out) {
+void decode_batches(const std::vector<const ImageRecord*>& todo,
+                    const PixelPreprocessing& preprocessing, const InputGeometry& geometry,
+                    const ExtractParams& params, BoundedQueue<DecodedBatch>& out) {
   size_t next = 0;
   while (next < todo.size()) {
     DecodedBatch batch;
@@ -96,10 +131,10 @@ void decode_batches(const std::vector<const ImageRecord*>& todo, const Backbone&
           batch.skipped.push_back({record.path, problem_of(record.path, e.what())});
         }
       }
-      if (!images.empty()) batch.input = net.to_input(images);
+      if (!images.empty()) batch.input = to_input(images, preprocessing);
     } catch (...) {
       batch.ids.clear();
-      batch.input = torch::Tensor();
+      batch.input = FloatArray();
       batch.error = std::current_exception();
       out.push(std::move(batch));
       return;
@@ -130,7 +165,7 @@ void write_batches(FeatureStoreWriter& writer, PipelineThreads& threads) {
   try {
     while (auto batch = threads.rows.pop()) {
       std::map<std::string, const float*> data;
-      for (const auto& [name, rows] : batch->rows) data[name] = rows.data_ptr<float>();
+      for (const auto& [name, rows] : batch->rows) data[name] = rows.data;
       writer.append(batch->ids, data);
       threads.written += static_cast<int64_t>(batch->ids.size());
     }
@@ -142,15 +177,15 @@ void write_batches(FeatureStoreWriter& writer, PipelineThreads& threads) {
 
 }  // namespace
 
-PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo, Backbone& net,
-                                    InferenceEngine& engine, const std::vector<int>& taps,
-                                    const InputGeometry& geometry, const ExtractParams& params,
-                                    FeatureStoreWriter& writer,
+PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo,
+                                    RowExtractor& extractor, const InputGeometry& geometry,
+                                    const ExtractParams& params, FeatureStoreWriter& writer,
                                     const std::function<void(int64_t)>& on_written) {
   PipelineResult result;
   PipelineThreads threads;
   threads.decoder = std::thread([&] {
-    decode_batches(todo, net, geometry, params, threads.decoded);
+    decode_batches(todo, extractor.net().identity().preprocessing, geometry, params,
+                   threads.decoded);
     threads.decoded.close();  // the end: pop() returns nullopt once the queue is drained
   });
   threads.writer = std::thread(write_batches, std::ref(writer), std::ref(threads));
@@ -161,13 +196,11 @@ PipelineResult run_extract_pipeline(const std::vector<const ImageRecord*>& todo,
       decode_error = batch->error;
       break;
     }
-    if (!batch->input.defined()) continue;
-    const std::map<int, torch::Tensor> outputs = forward_padded(engine, batch->input, params.batch);
-    if (result.first_batch_at < 0) result.first_batch_at = seconds_since_process_start();
+    if (!batch->input.data) continue;
     RowBatch rows;
+    rows.rows = extractor.rows(batch->input);
+    if (result.first_batch_at < 0) result.first_batch_at = seconds_since_process_start();
     rows.ids = std::move(batch->ids);
-    for (int t : taps)
-      rows.rows[net.layers()[static_cast<size_t>(t)].name] = tap_rows(outputs.at(t), params);
     if (!threads.rows.push(std::move(rows))) break;  // the writer failed
     on_written(threads.written.load());
   }

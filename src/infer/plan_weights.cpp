@@ -1,6 +1,6 @@
-// PlanWeights (nets/plan_weights.h): reordered convolution weights, shared in memory and kept on
+// PlanWeights (infer/plan_weights.h): reordered convolution weights, shared in memory and kept on
 // disk.
-#include "nets/plan_weights.h"
+#include "infer/plan_weights.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

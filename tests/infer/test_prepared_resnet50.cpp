@@ -1,0 +1,107 @@
+// The torch-free ResNet50 (infer/resnet50.h) against the libtorch one: the cache written by
+// nets (load_resnet50_cached) read without libtorch, its rows against the torch path's
+// (forward_taps, the reference; FeatureExtractor, bit for bit: same folded weights, same plan),
+// its topology against make_resnet50's layers, and its refusals (no cache, a corrupt file, taps
+// past the plan, bf16 on a CPU without it).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "ishannot/common/error.h"
+#include "ishannot/image/image.h"
+#include "ishannot/infer/extract.h"
+#include "ishannot/infer/resnet50.h"
+#include "ishannot/nets/extract.h"
+#include "ishannot/nets/weights_cache.h"
+#include "support/nets_support.h"
+
+using namespace ishannot;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<cv::Mat> photos() {
+  std::vector<cv::Mat> images;
+  for (const char* f : {"baboon.jpg", "orange.jpg"})
+    images.push_back(
+        resize_for_network(read_image_bgr(test::photo(f)), 160, 96, ResizePolicy::kSquash));
+  return images;
+}
+
+torch::Tensor tensor_of(const FloatArray& a) {
+  return torch::from_blob(a.data, a.shape, torch::kFloat).clone();
+}
+
+}  // namespace
+
+TEST(PreparedResNet50, TopologyNamesTheTorchNetworksStages) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  const auto net = make_resnet50(load_weights(default_resnet50_weights()));
+  ASSERT_EQ(net->layers().size(), resnet50_topology().size());
+  for (size_t i = 0; i < net->layers().size(); ++i)
+    EXPECT_EQ(net->layers()[i].name, resnet50_topology()[i].name);
+  EXPECT_TRUE(prepared_resnet50_covers("res3d, res4f,res5c"));
+  EXPECT_TRUE(prepared_resnet50_covers("conv1,pool1"));
+  EXPECT_FALSE(prepared_resnet50_covers("res4f,avg_pool"));
+  EXPECT_FALSE(prepared_resnet50_covers("fc1000"));
+  EXPECT_FALSE(prepared_resnet50_covers("relu4_2"));  // not a ResNet50 name: libtorch says why
+}
+
+TEST(PreparedResNet50, RowsEqualTheLibtorchPathAndBadCachesAreMisses) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  const std::string dir = test::temp_dir("prepared-resnet50") + "/prepared";
+  const std::string weights = default_resnet50_weights();
+  PreparedLookup none;
+  EXPECT_EQ(prepared_resnet50(weights, dir, &none), nullptr);
+  EXPECT_EQ(none.why, "no cache");
+  load_resnet50_cached(weights, dir);  // writes the cache
+
+  PreparedLookup hit;
+  const auto net = prepared_resnet50(weights, dir, &hit);
+  ASSERT_NE(net, nullptr) << hit.why;
+  const auto direct = make_resnet50(load_weights(weights));
+  EXPECT_EQ(net->identity().weights_sha256, direct->weights_sha256());
+  EXPECT_EQ(net->identity().weights_path, direct->weights_path());
+  EXPECT_EQ(net->identity().preprocessing.name, "caffe");
+
+  ExtractParams params;
+  params.layers = "res3d,res4f";
+  RowExtractor rows(*net, params, 160, 96, ResizePolicy::kSquash, 2);
+  const auto got = rows.extract(photos());
+  FeatureExtractor torch_rows(*direct, params, 160, 96, ResizePolicy::kSquash, 2);
+  const auto expected = torch_rows.extract(photos());
+  torch::InferenceMode guard;
+  const auto reference =
+      direct->forward_taps(direct->to_input(photos()), direct->resolve_layers("res3d,res4f"));
+  for (const std::string layer : {"res3d", "res4f"}) {
+    SCOPED_TRACE(layer);
+    const torch::Tensor ours = tensor_of(got.at(layer));
+    EXPECT_TRUE(torch::equal(ours, expected.at(layer)));
+    const torch::Tensor ref = reference.at(direct->resolve_layer(layer)).flatten(1);
+    EXPECT_LT(test::relative_error(ours, ref), 1e-5);
+  }
+  EXPECT_EQ(rows.attributes().at("weights_sha256"), direct->weights_sha256());
+
+  // A tap the plan does not run, and bf16 where the CPU (simulated) has none.
+  const auto other = prepared_resnet50(weights, dir);
+  EXPECT_THROW(other->set_taps({direct->resolve_layer("fc1000")}, Precision::kFp32), Error);
+  setenv("ISHANNOT_CPU_NO_BF16", "1", 1);
+  EXPECT_THROW(other->set_taps({direct->resolve_layer("res4f")}, Precision::kBf16), Error);
+  unsetenv("ISHANNOT_CPU_NO_BF16");
+
+  // One byte of the payload flipped: a miss that says so (nets then rebuilds the file).
+  {
+    std::fstream f(hit.file, std::ios::in | std::ios::out | std::ios::binary);
+    const auto at = static_cast<std::streamoff>(fs::file_size(hit.file) / 2);
+    f.seekg(at);
+    const char c = static_cast<char>(f.get() ^ 0x5a);
+    f.seekp(at);
+    f.put(c);
+  }
+  PreparedLookup corrupt;
+  EXPECT_EQ(prepared_resnet50(weights, dir, &corrupt), nullptr);
+  EXPECT_NE(corrupt.why.find("corrupt"), std::string::npos) << corrupt.why;
+}
