@@ -7,25 +7,11 @@
 #include "ishannot/features/store_attributes.h"
 #include "ishannot/nets/backbone.h"
 #include "ishannot/nets/inference.h"
+#include "nets/stages.h"
 
 namespace ishannot {
 
 namespace {
-
-FloatArray view_of(const torch::Tensor& t) {
-  const torch::Tensor c = t.contiguous();
-  FloatArray out;
-  out.shape.assign(c.sizes().begin(), c.sizes().end());
-  out.data = c.data_ptr<float>();
-  out.owner = std::make_shared<torch::Tensor>(c);
-  return out;
-}
-
-torch::Tensor tensor_of(const FloatArray& a) {
-  std::shared_ptr<void> owner = a.owner;
-  return torch::from_blob(
-      a.data, a.shape, [owner](void*) {}, torch::kFloat);
-}
 
 // A Backbone and its InferenceEngine as extraction sees a network; `owned` keeps the backbone
 // alive when the caller hands it over.
@@ -59,7 +45,8 @@ class BackboneNet : public FeatureNet {
   TapMaps forward(const FloatArray& input) override {
     torch::InferenceMode inference;
     TapMaps out;
-    for (const auto& [tap, map] : engine_->forward(tensor_of(input))) out[tap] = view_of(map);
+    for (const auto& [tap, map] : engine_->forward(detail::tensor_view(input)))
+      out[tap] = detail::float_view(map);
     return out;
   }
 
@@ -90,7 +77,7 @@ FeatureExtractor::~FeatureExtractor() = default;
 
 std::map<std::string, torch::Tensor> FeatureExtractor::extract(const std::vector<cv::Mat>& inputs) {
   std::map<std::string, torch::Tensor> out;
-  for (const auto& [name, rows] : rows_->extract(inputs)) out[name] = tensor_of(rows);
+  for (const auto& [name, rows] : rows_->extract(inputs)) out[name] = detail::tensor_view(rows);
   return out;
 }
 

@@ -74,10 +74,7 @@ std::map<int, torch::Tensor> Backbone::forward_taps(const torch::Tensor& input,
 
 torch::Tensor Backbone::to_input(const std::vector<cv::Mat>& bgr_images) const {
   TORCH_CHECK(!bgr_images.empty());
-  FloatArray batch = ishannot::to_input(bgr_images, preprocessing_);
-  std::shared_ptr<void> owner = batch.owner;
-  return torch::from_blob(
-      batch.data, batch.shape, [owner](void*) {}, torch::kFloat);
+  return detail::tensor_view(ishannot::to_input(bgr_images, preprocessing_));
 }
 
 std::vector<std::vector<int64_t>> Backbone::layer_shapes(int width, int height, int last) {

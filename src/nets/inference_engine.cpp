@@ -12,25 +12,6 @@
 
 namespace ishannot {
 
-namespace {
-
-// A FloatArray viewing a contiguous float CPU tensor, keeping it alive.
-FloatArray view_of(const torch::Tensor& t) {
-  FloatArray out;
-  out.shape.assign(t.sizes().begin(), t.sizes().end());
-  out.data = t.data_ptr<float>();
-  out.owner = std::make_shared<torch::Tensor>(t);
-  return out;
-}
-
-torch::Tensor tensor_of(const FloatArray& a) {
-  std::shared_ptr<void> owner = a.owner;
-  return torch::from_blob(
-      a.data, a.shape, [owner](void*) {}, torch::kFloat);
-}
-
-}  // namespace
-
 InferenceEngine::InferenceEngine(Backbone& net, std::vector<int> taps, bool compile,
                                  Precision precision)
     : net_(net), taps_(std::move(taps)), compile_(compile), precision_(precision) {
@@ -79,12 +60,11 @@ std::map<int, torch::Tensor> InferenceEngine::forward(const torch::Tensor& input
     compiled_stages_ = 0;
     return net_.forward_taps(input, taps_);
   }
-  const torch::Tensor contiguous = input.contiguous();
-  const FloatArray batch = view_of(contiguous);
+  const FloatArray batch = detail::float_view(input);
   compiled_stages_ = plan_->covered(batch.shape);
   if (compiled_stages_ == 0) return net_.forward_taps(input, taps_);
   std::map<int, torch::Tensor> out;
-  for (const auto& [stage, map] : plan_->forward(batch)) out[stage] = tensor_of(map);
+  for (const auto& [stage, map] : plan_->forward(batch)) out[stage] = detail::tensor_view(map);
   const int last = taps_.back();
   if (compiled_stages_ > last) return out;
   // The rest (global pooling, fully connected layers) through torch, from the plan's last output.

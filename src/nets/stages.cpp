@@ -81,6 +81,22 @@ torch::Tensor LinearStage::forward(const torch::Tensor& input) {
   return softmax_ ? torch::softmax(out, 1) : out;
 }
 
+FloatArray float_view(const torch::Tensor& t) {
+  const torch::Tensor c = t.contiguous();
+  ISHANNOT_ASSERT(c.scalar_type() == torch::kFloat && c.is_cpu(), "a float CPU tensor");
+  FloatArray out;
+  out.shape.assign(c.sizes().begin(), c.sizes().end());
+  out.data = c.data_ptr<float>();
+  out.owner = std::make_shared<torch::Tensor>(c);
+  return out;
+}
+
+torch::Tensor tensor_view(const FloatArray& a) {
+  std::shared_ptr<void> owner = a.owner;
+  return torch::from_blob(
+      a.data, a.shape, [owner](void*) {}, torch::kFloat);
+}
+
 namespace {
 
 const float* float_data(const torch::Tensor& t, std::vector<torch::Tensor>& kept) {

@@ -84,6 +84,11 @@ class LinearStage : public Stage {
   bool softmax_;
 };
 
+/// A FloatArray viewing `t` made contiguous (float CPU), keeping that tensor alive; and a tensor
+/// viewing `a`, keeping its owner alive: the crossings between libtorch and infer/ (no copy).
+FloatArray float_view(const torch::Tensor& t);
+torch::Tensor tensor_view(const FloatArray& a);
+
 /// The stages as the torch-free plan reads them (infer/network.h StageSpec): pointers into the
 /// convolutions' weights and biases, or into contiguous float copies of them kept in `kept`
 /// (channels-last weights). Stages other than these five kinds are StageSpec::Kind::kOther.
