@@ -145,6 +145,7 @@ set(ISHANNOT_EXTRACT_SOURCES
 )
 # The torch-free forward pass and extraction (built where oneDNN is installed).
 set(ISHANNOT_INFER_SOURCES
+    src/infer/annotate_source.cpp
     src/infer/extract.cpp
     src/infer/extract_pipeline.cpp
     src/infer/float_array.cpp

@@ -9,6 +9,9 @@
 
 #include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
+#ifdef ISHANNOT_HAVE_INFER
+#include "ishannot/infer/annotate_source.h"
+#endif
 #include "ishannot/version.h"
 
 namespace ishannot::cli {
@@ -91,6 +94,14 @@ std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
                                                      const std::string& weights,
                                                      Precision precision,
                                                      const GlobalOptions& options) {
+#ifdef ISHANNOT_HAVE_INFER
+  // The default ResNet50 with its prepared weights cached: no libtorch (infer/annotate_source.h).
+  if (auto net = prepared_recipe_network(bundle.recipe, weights)) {
+    reuse_freed_memory();  // per-batch buffers (commands.h)
+    apply_threads(options);
+    return recipe_feature_source(std::move(net), bundle.recipe, precision);
+  }
+#endif
   return cnn_module().bundle_feature_source(bundle, weights, precision, options);
 }
 

@@ -1,10 +1,12 @@
-// annotate's on-the-fly features (nets/annotate_source.h) against the torch reference: the
+// annotate's on-the-fly features (nets/annotate_source.h, and infer/annotate_source.h without
+// libtorch) against the torch reference: the
 // recipe's layers only (a source that also ran ExtractParams' default taps once cost annotate a
 // third of its time), pooled as the recipe says, the same values as Backbone::forward_taps
 // pooled by torch.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "ishannot/features/store_attributes.h"
 #include "ishannot/image/image.h"
 #include "ishannot/nets/annotate_source.h"
 #include "ishannot/nets/backbone.h"
@@ -63,6 +65,28 @@ TEST(AnnotateSource, ComputesTheRecipesLayersOnlyAsTheTorchPathDoes) {
     max_diff = std::max(max_diff, std::abs(rows[i] - r[i]));
   }
   EXPECT_LT(max_diff, 1e-4f * max_ref);
+
+  // The same recipe without libtorch (infer/annotate_source.h; load_backbone above wrote or found
+  // the prepared weights): the same rows, bit for bit.
+  auto prepared = prepared_recipe_network(recipe);
+  ASSERT_NE(prepared, nullptr) << "no prepared weights (ISHANNOT_WEIGHTS_CACHE=off?)";
+  const auto torch_free = recipe_feature_source(std::move(prepared), recipe);
+  EXPECT_EQ(torch_free->layers()[0].dim, 10240);
+  std::vector<float> torch_free_rows;
+  torch_free->read(batch, {"res4f"}, torch_free_rows, failure, nullptr);
+  EXPECT_EQ(torch_free_rows, rows);
+  // Not this network or not these weights: left to the libtorch path (which says why).
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"weights_sha256", std::string(64, '0')},
+                                                        {store_attr::kFinetuneStageRange, "13-16"},
+                                                        {"backbone", "vgg16"}}) {
+    FeatureRecipe other = recipe;
+    other.attributes[key] = value;
+    EXPECT_EQ(prepared_recipe_network(other), nullptr) << key;
+  }
+  FeatureRecipe past_the_plan = recipe;
+  past_the_plan.layers = {{"avg_pool", 2048, "2048"}};
+  EXPECT_EQ(prepared_recipe_network(past_the_plan), nullptr);
 }
 
 // Issue 22 (Low): an invalid /recipe pooling blamed --pool, an option never given.

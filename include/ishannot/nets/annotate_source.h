@@ -7,6 +7,7 @@
 
 #include "ishannot/annotate/annotate.h"
 #include "ishannot/annotate/model_bundle.h"
+#include "ishannot/infer/annotate_source.h"  // recipe_extract_params, recipe_feature_source
 #include "ishannot/nets/extract.h"
 
 namespace ishannot {
@@ -16,17 +17,11 @@ namespace ishannot {
 std::shared_ptr<Backbone> recipe_network(const FeatureRecipe& recipe,
                                          const std::string& weights_override = "");
 
-/// The extraction parameters of `recipe` (its layers, pooling, input size): a FeatureExtractor
-/// built with them on recipe_network() at `*width` x `*height` gives the recipe's features of
-/// images resized to that size (squash), as annotate computes them.
-ExtractParams recipe_extract_params(const FeatureRecipe& recipe, int* width, int* height,
-                                    ResizePolicy* policy);
-
-/// Loads the network of `recipe`. `weights_override` replaces the recorded weights path (the file
-/// moved); either way the weights' SHA-256 must be the recorded one (Error naming the file
-/// otherwise). SC recipes are an Error: their features come from `ishannot baseline` (--features).
-/// Images of another size than the recipe's input are resized to it (squash). `precision`: the
-/// forward pass's arithmetic (Error on a CPU without bf16 for kBf16).
+/// Loads the network of `recipe` through libtorch. `weights_override` replaces the recorded weights
+/// path (the file moved); either way the weights' SHA-256 must be the recorded one (Error naming
+/// the file otherwise). SC recipes are an Error: their features come from `ishannot baseline`
+/// (--features). Images of another size than the recipe's input are resized to it (squash).
+/// `precision`: the forward pass's arithmetic (Error on a CPU without bf16 for kBf16).
 std::unique_ptr<FeatureSource> cnn_feature_source(const FeatureRecipe& recipe,
                                                   const std::string& weights_override = "",
                                                   Precision precision = Precision::kFp32);
