@@ -107,7 +107,7 @@ std::unique_ptr<FeatureNet> extraction_network(const ExtractArgs& a, ExtractPara
 }
 
 void run_extract(const ExtractArgs& a, const GlobalOptions& options) {
-  reuse_freed_memory();  // per-batch buffers (commands.h)
+  reuse_freed_memory(/*one_arena=*/true);  // per-batch buffers (commands.h)
   apply_threads(options);
   const Reporter reporter = make_reporter(options);
   ExtractParams params = a.params;

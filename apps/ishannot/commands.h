@@ -45,8 +45,12 @@ int apply_threads(const GlobalOptions& options);
 /// docs/bench/classifier.md). A CNN command frees a few MB per batch in three threads (input
 /// batch, feature maps, rows): 279k page faults and ~3 s of system time for 2,000 images with 2
 /// threads before, ~47k after (docs/BENCHMARKS.md, stop 24). The process's RSS then stays at its
-/// peak. Nothing where the C library is not glibc.
-void reuse_freed_memory();
+/// peak. `one_arena` (the CNN paths) also keeps every thread on glibc's main arena: a thread's
+/// own arena is unmapped whenever all its memory is free, whatever the trim threshold, so the
+/// decode thread's input batch (3.9 MB at 8 x 320 x 128) was faulted in again at every batch
+/// (~8k of 39k page faults on bdgp-mini; 1 CPU bf16, 3 alternating runs: 3.80-3.97 s against
+/// 3.86-4.06 s; docs/BENCHMARKS.md, stop 25). Nothing where the C library is not glibc.
+void reuse_freed_memory(bool one_arena = false);
 
 /// How `train` computes features when no --features store is given (the CNN path).
 struct RecipeOptions {

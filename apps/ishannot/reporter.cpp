@@ -102,10 +102,13 @@ Reporter make_reporter(const GlobalOptions& options, std::function<double()> clo
   return reporter;
 }
 
-void reuse_freed_memory() {
+void reuse_freed_memory(bool one_arena) {
 #ifdef __GLIBC__
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  if (one_arena) mallopt(M_ARENA_MAX, 1);
+#else
+  (void)one_arena;
 #endif
 }
 
