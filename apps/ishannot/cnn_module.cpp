@@ -97,7 +97,7 @@ std::unique_ptr<FeatureSource> bundle_feature_source(const ModelBundle& bundle,
 #ifdef ISHANNOT_HAVE_INFER
   // The default ResNet50 with its prepared weights cached: no libtorch (infer/annotate_source.h).
   if (auto net = prepared_recipe_network(bundle.recipe, weights)) {
-    reuse_freed_memory(/*one_arena=*/true);  // per-batch buffers (commands.h)
+    reuse_freed_memory();  // per-batch buffers (commands.h)
     apply_threads(options);
     return recipe_feature_source(std::move(net), bundle.recipe, precision);
   }

@@ -7,7 +7,7 @@
 namespace ishannot::cli {
 
 int configure_cnn_process(const GlobalOptions& options) {
-  reuse_freed_memory(/*one_arena=*/true);  // per-batch buffers (commands.h)
+  reuse_freed_memory();  // per-batch buffers (commands.h)
   const int threads = apply_threads(options);
   // libtorch's own default is not the affinity mask (it was 1 on a 2-CPU VM): always set it.
   torch::set_num_threads(threads);
