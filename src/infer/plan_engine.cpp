@@ -62,8 +62,16 @@ int PlanEngine::covered(const std::vector<int64_t>& shape) {
   return plan_for(shape).covered();
 }
 
-std::vector<int64_t> PlanEngine::output_shape(const std::vector<int64_t>& shape, int stage) {
-  return plan_for(shape).output_shape(stage);
+std::map<int, std::vector<int64_t>> PlanEngine::tap_shapes(int64_t n, int64_t height,
+                                                           int64_t width) {
+  const detail::OnednnPlan& plan = plan_for({n, 3, height, width});
+  std::map<int, std::vector<int64_t>> out;
+  if (plan.covered() <= taps_.back()) return out;
+  for (int t : taps_) {
+    const std::vector<int64_t> shape = plan.output_shape(t);
+    out[t].assign(shape.begin() + 1, shape.end());
+  }
+  return out;
 }
 
 TapMaps PlanEngine::forward(const FloatArray& input) {

@@ -1,6 +1,7 @@
 // ResNet50's topology and its plan-only FeatureNet (include/ishannot/infer/resnet50.h).
 #include "ishannot/infer/resnet50.h"
 
+#include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/infer/plan_engine.h"
@@ -128,14 +129,9 @@ class PreparedResNet50 : public FeatureNet {
 
   std::map<int, std::vector<int64_t>> tap_shapes(int64_t n, int64_t height,
                                                  int64_t width) override {
-    const std::vector<int64_t> input = {n, 3, height, width};
-    std::map<int, std::vector<int64_t>> out;
-    for (int t : engine_->taps()) {
-      const std::vector<int64_t> shape = engine_->output_shape(input, t);
-      if (shape.empty()) throw Error("layer " + identity_.layers[t].name + " is not compiled");
-      out[t].assign(shape.begin() + 1, shape.end());
-    }
-    return out;
+    auto shapes = engine_->tap_shapes(n, height, width);
+    ISHANNOT_ASSERT(!shapes.empty(), "set_taps admits only taps the plan covers");
+    return shapes;
   }
 
   TapMaps forward(const FloatArray& input) override { return engine_->forward(input); }

@@ -38,13 +38,9 @@ void InferenceEngine::require(Precision precision) {
 std::map<int, std::vector<int64_t>> InferenceEngine::tap_shapes(int64_t n, int64_t height,
                                                                 int64_t width) {
   std::map<int, std::vector<int64_t>> out;
-  const std::vector<int64_t> input = {n, 3, height, width};
-  if (plan_ && plan_->covered(input) > taps_.back()) {
-    for (int t : taps_) {
-      const std::vector<int64_t> shape = plan_->output_shape(input, t);
-      out[t].assign(shape.begin() + 1, shape.end());
-    }
-    return out;
+  if (plan_) {
+    out = plan_->tap_shapes(n, height, width);
+    if (!out.empty()) return out;
   }
   // Not (all) compiled: a forward pass of one zero image through torch.
   const auto shapes =

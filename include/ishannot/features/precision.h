@@ -2,7 +2,7 @@
 // The arithmetic of a CNN forward pass (extract, annotate's CNN features, the demo): fp32, or
 // bf16 where the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX; oneDNN picks the
 // kernels). Torch-free: the CLI parses it, the store records it (attribute `precision`), and
-// nets/inference.h runs it. bf16 keeps float32 accumulation, inputs and stored features; only
+// infer/plan_engine.h runs it. bf16 keeps float32 accumulation, inputs and stored features; only
 // activations and weights between layers are rounded to bfloat16 (8 significant bits): ResNet50's
 // res4f features differ from fp32 by ~2 % (docs/BENCHMARKS.md, "Against ONNX Runtime, bf16,
 // start-up").

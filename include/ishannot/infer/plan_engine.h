@@ -36,8 +36,10 @@ class PlanEngine {
   /// Stages [0, covered(shape)) run in the plan for input `shape` (N, 3, H, W); compiles it.
   /// Throws Error when the input is too small for a convolution or pooling window.
   int covered(const std::vector<int64_t>& shape);
-  /// Shape (N, C, H, W) of a covered tap (or of stage covered - 1) for input `shape`.
-  std::vector<int64_t> output_shape(const std::vector<int64_t>& shape, int stage);
+  /// Per-image shapes (C, H, W) of the taps for an n x 3 x height x width input, from the plan
+  /// for that shape (compiled here; forward() reuses it). Empty when the plan stops before the
+  /// last tap (the caller runs the rest). Error when the input is too small.
+  std::map<int, std::vector<int64_t>> tap_shapes(int64_t n, int64_t height, int64_t width);
   /// Runs the plan on a contiguous N x 3 x H x W batch: the covered taps and, when the plan
   /// stops before the last tap, the output of its last stage under that stage's index.
   TapMaps forward(const FloatArray& input);
