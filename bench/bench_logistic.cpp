@@ -6,11 +6,13 @@
 //
 //   OMP_NUM_THREADS=1 ishannot_bench_logistic [--sizes 1000,2500,4700] [--cs 1,100]
 //                                             [--save PREFIX | --compare PREFIX]
-//                                             [--float-factor 0|1]
+//                                             [--float-factor 0|1] [--path 0|1]
 //
 // --save writes each fit's decision values on its training rows to PREFIX.m<m>.C<C>.bin;
 // --compare reads them back and reports the largest difference (old build vs new build).
 // --float-factor 0 runs the double-factor reference path (LogisticParams::float_factor).
+// --path 1 fits the --cs values in order, each warm-started from the previous C's fit, as the
+// inner CV's C grid is fitted (train_ensemble_path), and adds a total row per m.
 #include <sys/resource.h>
 
 #include <Eigen/Dense>
@@ -92,7 +94,7 @@ std::string file_name(const std::string& prefix, int m, double C) {
 int main(int argc, char** argv) {
   std::vector<double> sizes{1000, 2500, 4700}, cs{1, 100};
   std::string save, compare;
-  bool float_factor = true;
+  bool float_factor = true, path = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--sizes") {
@@ -105,6 +107,8 @@ int main(int argc, char** argv) {
       compare = value;
     } else if (flag == "--float-factor") {
       float_factor = value != "0";
+    } else if (flag == "--path") {
+      path = value != "0";
     } else {
       std::fprintf(stderr, "unknown option %s\n", flag.c_str());
       return 2;
@@ -124,13 +128,23 @@ int main(int argc, char** argv) {
     const int m = static_cast<int>(size);
     const Eigen::MatrixXd gram = data.gram.topLeftCorner(m, m);
     const std::vector<uint8_t> labels(data.labels.begin(), data.labels.begin() + m);
+    KernelLogisticModel previous;
+    double path_wall = 0, path_cpu = 0;
+    int path_factorizations = 0, path_cg = 0, path_newton = 0;
     for (double C : cs) {
       LogisticParams params;
       params.C = C;
       params.float_factor = float_factor;
       const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
-      const KernelLogisticModel model = fit_kernel_logistic(gram, labels, params);
+      const KernelLogisticModel model =
+          fit_kernel_logistic(gram, labels, params, path && C != cs.front() ? &previous : nullptr);
       const double wall = wall_seconds() - wall0, cpu = cpu_seconds() - cpu0;
+      previous = model;
+      path_wall += wall;
+      path_cpu += cpu;
+      path_factorizations += model.factorizations;
+      path_cg += model.cg_iterations;
+      path_newton += model.iterations;
       const Eigen::VectorXd decision = (gram * model.coef).array() + model.bias;
       std::string diff = "-";
       if (!save.empty()) {
@@ -153,6 +167,9 @@ int main(int argc, char** argv) {
                   model.cg_iterations, diff.c_str());
       std::fflush(stdout);
     }
+    if (path)
+      std::printf("| %d | path | %.2f | %.2f | %d | %d | %d | |\n", m, path_wall, path_cpu,
+                  path_newton, path_factorizations, path_cg);
   }
   return 0;
 }
