@@ -6,8 +6,9 @@
 // What it saves over the stage-by-stage torch path (Backbone::forward_taps):
 //  - each convolution carries its bias, its ReLU and, in a ResNet block, the residual sum and the
 //    block's final ReLU as oneDNN post-ops: one pass over the output instead of three;
-//  - activations stay in oneDNN's blocked layout (nChw16c on AVX-512, nChw8c on AVX2) from layer
-//    to layer; only the input and the taps are reordered (to and from plain NCHW);
+//  - activations stay in the layout the convolutions choose from layer to layer (on the AVX-512
+//    VM of docs/BENCHMARKS.md, oneDNN 2.6's brgconv kernels keep channels-last, as
+//    ONEDNN_VERBOSE=1 shows); only the input and the taps are reordered (to and from plain NCHW);
 //  - with ISHANNOT_CONV_ALGORITHM=winograd, fp32 3x3 stride-1 convolutions (ResNet50's bottleneck
 //    middles, VGG16's) run oneDNN's Winograd algorithm where it implements them (AVX-512): ~4x
 //    fewer multiplications in those layers, ~1.2-1.3x the whole forward pass on one core,
