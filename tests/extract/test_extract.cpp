@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include "ishannot/common/error.h"
 #include "ishannot/image/image.h"
+#include "ishannot/nets/backbone.h"
 #include "ishannot/nets/extract.h"
 #include "ishannot/nets/inference.h"
 #include "support/nets_support.h"

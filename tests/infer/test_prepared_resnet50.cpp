@@ -17,6 +17,7 @@
 #include "ishannot/nets/extract.h"
 #include "ishannot/nets/weights_cache.h"
 #include "support/nets_support.h"
+#include "support/torch_support.h"
 
 using namespace ishannot;
 namespace fs = std::filesystem;

@@ -11,8 +11,10 @@
 
 #include "ishannot/common/error.h"
 #include "ishannot/image/image.h"
+#include "ishannot/nets/backbone.h"
 #include "ishannot/nets/inference.h"
 #include "support/nets_support.h"
+#include "support/torch_support.h"
 
 using namespace ishannot;
 

@@ -16,6 +16,7 @@
 #include "ishannot/nets/inference.h"
 #include "nets/stages.h"
 #include "support/nets_support.h"
+#include "support/torch_support.h"
 
 using namespace ishannot;
 using ishannot::detail::OnednnPlan;

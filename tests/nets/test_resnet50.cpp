@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "ishannot/image/image.h"
+#include "ishannot/nets/backbone.h"
 #include "support/nets_support.h"
+#include "support/torch_support.h"
 
 using namespace ishannot;
 

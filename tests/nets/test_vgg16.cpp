@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "ishannot/common/error.h"
+#include "ishannot/nets/backbone.h"
 #include "support/nets_support.h"
+#include "support/torch_support.h"
 
 using namespace ishannot;
 

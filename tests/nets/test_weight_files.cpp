@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ishannot/common/error.h"
+#include "ishannot/nets/backbone.h"
 #include "support/nets_support.h"
 #include "support/test_util.h"
 

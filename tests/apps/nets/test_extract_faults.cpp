@@ -21,7 +21,7 @@
 
 #include "ishannot/common/fs_util.h"
 #include "ishannot/features/feature_store.h"
-#include "ishannot/nets/inference.h"
+#include "ishannot/infer/plan_engine.h"
 #include "support/cli_util.h"
 #include "support/nets_support.h"
 #include "support/test_util.h"
@@ -377,7 +377,7 @@ TEST(ExtractStore, Bf16IsRefusedWithoutTheCpuAndRecordedWithIt) {
   EXPECT_FALSE(fs::exists(dir + "/f.h5"));
   ASSERT_EQ(test::run_status(extract(manifest, dir + "/f32.h5") + " 2> /dev/null"), 0);
   EXPECT_EQ(FeatureStoreReader(dir + "/f32.h5").attributes().at("precision"), "fp32");
-  if (!InferenceEngine::bf16_unsupported_reason().empty()) return;
+  if (!PlanEngine::bf16_unsupported_reason().empty()) return;
   ASSERT_EQ(
       test::run_status(extract(manifest, dir + "/b16.h5", "--precision bf16") + " 2> /dev/null"),
       0);
