@@ -131,13 +131,14 @@ int main(int argc, char** argv) {
     KernelLogisticModel previous;
     double path_wall = 0, path_cpu = 0;
     int path_factorizations = 0, path_cg = 0, path_newton = 0;
-    for (double C : cs) {
+    for (size_t c = 0; c < cs.size(); ++c) {
+      const double C = cs[c];
       LogisticParams params;
       params.C = C;
       params.float_factor = float_factor;
       const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
       const KernelLogisticModel model =
-          fit_kernel_logistic(gram, labels, params, path && C != cs.front() ? &previous : nullptr);
+          fit_kernel_logistic(gram, labels, params, path && c > 0 ? &previous : nullptr);
       const double wall = wall_seconds() - wall0, cpu = cpu_seconds() - cpu0;
       previous = model;
       path_wall += wall;

@@ -46,8 +46,8 @@ int apply_threads(const GlobalOptions& options);
 /// batch, feature maps, rows): 279k page faults and ~3 s of system time for 2,000 images with 2
 /// threads before, ~47k after (docs/BENCHMARKS.md, stop 24). The process's RSS then stays at its
 /// peak. `one_arena` (extract alone: a process that runs no classifier afterwards, whose OpenMP
-/// threads would then contend for the one arena's lock — the demo's attention MIL took 16 s
-/// instead of ~6 s with it) also keeps every thread on glibc's main arena: a thread's
+/// threads would then contend for the one arena's lock — with it, the demo's attention MIL took
+/// 16 s instead of ~8 s) also keeps every thread on glibc's main arena: a thread's
 /// own arena is unmapped whenever all its memory is free, whatever the trim threshold, so the
 /// decode thread's input batch (3.9 MB at 8 x 320 x 128) was faulted in again at every batch
 /// (~8k of 39k page faults on bdgp-mini; 1 CPU bf16, 3 alternating runs: 3.80-3.97 s against
