@@ -12,6 +12,8 @@ install(TARGETS ${ISHANNOT_EXPORTED_TARGETS} EXPORT ishannotTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# OpenCV's codecs for formats other than PNG and JPEG, loaded by ishannot_image from its own folder.
+install(TARGETS ishannot_imgcodecs LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # Public headers of the torch-free modules (include/ishannot/nets/ needs libtorch: not installed).
 install(DIRECTORY include/ishannot DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         PATTERN nets EXCLUDE PATTERN infer EXCLUDE)

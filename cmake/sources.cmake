@@ -16,6 +16,13 @@ set(ISHANNOT_COMMON_SOURCES
 set(ISHANNOT_IMAGE_SOURCES
     src/image/image_io.cpp
     src/image/image_write.cpp
+    src/image/jpeg_codec.cpp
+    src/image/opencv_codecs.cpp
+    src/image/png_codec.cpp
+)
+# The module libishannot_imgcodecs.so (OpenCV's imgcodecs, loaded by image on first need).
+set(ISHANNOT_IMGCODECS_MODULE_SOURCES
+    src/image/opencv_codecs_module.cpp
 )
 set(ISHANNOT_DATA_SOURCES
     src/data/bdgp_tables.cpp

@@ -10,7 +10,8 @@
 function(ishannot_add_test_binary name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest_main ${HDF5_C_LIBRARIES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest_main ${HDF5_C_LIBRARIES}
+                        opencv_imgcodecs)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
   target_include_directories(${name} SYSTEM PRIVATE ${HDF5_C_INCLUDE_DIRS})
   target_compile_options(${name} PRIVATE ${ISHANNOT_WARNINGS} ${ISHANNOT_TEST_OPTIONS} -UNDEBUG)

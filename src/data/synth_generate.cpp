@@ -2,10 +2,8 @@
 #include <atomic>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "data/synth_render.h"
@@ -228,15 +226,7 @@ void write_contact_sheet(const std::string& png_path, uint64_t seed) {
     place(image, r, c,
           c == 0 ? "brain + midgut + VNC, 10 images" : (c % 3 == 2 ? "(with clutter)" : ""));
   }
-  write_atomically(png_path, [&](const std::string& tmp) {
-    std::vector<uchar> bytes;
-    if (!cv::imencode(".png", sheet, bytes, {cv::IMWRITE_PNG_COMPRESSION, 9}))
-      throw file_error(png_path, "PNG encoding failed");
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw file_error(tmp, "write failed");
-  });
+  write_bytes(png_path, encode_png(sheet, PngCompression::kSmallest));
 }
 
 }  // namespace ishannot

@@ -1,9 +1,9 @@
 #include <filesystem>
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "codecs.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
 #include "ishannot/image/image.h"
@@ -111,11 +111,12 @@ cv::Mat read_image_bgr(const std::string& path) {
   uint64_t width = 0, height = 0;
   if (declared_size(bytes, &width, &height)) check_pixel_limit(path, width, height);
   cv::Mat raw;
-  try {
-    raw = cv::imdecode(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
-  } catch (const cv::Exception& e) {  // e.g. OpenCV's own size limit in other formats
-    throw file_error(path, "cannot be decoded: " + e.err);
-  }
+  if (bytes.size() >= 8 && bytes[0] == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' &&
+      bytes[3] == 'G')
+    raw = detail::decode_png_bgr(path, bytes);
+  else if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
+    raw = detail::decode_jpeg_bgr(path, bytes);
+  if (raw.empty()) raw = detail::decode_with_opencv(path, bytes);  // other formats, CMYK JPEG
   if (raw.empty()) throw file_error(path, "not a decodable image (corrupt or unknown format)");
   check_pixel_limit(path, static_cast<uint64_t>(raw.cols), static_cast<uint64_t>(raw.rows));
   if (raw.rows == 0 || raw.cols == 0) throw file_error(path, "image has zero size");

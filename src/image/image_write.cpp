@@ -1,6 +1,5 @@
-// Writing images: PNG, atomically (image.h).
+// Writing images: PNG, atomically (image.h; the encoder is src/image/png_codec.cpp).
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
 #include <vector>
 
 #include "ishannot/common/error.h"
@@ -9,11 +8,7 @@
 
 namespace ishannot {
 
-void write_png(const std::string& path, const cv::Mat& image, bool fast) {
-  std::vector<uchar> bytes;
-  std::vector<int> params;
-  if (fast) params = {cv::IMWRITE_PNG_STRATEGY, cv::IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY};
-  if (!cv::imencode(".png", image, bytes, params)) throw file_error(path, "PNG encoding failed");
+void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
   write_atomically(path, [&](const std::string& tmp) {
     std::ofstream out(tmp, std::ios::binary);
     if (!out) throw file_error(tmp, "cannot open for writing");
@@ -22,6 +17,16 @@ void write_png(const std::string& path, const cv::Mat& image, bool fast) {
     out.close();
     if (!out) throw file_error(tmp, "write failed (disk full?)");
   });
+}
+
+void write_png(const std::string& path, const cv::Mat& image, bool fast) {
+  std::vector<unsigned char> bytes;
+  try {
+    bytes = encode_png(image, fast ? PngCompression::kHuffmanOnly : PngCompression::kDefault);
+  } catch (const Error& e) {
+    throw file_error(path, e.what());
+  }
+  write_bytes(path, bytes);
 }
 
 }  // namespace ishannot

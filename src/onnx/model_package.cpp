@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
+#include "ishannot/image/image.h"
 #include "ishannot/onnx/annotator_graph.h"
 
 namespace fs = std::filesystem;
@@ -250,8 +250,7 @@ std::vector<std::string> write_model_package(const std::string& dir, const Model
   }
   write_text_atomically(tmp + "/terms.tsv", terms.str());
   write_text_atomically(tmp + "/README.md", readme(bundle, pkg));
-  if (!cv::imwrite(tmp + "/cover.png", cover_image(bundle, pkg)))
-    throw file_error(tmp + "/cover.png", "cannot write");
+  write_png(tmp + "/cover.png", cover_image(bundle, pkg));
   std::ostringstream y;
   y << "# bioimage.io model description, written by ishannot export (docs/SHARING.md)\n";
   yaml(y, rdf(tmp, bundle, pkg), 0, false);

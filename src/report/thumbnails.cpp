@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
@@ -38,8 +37,7 @@ std::string Thumbnails::data_uri(const std::string& path) {
                  cv::Size(std::max(1, static_cast<int>(image.cols * scale + 0.5)),
                           std::max(1, static_cast<int>(image.rows * scale + 0.5))),
                  0, 0, cv::INTER_AREA);
-    std::vector<unsigned char> png;
-    cv::imencode(".png", small, png, {cv::IMWRITE_PNG_COMPRESSION, 9});
+    const std::vector<unsigned char> png = encode_png(small, PngCompression::kSmallest);
     uri = "data:image/png;base64," + base64_encode(std::string(png.begin(), png.end()));
   } catch (const Error&) {
     ++failures_;

@@ -1,9 +1,12 @@
 #pragma once
-// Image input: reading with validation, and the resize policy used before a backbone.
+// Image input and output: reading with validation (PNG and JPEG through libpng and libjpeg, other
+// formats through OpenCV's codecs, loaded only when one is met), PNG writing, and the resize policy
+// used before a backbone.
 // ISH images (BDGP, FlyExpress) are standardised 320x128 RGB, embryo anterior-left, dorsal-up.
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
+#include <vector>
 
 namespace ishannot {
 
@@ -29,10 +32,24 @@ enum class ResizePolicy {
 /// Parses "224x224" (WxH) or "native". Throws Error otherwise.
 void parse_input_size(const std::string& text, int* width, int* height, ResizePolicy* policy);
 
-/// Encodes an 8-bit image (BGR or grey) as PNG and writes it atomically (temp file + rename);
-/// Error naming the file when encoding or writing fails. `fast`: Huffman-only deflate, ~40 %
-/// faster to encode and as small for photo-like images (heat maps), larger for flat drawings.
+/// How PNGs are compressed. Each is one of OpenCV's imencode settings, reproduced byte for byte.
+enum class PngCompression {
+  kDefault,      ///< OpenCV's default: the SUB filter, zlib level 1, run-length strategy
+  kHuffmanOnly,  ///< Huffman-only deflate: ~40 % faster to encode and as small for photo-like
+                 ///< images (heat maps), larger for flat drawings
+  kSmallest,     ///< zlib level 9 with libpng's adaptive filters: slow, for small embedded images
+};
+
+/// An 8-bit image (grey, BGR or BGRA) as PNG bytes. Throws Error for other types or an empty image.
+std::vector<unsigned char> encode_png(const cv::Mat& image,
+                                      PngCompression compression = PngCompression::kDefault);
+
+/// Encodes an 8-bit image (grey, BGR or BGRA) as PNG and writes it atomically (temp file +
+/// rename); Error naming the file when encoding or writing fails. `fast`: kHuffmanOnly.
 void write_png(const std::string& path, const cv::Mat& image, bool fast = false);
+
+/// Writes PNG (or any) bytes atomically; Error naming the file when writing fails.
+void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes);
 
 /// Resizes to width x height with area interpolation when shrinking, linear when enlarging.
 cv::Mat resize_for_network(const cv::Mat& bgr, int width, int height, ResizePolicy policy);
