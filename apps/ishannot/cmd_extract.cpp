@@ -98,7 +98,7 @@ std::unique_ptr<FeatureNet> extraction_network(const ExtractArgs& a, ExtractPara
       prepared_resnet50_covers(params.layers)) {
     const std::string weights = a.weights.empty() ? default_resnet50_weights() : a.weights;
     PreparedLookup lookup;
-    if (auto net = prepared_resnet50(weights, dir, &lookup)) return net;
+    if (auto net = prepared_resnet50(weights, dir, &lookup, params.layers)) return net;
     if (lookup.why != "no cache")
       reporter.info("prepared weights " + lookup.file + ": " + lookup.why + "; rebuilding them");
   }

@@ -121,7 +121,7 @@ std::unique_ptr<FeatureNet> prepared_recipe_network(const FeatureRecipe& recipe,
   if (path.empty() || dir.empty() || !std::filesystem::exists(path, ec) ||
       !prepared_resnet50_covers(layers))
     return nullptr;
-  auto net = prepared_resnet50(path, dir);
+  auto net = prepared_resnet50(path, dir, nullptr, layers);
   if (!net || net->identity().weights_sha256 != attribute(recipe, "weights_sha256")) return nullptr;
   return net;
 }

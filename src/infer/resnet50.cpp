@@ -1,6 +1,9 @@
 // ResNet50's topology and its plan-only FeatureNet (include/ishannot/infer/resnet50.h).
 #include "ishannot/infer/resnet50.h"
 
+#include <algorithm>
+#include <set>
+
 #include "ishannot/common/assert.h"
 #include "ishannot/common/error.h"
 #include "ishannot/common/fs_util.h"
@@ -83,11 +86,14 @@ ConvSpec prepared_conv(const PreparedWeights& w, const ResNet50Conv& c) {
   return spec;
 }
 
-std::vector<StageSpec> prepared_stages(const PreparedWeights& w) {
+// The stages up to `last` (the others stay kOther: not compiled, their weights not read).
+std::vector<StageSpec> prepared_stages(const PreparedWeights& w, size_t last) {
   std::vector<StageSpec> out;
   for (const ResNet50Stage& s : resnet50_topology()) {
     StageSpec spec;
-    if (s.kind == ResNet50Stage::Kind::kConv) {
+    if (out.size() > last) {
+      // beyond the deepest tap asked for
+    } else if (s.kind == ResNet50Stage::Kind::kConv) {
       spec.kind = StageSpec::Kind::kConv;
       spec.conv = prepared_conv(w, s.convs[0]);
     } else if (s.kind == ResNet50Stage::Kind::kMaxPool) {
@@ -109,8 +115,8 @@ std::vector<StageSpec> prepared_stages(const PreparedWeights& w) {
 
 class PreparedResNet50 : public FeatureNet {
  public:
-  explicit PreparedResNet50(PreparedWeights weights)
-      : weights_(std::move(weights)), stages_(prepared_stages(weights_)) {
+  PreparedResNet50(PreparedWeights weights, size_t last)
+      : weights_(std::move(weights)), stages_(prepared_stages(weights_, last)) {
     identity_.arch = "resnet50";
     for (const ResNet50Stage& s : resnet50_topology()) identity_.layers.push_back({s.name, 0});
     identity_.preprocessing = PixelPreprocessing::caffe();
@@ -123,7 +129,8 @@ class PreparedResNet50 : public FeatureNet {
     for (int t : taps)
       if (stages_[static_cast<size_t>(t)].kind == StageSpec::Kind::kOther)
         throw Error("layer " + identity_.layers[static_cast<size_t>(t)].name +
-                    " is not in the compiled forward pass (the libtorch path runs it)");
+                    " is not in the compiled forward pass (avg_pool and fc1000: the libtorch path "
+                    "runs them; other layers: beyond those this network was made for)");
     engine_ = std::make_unique<PlanEngine>(stages_, taps, precision);
   }
 
@@ -160,13 +167,28 @@ bool prepared_resnet50_covers(const std::string& layers) {
 }
 
 std::unique_ptr<FeatureNet> prepared_resnet50(const std::string& weights_path,
-                                              const std::string& dir, PreparedLookup* lookup) {
+                                              const std::string& dir, PreparedLookup* lookup,
+                                              const std::string& layers) {
   PreparedLookup local;
   PreparedLookup& found = lookup ? *lookup : local;
-  found = find_prepared_resnet50(weights_path, dir);
+  const auto& topology = resnet50_topology();
+  size_t last = topology.size() - 1;
+  if (!layers.empty()) {
+    std::vector<LayerInfo> names;
+    for (const ResNet50Stage& s : topology) names.push_back({s.name, 0});
+    const std::vector<int> taps = resolve_layers(names, "resnet50", layers);  // Error if unknown
+    last = static_cast<size_t>(*std::max_element(taps.begin(), taps.end()));
+  }
+  std::set<std::string> used;  // the tensors of the stages up to `last`
+  for (size_t i = 0; i <= last; ++i)
+    for (const ResNet50Conv& c : topology[i].convs) {
+      used.insert(c.name + "/folded_kernel");
+      used.insert(c.name + "/folded_bias");
+    }
+  found = find_prepared_resnet50(weights_path, dir, &used);
   if (!found.weights) return nullptr;
   try {
-    return std::make_unique<PreparedResNet50>(*found.weights);
+    return std::make_unique<PreparedResNet50>(*found.weights, last);
   } catch (const Error& e) {
     found.why = std::string("corrupt: ") + e.what();
     return nullptr;

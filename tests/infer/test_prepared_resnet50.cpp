@@ -7,8 +7,10 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "ishannot/common/error.h"
 #include "ishannot/image/image.h"
@@ -105,4 +107,76 @@ TEST(PreparedResNet50, RowsEqualTheLibtorchPathAndBadCachesAreMisses) {
   PreparedLookup corrupt;
   EXPECT_EQ(prepared_resnet50(weights, dir, &corrupt), nullptr);
   EXPECT_NE(corrupt.why.find("corrupt"), std::string::npos) << corrupt.why;
+}
+
+namespace {
+
+// The payload offset of tensor `name` in a prepared-weights file, read from its JSON header
+// (layout: magic 8, version 4, header size 4, header, padding to 64, payload).
+std::streamoff tensor_offset(const std::string& file, const std::string& name) {
+  std::ifstream in(file, std::ios::binary);
+  char head[16];
+  in.read(head, 16);
+  uint32_t header_bytes = 0;
+  std::memcpy(&header_bytes, head + 12, 4);
+  std::string text(header_bytes, '\0');
+  in.read(text.data(), header_bytes);
+  const auto header = nlohmann::json::parse(text);
+  const size_t start = (16 + header_bytes + 63) / 64 * 64;
+  for (const auto& t : header.at("tensors"))
+    if (t.at("name") == name)
+      return static_cast<std::streamoff>(start + t.at("offset").get<size_t>());
+  ADD_FAILURE() << name << " not in " << file;
+  return 0;
+}
+
+void flip_byte_at(const std::string& file, std::streamoff at) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(at);
+  const char c = static_cast<char>(f.get() ^ 0x5a);
+  f.seekp(at);
+  f.put(c);
+}
+
+}  // namespace
+
+// A run up to res4f checks and reads only conv1..res4f: a damaged res5 tensor does not stop it
+// (and its rows equal the whole network's), a damaged res4f tensor does, and so does any damage
+// for a run that uses the whole network.
+TEST(PreparedResNet50, OnlyTheTensorsOfTheTapsAreChecked) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  const std::string dir = test::temp_dir("prepared-resnet50-partial") + "/prepared";
+  const std::string weights = default_resnet50_weights();
+  load_resnet50_cached(weights, dir);
+  PreparedLookup hit;
+  const auto whole = prepared_resnet50(weights, dir, &hit);
+  ASSERT_NE(whole, nullptr) << hit.why;
+  ExtractParams params;
+  params.layers = "res4f";
+  const auto expected =
+      RowExtractor(*whole, params, 160, 96, ResizePolicy::kSquash, 2).extract(photos());
+
+  const std::streamoff res5 = tensor_offset(hit.file, "res5c_branch2c/folded_kernel") + 1000;
+  flip_byte_at(hit.file, res5);
+  PreparedLookup partial;
+  const auto up_to_res4f = prepared_resnet50(weights, dir, &partial, "res3d,res4f");
+  ASSERT_NE(up_to_res4f, nullptr) << partial.why;
+  const auto got =
+      RowExtractor(*up_to_res4f, params, 160, 96, ResizePolicy::kSquash, 2).extract(photos());
+  torch::InferenceMode guard;
+  EXPECT_TRUE(torch::equal(tensor_of(got.at("res4f")), tensor_of(expected.at("res4f"))));
+  EXPECT_THROW(
+      up_to_res4f->set_taps({static_cast<int>(resnet50_topology().size()) - 3}, Precision::kFp32),
+      Error);  // res5c: beyond what it was made for
+  PreparedLookup all;
+  EXPECT_EQ(prepared_resnet50(weights, dir, &all), nullptr);
+  EXPECT_EQ(all.why, "corrupt: res5c_branch2c/folded_kernel: hash differs");
+  flip_byte_at(hit.file, res5);  // mended
+
+  flip_byte_at(hit.file, tensor_offset(hit.file, "res4f_branch2b/folded_bias") + 4);
+  PreparedLookup res4f;
+  EXPECT_EQ(prepared_resnet50(weights, dir, &res4f, "res4f"), nullptr);
+  EXPECT_EQ(res4f.why, "corrupt: res4f_branch2b/folded_bias: hash differs");
+  PreparedLookup res3d;
+  EXPECT_NE(prepared_resnet50(weights, dir, &res3d, "res3d"), nullptr) << res3d.why;
 }

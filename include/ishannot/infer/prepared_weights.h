@@ -11,17 +11,20 @@
 //                                (canonical path, and each file's name, size and mtime: a change
 //                                to any of them is a new fingerprint, and the source is read
 //                                and hashed again)
-//   resnet50-<sha256>.v2.bin     "ISHNPREP", format version, a JSON header (arch, source path
-//                                and SHA-256, every tensor's name, shape and offset, the
-//                                payload's size and 64-bit hash, infer/plan_weights.h fast_hash),
-//                                then the 64-byte aligned float32 payload
-// A cache file is used only when its magic, version, arch, source SHA-256, size and payload
-// hash are all as expected; otherwise it is stale or corrupt (and nets rebuilds it from the
-// source: written to a temporary name, then renamed).
+//   resnet50-<sha256>.v3.bin     "ISHNPREP", format version, a JSON header (arch, source path
+//                                and SHA-256, every tensor's name, shape, offset and 64-bit
+//                                hash, infer/plan_weights.h fast_hash; the payload's size), then
+//                                the 64-byte aligned float32 payload
+// A cache file is used only when its magic, version, arch, source SHA-256, size and the hashes
+// of the tensors the caller uses are all as expected; otherwise it is stale or corrupt (and nets
+// rebuilds it from the source: written to a temporary name, then renamed). A run that uses part
+// of the network (extract up to res4f: ~35 of the 102 MB) checks and reads only that part: the
+// rest of the file is never touched (every page first touched costs here: ~1 ms per MB).
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,8 +59,11 @@ struct PreparedLookup {
 
 /// The cached prepared ResNet50 weights of the source `weights_path` (a TF.js model.json or its
 /// folder, a Keras .h5) in `dir`. Never reads the source's bytes: the key file maps the source's
-/// fingerprint to its SHA-256. Errors of the file system are misses, never exceptions.
-PreparedLookup find_prepared_resnet50(const std::string& weights_path, const std::string& dir);
+/// fingerprint to its SHA-256. `only`: the names of the tensors the caller will use (the others
+/// are neither checked nor in the result); nullptr: all. Errors of the file system are misses,
+/// never exceptions.
+PreparedLookup find_prepared_resnet50(const std::string& weights_path, const std::string& dir,
+                                      const std::set<std::string>* only = nullptr);
 
 /// Where the cache file of source `sha256` lives in `dir`.
 std::string prepared_resnet50_file(const std::string& dir, const std::string& sha256);

@@ -43,16 +43,20 @@ std::string default_resnet50_weights();
 /// The 20 stages in order.
 const std::vector<ResNet50Stage>& resnet50_topology();
 
-/// The ResNet50 of the prepared-weights cache, run by PlanEngine alone: stages conv1..res5c (a
-/// tap on avg_pool or fc1000 is an Error naming the torch path). nullptr when the cache holds no
-/// valid prepared weights for `weights_path` in `dir` (`lookup` says why); the caller then loads
-/// the network through libtorch, which writes the cache for the next run.
 /// True when every layer of `layers` (names, comma-separated) is one the plan-only network runs
 /// (conv1 .. res5c); false for avg_pool, fc1000 or a name ResNet50 does not have.
 bool prepared_resnet50_covers(const std::string& layers);
 
+/// The ResNet50 of the prepared-weights cache, run by PlanEngine alone: stages conv1..res5c (a
+/// tap on avg_pool or fc1000 is an Error naming the torch path). nullptr when the cache holds no
+/// valid prepared weights for `weights_path` in `dir` (`lookup` says why); the caller then loads
+/// the network through libtorch, which writes the cache for the next run.
+/// `layers` (names, comma-separated; "" = all stages): the taps the caller will set; only the
+/// stages up to the deepest of them are compiled, and only their tensors are checked and read
+/// (prepared_weights.h): a tap deeper than those is then refused by set_taps.
 std::unique_ptr<FeatureNet> prepared_resnet50(const std::string& weights_path,
                                               const std::string& dir,
-                                              PreparedLookup* lookup = nullptr);
+                                              PreparedLookup* lookup = nullptr,
+                                              const std::string& layers = "");
 
 }  // namespace ishannot
