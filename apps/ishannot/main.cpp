@@ -1,8 +1,9 @@
 // ishannot, the executable: a launcher. `ishannot --version` is answered here, before anything is
-// loaded (workflows probe it before every job: ~1 ms instead of the ~0.3 s the dynamic loader
-// spends on the command line's libraries — OpenCV, HDF5, GDAL through OpenCV's codecs, ~150 in
-// all); everything else runs in libishannot_cli.so beside the executable (cli_main.cpp), loaded
-// here with dlopen, which loads the CNN module in turn only when a command needs a network
+// loaded (workflows probe it before every job: ~1 ms instead of the ~0.06 s the dynamic loader
+// spends on the command line's libraries: OpenCV's core, HDF5, oneDNN, ~75 in all); for
+// everything else it first sets malloc's huge pages (huge_pages.h: one more start of this small
+// executable), then runs libishannot_cli.so beside the executable (cli_main.cpp), loaded here
+// with dlopen, which loads the CNN module in turn only when a command needs a network
 // (cnn_module.h). Exit codes and messages are the library's; a library that cannot be loaded is
 // one line and exit 1.
 #include <dlfcn.h>
@@ -10,9 +11,11 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "huge_pages.h"
 #include "ishannot/version.h"
 
 namespace {
@@ -26,6 +29,47 @@ std::string executable_dir(const char* argv0) {
   return slash == std::string::npos ? std::string("./") : path.substr(0, slash + 1);
 }
 
+// The kernel's THP mode (huge_pages.h), or "" when it cannot be read.
+std::string thp_mode() {
+  FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!f) return "";
+  char mode[128] = "";
+  if (!std::fgets(mode, sizeof mode, f)) mode[0] = '\0';
+  std::fclose(f);
+  return mode;
+}
+
+// Huge pages for malloc (huge_pages.h): the first start sets the tunable and executes itself
+// again; the second puts the user's GLIBC_TUNABLES back for the processes it runs.
+void use_huge_pages(char** argv) {
+  using namespace ishannot::cli;
+  if (const char* saved = std::getenv(kSavedTunables)) {
+    bool unset = true;
+    const std::string original = original_tunables(saved, &unset);
+    if (unset)
+      unsetenv("GLIBC_TUNABLES");
+    else
+      setenv("GLIBC_TUNABLES", original.c_str(), 1);
+    unsetenv(kSavedTunables);
+    return;
+  }
+  const std::string mode = thp_mode();
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const HugePagesPlan plan = plan_huge_pages(std::getenv("ISHANNOT_HUGE_PAGES"), tunables,
+                                             mode.empty() ? nullptr : mode.c_str());
+  if (!plan.restart) return;
+  const std::string original = tunables ? tunables : "";
+  setenv(kSavedTunables, plan.saved.c_str(), 1);
+  setenv("GLIBC_TUNABLES", plan.tunables.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  // Not executed (no /proc?): go on as we are, with the environment as it was.
+  if (tunables)
+    setenv("GLIBC_TUNABLES", original.c_str(), 1);
+  else
+    unsetenv("GLIBC_TUNABLES");
+  unsetenv(kSavedTunables);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -33,6 +77,7 @@ int main(int argc, char** argv) {
     std::printf("ishannot %s\n", ISHANNOT_VERSION);
     return 0;
   }
+  use_huge_pages(argv);
   const std::string library = executable_dir(argv[0]) + ISHANNOT_CLI_LIBRARY;
   void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!handle) {
