@@ -52,7 +52,10 @@ Loaded load() {
 
 cv::Mat decode_with_opencv(const std::string& path, const std::vector<unsigned char>& bytes) {
   static const Loaded loaded = load();
-  if (!loaded.module) throw file_error(path, "is neither PNG nor JPEG, and " + loaded.problem);
+  if (!loaded.module)
+    throw file_error(path,
+                     "needs OpenCV's image codecs (not a PNG, nor a 1- or 3-channel JPEG), and " +
+                         loaded.problem);
   cv::Mat image;
   char message[512] = "";
   if (!loaded.module->decode(bytes.data(), bytes.size(), &image, message, sizeof message))

@@ -125,10 +125,16 @@ std::string read_cache_fields(const std::shared_ptr<Mapping>& m, const std::stri
   for (const auto& t : header.at("tensors")) {
     const auto shape = t.at("shape").get<std::vector<int64_t>>();
     const size_t offset = t.at("offset").get<size_t>();
+    // The element count, refused before it can overflow (a damaged header may say anything).
+    const int64_t limit = static_cast<int64_t>(payload / 4);
     int64_t count = 1;
-    for (int64_t d : shape) count *= d < 0 ? -1 : d;
+    bool bad = false;
+    for (int64_t d : shape) {
+      bad = bad || d < 0 || (d > 0 && count > limit / d);
+      if (!bad) count *= d;
+    }
     const size_t bytes = 4 * static_cast<size_t>(count);
-    if (count < 0 || offset % kAlign || offset + bytes > payload)
+    if (bad || offset % kAlign || offset > payload || bytes > payload - offset)
       return "corrupt: a tensor outside the payload";
     const std::string name = t.at("name").get<std::string>();
     if (only && !only->count(name)) continue;  // neither checked nor read: its pages stay unmapped

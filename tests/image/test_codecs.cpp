@@ -272,7 +272,7 @@ TEST(Codecs, MissingOpenCvModuleIsOneLineAndPngStillReads) {
         std::exit(3);
       },
       testing::ExitedWithCode(3),
-      "png 8x8\n.*a\\.bmp.*neither PNG nor JPEG.*/nonexistent/libishannot_imgcodecs\\.so.*");
+      "png 8x8\n.*a\\.bmp: needs OpenCV's image codecs.*/nonexistent/libishannot_imgcodecs\\.so.*");
 }
 
 // What the start-up gains: no library the command line loads needs OpenCV's imgcodecs (nor GDAL
