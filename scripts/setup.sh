@@ -29,7 +29,7 @@ done
 # The packages the project needs to build, test and run.
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates
   libtorch-dev libdnnl-dev libopencv-dev libhdf5-dev hdf5-tools libvlfeat-dev libeigen3-dev libcli11-dev
-  nlohmann-json3-dev libgtest-dev libssl-dev clang-format)
+  nlohmann-json3-dev libgtest-dev libssl-dev clang-format libpng-dev libjpeg-dev)
 # The study as a workflow (workflow/, docs/WORKFLOW.md): Snakemake, and Slurm + munge for the
 # cluster profile and its one-node test (tests/workflow/check_slurm.sh).
 packages+=(snakemake slurm-wlm munge)

@@ -53,6 +53,9 @@ void use_huge_pages(char** argv) {
     unsetenv(kSavedTunables);
     return;
   }
+#if defined(__SANITIZE_ADDRESS__)
+  return;  // ASan's allocator replaces glibc's malloc: the tunable would change nothing
+#endif
   const std::string mode = thp_mode();
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const HugePagesPlan plan = plan_huge_pages(std::getenv("ISHANNOT_HUGE_PAGES"), tunables,

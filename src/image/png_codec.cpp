@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "codecs.h"
 #include "ishannot/common/error.h"
@@ -54,7 +55,13 @@ void read_memory(png_structp png, png_bytep out, size_t n) {
 
 void write_memory(png_structp png, png_bytep data, size_t n) {
   auto* out = static_cast<std::vector<unsigned char>*>(png_get_io_ptr(png));
-  out->insert(out->end(), data, data + n);  // a bad_alloc here is out of memory: std::terminate
+  bool failed = false;  // no exception crosses libpng's C frames, no jump leaves a handler
+  try {
+    out->insert(out->end(), data, data + n);
+  } catch (const std::bad_alloc&) {
+    failed = true;
+  }
+  if (failed) png_error(png, "out of memory");
 }
 
 void flush_nothing(png_structp) {}

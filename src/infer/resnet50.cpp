@@ -113,6 +113,13 @@ std::vector<StageSpec> prepared_stages(const PreparedWeights& w, size_t last) {
   return out;
 }
 
+// The stage indices of `layers` (names, comma-separated); Error for a name ResNet50 lacks.
+std::vector<int> resolve_resnet50_layers(const std::string& layers) {
+  std::vector<LayerInfo> names;
+  for (const ResNet50Stage& s : resnet50_topology()) names.push_back({s.name, 0});
+  return resolve_layers(names, "resnet50", layers);
+}
+
 class PreparedResNet50 : public FeatureNet {
  public:
   PreparedResNet50(PreparedWeights weights, size_t last)
@@ -153,10 +160,8 @@ class PreparedResNet50 : public FeatureNet {
 }  // namespace
 
 bool prepared_resnet50_covers(const std::string& layers) {
-  std::vector<LayerInfo> names;
-  for (const ResNet50Stage& s : resnet50_topology()) names.push_back({s.name, 0});
   try {
-    for (int t : resolve_layers(names, "resnet50", layers)) {
+    for (int t : resolve_resnet50_layers(layers)) {
       const auto kind = resnet50_topology()[static_cast<size_t>(t)].kind;
       if (kind == ResNet50Stage::Kind::kAvgPool || kind == ResNet50Stage::Kind::kFc) return false;
     }
@@ -174,9 +179,7 @@ std::unique_ptr<FeatureNet> prepared_resnet50(const std::string& weights_path,
   const auto& topology = resnet50_topology();
   size_t last = topology.size() - 1;
   if (!layers.empty()) {
-    std::vector<LayerInfo> names;
-    for (const ResNet50Stage& s : topology) names.push_back({s.name, 0});
-    const std::vector<int> taps = resolve_layers(names, "resnet50", layers);  // Error if unknown
+    const std::vector<int> taps = resolve_resnet50_layers(layers);
     last = static_cast<size_t>(*std::max_element(taps.begin(), taps.end()));
   }
   std::set<std::string> used;  // the tensors of the stages up to `last`
