@@ -66,18 +66,28 @@ void write_memory(png_structp png, png_bytep data, size_t n) {
 
 void flush_nothing(png_structp) {}
 
-class PngReader {
+// What reader and writer share: libpng's two structures and the error state they report into.
+class PngHandles {
+ public:
+  PngHandles() = default;
+  PngHandles(const PngHandles&) = delete;
+  PngHandles& operator=(const PngHandles&) = delete;
+  bool created() const { return png_ && info_; }
+  const char* message() const { return errors_.message; }
+
+ protected:
+  PngErrors errors_;
+  png_structp png_ = nullptr;
+  png_infop info_ = nullptr;
+};
+
+class PngReader : public PngHandles {
  public:
   PngReader() {
     png_ = png_create_read_struct(PNG_LIBPNG_VER_STRING, &errors_, on_error, on_warning);
     if (png_) info_ = png_create_info_struct(png_);
   }
   ~PngReader() { png_destroy_read_struct(&png_, info_ ? &info_ : nullptr, nullptr); }
-  PngReader(const PngReader&) = delete;
-  PngReader& operator=(const PngReader&) = delete;
-
-  bool created() const { return png_ && info_; }
-  const char* message() const { return errors_.message; }
 
   // Reads the header and sets the transforms: BGR, 8 or 16 bits (*depth), no alpha.
   bool header(MemoryReader* source, uint32_t* width, uint32_t* height, int* depth) {
@@ -104,25 +114,15 @@ class PngReader {
     png_read_end(png_, nullptr);
     return true;
   }
-
- private:
-  PngErrors errors_;
-  png_structp png_ = nullptr;
-  png_infop info_ = nullptr;
 };
 
-class PngWriter {
+class PngWriter : public PngHandles {
  public:
   PngWriter() {
     png_ = png_create_write_struct(PNG_LIBPNG_VER_STRING, &errors_, on_error, on_warning);
     if (png_) info_ = png_create_info_struct(png_);
   }
   ~PngWriter() { png_destroy_write_struct(&png_, info_ ? &info_ : nullptr); }
-  PngWriter(const PngWriter&) = delete;
-  PngWriter& operator=(const PngWriter&) = delete;
-
-  bool created() const { return png_ && info_; }
-  const char* message() const { return errors_.message; }
 
   // OpenCV's PngEncoder::write: without a compression level, the SUB filter at zlib level 1;
   // with one, libpng's adaptive filters at that level and the default strategy.
@@ -148,11 +148,6 @@ class PngWriter {
     png_write_end(png_, info_);
     return true;
   }
-
- private:
-  PngErrors errors_;
-  png_structp png_ = nullptr;
-  png_infop info_ = nullptr;
 };
 
 }  // namespace
