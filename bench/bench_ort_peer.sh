@@ -20,13 +20,17 @@
 # images, median of 5).
 # Environment: IMAGES (default ../shared/data/bdgp-mini/images), LAYER (res4f), BATCH (8),
 # WEIGHTS (default: the setup's ResNet50), ORT_NODE_MODULES, SHARP_NODE_MODULES (default: the
-# setup's, `scripts/setup.sh --bench` installs sharp).
+# setup's, `scripts/setup.sh --bench` installs sharp), PEER_HUGE_PAGES (default 1: the peer's
+# malloc gets 2 MB pages too, glibc.malloc.hugetlb=1, as `ishannot` sets for itself; 0: glibc's
+# default, what a user who does not know the tunable gets).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$here/build}"; repeat="${2:-5}"; cpus_list="${3:-1 2}"; precisions="${4:-fp32}"
 images="${IMAGES:-$here/../shared/data/bdgp-mini/images}"
 layer="${LAYER:-res4f}"; batch="${BATCH:-8}"
 load_max="${LOAD_MAX:-0.5}"; wait_max="${WAIT_MAX_S:-600}"; libdir=/usr/lib/x86_64-linux-gnu
+peer_env=()
+[[ "${PEER_HUGE_PAGES:-1}" == 1 ]] && peer_env=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
 cache="${ISHANNOT_HOME:-$HOME/.cache/ishannot}"
 weights="${WEIGHTS:-default}"
 conv="${CONV:-winograd}"  # ishannot's fastest fp32 mode (docs/BACKBONES.md); CONV=direct: the default
@@ -56,7 +60,7 @@ run() {
     [[ $weights == default ]] || cmd+=(--weights "$weights")
   else
     rm -f "$tmp/peer.f32"
-    cmd=(env NODE_PATH="$ort_modules:$sharp_modules" UV_THREADPOOL_SIZE="$cpus" node
+    cmd=(env "${peer_env[@]}" NODE_PATH="$ort_modules:$sharp_modules" UV_THREADPOOL_SIZE="$cpus" node
          "$here/bench/ort_peer.js" "$tmp/net.onnx" "$images" "$width" "$height" "$batch" "$cpus"
          "$tmp/peer.f32" "$tmp/peer.ids")
   fi
@@ -94,6 +98,7 @@ echo "# ishannot $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo ?);
 for ((i = 0; i < 21; i++)); do
   /usr/bin/time -f '%e' -a -o "$tmp/version" "$build/ishannot" --version >/dev/null
 done
+echo "# the peer's malloc: ${peer_env[*]:-the default (PEER_HUGE_PAGES=0)}"
 echo "# ishannot --version: median $(median <"$tmp/version") s of 21 runs"
 printf '| CPUs | ishannot precision | ishannot wall s (CPU s) | ORT fp32 wall s (CPU s) | ORT / ishannot | load at start (ours; ORT) |\n'
 printf '|---|---|---|---|---|---|\n'

@@ -3,6 +3,8 @@
 #   - headers from tests/ (tests/support/) and src/ (tests may check internals);
 #   - HDF5 directly: tests read and edit stores and bundles with it (references independent of
 #     ours);
+#   - OpenCV's imgcodecs (tests write images with cv::imwrite and read them as references; no
+#     library of ours links it);
 #   - our warnings, asserts on in release builds (-UNDEBUG, docs/STYLE.md 7), and in sanitizer
 #     builds ISHANNOT_TEST_OPTIONS (the test files uninstrumented, CMakeLists.txt);
 #   - its tests discovered with ISHANNOT_SOURCE_DIR set, built after the `ishannot` executable

@@ -2,8 +2,8 @@
 // Transparent huge pages for glibc's malloc, decided by the launcher (main.cpp) before anything
 // is loaded. glibc's tunable glibc.malloc.hugetlb=1 (glibc >= 2.35; older ones ignore it) makes
 // malloc ask the kernel for 2 MB pages (madvise); it is read only when a process starts, so the
-// launcher sets it and executes itself once more (~1 ms). Measured (docs/BENCHMARKS.md, "Huge
-// pages"): extract's page faults ~10x fewer and its time 3-11 % shorter on the 2-CPU VMs.
+// launcher sets it and executes itself once more (~1 ms). Measured (docs/BENCHMARKS.md, "Stop
+// 27"): extract's page faults ~10x fewer and its time 5-10 % shorter on the 2-CPU VMs.
 // Header-only and free of our libraries: the launcher links none (tests/apps/test_huge_pages.cpp).
 #include <cstring>
 #include <string>
@@ -22,14 +22,15 @@ struct HugePagesPlan {
   std::string saved;     ///< kSavedTunables for the second start
 };
 
-/// `opt_out`: $ISHANNOT_HUGE_PAGES ("0" declines); `tunables`: $GLIBC_TUNABLES (one that names
+/// `opt_out`: $ISHANNOT_HUGE_PAGES ("off", the spelling of ISHANNOT_WEIGHTS_CACHE=off, or "0"
+/// declines); `tunables`: $GLIBC_TUNABLES (one that names
 /// glibc.malloc.hugetlb is the user's choice: left as it is); `thp_mode`: the first line of
 /// /sys/kernel/mm/transparent_hugepage/enabled, nullptr when unreadable (then, and for
 /// "[never]", nothing to gain). nullptr for an unset variable.
 inline HugePagesPlan plan_huge_pages(const char* opt_out, const char* tunables,
                                      const char* thp_mode) {
   HugePagesPlan plan;
-  if ((opt_out && std::strcmp(opt_out, "0") == 0) ||
+  if ((opt_out && (std::strcmp(opt_out, "off") == 0 || std::strcmp(opt_out, "0") == 0)) ||
       (tunables && std::strstr(tunables, "glibc.malloc.hugetlb")) || !thp_mode ||
       std::strstr(thp_mode, "[never]") || !std::strchr(thp_mode, '['))
     return plan;

@@ -43,16 +43,24 @@ uint32_t big_endian(const std::vector<unsigned char>& b, size_t at, int bytes) {
   return v;
 }
 
+// The formats by their first bytes (PNG's signature, JPEG's start-of-image and first marker): one
+// rule for the size check, the truncation check and the choice of decoder.
+bool is_png(const std::vector<unsigned char>& b) {
+  return b.size() >= 8 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G';
+}
+bool is_jpeg(const std::vector<unsigned char>& b) {
+  return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+
 // The size a PNG (IHDR) or JPEG (first start-of-frame marker) header declares, without decoding;
 // false for other formats or when the header is not found.
 bool declared_size(const std::vector<unsigned char>& b, uint64_t* width, uint64_t* height) {
-  if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[12] == 'I' && b[13] == 'H' &&
-      b[14] == 'D' && b[15] == 'R') {
+  if (is_png(b) && b.size() >= 24 && b[12] == 'I' && b[13] == 'H' && b[14] == 'D' && b[15] == 'R') {
     *width = big_endian(b, 16, 4);
     *height = big_endian(b, 20, 4);
     return true;
   }
-  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;
+  if (!is_jpeg(b)) return false;
   size_t at = 2;
   while (at + 9 < b.size()) {
     if (b[at] != 0xFF) return false;
@@ -87,13 +95,12 @@ bool has_suffix(const std::vector<unsigned char>& b, const std::vector<unsigned 
 // OpenCV decodes a truncated JPEG (libjpeg pads it grey with a warning) and some truncated
 // PNGs without failing, so check the end markers ourselves.
 void check_not_truncated(const std::string& path, const std::vector<unsigned char>& b) {
-  static const std::vector<unsigned char> png_magic = {0x89, 'P', 'N', 'G'};
-  if (b.size() >= 4 && std::equal(png_magic.begin(), png_magic.end(), b.begin())) {
+  if (is_png(b)) {
     // IEND chunk: length 0, "IEND", CRC AE 42 60 82.
     if (!has_suffix(b, {'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82})) {
       throw file_error(path, "truncated PNG (no IEND chunk)");
     }
-  } else if (b.size() >= 2 && b[0] == 0xFF && b[1] == 0xD8) {
+  } else if (is_jpeg(b)) {
     size_t end = b.size();
     while (end > 0 && (b[end - 1] == 0x00 || b[end - 1] == 0x0A)) --end;  // tolerate padding
     if (end < 2 || b[end - 2] != 0xFF || b[end - 1] != 0xD9) {
@@ -111,10 +118,9 @@ cv::Mat read_image_bgr(const std::string& path) {
   uint64_t width = 0, height = 0;
   if (declared_size(bytes, &width, &height)) check_pixel_limit(path, width, height);
   cv::Mat raw;
-  if (bytes.size() >= 8 && bytes[0] == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' &&
-      bytes[3] == 'G')
+  if (is_png(bytes))
     raw = detail::decode_png_bgr(path, bytes);
-  else if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
+  else if (is_jpeg(bytes))
     raw = detail::decode_jpeg_bgr(path, bytes);
   if (raw.empty()) raw = detail::decode_with_opencv(path, bytes);  // other formats, CMYK JPEG
   if (raw.empty()) throw file_error(path, "not a decodable image (corrupt or unknown format)");

@@ -22,7 +22,8 @@ TEST(HugePages, RestartsOnlyWhereTheKernelOffersThemAndTheUserDidNotDecide) {
   EXPECT_EQ(plan.tunables, "glibc.malloc.hugetlb=1");
   EXPECT_EQ(plan.saved, "+");
 
-  EXPECT_FALSE(plan_huge_pages("0", nullptr, madvise).restart);  // declined
+  EXPECT_FALSE(plan_huge_pages("off", nullptr, madvise).restart);  // declined
+  EXPECT_FALSE(plan_huge_pages("0", nullptr, madvise).restart);
   EXPECT_FALSE(plan_huge_pages(nullptr, "glibc.malloc.hugetlb=0", madvise).restart);
   EXPECT_FALSE(plan_huge_pages(nullptr, nullptr, "always madvise [never]\n").restart);
   EXPECT_FALSE(plan_huge_pages(nullptr, nullptr, nullptr).restart);  // unreadable

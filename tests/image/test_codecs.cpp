@@ -171,7 +171,7 @@ TEST(Codecs, JpegOfEveryKindDecodesAsOpenCvDoes) {
 TEST(Codecs, RealPhotosAndBdgpImagesDecodeAsOpenCvDoes) {
   int checked = 0;
   for (const char* name : {"baboon.jpg", "orange.jpg", "messi5.jpg"}) {
-    const std::string path = cache_dir() + "/photos/" + name;
+    const std::string path = test::photo(name);
     if (!std::filesystem::exists(path)) continue;
     expect_same_as_opencv(path);
     ++checked;

@@ -15,10 +15,6 @@
 
 namespace ishannot::test {
 
-inline std::string photo(const std::string& name) {
-  return cache_dir() + "/photos/" + name;
-}
-
 inline bool have_default_weights() {
   return std::filesystem::exists(default_resnet50_weights()) &&
          std::filesystem::exists(photo("baboon.jpg"));

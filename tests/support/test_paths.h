@@ -11,6 +11,8 @@
 #include <system_error>
 #include <vector>
 
+#include "ishannot/common/fs_util.h"
+
 namespace ishannot::test {
 
 inline std::string source_dir() {
@@ -25,6 +27,12 @@ inline std::string shared_data_dir() {
 }
 
 /// The ishannot CLI built beside the test binaries (or $ISHANNOT_BINARY).
+// One of the real photos scripts/setup.sh extracts from Debian's opencv-doc (baboon.jpg,
+// orange.jpg, messi5.jpg), under the cache folder.
+inline std::string photo(const std::string& name) {
+  return cache_dir() + "/photos/" + name;
+}
+
 inline std::string ishannot_binary() {
   if (const char* b = std::getenv("ISHANNOT_BINARY"); b && *b) return b;
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "ishannot").string();
