@@ -7,6 +7,7 @@
 //   OMP_NUM_THREADS=1 ishannot_bench_logistic [--sizes 1000,2500,4700] [--cs 1,100]
 //                                             [--save PREFIX | --compare PREFIX]
 //                                             [--float-factor 0|1] [--path 0|1]
+//                                             [--tolerance T]
 //
 // --save writes each fit's decision values on its training rows to PREFIX.m<m>.C<C>.bin;
 // --compare reads them back and reports the largest difference (old build vs new build).
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
   std::vector<double> sizes{1000, 2500, 4700}, cs{1, 100};
   std::string save, compare;
   bool float_factor = true, path = false;
+  double tolerance = LogisticParams{}.tolerance;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--sizes") {
@@ -107,6 +109,8 @@ int main(int argc, char** argv) {
       compare = value;
     } else if (flag == "--float-factor") {
       float_factor = value != "0";
+    } else if (flag == "--tolerance") {
+      tolerance = std::stod(value);
     } else if (flag == "--path") {
       path = value != "0";
     } else {
@@ -136,6 +140,7 @@ int main(int argc, char** argv) {
       LogisticParams params;
       params.C = C;
       params.float_factor = float_factor;
+      params.tolerance = tolerance;
       const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
       const KernelLogisticModel model =
           fit_kernel_logistic(gram, labels, params, path && c > 0 ? &previous : nullptr);

@@ -11,7 +11,11 @@
 namespace ishannot::detail {
 
 NewtonSystem::NewtonSystem(const Eigen::MatrixXd& gram, double C, bool float_factor)
-    : gram_(gram), C_(C), m_(gram.rows()), use_float_(float_factor && m_ >= kFloatFactorMinSize) {
+    : gram_(gram),
+      C_(C),
+      m_(gram.rows()),
+      use_float_(float_factor && m_ >= kFloatFactorMinSize),
+      try_unpreconditioned_(use_float_) {
   ISHANNOT_ASSERT(gram.cols() == m_, "Gram of the system size");
 }
 
@@ -29,6 +33,7 @@ Eigen::MatrixXd NewtonSystem::apply_b(const Eigen::MatrixXd& x) const {
 }
 
 Eigen::MatrixXd NewtonSystem::precondition(const Eigen::MatrixXd& r) const {
+  if (kind_ == Kind::identity) return r;
   if (kind_ == Kind::double_precision) return llt_.solve(r);
   Eigen::MatrixXf x = r.cast<float>();
   cholesky_float_solve_pair(float_factor_.data(), m_, m_, x.col(0).data(), x.col(1).data());
@@ -68,10 +73,15 @@ bool NewtonSystem::conjugate_gradients(const Eigen::MatrixXd& t, Eigen::MatrixXd
   Eigen::MatrixXd res = t - apply_b(z);
   double target[2], start[2], rho[2];
   bool active[2];
+  // Without a factor CG's first steps remove B's few large eigenvalues and are fast, the rest
+  // slower: the projection uses the rate of the last four steps there (the mean rate otherwise).
+  const bool recent_rate = kind_ == Kind::identity;
+  double history[2][4];
   for (int c = 0; c < 2; ++c) {
     target[c] = 1e-12 * t.col(c).norm();
     start[c] = res.col(c).norm();
     active[c] = start[c] > target[c];
+    for (double& h : history[c]) h = start[c];
   }
   Eigen::MatrixXd y = precondition(res), direction = y;
   for (int c = 0; c < 2; ++c) rho[c] = res.col(c).dot(y.col(c));
@@ -88,9 +98,11 @@ bool NewtonSystem::conjugate_gradients(const Eigen::MatrixXd& t, Eigen::MatrixXd
         active[c] = false;
         continue;
       }
-      // Projected steps to the target at the mean rate so far; give up early if over the limit.
-      if (k >= 4 && start[c] > 0) {
-        const double rate = std::log(norm / start[c]) / k;
+      // Projected steps to the target at the rate so far; give up early if over the limit.
+      const double before = recent_rate ? history[c][k % 4] : start[c];
+      history[c][k % 4] = norm;
+      if (k >= 4 && before > 0) {
+        const double rate = std::log(norm / before) / (recent_rate ? 4 : k);
         if (rate >= 0 || k + std::log(target[c] / norm) / rate > 1.5 * limit) return false;
       }
     }
@@ -122,14 +134,39 @@ double NewtonSystem::predicted_steps() const {
   return std::log(1e-12) / std::log(std::max(change, 1e-12));
 }
 
+// CG without a factor needs about a step per eigenvalue of S Kc S well above 1 (they are few
+// where C is small) and a few more for the rest; their sum, the trace, bounds how many there can
+// be. Seen on bench_logistic's Grams (m = 2,500 and 4,700, C = 0.001 ... 100): CG without a
+// factor converged within the limit where the trace was up to ~3x `limit` (C = 0.1) and gave up
+// at ~30x (C = 1, an attempt that cost as much as 8 more preconditioned steps): tried up to 8x.
+bool NewtonSystem::near_identity(int limit) const {
+  double trace = 0;
+  for (Eigen::Index i = 0; i < m_; ++i) trace += C_ * gram_(i, i) * s_[i] * s_[i];
+  return trace <= 8.0 * limit;
+}
+
 Eigen::MatrixXd NewtonSystem::solve(const Eigen::MatrixXd& t) {
   ISHANNOT_ASSERT(t.rows() == m_ && t.cols() == 2, "two right-hand sides");
   // A factorisation costs about as much as this many CG steps (O(m^3) vs O(m^2) memory-bound).
   const int limit = std::max<int>(16, static_cast<int>(m_ / 128));
+  if (kind_ == Kind::none && try_unpreconditioned_ && near_identity(limit)) kind_ = Kind::identity;
+  if (kind_ == Kind::identity) {
+    // A step without a factor costs one product, a factorisation about `limit` preconditioned
+    // steps of a product and two triangular solves each.
+    Eigen::MatrixXd z = t;
+    if (conjugate_gradients(t, z, limit)) return z;
+    try_unpreconditioned_ = false;  // B is too far from I: a factor from now on
+    factor();
+    if (kind_ == Kind::double_precision) return precondition(t);  // fresh double: exact
+    return solve_from(t, z, limit);
+  }
   // Refactor when the old factor would cost over half a factorisation in steps: the new one
   // also serves the next Newton steps.
   if (kind_ == Kind::none || predicted_steps() > limit / 2) factor();
-  Eigen::MatrixXd z = precondition(t);
+  return solve_from(t, precondition(t), limit);
+}
+
+Eigen::MatrixXd NewtonSystem::solve_from(const Eigen::MatrixXd& t, Eigen::MatrixXd z, int limit) {
   if (fresh_ && kind_ == Kind::double_precision) return z;  // exact
   for (;;) {
     if (conjugate_gradients(t, z, limit)) return z;

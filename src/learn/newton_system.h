@@ -6,6 +6,11 @@
 // Newton stays exact) and redone only when CG would cost more than a new one. At m >=
 // kFloatFactorMinSize the factor is a float32 one (cholesky_float, ~2x cheaper than Eigen's
 // double LLT in this build); it falls back to double when float32 cannot factor or precondition B.
+// At that size, where B's trace says it is close to I (small C: I plus a few large eigenvalues,
+// which CG resolves in a step or two each), the solves first try CG without any factor, so a few
+// products with K replace an O(m^3) factorisation; when the residuals show it would take longer
+// than a factorisation is worth, the solve goes on from there with a factor (and every later one
+// of the system too). The answer is the same either way: CG to 1e-12 against the exact operator.
 #include <Eigen/Dense>
 #include <cstdint>
 #include <vector>
@@ -22,6 +27,10 @@ class NewtonSystem {
   /// always double, the reference path).
   NewtonSystem(const Eigen::MatrixXd& gram, double C, bool float_factor);
 
+  /// Never try CG without a factor (the behaviour before that attempt existed; tests use it to
+  /// reach the factor paths at any C).
+  void skip_unpreconditioned() { try_unpreconditioned_ = false; }
+
   /// Kc V for the two columns of V (m x 2), in one pass over K.
   Eigen::MatrixXd kernel_product(const Eigen::MatrixXd& v) const;
 
@@ -36,21 +45,25 @@ class NewtonSystem {
   Eigen::MatrixXd solve(const Eigen::MatrixXd& t);
 
   int factorizations() const { return factorizations_; }
-  bool has_float_factor() const { return kind_ == Kind::single; }  ///< else double (or none)
-  int cg_iterations() const { return cg_iterations_; }             ///< summed over right-hand sides
+  bool has_float_factor() const { return kind_ == Kind::single; }    ///< else double (or none)
+  bool unpreconditioned() const { return kind_ == Kind::identity; }  ///< CG without a factor
+  int cg_iterations() const { return cg_iterations_; }  ///< summed over right-hand sides
 
  private:
-  enum class Kind { none, single, double_precision };
+  enum class Kind { none, identity, single, double_precision };
   void factor();
   double predicted_steps() const;
+  bool near_identity(int limit) const;
   Eigen::MatrixXd apply_b(const Eigen::MatrixXd& x) const;
   Eigen::MatrixXd precondition(const Eigen::MatrixXd& r) const;
   bool conjugate_gradients(const Eigen::MatrixXd& t, Eigen::MatrixXd& z, int limit);
+  Eigen::MatrixXd solve_from(const Eigen::MatrixXd& t, Eigen::MatrixXd z, int limit);
 
   const Eigen::MatrixXd& gram_;
   const double C_;
   const Eigen::Index m_;
   bool use_float_;
+  bool try_unpreconditioned_;
   Eigen::VectorXd s_, factor_s_;
   Kind kind_ = Kind::none;
   bool fresh_ = false;               // the factor is of this very B

@@ -78,6 +78,12 @@ void check_against_double_llt(int n, int block) {
   const Eigen::VectorXd exact1 = a.llt().solve(b1);
   EXPECT_LT((p0.cast<double>() - exact).norm(), 1e-3 * exact.norm());
   EXPECT_LT((p1.cast<double>() - exact1).norm(), 1e-3 * exact1.norm());
+  // And as Eigen's float triangular solves with the same factor, up to summation order (the
+  // paired kernel takes four rows at a time, the last n % 4 one by one).
+  EXPECT_LT((p0 - x).norm(), 1e-5 * x.norm());
+  Eigen::VectorXf x1 = b1.cast<float>();
+  cholesky_float_solve(storage.data(), n, lda, x1.data());
+  EXPECT_LT((p1 - x1).norm(), 1e-5 * x1.norm());
 }
 
 // Sizes around and between block multiples, 1 x 1 included; the default block at the end.

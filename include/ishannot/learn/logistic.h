@@ -20,8 +20,12 @@
 namespace ishannot {
 
 struct LogisticParams {
-  double C = 1.0;            ///< inverse regularisation strength (as LIBLINEAR / scikit-learn)
-  double tolerance = 1e-10;  ///< stop when the Newton decrement^2 / 2 < tolerance * (1 + objective)
+  double C = 1.0;  ///< inverse regularisation strength (as LIBLINEAR / scikit-learn)
+  /// Stop when the Newton decrement^2 / 2 < tolerance * (1 + objective), after one last full
+  /// step: Newton converges quadratically there, so that step leaves a decrement of ~1e-14 (the
+  /// decision values within ~1e-7 of those at 1e-10, one Newton step fewer; bench_logistic
+  /// --tolerance/--compare, docs/bench/classifier.md).
+  double tolerance = 1e-8;
   int max_iterations = 100;
   /// fit_kernel_logistic at m >= 512: factor the Newton matrix in float32, as the preconditioner
   /// of conjugate gradients against the exact double operator (~2x faster at m ~ 4,000, same
