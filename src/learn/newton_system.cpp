@@ -11,11 +11,7 @@
 namespace ishannot::detail {
 
 NewtonSystem::NewtonSystem(const Eigen::MatrixXd& gram, double C, bool float_factor)
-    : gram_(gram),
-      C_(C),
-      m_(gram.rows()),
-      use_float_(float_factor && m_ >= kFloatFactorMinSize),
-      try_unpreconditioned_(use_float_) {
+    : gram_(gram), C_(C), m_(gram.rows()), use_float_(float_factor && m_ >= kFloatFactorMinSize) {
   ISHANNOT_ASSERT(gram.cols() == m_, "Gram of the system size");
 }
 
@@ -149,13 +145,15 @@ Eigen::MatrixXd NewtonSystem::solve(const Eigen::MatrixXd& t) {
   ISHANNOT_ASSERT(t.rows() == m_ && t.cols() == 2, "two right-hand sides");
   // A factorisation costs about as much as this many CG steps (O(m^3) vs O(m^2) memory-bound).
   const int limit = std::max<int>(16, static_cast<int>(m_ / 128));
-  if (kind_ == Kind::none && try_unpreconditioned_ && near_identity(limit)) kind_ = Kind::identity;
+  if (kind_ == Kind::none && use_float_ && unpreconditioned_ != Unpreconditioned::never &&
+      (unpreconditioned_ == Unpreconditioned::always || near_identity(limit)))
+    kind_ = Kind::identity;
   if (kind_ == Kind::identity) {
     // A step without a factor costs one product, a factorisation about `limit` preconditioned
     // steps of a product and two triangular solves each.
     Eigen::MatrixXd z = t;
     if (conjugate_gradients(t, z, limit)) return z;
-    try_unpreconditioned_ = false;  // B is too far from I: a factor from now on
+    unpreconditioned_ = Unpreconditioned::never;  // B is too far from I: a factor from now on
     factor();
     if (kind_ == Kind::double_precision) return precondition(t);  // fresh double: exact
     return solve_from(t, z, limit);

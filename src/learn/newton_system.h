@@ -27,9 +27,10 @@ class NewtonSystem {
   /// always double, the reference path).
   NewtonSystem(const Eigen::MatrixXd& gram, double C, bool float_factor);
 
-  /// Never try CG without a factor (the behaviour before that attempt existed; tests use it to
-  /// reach the factor paths at any C).
-  void skip_unpreconditioned() { try_unpreconditioned_ = false; }
+  /// When the first solve tries CG without a factor: where B's trace says B is near I (the
+  /// default), never, or always. The last two are for tests, to reach every path at any C.
+  enum class Unpreconditioned { by_trace, never, always };
+  void set_unpreconditioned(Unpreconditioned when) { unpreconditioned_ = when; }
 
   /// Kc V for the two columns of V (m x 2), in one pass over K.
   Eigen::MatrixXd kernel_product(const Eigen::MatrixXd& v) const;
@@ -63,7 +64,7 @@ class NewtonSystem {
   const double C_;
   const Eigen::Index m_;
   bool use_float_;
-  bool try_unpreconditioned_;
+  Unpreconditioned unpreconditioned_ = Unpreconditioned::by_trace;  // never once it has failed
   Eigen::VectorXd s_, factor_s_;
   Kind kind_ = Kind::none;
   bool fresh_ = false;               // the factor is of this very B

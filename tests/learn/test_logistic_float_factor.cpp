@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <string>
 
@@ -144,17 +145,18 @@ INSTANTIATE_TEST_SUITE_P(Shapes, FloatFactorAgrees,
                                            std::make_tuple(777, 60, 10.0)));
 
 // Solves with B = I + S (C K) S to 1e-12: without a factor, fresh and with a factor of an earlier
-// B, and from an unfinished solve without a factor on with one. The Gram has rank 40: at C = 1e9
-// B has 560 eigenvalues 1 and 40 of ~1e9, beyond float32.
+// B, and from an unfinished solve without a factor on with one (`always` at C = 100 and 1e9). The
+// Gram has rank 40: at C = 1e9 B has 560 eigenvalues 1 and 40 of ~1e9, beyond float32.
 TEST(NewtonSystem, SolvesToTheRequiredResidual) {
+  using Mode = detail::NewtonSystem::Unpreconditioned;
   const Problem p = random_problem(600, 40, 11);
   const Eigen::MatrixXd gram = symmetric_gram(p.x);
-  for (bool factor_first : {false, true}) {
+  std::map<double, int> cg_never;  // CG steps without any attempt, per C
+  for (Mode mode : {Mode::by_trace, Mode::never, Mode::always}) {
     for (double C : {1.0, 100.0, 1e9}) {
-      SCOPED_TRACE(std::string(factor_first ? "factor first, C " : "no factor first, C ") +
-                   std::to_string(C));
+      SCOPED_TRACE("mode " + std::to_string(static_cast<int>(mode)) + ", C " + std::to_string(C));
       detail::NewtonSystem system(gram, C, true);
-      if (factor_first) system.skip_unpreconditioned();
+      system.set_unpreconditioned(mode);
       std::mt19937 rng(3);
       std::uniform_real_distribution<double> uniform(0.0, 0.5);
       Eigen::MatrixXd t = Eigen::MatrixXd::Random(600, 2);
@@ -172,11 +174,17 @@ TEST(NewtonSystem, SolvesToTheRequiredResidual) {
                     2e-12 * t.col(c).norm() + 1e-14 * norm_b * z.col(c).norm())
               << step;
       }
-      // At C = 1, B = I + a rank-40 part of norm ~4: CG needs no factor; beyond, it does.
-      EXPECT_EQ(system.unpreconditioned(), !factor_first && C < 10);
-      EXPECT_EQ(system.factorizations() > 0, factor_first || C >= 10);
+      // At C = 1, B = I + a rank-40 part of norm ~4 (trace ~50): CG needs no factor; at C = 100
+      // the trace (~5,000) says it would, and an attempt (always) gives up and hands over.
+      const bool without = mode != Mode::never && C < 10;
+      EXPECT_EQ(system.unpreconditioned(), without);
+      EXPECT_EQ(system.factorizations() > 0, !without);
       if (system.factorizations() > 0) {
         EXPECT_EQ(system.has_float_factor(), C < 1e6);
+      }
+      if (mode == Mode::never) cg_never[C] = system.cg_iterations();
+      if (mode == Mode::always && C >= 10) {
+        EXPECT_GT(system.cg_iterations(), cg_never[C]);  // the attempt ran before the factor
       }
     }
   }
