@@ -24,12 +24,17 @@ struct OnednnPlan::Value {
 struct OnednnPlan::Step {
   dnnl::primitive primitive;
   std::unordered_map<int, memory> args;
+  /// A head step's arguments in buffers that hold one slice per run of the head (the head's
+  /// output): (argument, buffer), pointed at the run's slice before each execution.
+  std::vector<std::pair<int, int>> moving;
 };
 
 struct OnednnPlan::Output {
   int stage = 0;
   std::vector<int64_t> shape;  ///< N, C, H, W
   memory plain;                ///< NCHW, pointed at a fresh array on every run
+  size_t stride = 0;           ///< an output of the head: bytes per run of the head (else 0)
+  char* base = nullptr;        ///< this run's array
 };
 
 namespace {
@@ -49,6 +54,50 @@ int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding)
 }
 int64_t right_padding(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
   return (out - 1) * stride + kernel - in - padding;
+}
+
+int64_t weight_count(const ConvSpec& conv) {
+  return conv.out * conv.in * conv.kernel * conv.kernel;
+}
+int64_t weight_count(const StageSpec& stage) {
+  if (stage.kind == StageSpec::Kind::kConv) return weight_count(stage.conv);
+  if (stage.kind != StageSpec::Kind::kBottleneck) return 0;
+  return weight_count(stage.a) + weight_count(stage.b) + weight_count(stage.c) +
+         (stage.projection ? weight_count(*stage.projection) : 0);
+}
+
+// A stage belongs to the head when its weights are fewer than one image's input values: its
+// activations, not its weights, are what a batch streams through the caches.
+bool head_stage(const StageSpec& stage, const memory::dims& input) {
+  return weight_count(stage) < input[1] * input[2] * input[3];
+}
+
+// Images per run of the head for a batch of n (0: no head): 2 where n is even, else 1.
+// ISHANNOT_PLAN_HEAD_BATCH overrides it (0: none), for measurements.
+int64_t head_batch_for(int64_t n) {
+  int64_t head = n % 2 == 0 ? 2 : 1;
+  if (const char* env = std::getenv("ISHANNOT_PLAN_HEAD_BATCH")) head = std::atoll(env);
+  return head > 0 && head < n && n % head == 0 ? head : 0;
+}
+
+// `desc` (N outermost: plain or channel-blocked) for `n` images instead of its own N; a zero
+// descriptor for any other layout.
+memory::desc with_batch(const memory::desc& desc, int64_t n) {
+  memory::dims dims = desc.dims();
+  if (dims.size() != 4) return {};
+  for (const tag t : {tag::abcd, tag::acdb, tag::aBcd16b, tag::aBcd8b, tag::aBcd4b}) {
+    if (memory::desc(dims, desc.data_type(), t) != desc) continue;
+    dims[0] = n;
+    return memory::desc(dims, desc.data_type(), t);
+  }
+  return {};
+}
+
+float* aligned_floats(size_t& bytes) {
+  bytes = (bytes + 63) / 64 * 64;
+  auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!p) throw std::bad_alloc();
+  return p;
 }
 
 }  // namespace
@@ -87,12 +136,11 @@ int OnednnPlan::new_buffer(size_t bytes) {
     buffer_free_[static_cast<size_t>(best)] = false;
     return best;
   }
-  const size_t rounded = (bytes + 63) / 64 * 64;
-  auto* p = static_cast<float*>(std::aligned_alloc(64, rounded));
-  if (!p) throw std::bad_alloc();
-  buffers_.emplace_back(p, &free_floats);
+  size_t rounded = bytes;
+  buffers_.emplace_back(aligned_floats(rounded), &free_floats);
   buffer_bytes_.push_back(rounded);
   buffer_free_.push_back(false);
+  buffer_stride_.push_back(0);
   return static_cast<int>(buffers_.size() - 1);
 }
 
@@ -105,10 +153,17 @@ memory OnednnPlan::memory_of(const Value& value) const {
   return memory(value.desc, engine_, buffers_[static_cast<size_t>(value.buffer)].get());
 }
 
+void OnednnPlan::bind(Step& step, int arg, const Value& value) const {
+  step.args[arg] = memory_of(value);
+  if (value.buffer >= 0) step.moving.emplace_back(arg, value.buffer);
+}
+
 OnednnPlan::Value OnednnPlan::reorder_to(const Value& value, const memory::desc& desc) {
   Value out{desc, new_buffer(desc.get_size())};
-  memory src = memory_of(value), dst = memory_of(out);
-  steps_.push_back({dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
+  Step step{dnnl::reorder(memory_of(value), memory_of(out)), {}, {}};
+  bind(step, DNNL_ARG_FROM, value);
+  bind(step, DNNL_ARG_TO, out);
+  steps_.push_back(std::move(step));
   return out;
 }
 
@@ -172,11 +227,11 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const ConvSpec& conv, b
   } else {
     dst = Value{pd.dst_desc(), new_buffer(pd.dst_desc().get_size())};
   }
-  steps_.push_back({dnnl::convolution_forward(pd),
-                    {{DNNL_ARG_SRC, memory_of(input)},
-                     {DNNL_ARG_WEIGHTS, weights},
-                     {DNNL_ARG_BIAS, bias},
-                     {DNNL_ARG_DST, memory_of(dst)}}});
+  Step step{
+      dnnl::convolution_forward(pd), {{DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}}, {}};
+  bind(step, DNNL_ARG_SRC, input);
+  bind(step, DNNL_ARG_DST, dst);
+  steps_.push_back(std::move(step));
   if (input_reordered) release(input.buffer);
   return dst;
 }
@@ -191,8 +246,10 @@ OnednnPlan::Value OnednnPlan::add_max_pool(const Value& src, const StageSpec& po
       {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)});
   const dnnl::pooling_forward::primitive_desc pd(desc, engine_);
   Value dst{pd.dst_desc(), new_buffer(pd.dst_desc().get_size())};
-  steps_.push_back({dnnl::pooling_forward(pd),
-                    {{DNNL_ARG_SRC, memory_of(src)}, {DNNL_ARG_DST, memory_of(dst)}}});
+  Step step{dnnl::pooling_forward(pd), {}, {}};
+  bind(step, DNNL_ARG_SRC, src);
+  bind(step, DNNL_ARG_DST, dst);
+  steps_.push_back(std::move(step));
   return dst;
 }
 
@@ -202,8 +259,10 @@ OnednnPlan::Value OnednnPlan::add_relu(const Value& src) {
   const dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference,
                                          dnnl::algorithm::eltwise_relu, src.desc, 0.0f, 0.0f);
   const dnnl::eltwise_forward::primitive_desc pd(desc, engine_);
-  steps_.push_back({dnnl::eltwise_forward(pd),
-                    {{DNNL_ARG_SRC, memory_of(src)}, {DNNL_ARG_DST, memory_of(dst)}}});
+  Step step{dnnl::eltwise_forward(pd), {}, {}};
+  bind(step, DNNL_ARG_SRC, src);
+  bind(step, DNNL_ARG_DST, dst);
+  steps_.push_back(std::move(step));
   return dst;
 }
 
@@ -213,11 +272,37 @@ void OnednnPlan::add_output(int stage, const Value& value) {
   out.stage = stage;
   out.shape.assign(dims.begin(), dims.end());
   const memory::desc plain(dims, dt::f32, dims.size() == 4 ? tag::nchw : tag::nc);
+  if (dims[0] != input_shape_[0]) {  // in the head: one slice of the output per run
+    out.shape[0] = input_shape_[0];
+    out.stride = plain.get_size();
+  }
   out.plain = memory(plain, engine_, DNNL_MEMORY_NONE);
-  memory src = memory_of(value);
-  steps_.push_back(
-      {dnnl::reorder(src, out.plain), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out.plain}}});
+  Step step{dnnl::reorder(memory_of(value), out.plain), {{DNNL_ARG_TO, out.plain}}, {}};
+  bind(step, DNNL_ARG_FROM, value);
+  steps_.push_back(std::move(step));
   outputs_.push_back(std::move(out));
+}
+
+// The head's output `value` (head_batch_ images) as the whole batch: its buffer grows to one
+// slice per run of the head, the head's steps write their run's slice, and the rest of the plan
+// reads all of them as one batch.
+OnednnPlan::Value OnednnPlan::join_head(const Value& value) {
+  const int64_t n = input_shape_[0];
+  Value v = value;
+  memory::desc whole = with_batch(v.desc, n);
+  if (whole.is_zero() || v.buffer < 0) {  // a layout without N outermost: made channels-last
+    v = reorder_to(value, memory::desc(value.desc.dims(), value.desc.data_type(), tag::acdb));
+    release(value.buffer);
+    whole = with_batch(v.desc, n);
+  }
+  const auto b = static_cast<size_t>(v.buffer);
+  const size_t stride = v.desc.get_size(), runs = static_cast<size_t>(n / head_batch_);
+  ISHANNOT_ASSERT(whole.get_size() == runs * stride, "the head's output, batch outermost");
+  size_t bytes = (runs - 1) * stride + buffer_bytes_[b];
+  buffers_[b].reset(aligned_floats(bytes));
+  buffer_bytes_[b] = bytes;
+  buffer_stride_[b] = stride;
+  return Value{whole, v.buffer};
 }
 
 OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<int>& taps,
@@ -234,14 +319,22 @@ OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<i
   const int last = *std::max_element(taps.begin(), taps.end());
   ISHANNOT_ASSERT(last < static_cast<int>(stages.size()), "tap beyond the last stage");
   auto is_tap = [&](int i) { return std::find(taps.begin(), taps.end(), i) != taps.end(); };
-  input_ =
-      memory(memory::desc(memory::dims(input_shape.begin(), input_shape.end()), dt::f32, tag::nchw),
-             engine_, DNNL_MEMORY_NONE);
+  memory::dims in_dims(input_shape.begin(), input_shape.end());
+  head_batch_ = head_batch_for(in_dims[0]);
+  if (head_batch_ > 0 && !head_stage(stages[0], in_dims)) head_batch_ = 0;
+  if (head_batch_ > 0) in_dims[0] = head_batch_;
+  input_ = memory(memory::desc(in_dims, dt::f32, tag::nchw), engine_, DNNL_MEMORY_NONE);
   Value x{input_.get_desc(), -1};
+  bool in_head = head_batch_ > 0;
   int i = 0;
   using Kind = StageSpec::Kind;
   for (; i <= last; ++i) {
     const StageSpec& stage = stages[static_cast<size_t>(i)];
+    if (in_head && !head_stage(stage, x.desc.dims())) {
+      x = join_head(x);
+      head_steps_ = steps_.size();
+      in_head = false;
+    }
     if (stage.kind == Kind::kConv) {
       // A ReLU stage right after an untapped convolution becomes its post-op (VGG16).
       const bool fuse_next = !stage.conv.relu && !is_tap(i) && i < last &&
@@ -274,6 +367,16 @@ OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<i
   }
   covered_ = i;
   if (covered_ <= last && covered_ > 0 && !is_tap(covered_ - 1)) add_output(covered_ - 1, x);
+  if (in_head) head_steps_ = steps_.size();
+  for (size_t k = 0; k < steps_.size(); ++k) {  // only the head's steps move, only into slices
+    auto& moving = steps_[k].moving;
+    if (k >= head_steps_) moving.clear();
+    moving.erase(std::remove_if(moving.begin(), moving.end(),
+                                [&](const std::pair<int, int>& m) {
+                                  return buffer_stride_[static_cast<size_t>(m.second)] == 0;
+                                }),
+                 moving.end());
+  }
 }
 
 std::vector<int64_t> OnednnPlan::output_shape(int stage) const {
@@ -286,16 +389,45 @@ TapMaps OnednnPlan::run(const float* input) {
   ISHANNOT_ASSERT(input != nullptr, "plan input");
   TapMaps out;
   if (covered_ == 0) return out;
-  input_.set_data_handle(const_cast<float*>(input));
   for (Output& o : outputs_) {
     FloatArray t = FloatArray::allocate(o.shape);
+    o.base = reinterpret_cast<char*>(t.data);
     o.plain.set_data_handle(t.data);
     out[o.stage] = std::move(t);
   }
   dnnl::stream stream(engine_);
-  for (Step& step : steps_) step.primitive.execute(stream, step.args);
+  if (head_steps_ > 0) {
+    run_head(input, stream);
+  } else {
+    input_.set_data_handle(const_cast<float*>(input));
+  }
+  for (size_t k = head_steps_; k < steps_.size(); ++k)
+    steps_[k].primitive.execute(stream, steps_[k].args);
   stream.wait();
   return out;
+}
+
+// The head's steps once per head_batch_ images, each run on its slice of the input, of the head's
+// outputs and of the buffer it leaves to the rest of the plan.
+void OnednnPlan::run_head(const float* input, dnnl::stream& stream) {
+  const int64_t runs = input_shape_[0] / head_batch_;
+  const size_t input_stride = input_.get_desc().get_size();
+  auto* in = reinterpret_cast<char*>(const_cast<float*>(input));
+  for (int64_t j = 0; j < runs; ++j) {
+    const auto r = static_cast<size_t>(j);
+    input_.set_data_handle(in + r * input_stride);
+    for (Output& o : outputs_)
+      if (o.stride > 0) o.plain.set_data_handle(o.base + r * o.stride);
+    for (size_t k = 0; k < head_steps_; ++k) {
+      Step& step = steps_[k];
+      for (const auto& [arg, b] : step.moving) {
+        const auto buffer = static_cast<size_t>(b);
+        auto* base = reinterpret_cast<char*>(buffers_[buffer].get());
+        step.args.at(arg).set_data_handle(base + r * buffer_stride_[buffer]);
+      }
+      step.primitive.execute(stream, step.args);
+    }
+  }
 }
 
 }  // namespace ishannot::detail

@@ -19,6 +19,14 @@
 //  - weights are reordered into the convolutions' preferred layout once per engine and layout,
 //    and kept on disk between processes (plan_weights.h: Winograd's reorder alone costs ~0.5 s);
 //  - buffers are allocated once and reused by later layers (an identity block sums in place);
+//  - the head (the first stages, as long as a stage's weights are fewer than one image's input
+//    values: ResNet50 up to res3d, VGG16's first blocks) runs 2 images at a time (1 for an odd
+//    batch), once per pair, into its slice of the buffer the rest of the plan reads as one batch:
+//    a pair's activations stay in the caches from layer to layer where a batch of 8 at 320x128
+//    (21 MB per res2 tensor) streams through memory; the later stages, whose weights dominate,
+//    run the whole batch. Each image's results are the same bits as without it (oneDNN's kernels
+//    do not mix images); ~5-7 % of the forward pass at 320x128 (docs/BENCHMARKS.md, stop 29).
+//    ISHANNOT_PLAN_HEAD_BATCH=K sets K images per run instead (0: no head), for measurements;
 //  - with Precision::kBf16, activations and weights are bfloat16 between layers (convolutions
 //    accumulate in float32, biases stay float32); the input is converted by the first reorder and
 //    the taps come back float32.
@@ -53,6 +61,9 @@ class OnednnPlan {
   /// Stages [0, covered()) run inside the plan.
   int covered() const { return covered_; }
 
+  /// Images per run of the plan's head (0: no head; see the header comment).
+  int64_t head_batch() const { return head_batch_; }
+
   /// Shape (N, C, H, W) of what run() returns for `stage` (a covered tap); empty if none.
   std::vector<int64_t> output_shape(int stage) const;
 
@@ -85,18 +96,24 @@ class OnednnPlan {
   Value add_max_pool(const Value& src, const StageSpec& pool);
   Value add_relu(const Value& src);
   void add_output(int stage, const Value& value);
+  Value join_head(const Value& value);
+  void bind(Step& step, int arg, const Value& value) const;
   dnnl::memory memory_of(const Value& value) const;
+  void run_head(const float* input, dnnl::stream& stream);
 
   dnnl::engine engine_;
   std::shared_ptr<PlanWeights> shared_weights_;
   std::vector<std::unique_ptr<float[], void (*)(float*)>> buffers_;
   std::vector<size_t> buffer_bytes_;
   std::vector<bool> buffer_free_;
+  std::vector<size_t> buffer_stride_;  // bytes per head run: the head's output; 0: fixed
   std::vector<Step> steps_;
   std::vector<Output> outputs_;
   std::vector<dnnl::memory> weights_;  // from shared_weights_, and the biases
   dnnl::memory input_;                 // plain NCHW, handle set per run
   std::vector<int64_t> input_shape_;
+  int64_t head_batch_ = 0;  // images per run of the head's steps; 0: no head
+  size_t head_steps_ = 0;   // steps_[0, head_steps_) run input_shape_[0] / head_batch_ times
   dnnl::memory::data_type activations_;  // f32, or bf16 with Precision::kBf16
   int covered_ = 0;
 };

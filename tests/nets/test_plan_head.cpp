@@ -1,0 +1,105 @@
+// The plan's head (infer/onednn_plan.h): its first stages run two images at a time (one for an
+// odd batch), each run into its slice of the buffer the later stages read as one batch. Checked
+// against the stage-by-stage torch path (the slow obvious reference) with taps inside the head
+// and after it, at even and odd batch sizes, on ResNet50 with its real weights (real photos at
+// the native 320x128) and VGG16 with the Python peer's random weights; and bitwise against the
+// same plan with the head switched off (ISHANNOT_PLAN_HEAD_BATCH=0), since no kernel mixes images.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "infer/onednn_plan.h"
+#include "infer/plan_weights.h"
+#include "ishannot/image/image.h"
+#include "ishannot/nets/backbone.h"
+#include "nets/stages.h"
+#include "support/nets_support.h"
+#include "support/torch_support.h"
+
+using namespace ishannot;
+using ishannot::detail::OnednnPlan;
+using ishannot::detail::PlanWeights;
+
+namespace {
+
+// Eight different images: three photos, their mirror images, two of them upside down.
+torch::Tensor eight_photos(const Backbone& net) {
+  std::vector<cv::Mat> images;
+  for (const char* f : {"baboon.jpg", "messi5.jpg", "orange.jpg"}) {
+    const cv::Mat m =
+        resize_for_network(read_image_bgr(test::photo(f)), 320, 128, ResizePolicy::kSquash);
+    cv::Mat mirrored, upside_down;
+    cv::flip(m, mirrored, 1);
+    cv::flip(m, upside_down, 0);
+    images.push_back(m);
+    images.push_back(mirrored);
+    if (images.size() < 8) images.push_back(upside_down);
+  }
+  return net.to_input(images);
+}
+
+std::map<int, torch::Tensor> run_plan(Backbone& net, const std::vector<int>& taps,
+                                      const torch::Tensor& input, int64_t expect_head_batch) {
+  std::vector<torch::Tensor> kept;
+  OnednnPlan plan(ishannot::detail::stage_specs(net.stages(), kept), taps,
+                  {input.size(0), 3, input.size(2), input.size(3)}, Precision::kFp32,
+                  std::make_shared<PlanWeights>(""));
+  EXPECT_EQ(plan.head_batch(), expect_head_batch) << "batch of " << input.size(0);
+  const torch::Tensor contiguous = input.contiguous();
+  std::map<int, torch::Tensor> out;
+  for (int pass = 0; pass < 2; ++pass) {  // the second run reuses the buffers
+    for (const auto& [tap, map] : plan.run(contiguous.data_ptr<float>()))
+      out[tap] = torch::from_blob(map.data, map.shape, torch::kFloat).clone();
+  }
+  return out;
+}
+
+// The plan with and without its head against the torch path, and bitwise against each other.
+void expect_head_exact(Backbone& net, const std::string& layers, const torch::Tensor& input,
+                       int64_t head_batch) {
+  const auto taps = net.resolve_layers(layers);
+  const auto reference = net.forward_taps(input, taps);
+  const auto with_head = run_plan(net, taps, input, head_batch);
+  setenv("ISHANNOT_PLAN_HEAD_BATCH", "0", 1);
+  const auto without = run_plan(net, taps, input, 0);
+  unsetenv("ISHANNOT_PLAN_HEAD_BATCH");
+  ASSERT_EQ(with_head.size(), taps.size());
+  for (int t : taps) {
+    const std::string& name = net.layers()[static_cast<size_t>(t)].name;
+    ASSERT_EQ(with_head.at(t).sizes(), reference.at(t).sizes()) << name;
+    EXPECT_LT(test::relative_error(with_head.at(t), reference.at(t)), 1e-5) << name;
+    EXPECT_TRUE(torch::equal(with_head.at(t), without.at(t))) << name;
+  }
+}
+
+}  // namespace
+
+TEST(PlanHead, ResNet50TapsInAndAfterTheHeadMatchTheTorchPath) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  torch::InferenceMode guard;
+  auto net = load_backbone("resnet50", "");
+  net->eval();
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(1);  // bitwise comparisons: one thread, as in test_plan_weights.cpp
+  const torch::Tensor input = eight_photos(*net);
+  // pool1, res2c, res3d: in the head (res3d its last stage); res4a, res4f: after it.
+  expect_head_exact(*net, "pool1,res2c,res3d,res4a,res4f", input, 2);
+  expect_head_exact(*net, "res3d,res4f", input.slice(0, 0, 5), 1);  // odd: one image per run
+  expect_head_exact(*net, "res2a", input.slice(0, 0, 6), 2);        // all taps in the head
+  torch::set_num_threads(threads);
+}
+
+TEST(PlanHead, Vgg16HeadOfItsFirstBlocks) {
+  ISHANNOT_SKIP_WITHOUT_PYTHON_TORCH();
+  const std::string dir = test::temp_dir("plan-head-vgg");
+  ASSERT_EQ(test::run_peer("vgg16-files --seed 5 --out " + dir), 0);
+  torch::InferenceMode guard;
+  auto net = load_backbone("vgg16", dir + "/vgg16.pth");
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(1);
+  torch::manual_seed(9);
+  const torch::Tensor input = torch::randn({4, 3, 80, 112}) * 40;
+  // 3 = relu1_2 (tapped: its own stage), 5 = pool1, 17 = pool3 (after the head), 21 = relu4_2.
+  expect_head_exact(*net, "3,5,17,21", input, 2);
+  torch::set_num_threads(threads);
+}
