@@ -28,7 +28,7 @@ TapMaps forward_padded(FeatureNet& net, const FloatArray& input, int64_t batch) 
   shape[0] = batch;
   FloatArray padded = FloatArray::allocate(shape, /*zero=*/true);
   std::memcpy(padded.data, input.data, static_cast<size_t>(input.size()) * sizeof(float));
-  TapMaps outputs = net.forward(padded);
+  TapMaps outputs = net.forward_padded(padded, n);
   for (auto& [tap, out] : outputs) out = out.first(n);
   return outputs;
 }

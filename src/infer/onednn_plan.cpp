@@ -134,6 +134,7 @@ int OnednnPlan::new_buffer(size_t bytes) {
   }
   if (best >= 0) {
     buffer_free_[static_cast<size_t>(best)] = false;
+    buffer_since_[static_cast<size_t>(best)] = steps_.size();
     return best;
   }
   size_t rounded = bytes;
@@ -141,6 +142,7 @@ int OnednnPlan::new_buffer(size_t bytes) {
   buffer_bytes_.push_back(rounded);
   buffer_free_.push_back(false);
   buffer_stride_.push_back(0);
+  buffer_since_.push_back(steps_.size());
   return static_cast<int>(buffers_.size() - 1);
 }
 
@@ -283,9 +285,10 @@ void OnednnPlan::add_output(int stage, const Value& value) {
   outputs_.push_back(std::move(out));
 }
 
-// The head's output `value` (head_batch_ images) as the whole batch: its buffer grows to one
-// slice per run of the head, the head's steps write their run's slice, and the rest of the plan
-// reads all of them as one batch.
+// The head's output `value` (head_batch_ images) as the whole batch: a buffer of one slice per
+// run of the head, which the steps of `value`'s buffer since it was handed out (the block chain
+// that sums into it in place) write instead, each run its slice; the rest of the plan reads all
+// slices as one batch. The buffer's earlier tenants keep it, one slice, reused by every run.
 OnednnPlan::Value OnednnPlan::join_head(const Value& value) {
   const int64_t n = input_shape_[0];
   Value v = value;
@@ -299,10 +302,18 @@ OnednnPlan::Value OnednnPlan::join_head(const Value& value) {
   const size_t stride = v.desc.get_size(), runs = static_cast<size_t>(n / head_batch_);
   ISHANNOT_ASSERT(whole.get_size() == runs * stride, "the head's output, batch outermost");
   size_t bytes = (runs - 1) * stride + buffer_bytes_[b];
-  buffers_[b].reset(aligned_floats(bytes));
-  buffer_bytes_[b] = bytes;
-  buffer_stride_[b] = stride;
-  return Value{whole, v.buffer};
+  buffers_.emplace_back(aligned_floats(bytes), &free_floats);
+  buffer_bytes_.push_back(bytes);
+  buffer_free_.push_back(false);
+  buffer_stride_.push_back(stride);
+  buffer_since_.push_back(steps_.size());
+  const int joined = static_cast<int>(buffers_.size() - 1);
+  joined_ = joined;
+  for (size_t k = buffer_since_[b]; k < steps_.size(); ++k)
+    for (auto& moving : steps_[k].moving)
+      if (moving.second == v.buffer) moving.second = joined;
+  release(v.buffer);
+  return Value{whole, joined};
 }
 
 OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<int>& taps,
@@ -385,7 +396,7 @@ std::vector<int64_t> OnednnPlan::output_shape(int stage) const {
   return {};
 }
 
-TapMaps OnednnPlan::run(const float* input) {
+TapMaps OnednnPlan::run(const float* input, int64_t images) {
   ISHANNOT_ASSERT(input != nullptr, "plan input");
   TapMaps out;
   if (covered_ == 0) return out;
@@ -397,7 +408,7 @@ TapMaps OnednnPlan::run(const float* input) {
   }
   dnnl::stream stream(engine_);
   if (head_steps_ > 0) {
-    run_head(input, stream);
+    run_head(input, images, stream);
   } else {
     input_.set_data_handle(const_cast<float*>(input));
   }
@@ -409,10 +420,18 @@ TapMaps OnednnPlan::run(const float* input) {
 
 // The head's steps once per head_batch_ images, each run on its slice of the input, of the head's
 // outputs and of the buffer it leaves to the rest of the plan.
-void OnednnPlan::run_head(const float* input, dnnl::stream& stream) {
-  const int64_t runs = input_shape_[0] / head_batch_;
+void OnednnPlan::run_head(const float* input, int64_t images, dnnl::stream& stream) {
+  const int64_t all = input_shape_[0] / head_batch_;
+  const int64_t runs =
+      images >= 0 && images < input_shape_[0] ? (images + head_batch_ - 1) / head_batch_ : all;
   const size_t input_stride = input_.get_desc().get_size();
   auto* in = reinterpret_cast<char*>(const_cast<float*>(input));
+  if (runs < all && joined_ >= 0) {  // the skipped slices: zeros, not last batch's values
+    const auto b = static_cast<size_t>(joined_);
+    const size_t stride = buffer_stride_[b];
+    std::memset(reinterpret_cast<char*>(buffers_[b].get()) + static_cast<size_t>(runs) * stride, 0,
+                static_cast<size_t>(all - runs) * stride);
+  }
   for (int64_t j = 0; j < runs; ++j) {
     const auto r = static_cast<size_t>(j);
     input_.set_data_handle(in + r * input_stride);

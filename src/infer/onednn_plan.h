@@ -70,7 +70,9 @@ class OnednnPlan {
   /// Runs the plan on `input`: contiguous float NCHW of the planned shape. Returns the taps the
   /// plan covers (plain contiguous NCHW arrays, freshly allocated) and, when covered() < the last
   /// stage needed, the output of stage covered() - 1 under the key covered() - 1 as well.
-  TapMaps run(const float* input);
+  /// `images` < N: the images from `images` on are padding, their outputs unspecified: the head
+  /// skips the runs that hold only padding (zeros take their place in the head's output).
+  TapMaps run(const float* input, int64_t images = -1);
 
   /// True when oneDNN can run on this CPU (the plan needs at least SSE4.1; always true on x86-64
   /// machines this project supports, false where the library reports no CPU engine).
@@ -99,7 +101,7 @@ class OnednnPlan {
   Value join_head(const Value& value);
   void bind(Step& step, int arg, const Value& value) const;
   dnnl::memory memory_of(const Value& value) const;
-  void run_head(const float* input, dnnl::stream& stream);
+  void run_head(const float* input, int64_t images, dnnl::stream& stream);
 
   dnnl::engine engine_;
   std::shared_ptr<PlanWeights> shared_weights_;
@@ -107,6 +109,7 @@ class OnednnPlan {
   std::vector<size_t> buffer_bytes_;
   std::vector<bool> buffer_free_;
   std::vector<size_t> buffer_stride_;  // bytes per head run: the head's output; 0: fixed
+  std::vector<size_t> buffer_since_;   // the step at which the buffer was last handed out
   std::vector<Step> steps_;
   std::vector<Output> outputs_;
   std::vector<dnnl::memory> weights_;  // from shared_weights_, and the biases
@@ -114,6 +117,7 @@ class OnednnPlan {
   std::vector<int64_t> input_shape_;
   int64_t head_batch_ = 0;  // images per run of the head's steps; 0: no head
   size_t head_steps_ = 0;   // steps_[0, head_steps_) run input_shape_[0] / head_batch_ times
+  int joined_ = -1;         // the buffer of the head's output (join_head), if any
   dnnl::memory::data_type activations_;  // f32, or bf16 with Precision::kBf16
   int covered_ = 0;
 };

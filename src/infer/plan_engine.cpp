@@ -74,9 +74,9 @@ std::map<int, std::vector<int64_t>> PlanEngine::tap_shapes(int64_t n, int64_t he
   return out;
 }
 
-TapMaps PlanEngine::forward(const FloatArray& input) {
+TapMaps PlanEngine::forward(const FloatArray& input, int64_t images) {
   ISHANNOT_ASSERT(input.shape.size() == 4 && input.data, "an N x 3 x H x W batch");
-  return plan_for(input.shape).run(input.data);
+  return plan_for(input.shape).run(input.data, images);
 }
 
 }  // namespace ishannot

@@ -149,6 +149,9 @@ class PreparedResNet50 : public FeatureNet {
   }
 
   TapMaps forward(const FloatArray& input) override { return engine_->forward(input); }
+  TapMaps forward_padded(const FloatArray& input, int64_t images) override {
+    return engine_->forward(input, images);
+  }
 
  private:
   PreparedWeights weights_;

@@ -4,6 +4,8 @@
 // and after it, at even and odd batch sizes, on ResNet50 with its real weights (real photos at
 // the native 320x128) and VGG16 with the Python peer's random weights; and bitwise against the
 // same plan with the head switched off (ISHANNOT_PLAN_HEAD_BATCH=0), since no kernel mixes images.
+// A batch padded after its first images skips the head's runs of padding only, and gives the
+// real images the bits of the full run.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -86,6 +88,35 @@ TEST(PlanHead, ResNet50TapsInAndAfterTheHeadMatchTheTorchPath) {
   expect_head_exact(*net, "pool1,res2c,res3d,res4a,res4f", input, 2);
   expect_head_exact(*net, "res3d,res4f", input.slice(0, 0, 5), 1);  // odd: one image per run
   expect_head_exact(*net, "res2a", input.slice(0, 0, 6), 2);        // all taps in the head
+  torch::set_num_threads(threads);
+}
+
+TEST(PlanHead, PaddedBatchKeepsTheRealImagesBits) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  torch::InferenceMode guard;
+  auto net = load_backbone("resnet50", "");
+  net->eval();
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(1);
+  const torch::Tensor input = eight_photos(*net).contiguous();
+  const auto taps = net->resolve_layers("res2c,res4f");
+  std::vector<torch::Tensor> kept;
+  OnednnPlan plan(ishannot::detail::stage_specs(net->stages(), kept), taps, {8, 3, 128, 320},
+                  Precision::kFp32, std::make_shared<PlanWeights>(""));
+  ASSERT_EQ(plan.head_batch(), 2);
+  auto tensors = [](const TapMaps& maps) {
+    std::map<int, torch::Tensor> out;
+    for (const auto& [tap, map] : maps)
+      out[tap] = torch::from_blob(map.data, map.shape, torch::kFloat).clone();
+    return out;
+  };
+  const auto full = tensors(plan.run(input.data_ptr<float>()));
+  for (int64_t images : {3, 1, 4}) {  // the head runs 2, 1 and 2 of its 4 runs
+    const auto first = tensors(plan.run(input.data_ptr<float>(), images));
+    for (int t : taps)
+      EXPECT_TRUE(torch::equal(first.at(t).slice(0, 0, images), full.at(t).slice(0, 0, images)))
+          << net->layers()[static_cast<size_t>(t)].name << ", " << images << " images";
+  }
   torch::set_num_threads(threads);
 }
 

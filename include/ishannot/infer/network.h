@@ -92,6 +92,12 @@ class FeatureNet {
   /// The taps of a preprocessed batch (to_input), each a contiguous N x C x H x W (or N x C)
   /// array.
   virtual TapMaps forward(const FloatArray& input) = 0;
+  /// forward() of a batch whose images from `images` on are padding: their outputs are
+  /// unspecified (a net may skip work on them), the others are forward()'s, bit for bit.
+  virtual TapMaps forward_padded(const FloatArray& input, int64_t images) {
+    (void)images;
+    return forward(input);
+  }
 };
 
 }  // namespace ishannot

@@ -42,7 +42,9 @@ class PlanEngine {
   std::map<int, std::vector<int64_t>> tap_shapes(int64_t n, int64_t height, int64_t width);
   /// Runs the plan on a contiguous N x 3 x H x W batch: the covered taps and, when the plan
   /// stops before the last tap, the output of its last stage under that stage's index.
-  TapMaps forward(const FloatArray& input);
+  /// `images` < N: the images from `images` on are padding, their outputs unspecified (the
+  /// plan's head skips its runs that hold only padding).
+  TapMaps forward(const FloatArray& input, int64_t images = -1);
 
   Precision precision() const { return precision_; }
   const std::vector<int>& taps() const { return taps_; }
