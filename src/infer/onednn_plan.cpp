@@ -207,7 +207,8 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const ConvSpec& conv, b
 
   // Weights in the primitive's layout from the engine's shared store (plan_weights.h); the bias
   // copied, owned by the plan.
-  memory weights = shared_weights_->get(conv.weight, w_dims, pd.weights_desc(), engine_);
+  memory weights =
+      shared_weights_->get(conv.weight, conv.weight_hash, w_dims, pd.weights_desc(), engine_);
   weights_.push_back(weights);
   memory bias(pd.bias_desc(), engine_);
   if (conv.bias)

@@ -45,8 +45,10 @@ class PlanWeights {
   PlanWeights& operator=(const PlanWeights&) = delete;
 
   /// The weights `plain` (float32, contiguous, `dims` = O, I, H, W) in layout `desc` on `engine`.
-  /// The memory stays valid as long as this object.
-  dnnl::memory get(const float* plain, const dnnl::memory::dims& dims,
+  /// `plain_hash`: fast_hash(plain) where the caller has it (the prepared cache checked it), so
+  /// that a layout on disk is found without reading `plain`; 0: computed here. The memory stays
+  /// valid as long as this object.
+  dnnl::memory get(const float* plain, uint64_t plain_hash, const dnnl::memory::dims& dims,
                    const dnnl::memory::desc& desc, const dnnl::engine& engine);
 
   const Stats& stats() const { return stats_; }
@@ -64,5 +66,14 @@ uint64_t fast_hash(const void* data, size_t size, uint64_t seed = 0);
 
 /// A hash as 16 lowercase hex digits (file names, cache headers).
 std::string hash_hex(uint64_t hash);
+
+/// Asks the kernel for 2 MB pages for the mapping of a weights cache file (madvise
+/// MADV_HUGEPAGE; advice only, nothing where transparent huge pages are off): a file read from
+/// disk into such a mapping enters the page cache as 2 MB folios (ext4 has them since Linux 6.16),
+/// and every later mapping of it takes 2 MB pages, each touched once instead of 512 4 KB pages.
+/// On the project's VMs (shadow paging) a 4 KB page's first touch in a process costs ~4 us:
+/// ~1 ms per MB, ~120 ms of every extract's start for the ~120 MB of weights it reads (35 MB
+/// prepared, ~85 MB of layouts up to res4f); ~10 ms in 2 MB pages (docs/BENCHMARKS.md, stop 29).
+void advise_huge_pages(void* data, size_t size);
 
 }  // namespace ishannot::detail

@@ -72,11 +72,14 @@ ConvSpec prepared_conv(const PreparedWeights& w, const ResNet50Conv& c) {
     const auto it = w.tensors.find(name);
     if (it == w.tensors.end() || it->second.shape != shape)
       throw Error("prepared weights: " + name + " is missing or has another shape");
-    return it->second.data;
+    return it->second;
   };
   ConvSpec spec;
-  spec.weight = tensor(c.name + "/folded_kernel", {c.out, c.in, c.kernel, c.kernel});
-  spec.bias = tensor(c.name + "/folded_bias", {c.out});
+  const PreparedTensor kernel =
+      tensor(c.name + "/folded_kernel", {c.out, c.in, c.kernel, c.kernel});
+  spec.weight = kernel.data;
+  spec.weight_hash = kernel.hash;  // checked on reading: PlanWeights need not hash it again
+  spec.bias = tensor(c.name + "/folded_bias", {c.out}).data;
   spec.out = c.out;
   spec.in = c.in;
   spec.kernel = c.kernel;

@@ -11,10 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "infer/plan_weights.h"
 #include "ishannot/common/error.h"
 #include "ishannot/image/image.h"
 #include "ishannot/infer/extract.h"
+#include "ishannot/infer/prepared_weights.h"
 #include "ishannot/infer/resnet50.h"
 #include "ishannot/nets/extract.h"
 #include "ishannot/nets/weights_cache.h"
@@ -172,6 +175,17 @@ TEST(PreparedResNet50, OnlyTheTensorsOfTheTapsAreChecked) {
   EXPECT_EQ(prepared_resnet50(weights, dir, &all), nullptr);
   EXPECT_EQ(all.why, "corrupt: res5c_branch2c/folded_kernel: hash differs");
   flip_byte_at(hit.file, res5);  // mended
+
+  // Each tensor read carries the hash it was checked with (PlanWeights' key: not hashed again).
+  const std::set<std::string> used = {"conv1/folded_kernel", "res4f_branch2b/folded_kernel"};
+  const PreparedLookup lookup = find_prepared_resnet50(weights, dir, &used);
+  ASSERT_TRUE(lookup.weights) << lookup.why;
+  ASSERT_EQ(lookup.weights->tensors.size(), used.size());
+  for (const auto& [name, tensor] : lookup.weights->tensors) {
+    size_t count = 1;
+    for (int64_t d : tensor.shape) count *= static_cast<size_t>(d);
+    EXPECT_EQ(tensor.hash, ishannot::detail::fast_hash(tensor.data, count * sizeof(float))) << name;
+  }
 
   flip_byte_at(hit.file, tensor_offset(hit.file, "res4f_branch2b/folded_bias") + 4);
   PreparedLookup res4f;

@@ -6,7 +6,9 @@
 // torch path.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -131,6 +133,30 @@ TEST(PlanWeights, SharedWrittenMappedAndRebuiltWhenCorrupt) {
   EXPECT_GE(files_in(small).size(), 4u);
   EXPECT_EQ(budgeted->stats().written, convs);
   torch::set_num_threads(threads);
+}
+
+// A caller that knows the weights' hash (the prepared cache checked it) finds their file without
+// PlanWeights reading the weights (a null pointer here); a different hash is other weights.
+TEST(PlanWeights, AKnownHashFindsTheFileWithoutReadingTheWeights) {
+  const std::string dir = test::temp_dir("plan-weights-hash");
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  const dnnl::memory::dims dims = {32, 16, 3, 3};
+  std::vector<float> plain(32 * 16 * 9);
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = std::sin(0.37f * static_cast<float>(i));
+  const dnnl::memory::desc desc(dims, dnnl::memory::data_type::f32,
+                                dnnl::memory::format_tag::OIhw16i16o);
+  PlanWeights first(dir);
+  const dnnl::memory written = first.get(plain.data(), 0, dims, desc, engine);
+  EXPECT_EQ(first.stats().written, 1);
+  const uint64_t hash = ishannot::detail::fast_hash(plain.data(), plain.size() * sizeof(float));
+  PlanWeights second(dir);
+  const dnnl::memory loaded = second.get(nullptr, hash, dims, desc, engine);
+  EXPECT_EQ(second.stats().loaded, 1);
+  EXPECT_EQ(std::memcmp(written.get_data_handle(), loaded.get_data_handle(), desc.get_size()), 0);
+  PlanWeights third(dir);
+  third.get(plain.data(), hash ^ 1, dims, desc, engine);
+  EXPECT_EQ(third.stats().loaded, 0);
+  EXPECT_EQ(third.stats().reordered, 1);
 }
 
 // Winograd (opt-in for fp32 3x3 convolutions where oneDNN has it) and direct convolution

@@ -50,6 +50,7 @@ FloatArray to_input(const std::vector<cv::Mat>& bgr_images, const PixelPreproces
 /// pointers belong to the network that made the spec and must outlive what is compiled from it.
 struct ConvSpec {
   const float* weight = nullptr;
+  uint64_t weight_hash = 0;  ///< fast_hash of `weight`'s values where known (0: hashed when used)
   const float* bias = nullptr;
   int64_t out = 0, in = 0, kernel = 0;
   int stride = 1, padding = 0;

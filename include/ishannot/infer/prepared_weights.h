@@ -39,6 +39,7 @@ std::string weights_cache_dir();
 struct PreparedTensor {
   std::vector<int64_t> shape;
   float* data = nullptr;
+  uint64_t hash = 0;  ///< infer/plan_weights.h fast_hash of the values, as checked (0: unknown)
 };
 
 /// A backbone's prepared weights ("conv1/folded_kernel", "res2a_branch2a/folded_bias", ...,
