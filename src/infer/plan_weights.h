@@ -71,9 +71,9 @@ std::string hash_hex(uint64_t hash);
 /// MADV_HUGEPAGE; advice only, nothing where transparent huge pages are off): a file read from
 /// disk into such a mapping enters the page cache as 2 MB folios (ext4 has them since Linux 6.16),
 /// and every later mapping of it takes 2 MB pages, each touched once instead of 512 4 KB pages.
-/// On the project's VMs (shadow paging) a 4 KB page's first touch in a process costs ~4 us:
-/// ~1 ms per MB, ~120 ms of every extract's start for the ~120 MB of weights it reads (35 MB
-/// prepared, ~85 MB of layouts up to res4f); ~10 ms in 2 MB pages (docs/BENCHMARKS.md, stop 29).
+/// On the project's VMs (shadow paging) a 4 KB page's first touch in a process costs ~2 us,
+/// ~0.5 ms per MB (a 97 MB file: 47-50 ms; 4-7 ms in 2 MB pages), and an extract up to res4f
+/// touches ~120 MB of weights (35 MB prepared, the rest layouts) (docs/BENCHMARKS.md, stop 29).
 void advise_huge_pages(void* data, size_t size);
 
 }  // namespace ishannot::detail
