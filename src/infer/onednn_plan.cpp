@@ -24,9 +24,9 @@ struct OnednnPlan::Value {
 struct OnednnPlan::Step {
   dnnl::primitive primitive;
   std::unordered_map<int, memory> args;
-  /// A head step's arguments in buffers that hold one slice per run of the head (the head's
-  /// output): (argument, buffer), pointed at the run's slice before each execution.
-  std::vector<std::pair<int, int>> moving;
+  /// A head step's arguments in the head's output buffer (joined_), pointed at the run's slice
+  /// before each execution.
+  std::vector<int> moving;
 };
 
 struct OnednnPlan::Output {
@@ -141,7 +141,6 @@ int OnednnPlan::new_buffer(size_t bytes) {
   buffers_.emplace_back(aligned_floats(rounded), &free_floats);
   buffer_bytes_.push_back(rounded);
   buffer_free_.push_back(false);
-  buffer_stride_.push_back(0);
   buffer_since_.push_back(steps_.size());
   return static_cast<int>(buffers_.size() - 1);
 }
@@ -155,17 +154,10 @@ memory OnednnPlan::memory_of(const Value& value) const {
   return memory(value.desc, engine_, buffers_[static_cast<size_t>(value.buffer)].get());
 }
 
-void OnednnPlan::bind(Step& step, int arg, const Value& value) const {
-  step.args[arg] = memory_of(value);
-  if (value.buffer >= 0) step.moving.emplace_back(arg, value.buffer);
-}
-
 OnednnPlan::Value OnednnPlan::reorder_to(const Value& value, const memory::desc& desc) {
   Value out{desc, new_buffer(desc.get_size())};
-  Step step{dnnl::reorder(memory_of(value), memory_of(out)), {}, {}};
-  bind(step, DNNL_ARG_FROM, value);
-  bind(step, DNNL_ARG_TO, out);
-  steps_.push_back(std::move(step));
+  memory src = memory_of(value), dst = memory_of(out);
+  steps_.push_back({dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}, {}});
   return out;
 }
 
@@ -230,11 +222,12 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const ConvSpec& conv, b
   } else {
     dst = Value{pd.dst_desc(), new_buffer(pd.dst_desc().get_size())};
   }
-  Step step{
-      dnnl::convolution_forward(pd), {{DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}}, {}};
-  bind(step, DNNL_ARG_SRC, input);
-  bind(step, DNNL_ARG_DST, dst);
-  steps_.push_back(std::move(step));
+  steps_.push_back({dnnl::convolution_forward(pd),
+                    {{DNNL_ARG_SRC, memory_of(input)},
+                     {DNNL_ARG_WEIGHTS, weights},
+                     {DNNL_ARG_BIAS, bias},
+                     {DNNL_ARG_DST, memory_of(dst)}},
+                    {}});
   if (input_reordered) release(input.buffer);
   return dst;
 }
@@ -249,10 +242,9 @@ OnednnPlan::Value OnednnPlan::add_max_pool(const Value& src, const StageSpec& po
       {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)});
   const dnnl::pooling_forward::primitive_desc pd(desc, engine_);
   Value dst{pd.dst_desc(), new_buffer(pd.dst_desc().get_size())};
-  Step step{dnnl::pooling_forward(pd), {}, {}};
-  bind(step, DNNL_ARG_SRC, src);
-  bind(step, DNNL_ARG_DST, dst);
-  steps_.push_back(std::move(step));
+  steps_.push_back({dnnl::pooling_forward(pd),
+                    {{DNNL_ARG_SRC, memory_of(src)}, {DNNL_ARG_DST, memory_of(dst)}},
+                    {}});
   return dst;
 }
 
@@ -262,10 +254,9 @@ OnednnPlan::Value OnednnPlan::add_relu(const Value& src) {
   const dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference,
                                          dnnl::algorithm::eltwise_relu, src.desc, 0.0f, 0.0f);
   const dnnl::eltwise_forward::primitive_desc pd(desc, engine_);
-  Step step{dnnl::eltwise_forward(pd), {}, {}};
-  bind(step, DNNL_ARG_SRC, src);
-  bind(step, DNNL_ARG_DST, dst);
-  steps_.push_back(std::move(step));
+  steps_.push_back({dnnl::eltwise_forward(pd),
+                    {{DNNL_ARG_SRC, memory_of(src)}, {DNNL_ARG_DST, memory_of(dst)}},
+                    {}});
   return dst;
 }
 
@@ -280,9 +271,9 @@ void OnednnPlan::add_output(int stage, const Value& value) {
     out.stride = plain.get_size();
   }
   out.plain = memory(plain, engine_, DNNL_MEMORY_NONE);
-  Step step{dnnl::reorder(memory_of(value), out.plain), {{DNNL_ARG_TO, out.plain}}, {}};
-  bind(step, DNNL_ARG_FROM, value);
-  steps_.push_back(std::move(step));
+  memory src = memory_of(value);
+  steps_.push_back(
+      {dnnl::reorder(src, out.plain), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out.plain}}, {}});
   outputs_.push_back(std::move(out));
 }
 
@@ -306,15 +297,16 @@ OnednnPlan::Value OnednnPlan::join_head(const Value& value) {
   buffers_.emplace_back(aligned_floats(bytes), &free_floats);
   buffer_bytes_.push_back(bytes);
   buffer_free_.push_back(false);
-  buffer_stride_.push_back(stride);
   buffer_since_.push_back(steps_.size());
-  const int joined = static_cast<int>(buffers_.size() - 1);
-  joined_ = joined;
+  joined_ = static_cast<int>(buffers_.size() - 1);
+  joined_stride_ = stride;
+  // The steps that used `value`'s buffer since it was handed out move to the new one.
+  const void* old = buffers_[b].get();
   for (size_t k = buffer_since_[b]; k < steps_.size(); ++k)
-    for (auto& moving : steps_[k].moving)
-      if (moving.second == v.buffer) moving.second = joined;
+    for (const auto& [arg, mem] : steps_[k].args)
+      if (mem.get_data_handle() == old) steps_[k].moving.push_back(arg);
   release(v.buffer);
-  return Value{whole, joined};
+  return Value{whole, joined_};
 }
 
 OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<int>& taps,
@@ -380,15 +372,6 @@ OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<i
   covered_ = i;
   if (covered_ <= last && covered_ > 0 && !is_tap(covered_ - 1)) add_output(covered_ - 1, x);
   if (in_head) head_steps_ = steps_.size();
-  for (size_t k = 0; k < steps_.size(); ++k) {  // only the head's steps move, only into slices
-    auto& moving = steps_[k].moving;
-    if (k >= head_steps_) moving.clear();
-    moving.erase(std::remove_if(moving.begin(), moving.end(),
-                                [&](const std::pair<int, int>& m) {
-                                  return buffer_stride_[static_cast<size_t>(m.second)] == 0;
-                                }),
-                 moving.end());
-  }
 }
 
 std::vector<int64_t> OnednnPlan::output_shape(int stage) const {
@@ -428,23 +411,18 @@ void OnednnPlan::run_head(const float* input, int64_t images, dnnl::stream& stre
   const size_t input_stride = input_.get_desc().get_size();
   auto* in = reinterpret_cast<char*>(const_cast<float*>(input));
   if (runs < all && joined_ >= 0) {  // the skipped slices: zeros, not last batch's values
-    const auto b = static_cast<size_t>(joined_);
-    const size_t stride = buffer_stride_[b];
-    std::memset(reinterpret_cast<char*>(buffers_[b].get()) + static_cast<size_t>(runs) * stride, 0,
-                static_cast<size_t>(all - runs) * stride);
+    std::memset(joined_base() + static_cast<size_t>(runs) * joined_stride_, 0,
+                static_cast<size_t>(all - runs) * joined_stride_);
   }
   for (int64_t j = 0; j < runs; ++j) {
     const auto r = static_cast<size_t>(j);
     input_.set_data_handle(in + r * input_stride);
     for (Output& o : outputs_)
       if (o.stride > 0) o.plain.set_data_handle(o.base + r * o.stride);
+    char* slice = joined_ >= 0 ? joined_base() + r * joined_stride_ : nullptr;
     for (size_t k = 0; k < head_steps_; ++k) {
       Step& step = steps_[k];
-      for (const auto& [arg, b] : step.moving) {
-        const auto buffer = static_cast<size_t>(b);
-        auto* base = reinterpret_cast<char*>(buffers_[buffer].get());
-        step.args.at(arg).set_data_handle(base + r * buffer_stride_[buffer]);
-      }
+      for (int arg : step.moving) step.args.at(arg).set_data_handle(slice);
       step.primitive.execute(stream, step.args);
     }
   }

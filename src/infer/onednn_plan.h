@@ -99,7 +99,9 @@ class OnednnPlan {
   Value add_relu(const Value& src);
   void add_output(int stage, const Value& value);
   Value join_head(const Value& value);
-  void bind(Step& step, int arg, const Value& value) const;
+  char* joined_base() const {
+    return reinterpret_cast<char*>(buffers_[static_cast<size_t>(joined_)].get());
+  }
   dnnl::memory memory_of(const Value& value) const;
   void run_head(const float* input, int64_t images, dnnl::stream& stream);
 
@@ -108,16 +110,16 @@ class OnednnPlan {
   std::vector<std::unique_ptr<float[], void (*)(float*)>> buffers_;
   std::vector<size_t> buffer_bytes_;
   std::vector<bool> buffer_free_;
-  std::vector<size_t> buffer_stride_;  // bytes per head run: the head's output; 0: fixed
-  std::vector<size_t> buffer_since_;   // the step at which the buffer was last handed out
+  std::vector<size_t> buffer_since_;  // the step at which the buffer was last handed out
   std::vector<Step> steps_;
   std::vector<Output> outputs_;
   std::vector<dnnl::memory> weights_;  // from shared_weights_, and the biases
   dnnl::memory input_;                 // plain NCHW, handle set per run
   std::vector<int64_t> input_shape_;
-  int64_t head_batch_ = 0;  // images per run of the head's steps; 0: no head
-  size_t head_steps_ = 0;   // steps_[0, head_steps_) run input_shape_[0] / head_batch_ times
-  int joined_ = -1;         // the buffer of the head's output (join_head), if any
+  int64_t head_batch_ = 0;    // images per run of the head's steps; 0: no head
+  size_t head_steps_ = 0;     // steps_[0, head_steps_) run input_shape_[0] / head_batch_ times
+  int joined_ = -1;           // the buffer of the head's output (join_head), if any
+  size_t joined_stride_ = 0;  // its bytes per run of the head
   dnnl::memory::data_type activations_;  // f32, or bf16 with Precision::kBf16
   int covered_ = 0;
 };

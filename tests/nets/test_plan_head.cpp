@@ -24,6 +24,16 @@ using ishannot::detail::PlanWeights;
 
 namespace {
 
+// Bitwise comparisons run on one thread, as in test_plan_weights.cpp; the count is restored
+// however the test ends.
+struct OneThread {
+  const int threads = torch::get_num_threads();
+  OneThread() { torch::set_num_threads(1); }
+  ~OneThread() { torch::set_num_threads(threads); }
+  OneThread(const OneThread&) = delete;
+  OneThread& operator=(const OneThread&) = delete;
+};
+
 // Eight different images: three photos, their mirror images, two of them upside down.
 torch::Tensor eight_photos(const Backbone& net) {
   std::vector<cv::Mat> images;
@@ -81,14 +91,12 @@ TEST(PlanHead, ResNet50TapsInAndAfterTheHeadMatchTheTorchPath) {
   torch::InferenceMode guard;
   auto net = load_backbone("resnet50", "");
   net->eval();
-  const int threads = torch::get_num_threads();
-  torch::set_num_threads(1);  // bitwise comparisons: one thread, as in test_plan_weights.cpp
+  const OneThread one;
   const torch::Tensor input = eight_photos(*net);
   // pool1, res2c, res3d: in the head (res3d its last stage); res4a, res4f: after it.
   expect_head_exact(*net, "pool1,res2c,res3d,res4a,res4f", input, 2);
   expect_head_exact(*net, "res3d,res4f", input.slice(0, 0, 5), 1);  // odd: one image per run
   expect_head_exact(*net, "res2a", input.slice(0, 0, 6), 2);        // all taps in the head
-  torch::set_num_threads(threads);
 }
 
 TEST(PlanHead, PaddedBatchKeepsTheRealImagesBits) {
@@ -96,8 +104,7 @@ TEST(PlanHead, PaddedBatchKeepsTheRealImagesBits) {
   torch::InferenceMode guard;
   auto net = load_backbone("resnet50", "");
   net->eval();
-  const int threads = torch::get_num_threads();
-  torch::set_num_threads(1);
+  const OneThread one;
   const torch::Tensor input = eight_photos(*net).contiguous();
   const auto taps = net->resolve_layers("res2c,res4f");
   std::vector<torch::Tensor> kept;
@@ -117,7 +124,6 @@ TEST(PlanHead, PaddedBatchKeepsTheRealImagesBits) {
       EXPECT_TRUE(torch::equal(first.at(t).slice(0, 0, images), full.at(t).slice(0, 0, images)))
           << net->layers()[static_cast<size_t>(t)].name << ", " << images << " images";
   }
-  torch::set_num_threads(threads);
 }
 
 TEST(PlanHead, Vgg16HeadOfItsFirstBlocks) {
@@ -126,11 +132,9 @@ TEST(PlanHead, Vgg16HeadOfItsFirstBlocks) {
   ASSERT_EQ(test::run_peer("vgg16-files --seed 5 --out " + dir), 0);
   torch::InferenceMode guard;
   auto net = load_backbone("vgg16", dir + "/vgg16.pth");
-  const int threads = torch::get_num_threads();
-  torch::set_num_threads(1);
+  const OneThread one;
   torch::manual_seed(9);
   const torch::Tensor input = torch::randn({4, 3, 80, 112}) * 40;
   // 3 = relu1_2 (tapped: its own stage), 5 = pool1, 17 = pool3 (after the head), 21 = relu4_2.
   expect_head_exact(*net, "3,5,17,21", input, 2);
-  torch::set_num_threads(threads);
 }
