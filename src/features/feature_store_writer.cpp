@@ -338,7 +338,7 @@ void FeatureStoreWriter::commit(const std::vector<std::string>& ids,
   const hsize_t start[2] = {static_cast<hsize_t>(impl_->rows), 0};
   const hsize_t new_rows = static_cast<hsize_t>(impl_->rows) + n;
   Hid half = detail::make_half_type();
-  std::vector<uint16_t> converted;
+  std::vector<uint16_t>& converted = impl_->half_rows;
   for (const auto& layer : impl_->layers) {
     const hsize_t dims[2] = {new_rows, static_cast<hsize_t>(layer.dim)};
     const hsize_t count[2] = {n, static_cast<hsize_t>(layer.dim)};

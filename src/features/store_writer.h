@@ -42,6 +42,7 @@ struct FeatureStoreWriter::Impl {
   bool closed = false;
   bool failed = false;  ///< a write failed: HDF5's view of the file differs from the disk
   bool dirty = false;   ///< reopen has started writing
+  std::vector<uint16_t> half_rows;  ///< commit()'s float16 rows, kept: the same pages each batch
 
   // feature_store_writer.cpp
   void create(const std::map<std::string, std::string>& attributes);

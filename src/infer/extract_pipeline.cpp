@@ -116,6 +116,7 @@ cv::Mat load_image(const ImageRecord& record, const InputGeometry& g) {
 void decode_batches(const std::vector<const ImageRecord*>& todo,
                     const PixelPreprocessing& preprocessing, const InputGeometry& geometry,
                     const ExtractParams& params, BoundedQueue<DecodedBatch>& out) {
+  FloatArrayPool pool;  // the batches' memory, back from the forward pass
   size_t next = 0;
   while (next < todo.size()) {
     DecodedBatch batch;
@@ -131,7 +132,7 @@ void decode_batches(const std::vector<const ImageRecord*>& todo,
           batch.skipped.push_back({record.path, problem_of(record.path, e.what())});
         }
       }
-      if (!images.empty()) batch.input = to_input(images, preprocessing);
+      if (!images.empty()) batch.input = to_input(images, preprocessing, &pool);
     } catch (...) {
       batch.ids.clear();
       batch.input = FloatArray();

@@ -86,10 +86,12 @@ void to_planes(const cv::Mat& img, const PixelPreprocessing& p, float* out) {
 
 }  // namespace
 
-FloatArray to_input(const std::vector<cv::Mat>& bgr_images, const PixelPreprocessing& p) {
+FloatArray to_input(const std::vector<cv::Mat>& bgr_images, const PixelPreprocessing& p,
+                    FloatArrayPool* pool) {
   if (bgr_images.empty()) throw Error("no image in the batch");
   const int h = bgr_images[0].rows, w = bgr_images[0].cols;
-  FloatArray batch = FloatArray::allocate({static_cast<int64_t>(bgr_images.size()), 3, h, w});
+  std::vector<int64_t> shape = {static_cast<int64_t>(bgr_images.size()), 3, h, w};
+  FloatArray batch = pool ? pool->take(std::move(shape)) : FloatArray::allocate(std::move(shape));
   const int64_t plane = static_cast<int64_t>(h) * w;
   for (size_t n = 0; n < bgr_images.size(); ++n) {
     const cv::Mat& img = bgr_images[n];

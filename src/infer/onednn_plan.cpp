@@ -372,6 +372,7 @@ OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<i
   covered_ = i;
   if (covered_ <= last && covered_ > 0 && !is_tap(covered_ - 1)) add_output(covered_ - 1, x);
   if (in_head) head_steps_ = steps_.size();
+  output_pool_ = std::make_unique<FloatArrayPool>(4 * outputs_.size());
 }
 
 std::vector<int64_t> OnednnPlan::output_shape(int stage) const {
@@ -385,7 +386,7 @@ TapMaps OnednnPlan::run(const float* input, int64_t images) {
   TapMaps out;
   if (covered_ == 0) return out;
   for (Output& o : outputs_) {
-    FloatArray t = FloatArray::allocate(o.shape);
+    FloatArray t = output_pool_->take(o.shape);
     o.base = reinterpret_cast<char*>(t.data);
     o.plain.set_data_handle(t.data);
     out[o.stage] = std::move(t);

@@ -19,6 +19,9 @@
 //  - weights are reordered into the convolutions' preferred layout once per engine and layout,
 //    and kept on disk between processes (plan_weights.h: Winograd's reorder alone costs ~0.5 s);
 //  - buffers are allocated once and reused by later layers (an identity block sums in place);
+//  - the tap maps run() returns come from a FloatArrayPool: once the caller drops a batch's
+//    maps, the next batch's are written into the same memory (a fresh 5 MB map met a first touch
+//    of 2 MB pages, up to ~4 ms each on the VMs of docs/BENCHMARKS.md, in a third of the batches);
 //  - the head (the first stages, as long as a stage's weights are fewer than one image's input
 //    values: ResNet50 up to res3d, VGG16's first blocks) runs 2 images at a time (1 for an odd
 //    batch), once per pair, into its slice of the buffer the rest of the plan reads as one batch:
@@ -113,6 +116,9 @@ class OnednnPlan {
   std::vector<size_t> buffer_since_;  // the step at which the buffer was last handed out
   std::vector<Step> steps_;
   std::vector<Output> outputs_;
+  // run()'s tap maps: the same pages batch after batch, for 4 batches in flight (an extraction's
+  // queue of 2, one being written, one being made).
+  std::unique_ptr<FloatArrayPool> output_pool_;
   std::vector<dnnl::memory> weights_;  // from shared_weights_, and the biases
   dnnl::memory input_;                 // plain NCHW, handle set per run
   std::vector<int64_t> input_shape_;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "infer/onednn_plan.h"
 #include "infer/plan_weights.h"
@@ -59,9 +60,18 @@ std::map<int, torch::Tensor> run_plan(Backbone& net, const std::vector<int>& tap
   EXPECT_EQ(plan.head_batch(), expect_head_batch) << "batch of " << input.size(0);
   const torch::Tensor contiguous = input.contiguous();
   std::map<int, torch::Tensor> out;
+  std::set<const float*> first_maps;
   for (int pass = 0; pass < 2; ++pass) {  // the second run reuses the buffers
-    for (const auto& [tap, map] : plan.run(contiguous.data_ptr<float>()))
+    std::set<const float*> maps;
+    for (const auto& [tap, map] : plan.run(contiguous.data_ptr<float>())) {
       out[tap] = torch::from_blob(map.data, map.shape, torch::kFloat).clone();
+      maps.insert(map.data);
+    }
+    if (pass == 0) first_maps = maps;
+    // The first run's maps were dropped: the second writes their memory (FloatArrayPool).
+    if (pass == 1) {
+      EXPECT_EQ(maps, first_maps);
+    }
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // maps, N x D rows. It owns its data (allocate(), 64-byte aligned) or shares an owner's
 // (`owner` keeps the memory alive: a memory-mapped file, a torch tensor on the nets side, the
 // array it is a view of). Copying a FloatArray copies the handle, not the values.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -22,6 +23,31 @@ struct FloatArray {
   static FloatArray allocate(std::vector<int64_t> shape, bool zero = false);
   /// The first `n` entries along the first axis, sharing this array's memory.
   FloatArray first(int64_t n) const;
+};
+
+/// Hands out FloatArrays whose memory comes back to it: when the last handle to an array it made
+/// is dropped (on any thread), the block joins the pool's free ones (at most `max_free`; more are
+/// freed), and take() reuses a free block of the same size before allocating. A producer that
+/// makes one array per batch (the plan's taps, the decode thread's input batches) then writes the
+/// same pages batch after batch instead of fresh ones: on the VMs of docs/BENCHMARKS.md the first
+/// touch of a fresh 2 MB page costs up to ~4 ms (the host backs it anew), and a 5 MB tap map at
+/// batch 8 met one to three of them in a third of the batches (stop 30). Thread-safe; arrays may
+/// outlive the pool (their blocks are then freed with them).
+class FloatArrayPool {
+ public:
+  explicit FloatArrayPool(size_t max_free = 4);
+  FloatArrayPool(const FloatArrayPool&) = delete;
+  FloatArrayPool& operator=(const FloatArrayPool&) = delete;
+  ~FloatArrayPool();
+
+  /// An array of `shape`, uninitialised (a reused block holds an earlier array's values).
+  FloatArray take(std::vector<int64_t> shape);
+  /// Free blocks held now (for tests).
+  size_t free_blocks() const;
+
+ private:
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
 };
 
 /// Outputs of a forward pass by stage index (the taps).

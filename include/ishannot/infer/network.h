@@ -42,8 +42,10 @@ int resolve_layer(const std::vector<LayerInfo>& layers, const std::string& arch,
 std::vector<int> resolve_layers(const std::vector<LayerInfo>& layers, const std::string& arch,
                                 const std::string& list);
 
-/// BGR 8-bit images of one size -> preprocessed N x 3 x H x W batch (Error otherwise).
-FloatArray to_input(const std::vector<cv::Mat>& bgr_images, const PixelPreprocessing& p);
+/// BGR 8-bit images of one size -> preprocessed N x 3 x H x W batch (Error otherwise); its memory
+/// from `pool` when given (a loop that makes a batch after batch: FloatArrayPool).
+FloatArray to_input(const std::vector<cv::Mat>& bgr_images, const PixelPreprocessing& p,
+                    FloatArrayPool* pool = nullptr);
 
 /// A convolution with its folded BatchNorm: OIHW float32 weights (contiguous), a bias of `out`
 /// values (null: zero), square kernel and stride, symmetric zero padding, optional ReLU. The
