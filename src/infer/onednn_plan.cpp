@@ -118,6 +118,21 @@ std::string OnednnPlan::bf16_unsupported_reason() {
          "avx512_core_bf16)";
 }
 
+bool OnednnPlan::blocked_activations(Precision precision) {
+  if (const char* env = std::getenv("ISHANNOT_PLAN_LAYOUT")) return std::string(env) == "blocked";
+  using isa = dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case isa::avx512_core:
+    case isa::avx512_core_vnni:
+    case isa::avx512_core_bf16:
+      return true;
+    case isa::avx512_core_amx:  // AMX's bf16 kernels take channels-last only
+      return precision == Precision::kFp32;
+    default:
+      return false;
+  }
+}
+
 bool OnednnPlan::winograd_enabled() {
   const char* algorithm = std::getenv("ISHANNOT_CONV_ALGORITHM");
   return algorithm && std::string(algorithm) == "winograd";
@@ -181,9 +196,10 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const ConvSpec& conv, b
   const memory::dims pad_r = {right_padding(in[2], oh, k, s, p), right_padding(in[3], ow, k, s, p)};
   auto make_pd = [&](dnnl::algorithm algorithm) {
     const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, algorithm, memory::desc(in, activations_, tag::any),
+        dnnl::prop_kind::forward_inference, algorithm,
+        memory::desc(in, activations_, activation_tag(in[1])),
         memory::desc(w_dims, activations_, tag::any), memory::desc({o}, dt::f32, tag::x),
-        memory::desc(dst_dims, activations_, tag::any), {s, s}, {p, p}, pad_r);
+        memory::desc(dst_dims, activations_, activation_tag(o)), {s, s}, {p, p}, pad_r);
     return dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
   };
   dnnl::convolution_forward::primitive_desc pd;
@@ -230,6 +246,10 @@ OnednnPlan::Value OnednnPlan::add_conv(const Value& src, const ConvSpec& conv, b
                     {}});
   if (input_reordered) release(input.buffer);
   return dst;
+}
+
+memory::format_tag OnednnPlan::activation_tag(int64_t channels) const {
+  return blocked_ && channels % 16 == 0 ? tag::nChw16c : tag::any;
 }
 
 OnednnPlan::Value OnednnPlan::add_max_pool(const Value& src, const StageSpec& pool) {
@@ -317,6 +337,7 @@ OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<i
                                      : std::make_shared<PlanWeights>("")),
       input_shape_(input_shape),
       activations_(precision == Precision::kBf16 ? dt::bf16 : dt::f32) {
+  blocked_ = blocked_activations(precision);
   ISHANNOT_ASSERT(!taps.empty() && input_shape.size() == 4, "taps and an N x C x H x W input");
   ISHANNOT_ASSERT(precision == Precision::kFp32 || bf16_unsupported_reason().empty(),
                   "bf16 plan on a CPU without bf16 (InferenceEngine::require checks first)");

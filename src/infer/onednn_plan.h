@@ -6,9 +6,13 @@
 // What it saves over the stage-by-stage torch path (Backbone::forward_taps):
 //  - each convolution carries its bias, its ReLU and, in a ResNet block, the residual sum and the
 //    block's final ReLU as oneDNN post-ops: one pass over the output instead of three;
-//  - activations stay in the layout the convolutions choose from layer to layer (on the AVX-512
-//    VM of docs/BENCHMARKS.md, oneDNN 2.6's brgconv kernels keep channels-last, as
-//    ONEDNN_VERBOSE=1 shows); only the input and the taps are reordered (to and from plain NCHW);
+//  - activations stay in one layout from layer to layer; only the input and the taps are reordered
+//    (to and from plain NCHW). On AVX-512 CPUs that layout is channel blocks of 16 (nChw16c,
+//    blocked_activations()): oneDNN 2.6's kernels for it implement every layer, Winograd's
+//    among them, with no reorder in between, and a ResNet50 extraction at 320x128 ran ~6-7 %
+//    faster in them than in the channels-last layout oneDNN's brgconv kernels choose (tag::any,
+//    which had a reorder before and after every Winograd convolution: docs/BENCHMARKS.md, stop
+//    30). Elsewhere, and for bf16 on AMX, oneDNN chooses;
 //  - with ISHANNOT_CONV_ALGORITHM=winograd, fp32 3x3 stride-1 convolutions (ResNet50's bottleneck
 //    middles, VGG16's) run oneDNN's Winograd algorithm where it implements them (AVX-512): ~4x
 //    fewer multiplications in those layers, ~1.2-1.3x the whole forward pass on one core,
@@ -88,6 +92,11 @@ class OnednnPlan {
 
   /// True when ISHANNOT_CONV_ALGORITHM=winograd (opt-in: see the header comment).
   static bool winograd_enabled();
+  /// Whether plans of `precision` ask their convolutions for activations in channel blocks of 16
+  /// (nChw16c) rather than the layout oneDNN prefers (channels-last, for its brgconv kernels):
+  /// on AVX-512 CPUs, for fp32, and for bf16 without AMX (whose kernels are channels-last only).
+  /// ISHANNOT_PLAN_LAYOUT=blocked|any decides instead, for measurements.
+  static bool blocked_activations(Precision precision);
 
  private:
   struct Value;
@@ -98,6 +107,7 @@ class OnednnPlan {
   void release(int buffer);
   Value reorder_to(const Value& value, const dnnl::memory::desc& desc);
   Value add_conv(const Value& src, const ConvSpec& conv, bool relu, const Value* sum_into);
+  dnnl::memory::format_tag activation_tag(int64_t channels) const;
   Value add_max_pool(const Value& src, const StageSpec& pool);
   Value add_relu(const Value& src);
   void add_output(int stage, const Value& value);
@@ -127,6 +137,7 @@ class OnednnPlan {
   int joined_ = -1;           // the buffer of the head's output (join_head), if any
   size_t joined_stride_ = 0;  // its bytes per run of the head
   dnnl::memory::data_type activations_;  // f32, or bf16 with Precision::kBf16
+  bool blocked_ = false;                 // activations in nChw16c (blocked_activations)
   int covered_ = 0;
 };
 

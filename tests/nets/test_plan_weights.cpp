@@ -184,6 +184,36 @@ TEST(PlanWeights, WinogradAndDirectBothMatchTheTorchPath) {
   }
 }
 
+// The activations' two layouts (channel blocks of 16, the AVX-512 default, and the channels-last
+// oneDNN chooses elsewhere), direct and Winograd: each gives the torch path's taps; on an AVX-512
+// CPU the two layouts run different kernels, hence not the same bits.
+TEST(PlanWeights, BlockedAndChannelsLastLayoutsBothMatchTheTorchPath) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  torch::InferenceMode guard;
+  auto net = load_backbone("resnet50", "");
+  net->eval();
+  const auto taps = net->resolve_layers("res4f");
+  const torch::Tensor input = photos(*net);
+  const torch::Tensor reference = net->forward_taps(input, taps).at(taps[0]);
+  const bool avx512_default = OnednnPlan::blocked_activations(Precision::kFp32);
+  for (const char* algorithm : {"direct", "winograd"}) {
+    setenv("ISHANNOT_CONV_ALGORITHM", algorithm, 1);
+    setenv("ISHANNOT_PLAN_LAYOUT", "blocked", 1);
+    EXPECT_TRUE(OnednnPlan::blocked_activations(Precision::kBf16));
+    const torch::Tensor blocked = run(*net, taps, input, nullptr);
+    setenv("ISHANNOT_PLAN_LAYOUT", "any", 1);
+    EXPECT_FALSE(OnednnPlan::blocked_activations(Precision::kFp32));
+    const torch::Tensor any = run(*net, taps, input, nullptr);
+    unsetenv("ISHANNOT_PLAN_LAYOUT");
+    unsetenv("ISHANNOT_CONV_ALGORITHM");
+    EXPECT_LT(test::relative_error(blocked, reference), 1e-5) << algorithm;
+    EXPECT_LT(test::relative_error(any, reference), 1e-5) << algorithm;
+    if (avx512_default) {
+      EXPECT_FALSE(torch::equal(blocked, any)) << algorithm << ": one layout ran";
+    }
+  }
+}
+
 TEST(PlanWeights, FastHashSeesEveryByte) {
   std::vector<unsigned char> bytes(1000);
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>(i * 7);
