@@ -159,17 +159,32 @@ TEST(PlanWeights, AKnownHashFindsTheFileWithoutReadingTheWeights) {
   EXPECT_EQ(third.stats().reordered, 1);
 }
 
+namespace {
+
+// ResNet50 with its real weights and res4f of the test photos by the torch path (the reference).
+struct Res4fCase {
+  std::shared_ptr<Backbone> net;
+  std::vector<int> taps;
+  torch::Tensor input, reference;
+};
+Res4fCase res4f_case() {
+  Res4fCase c{load_backbone("resnet50", ""), {}, {}, {}};
+  c.net->eval();
+  c.taps = c.net->resolve_layers("res4f");
+  c.input = photos(*c.net);
+  c.reference = c.net->forward_taps(c.input, c.taps).at(c.taps[0]);
+  return c;
+}
+
+}  // namespace
+
 // Winograd (opt-in for fp32 3x3 convolutions where oneDNN has it) and direct convolution
 // both give the torch path's taps; on a CPU with bf16 (hence AVX-512, where Winograd runs), not
 // the same bits.
 TEST(PlanWeights, WinogradAndDirectBothMatchTheTorchPath) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   torch::InferenceMode guard;
-  auto net = load_backbone("resnet50", "");
-  net->eval();
-  const auto taps = net->resolve_layers("res4f");
-  const torch::Tensor input = photos(*net);
-  const torch::Tensor reference = net->forward_taps(input, taps).at(taps[0]);
+  auto [net, taps, input, reference] = res4f_case();
   EXPECT_FALSE(OnednnPlan::winograd_enabled());  // direct by default
   const torch::Tensor direct = run(*net, taps, input, nullptr);
   setenv("ISHANNOT_CONV_ALGORITHM", "winograd", 1);
@@ -190,11 +205,7 @@ TEST(PlanWeights, WinogradAndDirectBothMatchTheTorchPath) {
 TEST(PlanWeights, BlockedAndChannelsLastLayoutsBothMatchTheTorchPath) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   torch::InferenceMode guard;
-  auto net = load_backbone("resnet50", "");
-  net->eval();
-  const auto taps = net->resolve_layers("res4f");
-  const torch::Tensor input = photos(*net);
-  const torch::Tensor reference = net->forward_taps(input, taps).at(taps[0]);
+  auto [net, taps, input, reference] = res4f_case();
   const bool avx512_default = OnednnPlan::blocked_activations(Precision::kFp32);
   for (const char* algorithm : {"direct", "winograd"}) {
     setenv("ISHANNOT_CONV_ALGORITHM", algorithm, 1);
