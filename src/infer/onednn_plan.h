@@ -31,8 +31,12 @@
 //    batch), once per pair, into its slice of the buffer the rest of the plan reads as one batch:
 //    a pair's activations stay in the caches from layer to layer where a batch of 8 at 320x128
 //    (21 MB per res2 tensor) streams through memory; the later stages, whose weights dominate,
-//    run the whole batch. Each image's results are the same bits as without it (oneDNN's kernels
-//    do not mix images); ~5-7 % of the forward pass at 320x128 (docs/BENCHMARKS.md, stop 29).
+//    run the whole batch. No kernel mixes images: an image's results do not depend on the other
+//    images of its batch or its place there (tested, direct and Winograd); with direct
+//    convolution they are also the same bits as without the head, with Winograd in nChw16c not
+//    (a pair's Winograd sums in another order than a batch of 8's; seen at res3d and res4f,
+//    within the torch path's 1e-5 either way); ~5-7 % of the forward pass at 320x128
+//    (docs/BENCHMARKS.md, stop 29).
 //    ISHANNOT_PLAN_HEAD_BATCH=K sets K images per run instead (0: no head), for measurements;
 //  - with Precision::kBf16, activations and weights are bfloat16 between layers (convolutions
 //    accumulate in float32, biases stay float32); the input is converted by the first reorder and

@@ -3,9 +3,11 @@
 // against the stage-by-stage torch path (the slow obvious reference) with taps inside the head
 // and after it, at even and odd batch sizes, on ResNet50 with its real weights (real photos at
 // the native 320x128) and VGG16 with the Python peer's random weights; and bitwise against the
-// same plan with the head switched off (ISHANNOT_PLAN_HEAD_BATCH=0), since no kernel mixes images.
-// A batch padded after its first images skips the head's runs of padding only, and gives the
-// real images the bits of the full run.
+// same plan with the head switched off (ISHANNOT_PLAN_HEAD_BATCH=0) with direct convolution (the
+// default; with Winograd in nChw16c, AVX-512's layout, a pair's bits differ from a batch of 8's).
+// What extraction promises holds with both algorithms: an image's bits do not depend on the other
+// images of its batch or its place there, and a batch padded after its first images skips the
+// head's runs of padding only and gives the real images the bits of the full run.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -76,6 +78,13 @@ std::map<int, torch::Tensor> run_plan(Backbone& net, const std::vector<int>& tap
   return out;
 }
 
+std::map<int, torch::Tensor> as_tensors(const TapMaps& maps) {
+  std::map<int, torch::Tensor> out;
+  for (const auto& [tap, map] : maps)
+    out[tap] = torch::from_blob(map.data, map.shape, torch::kFloat).clone();
+  return out;
+}
+
 // The plan with and without its head against the torch path, and bitwise against each other.
 void expect_head_exact(Backbone& net, const std::string& layers, const torch::Tensor& input,
                        int64_t head_batch) {
@@ -109,6 +118,30 @@ TEST(PlanHead, ResNet50TapsInAndAfterTheHeadMatchTheTorchPath) {
   expect_head_exact(*net, "res2a", input.slice(0, 0, 6), 2);        // all taps in the head
 }
 
+TEST(PlanHead, AnImagesBitsDoNotDependOnItsPlaceInTheBatch) {
+  ISHANNOT_SKIP_WITHOUT_WEIGHTS();
+  torch::InferenceMode guard;
+  auto net = load_backbone("resnet50", "");
+  net->eval();
+  const OneThread one;
+  const torch::Tensor input = eight_photos(*net).contiguous();
+  // Shifted by one: each image in the other half of a pair, at another place in the batch.
+  const torch::Tensor shifted = torch::roll(input, 1, 0).contiguous();
+  const auto taps = net->resolve_layers("res3d,res4f");  // the head's last stage, and after it
+  for (const char* algorithm : {"direct", "winograd"}) {
+    setenv("ISHANNOT_CONV_ALGORITHM", algorithm, 1);
+    std::vector<torch::Tensor> kept;
+    OnednnPlan plan(ishannot::detail::stage_specs(net->stages(), kept), taps, {8, 3, 128, 320},
+                    Precision::kFp32, std::make_shared<PlanWeights>(""));
+    const auto first = as_tensors(plan.run(input.data_ptr<float>()));
+    const auto second = as_tensors(plan.run(shifted.data_ptr<float>()));
+    unsetenv("ISHANNOT_CONV_ALGORITHM");
+    for (int t : taps)
+      EXPECT_TRUE(torch::equal(first.at(t).slice(0, 0, 7), second.at(t).slice(0, 1, 8)))
+          << net->layers()[static_cast<size_t>(t)].name << ", " << algorithm;
+  }
+}
+
 TEST(PlanHead, PaddedBatchKeepsTheRealImagesBits) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   torch::InferenceMode guard;
@@ -121,15 +154,9 @@ TEST(PlanHead, PaddedBatchKeepsTheRealImagesBits) {
   OnednnPlan plan(ishannot::detail::stage_specs(net->stages(), kept), taps, {8, 3, 128, 320},
                   Precision::kFp32, std::make_shared<PlanWeights>(""));
   ASSERT_EQ(plan.head_batch(), 2);
-  auto tensors = [](const TapMaps& maps) {
-    std::map<int, torch::Tensor> out;
-    for (const auto& [tap, map] : maps)
-      out[tap] = torch::from_blob(map.data, map.shape, torch::kFloat).clone();
-    return out;
-  };
-  const auto full = tensors(plan.run(input.data_ptr<float>()));
+  const auto full = as_tensors(plan.run(input.data_ptr<float>()));
   for (int64_t images : {3, 1, 4}) {  // the head runs 2, 1 and 2 of its 4 runs
-    const auto first = tensors(plan.run(input.data_ptr<float>(), images));
+    const auto first = as_tensors(plan.run(input.data_ptr<float>(), images));
     for (int t : taps)
       EXPECT_TRUE(torch::equal(first.at(t).slice(0, 0, images), full.at(t).slice(0, 0, images)))
           << net->layers()[static_cast<size_t>(t)].name << ", " << images << " images";
