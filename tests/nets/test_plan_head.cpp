@@ -78,6 +78,20 @@ std::map<int, torch::Tensor> run_plan(Backbone& net, const std::vector<int>& tap
   return out;
 }
 
+std::shared_ptr<Backbone> resnet50_for_inference() {
+  auto net = load_backbone("resnet50", "");
+  net->eval();
+  return net;
+}
+
+// A plan for batches of 8 photos at 320x128, its weights in memory only.
+std::unique_ptr<OnednnPlan> plan_of_eight(Backbone& net, const std::vector<int>& taps,
+                                          std::vector<torch::Tensor>& kept) {
+  return std::make_unique<OnednnPlan>(ishannot::detail::stage_specs(net.stages(), kept), taps,
+                                      std::vector<int64_t>{8, 3, 128, 320}, Precision::kFp32,
+                                      std::make_shared<PlanWeights>(""));
+}
+
 std::map<int, torch::Tensor> as_tensors(const TapMaps& maps) {
   std::map<int, torch::Tensor> out;
   for (const auto& [tap, map] : maps)
@@ -121,8 +135,7 @@ TEST(PlanHead, ResNet50TapsInAndAfterTheHeadMatchTheTorchPath) {
 TEST(PlanHead, AnImagesBitsDoNotDependOnItsPlaceInTheBatch) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   torch::InferenceMode guard;
-  auto net = load_backbone("resnet50", "");
-  net->eval();
+  auto net = resnet50_for_inference();
   const OneThread one;
   const torch::Tensor input = eight_photos(*net).contiguous();
   // Shifted by one: each image in the other half of a pair, at another place in the batch.
@@ -131,10 +144,9 @@ TEST(PlanHead, AnImagesBitsDoNotDependOnItsPlaceInTheBatch) {
   for (const char* algorithm : {"direct", "winograd"}) {
     setenv("ISHANNOT_CONV_ALGORITHM", algorithm, 1);
     std::vector<torch::Tensor> kept;
-    OnednnPlan plan(ishannot::detail::stage_specs(net->stages(), kept), taps, {8, 3, 128, 320},
-                    Precision::kFp32, std::make_shared<PlanWeights>(""));
-    const auto first = as_tensors(plan.run(input.data_ptr<float>()));
-    const auto second = as_tensors(plan.run(shifted.data_ptr<float>()));
+    const auto plan = plan_of_eight(*net, taps, kept);
+    const auto first = as_tensors(plan->run(input.data_ptr<float>()));
+    const auto second = as_tensors(plan->run(shifted.data_ptr<float>()));
     unsetenv("ISHANNOT_CONV_ALGORITHM");
     for (int t : taps)
       EXPECT_TRUE(torch::equal(first.at(t).slice(0, 0, 7), second.at(t).slice(0, 1, 8)))
@@ -145,18 +157,16 @@ TEST(PlanHead, AnImagesBitsDoNotDependOnItsPlaceInTheBatch) {
 TEST(PlanHead, PaddedBatchKeepsTheRealImagesBits) {
   ISHANNOT_SKIP_WITHOUT_WEIGHTS();
   torch::InferenceMode guard;
-  auto net = load_backbone("resnet50", "");
-  net->eval();
+  auto net = resnet50_for_inference();
   const OneThread one;
   const torch::Tensor input = eight_photos(*net).contiguous();
   const auto taps = net->resolve_layers("res2c,res4f");
   std::vector<torch::Tensor> kept;
-  OnednnPlan plan(ishannot::detail::stage_specs(net->stages(), kept), taps, {8, 3, 128, 320},
-                  Precision::kFp32, std::make_shared<PlanWeights>(""));
-  ASSERT_EQ(plan.head_batch(), 2);
-  const auto full = as_tensors(plan.run(input.data_ptr<float>()));
+  const auto plan = plan_of_eight(*net, taps, kept);
+  ASSERT_EQ(plan->head_batch(), 2);
+  const auto full = as_tensors(plan->run(input.data_ptr<float>()));
   for (int64_t images : {3, 1, 4}) {  // the head runs 2, 1 and 2 of its 4 runs
-    const auto first = as_tensors(plan.run(input.data_ptr<float>(), images));
+    const auto first = as_tensors(plan->run(input.data_ptr<float>(), images));
     for (int t : taps)
       EXPECT_TRUE(torch::equal(first.at(t).slice(0, 0, images), full.at(t).slice(0, 0, images)))
           << net->layers()[static_cast<size_t>(t)].name << ", " << images << " images";
