@@ -78,9 +78,6 @@ struct FloatArrayPool::Shared {
     }
     return nullptr;
   }
-  ~Shared() {
-    for (const auto& [bytes, block] : free) std::free(block);
-  }
 };
 
 FloatArrayPool::FloatArrayPool(size_t max_free) : shared_(std::make_shared<Shared>()) {

@@ -336,8 +336,8 @@ OnednnPlan::OnednnPlan(const std::vector<StageSpec>& stages, const std::vector<i
       shared_weights_(shared_weights ? std::move(shared_weights)
                                      : std::make_shared<PlanWeights>("")),
       input_shape_(input_shape),
-      activations_(precision == Precision::kBf16 ? dt::bf16 : dt::f32) {
-  blocked_ = blocked_activations(precision);
+      activations_(precision == Precision::kBf16 ? dt::bf16 : dt::f32),
+      blocked_(blocked_activations(precision)) {
   ISHANNOT_ASSERT(!taps.empty() && input_shape.size() == 4, "taps and an N x C x H x W input");
   ISHANNOT_ASSERT(precision == Precision::kFp32 || bf16_unsupported_reason().empty(),
                   "bf16 plan on a CPU without bf16 (InferenceEngine::require checks first)");

@@ -10,9 +10,9 @@
 //    (to and from plain NCHW). On AVX-512 CPUs that layout is channel blocks of 16 (nChw16c,
 //    blocked_activations()): oneDNN 2.6's kernels for it implement every layer, Winograd's
 //    among them, with no reorder in between, and a ResNet50 extraction at 320x128 ran ~6-7 %
-//    faster in them than in the channels-last layout oneDNN's brgconv kernels choose (tag::any,
-//    which had a reorder before and after every Winograd convolution: docs/BENCHMARKS.md, stop
-//    30). Elsewhere, and for bf16 on AMX, oneDNN chooses;
+//    faster on 1 CPU in them than in the channels-last layout oneDNN's brgconv kernels choose
+//    (tag::any, which had a reorder before and after every Winograd convolution:
+//    docs/BENCHMARKS.md, stop 30). Elsewhere, and for bf16 on AMX, oneDNN chooses;
 //  - with ISHANNOT_CONV_ALGORITHM=winograd, fp32 3x3 stride-1 convolutions (ResNet50's bottleneck
 //    middles, VGG16's) run oneDNN's Winograd algorithm where it implements them (AVX-512): ~4x
 //    fewer multiplications in those layers, ~1.2-1.3x the whole forward pass on one core,
@@ -24,8 +24,8 @@
 //    and kept on disk between processes (plan_weights.h: Winograd's reorder alone costs ~0.5 s);
 //  - buffers are allocated once and reused by later layers (an identity block sums in place);
 //  - the tap maps run() returns come from a FloatArrayPool: once the caller drops a batch's
-//    maps, the next batch's are written into the same memory (a fresh 5 MB map met a first touch
-//    of 2 MB pages, up to ~4 ms each on the VMs of docs/BENCHMARKS.md, in a third of the batches);
+//    maps, the next batch's are written into the same memory (a fresh 5 MB map met first touches
+//    of 2 MB pages, 3-5 ms each on the VMs of docs/BENCHMARKS.md, in a third of the batches);
 //  - the head (the first stages, as long as a stage's weights are fewer than one image's input
 //    values: ResNet50 up to res3d, VGG16's first blocks) runs 2 images at a time (1 for an odd
 //    batch), once per pair, into its slice of the buffer the rest of the plan reads as one batch:

@@ -75,6 +75,6 @@ TEST(FloatArrayPool, ArraysOutliveThePool) {
     kept = pool.take({3});
     pool.take({3});  // a free block when the pool goes
   }
-  kept.data[0] = kept.data[1] = kept.data[2] = 2.0f;  // still ours (ASan would say otherwise)
+  kept.data[0] = kept.data[1] = kept.data[2] = 2.0f;  // still ours (under valgrind: no error)
   EXPECT_EQ(kept.data[0] + kept.data[1] + kept.data[2], 6.0f);
 }

@@ -30,7 +30,7 @@ struct FloatArray {
 /// freed), and take() reuses a free block of the same size before allocating. A producer that
 /// makes one array per batch (the plan's taps, the decode thread's input batches) then writes the
 /// same pages batch after batch instead of fresh ones: on the VMs of docs/BENCHMARKS.md the first
-/// touch of a fresh 2 MB page costs up to ~4 ms (the host backs it anew), and a 5 MB tap map at
+/// touch of a fresh 2 MB page costs 3-5 ms when the host backs it anew, and a 5 MB tap map at
 /// batch 8 met one to three of them in a third of the batches (stop 30). Thread-safe; arrays may
 /// outlive the pool (their blocks are then freed with them).
 class FloatArrayPool {
